@@ -1,0 +1,156 @@
+"""Every error the connector raises, under one base class.
+
+    ConnectorError
+    ├── UnknownOperation        no operation of that name is registered
+    ├── RegistryError           a plugin registered a duplicate or malformed operation/handler
+    ├── InputInvalid            the input does not fit the operation's input schema (no request was sent)
+    ├── UnsafeURL               a link or full URL points outside the configured Outreach API origin
+    ├── OutputInvalid           Outreach answered, but not in the documented shape (carries the raw response)
+    ├── AuthError               Outreach rejected the credentials (401) and refreshing did not help
+    │   └── ReconnectRequired   the refresh token is dead: the user must authorise the app again
+    ├── UpstreamError           Outreach answered with an error status (carries status and all errors[])
+    │   ├── PermissionDenied    403: missing OAuth scope or governance denial
+    │   ├── NotFound            404
+    │   ├── ValidationFailed    422: Outreach refused the data (see errors[].source.pointer)
+    │   └── RateLimited         429, or a wait longer than the configured budget
+    └── TransportError          the request could not be completed (timeout, connection dropped)
+        └── OutcomeUnknown      a non-idempotent request may or may not have been applied
+
+Messages never contain access tokens, refresh tokens or client secrets: they are built from status codes,
+Outreach's ``errors[]`` and field paths only.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConnectorError(Exception):
+    """Base of every error the connector raises."""
+
+    exit_code = 1  # CLI exit status for this family
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": type(self).__name__, "message": self.message}
+
+
+class UnknownOperation(ConnectorError):
+    exit_code = 2
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown operation {name!r}")
+        self.name = name
+
+
+class RegistryError(ConnectorError):
+    pass
+
+
+class InputInvalid(ConnectorError):
+    """The input does not fit the schema; ``errors`` lists every offending field path."""
+
+    exit_code = 2
+
+    def __init__(self, operation: str, errors: list[dict[str, str]]) -> None:
+        lines = "; ".join(f"{e['path']}: {e['message']}" for e in errors)
+        super().__init__(f"invalid input for {operation}: {lines}")
+        self.operation = operation
+        self.errors = errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "errors": self.errors}
+
+
+class UnsafeURL(ConnectorError):
+    exit_code = 2
+
+
+class OutputInvalid(ConnectorError):
+    """Outreach's answer did not fit the output schema; nothing is lost: ``raw`` holds the parsed body."""
+
+    def __init__(self, operation: str, errors: list[dict[str, str]], raw: Any, status_code: int) -> None:
+        lines = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:5])
+        super().__init__(f"unexpected response shape from Outreach for {operation}: {lines}")
+        self.operation = operation
+        self.errors = errors
+        self.raw = raw
+        self.status_code = status_code
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "errors": self.errors, "status_code": self.status_code, "raw": self.raw}
+
+
+class UpstreamError(ConnectorError):
+    """Outreach answered with an error status; ``errors`` is Outreach's full ``errors[]`` list."""
+
+    exit_code = 3
+
+    def __init__(self, status_code: int, errors: list[dict[str, Any]], body: Any = None,
+                 message: str | None = None) -> None:
+        super().__init__(message or describe_upstream(status_code, errors))
+        self.status_code = status_code
+        self.errors = errors
+        self.body = body
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "status_code": self.status_code, "errors": self.errors}
+
+
+class AuthError(UpstreamError):
+    exit_code = 3
+
+
+class ReconnectRequired(AuthError):
+    pass
+
+
+class PermissionDenied(UpstreamError):
+    @property
+    def missing_scope(self) -> str | None:
+        """The OAuth scope Outreach names in an ``unauthorizedOauthScope`` error, if any."""
+        import re
+
+        for error in self.errors:
+            found = re.search(r"scope '([^']+)'", str(error.get("detail", "")))
+            if found:
+                return found.group(1)
+        return None
+
+
+class NotFound(UpstreamError):
+    pass
+
+
+class ValidationFailed(UpstreamError):
+    pass
+
+
+class RateLimited(UpstreamError):
+    def __init__(self, status_code: int, errors: list[dict[str, Any]], body: Any = None,
+                 retry_after: float | None = None, message: str | None = None) -> None:
+        super().__init__(status_code, errors, body, message)
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "retry_after": self.retry_after}
+
+
+class TransportError(ConnectorError):
+    exit_code = 3
+
+
+class OutcomeUnknown(TransportError):
+    pass
+
+
+def describe_upstream(status_code: int, errors: list[dict[str, Any]]) -> str:
+    """One line naming the status and every Outreach error (id, title, detail, pointer)."""
+    parts = []
+    for error in errors:
+        text = " - ".join(str(error[k]) for k in ("id", "title", "detail") if error.get(k))
+        pointer = (error.get("source") or {}).get("pointer")
+        parts.append(f"{text} (at {pointer})" if pointer else text)
+    return f"Outreach answered {status_code}" + (": " + "; ".join(parts) if parts else "")

@@ -1,0 +1,212 @@
+"""Generate ``schemas/resources/<type>.json`` from Outreach's official API description.
+
+Reads the OpenAPI document (types, nullability, max lengths, badges) and the JSON hyper-schema (read-only,
+filterable and sortable flags, relationship targets, allowed methods and member actions) found in
+``../shared/reference/outreach-schemas/outreach-official-via-api-evangelist``. Writes one JSON Schema per
+resource type the connector's operations touch. Vendor prose is dropped: only names, types and flags are kept.
+
+Usage: python tools/gen_resources.py [--reference DIR] [--check]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference" / "outreach-schemas" / "outreach-official-via-api-evangelist"
+OUT_DIR = ROOT / "schemas" / "resources"
+
+# The resource types the 95 operations use, with their collection paths.
+RESOURCE_PATHS = {
+    "account": "/accounts",
+    "call": "/calls",
+    "callDisposition": "/callDispositions",
+    "callPurpose": "/callPurposes",
+    "complianceRequest": "/complianceRequests",
+    "event": "/events",
+    "mailAlias": "/mailAliases",
+    "mailbox": "/mailboxes",
+    "mailing": "/mailings",
+    "opportunity": "/opportunities",
+    "opportunityProspectRole": "/opportunityProspectRoles",
+    "opportunityStage": "/opportunityStages",
+    "phoneNumber": "/phoneNumbers",
+    "prospect": "/prospects",
+    "recipient": "/recipients",
+    "sequence": "/sequences",
+    "sequenceState": "/sequenceStates",
+    "sequenceStep": "/sequenceSteps",
+    "stage": "/stages",
+    "task": "/tasks",
+    "taskPriority": "/taskPriorities",
+    "template": "/templates",
+    "user": "/users",
+}
+
+# The legacy `audit` type (`/audits`) is in neither vendor document; the operations spec's list-audits
+# sample is the only description of its attributes, so they are recorded here as data.
+AUDIT_SUPPLEMENT = {
+    "type": "audit",
+    "path": "/audits",
+    "methods": ["list"],
+    "actions": [],
+    "source": "operations spec sample (legacy type, absent from the OpenAPI and hyper-schema)",
+    "attributes": {
+        "eventName": {"type": ["string", "null"], "readOnly": True, "x-filterable": True, "x-sortable": True},
+        "orgId": {"type": ["string", "null"], "readOnly": True},
+        "requestIp": {"type": ["string", "null"], "readOnly": True},
+        "timestamp": {"type": ["string", "null"], "format": "date-time", "readOnly": True,
+                      "x-filterable": True, "x-sortable": True},
+        "user": {"type": ["string", "null"], "readOnly": True, "x-filterable": True},
+        "userId": {"type": ["integer", "null"], "readOnly": True, "x-filterable": True},
+    },
+    "relationships": {},
+}
+
+BADGE = re.compile(r"badges/(readonly|writeonly|filterable|sortable)\.svg")
+REL_NO_FILTER = re.compile(r"cannot be used as a filter")
+HS_METHOD_KIND = {("GET", "self"): "get", ("GET", "instances"): "list", ("POST", "create"): "create",
+                  ("PATCH", "update"): "update", ("DELETE", "destroy"): "delete"}
+
+
+def badges(description: str | None) -> set[str]:
+    return set(BADGE.findall(description or ""))
+
+
+def json_type(prop: dict) -> dict:
+    """The JSON Schema type of one OpenAPI attribute, nullable where Outreach says so."""
+    out: dict = {}
+    kind = prop.get("type")
+    if kind is None:
+        return out  # untyped in the vendor document: anything goes
+    out["type"] = [kind, "null"] if prop.get("nullable") else kind
+    if kind == "array" and isinstance(prop.get("items"), dict) and prop["items"].get("type"):
+        out["items"] = {"type": prop["items"]["type"]}
+    for key in ("format", "maxLength"):
+        if key in prop and not (key == "format" and prop[key] in ("float", "email")):
+            out[key] = prop[key]
+    return out
+
+
+def attribute_schema(name: str, oas_prop: dict, hs_def: dict | None) -> dict:
+    schema = json_type(oas_prop)
+    flags = badges(oas_prop.get("description"))
+    hs_def = hs_def or {}
+    if "readonly" in flags:
+        schema["readOnly"] = True
+    if "writeonly" in flags:
+        schema["writeOnly"] = True
+    if "filterable" in flags or hs_def.get("filterable"):
+        schema["x-filterable"] = True
+    if "sortable" in flags or hs_def.get("sortable"):
+        schema["x-sortable"] = True
+    return schema
+
+
+def hs_targets(hs_def: dict) -> tuple[list[str], bool]:
+    """Relationship target types (several when polymorphic) and whether it is to-many."""
+    refs = [hs_def.get("$ref") or (hs_def.get("items") or {}).get("$ref")]
+    if refs == [None]:
+        refs = [alt.get("$ref") for alt in hs_def.get("anyOf", [])]
+    return [r.rsplit("/", 1)[-1] for r in refs if r], hs_def.get("type") == "array"
+
+
+def relationship_schema(name: str, oas_rel: dict, hs_def: dict | None) -> dict:
+    hs_def = hs_def or {}
+    targets, to_many = hs_targets(hs_def)
+    data = (oas_rel.get("properties") or {}).get("data") or {}
+    if not targets:
+        targets = ((data.get("properties") or {}).get("type") or {}).get("enum") or \
+                  (((data.get("items") or {}).get("properties") or {}).get("type") or {}).get("enum") or []
+        to_many = to_many or data.get("type") == "array"
+    flags = badges(oas_rel.get("description"))
+    schema: dict = {"x-target": targets[0] if targets else None, "x-to-many": bool(to_many)}
+    if len(targets) > 1:
+        schema["x-targets"] = sorted(targets)
+    if "readonly" in flags or hs_def.get("readOnly"):
+        schema["readOnly"] = True
+    if not REL_NO_FILTER.search(oas_rel.get("description") or ""):
+        schema["x-filterable"] = True
+    if hs_def.get("data") is False or (not data and to_many):
+        schema["x-links-only"] = True
+    return schema
+
+
+def methods_and_actions(hs_type: dict) -> tuple[list[str], list[str]]:
+    methods, actions = [], []
+    for link in hs_type.get("links", []):
+        kind = HS_METHOD_KIND.get((link["method"], link["rel"]))
+        if kind:
+            methods.append(kind)
+        elif "/actions/" in link["href"] and "{:id}" in link["href"]:
+            actions.append(link["href"].rsplit("/", 1)[-1])
+    order = ["list", "get", "create", "update", "delete"]
+    return sorted(set(methods), key=order.index), sorted(set(actions))
+
+
+def build_resource(type_name: str, oas: dict, hs: dict) -> dict:
+    schemas = oas["components"]["schemas"]
+    hs_type = hs["definitions"][type_name]
+    hs_defs = hs_type.get("definitions", {})
+    oas_attrs = schemas[type_name].get("properties", {})
+    oas_rels = schemas.get(f"{type_name}Relationships", {}).get("properties", {})
+    methods, actions = methods_and_actions(hs_type)
+    return {
+        "type": type_name,
+        "path": RESOURCE_PATHS[type_name],
+        "methods": methods,
+        "actions": actions,
+        "source": "Outreach OpenAPI + JSON hyper-schema",
+        "attributes": {n: attribute_schema(n, p, hs_defs.get(n)) for n, p in sorted(oas_attrs.items())},
+        "relationships": {n: relationship_schema(n, p, hs_defs.get(n)) for n, p in sorted(oas_rels.items())},
+    }
+
+
+def as_json_schema(resource: dict) -> dict:
+    """Wrap one resource description as a JSON Schema of a JSON:API resource object."""
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": f"resources/{resource['type']}.json",
+        "title": resource["type"],
+        "x-outreach": {k: resource[k] for k in ("type", "path", "methods", "actions", "source")},
+        "type": "object",
+        "properties": {
+            "type": {"enum": [resource["type"]]},
+            "id": {"type": ["integer", "string"]},
+            "attributes": {"type": "object", "properties": resource["attributes"]},
+            "relationships": {"type": "object", "properties": resource["relationships"]},
+        },
+    }
+
+
+def generate(reference: Path) -> dict[str, str]:
+    """Return {file name: JSON text} for every resource schema."""
+    oas = json.loads((reference / "outreach-openapi.json").read_text())
+    hs = json.loads((reference / "outreach-hyper-schema.json").read_text())
+    resources = [build_resource(t, oas, hs) for t in sorted(RESOURCE_PATHS)] + [AUDIT_SUPPLEMENT]
+    return {f"{r['type']}.json": json.dumps(as_json_schema(r), indent=1, sort_keys=True) + "\n"
+            for r in resources}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
+    parser.add_argument("--check", action="store_true", help="fail if the committed files differ")
+    args = parser.parse_args(argv)
+    files = generate(args.reference)
+    if args.check:
+        stale = [n for n, text in files.items() if not (OUT_DIR / n).exists() or (OUT_DIR / n).read_text() != text]
+        print("drift: " + ", ".join(stale) if stale else "resource schemas up to date")
+        return 1 if stale else 0
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (OUT_DIR / name).write_text(text)
+    print(f"wrote {len(files)} resource schemas to {OUT_DIR.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
