@@ -1,0 +1,108 @@
+"""The Python API: ``Connector(base_url=..., access_token=...)``, ``.operations()``, ``.call()``, ``.acall()``."""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterable, Mapping
+
+import httpx
+
+from .catalog import load_manifest
+from .client import DEFAULT_TIMEOUT, BearerToken, ClientConfig, Sender
+from .dispatcher import Dispatcher
+from .errors import AuthError
+from .handlers import Context
+from .registry import Registry, get_plugin_manager
+from .retry import RetryPolicy
+from .validation import schema_of
+
+DEFAULT_BASE_URL = "https://api.outreach.io/api/v2"
+DEFAULT_TOKEN_URL = "https://api.outreach.io/oauth/token"
+DYNAMIC_OUTPUT_KINDS = frozenset({"execute_link", "raw_http"})
+
+
+def oauth_auth(client_id: str, client_secret: str, refresh_token: str, token_url: str | None,
+               access_token: str | None, on_token_refresh: Callable | None) -> httpx.Auth:
+    from .oauth import OAuthRefreshAuth  # only hosts that refresh tokens pay for the import
+
+    return OAuthRefreshAuth(client_id=client_id, client_secret=client_secret, refresh_token=refresh_token,
+                            token_url=token_url or DEFAULT_TOKEN_URL, access_token=access_token,
+                            on_refresh=on_token_refresh)
+
+
+def choose_auth(access_token: str | None, auth: httpx.Auth | None, oauth: dict[str, Any]) -> httpx.Auth:
+    if auth is not None:
+        return auth
+    if oauth.get("refresh_token"):
+        if not (oauth.get("client_id") and oauth.get("client_secret")):
+            raise AuthError(401, [], message="OAuth refresh needs client_id and client_secret")
+        return oauth_auth(access_token=access_token, **oauth)
+    if access_token:
+        return BearerToken(access_token)
+    raise AuthError(401, [], message="no Outreach credentials: give access_token, OAuth refresh credentials "
+                                     "(client_id, client_secret, refresh_token) or auth")
+
+
+class Connector:
+    """Runs the Outreach operations. Credentials never appear in its repr or in error messages."""
+
+    def __init__(self, base_url: str = DEFAULT_BASE_URL, access_token: str | None = None, *,
+                 client_id: str | None = None, client_secret: str | None = None,
+                 refresh_token: str | None = None, token_url: str | None = None,
+                 on_token_refresh: Callable | None = None, auth: httpx.Auth | None = None,
+                 transport: Any = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 retry: RetryPolicy | None = None, plugins: Iterable[Any] = (), entry_points: bool = True) -> None:
+        oauth = {"client_id": client_id, "client_secret": client_secret, "refresh_token": refresh_token,
+                 "token_url": token_url, "on_token_refresh": on_token_refresh}
+        self.base_url = base_url.rstrip("/")
+        self.manifest = load_manifest().model_dump()
+        self.registry = Registry(get_plugin_manager(plugins, entry_points=entry_points))
+        config = ClientConfig(self.base_url, choose_auth(access_token, auth, oauth), transport, timeout)
+        self.sender = Sender(config, retry)
+        self.dispatcher = Dispatcher(self.registry, self.sender, Context(self.base_url))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Connector":
+        """Configuration from ``OUTREACH_*`` environment variables; keyword arguments win."""
+        env = os.environ if env is None else env
+        names = {"base_url": "OUTREACH_BASE_URL", "access_token": "OUTREACH_ACCESS_TOKEN",
+                 "client_id": "OUTREACH_CLIENT_ID", "client_secret": "OUTREACH_CLIENT_SECRET",
+                 "refresh_token": "OUTREACH_REFRESH_TOKEN", "token_url": "OUTREACH_TOKEN_URL"}
+        settings = {key: env[var] for key, var in names.items() if env.get(var)}
+        return cls(**{**settings, **overrides})
+
+    def __repr__(self) -> str:
+        return f"Connector(base_url={self.base_url!r}, operations={len(self.registry)})"
+
+    def operations(self) -> list[dict[str, Any]]:
+        """Every registered operation with its schemas, DDLs included."""
+        return [self.describe(entry.spec.name) for entry in self.registry]
+
+    def describe(self, name: str) -> dict[str, Any]:
+        spec = self.registry[name].spec
+        return {"name": spec.name, "kind": spec.kind, "title": spec.title, "description": spec.description,
+                "input_schema": schema_of(spec.input_schema), "output_schema": schema_of(spec.output_schema),
+                "has_dynamic_output": spec.kind in DYNAMIC_OUTPUT_KINDS}
+
+    def call(self, name: str, input: Any = None) -> Any:
+        return self.dispatcher.call(name, {} if input is None else input)
+
+    async def acall(self, name: str, input: Any = None) -> Any:
+        return await self.dispatcher.acall(name, {} if input is None else input)
+
+    def close(self) -> None:
+        self.sender.close()
+
+    async def aclose(self) -> None:
+        await self.sender.aclose()
+
+    def __enter__(self) -> "Connector":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    async def __aenter__(self) -> "Connector":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()

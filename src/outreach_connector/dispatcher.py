@@ -1,0 +1,40 @@
+"""One call, start to finish: look up, validate input, build, send, parse, validate output, return."""
+from __future__ import annotations
+
+from typing import Any
+
+from .client import Sender
+from .errors import InputInvalid, OutputInvalid
+from .handlers import Context, HttpCall, Reply
+from .registry import Registered, Registry
+from .validation import errors_for
+
+
+class Dispatcher:
+    def __init__(self, registry: Registry, sender: Sender, ctx: Context) -> None:
+        self.registry = registry
+        self.sender = sender
+        self.ctx = ctx
+
+    def prepare(self, name: str, data: Any) -> tuple[Registered, HttpCall]:
+        """Validate the input and plan the request; raises before anything is sent."""
+        entry = self.registry[name]
+        problems = errors_for(entry.input_validator, data, entry.read_only)
+        if problems:
+            raise InputInvalid(name, problems)
+        return entry, entry.handler.build(entry.spec, data, self.ctx)
+
+    def finish(self, entry: Registered, data: Any, reply: Reply) -> Any:
+        output = entry.handler.parse(entry.spec, data, reply, self.ctx)
+        problems = errors_for(entry.output_validator, output)
+        if problems:
+            raise OutputInvalid(entry.spec.name, problems, raw=reply.body, status_code=reply.status_code)
+        return output
+
+    def call(self, name: str, data: Any) -> Any:
+        entry, request = self.prepare(name, data)
+        return self.finish(entry, data, self.sender.send(request))
+
+    async def acall(self, name: str, data: Any) -> Any:
+        entry, request = self.prepare(name, data)
+        return self.finish(entry, data, await self.sender.asend(request))

@@ -1,0 +1,24 @@
+"""Built-in handlers, one per operation kind. The kind -> handler table is explicit and complete."""
+from __future__ import annotations
+
+from .base import Context, Handler, HttpCall, Reply
+from .compliance import ComplianceRequestHandler
+from .ddl import DdlHandler
+from .links import ExecuteLinkHandler, RawHttpHandler
+from .resources import (ActionHandler, CreateHandler, DeleteHandler, GetHandler, ListHandler,
+                        UpdateHandler)
+
+BUILTIN_HANDLERS: dict[str, Handler] = {
+    "list": ListHandler(),
+    "get": GetHandler(),
+    "create": CreateHandler(),
+    "update": UpdateHandler(),
+    "delete": DeleteHandler(),
+    "action": ActionHandler(),
+    "ddl": DdlHandler(),
+    "execute_link": ExecuteLinkHandler(),
+    "raw_http": RawHttpHandler(),
+    "compliance_request": ComplianceRequestHandler(),
+}
+
+__all__ = ["BUILTIN_HANDLERS", "Context", "Handler", "HttpCall", "Reply"]

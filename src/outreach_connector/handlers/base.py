@@ -1,0 +1,51 @@
+"""What a handler receives and returns: a planned HTTP request and the reply it got.
+
+Handlers are pairs of pure functions (``build`` and ``parse``) that never touch the network, so each can be
+tested by feeding it data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..spec import OperationSpec
+
+
+@dataclass(frozen=True)
+class Context:
+    """What handlers may know about the connection: the configured API base URL (no credentials)."""
+
+    base_url: str
+
+
+@dataclass(frozen=True)
+class HttpCall:
+    """One planned request. ``url`` is relative to the base URL unless ``absolute`` is set."""
+
+    method: str
+    url: str
+    params: tuple[tuple[str, str], ...] = ()
+    json: Any = None
+    content: bytes | None = None
+    data: dict[str, str] | None = None
+    files: dict[str, Any] | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    absolute: bool = False
+    creates: bool = False       # a POST that creates: never retried after an ambiguous failure
+    any_status: bool = False    # the raw HTTP operation returns error statuses instead of raising
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Outreach's answer: status, headers (lower-case names) and the decoded body (JSON, text or None)."""
+
+    status_code: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    url: str = ""
+
+
+class Handler(Protocol):
+    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall: ...
+
+    def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any: ...

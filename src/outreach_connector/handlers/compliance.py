@@ -1,0 +1,18 @@
+"""Compliance requests: Outreach's non-standard create (snake_case attributes, non-JSON:API answer)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..spec import OperationSpec
+from .base import Context, HttpCall, Reply
+
+FIELDS = ("requester_email", "request_type", "object_type", "request_object_email")
+
+
+class ComplianceRequestHandler:
+    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+        body = {"data": {"type": spec.resource, "attributes": {k: data[k] for k in FIELDS}}}
+        return HttpCall("POST", spec.path, json=body, creates=True)
+
+    def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
+        return reply.body

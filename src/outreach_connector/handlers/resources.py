@@ -1,0 +1,82 @@
+"""The generic CRUD handlers: list, get, create, update, delete and member actions.
+
+Every one is driven by the operation entry (resource, path, id input) and the resource schema; none knows
+an operation by name.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import jsonapi
+from ..catalog import load_resource
+from ..spec import OperationSpec
+from .base import Context, HttpCall, Reply
+
+
+def member_path(spec: OperationSpec, data: dict[str, Any], **extra: str) -> str:
+    return spec.path.format(**{spec.id_input: jsonapi.record_id(data[spec.id_input]), **extra})
+
+
+class ReturnsBody:
+    """Outreach's JSON:API document is the output, as it came."""
+
+    def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
+        return reply.body
+
+
+class ListHandler(ReturnsBody):
+    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+        return HttpCall("GET", spec.path, params=tuple(jsonapi.list_params(spec.resource, data)))
+
+
+
+class GetHandler(ReturnsBody):
+    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+        params = [(f"fields[{spec.resource}]", ",".join(data["fields"]))] if data.get("fields") else []
+        return HttpCall("GET", member_path(spec, data), params=tuple(params))
+
+
+
+class CreateHandler(ReturnsBody):
+    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+        resource = load_resource(spec.resource)
+        if spec.id_relationships:  # flat id inputs, e.g. prospect_id -> relationships.prospect
+            relationships = {rel: data[key] for key, rel in spec.id_relationships.items()}
+        else:
+            relationships = data.get("relationships")
+        body = jsonapi.resource_document(resource, data.get("attributes"), relationships)
+        return HttpCall("POST", spec.path, json=body, creates=True)
+
+
+
+class UpdateHandler(ReturnsBody):
+    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+        resource = load_resource(spec.resource)
+        body = jsonapi.resource_document(resource, data.get("attributes"), data.get("relationships"),
+                                         id_value=data[spec.id_input])
+        return HttpCall("PATCH", member_path(spec, data), json=body)
+
+
+
+class DeleteHandler:
+    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+        return HttpCall("DELETE", member_path(spec, data))
+
+    def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
+        return {"deleted": True}
+
+
+def action_param_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class ActionHandler(ReturnsBody):
+    """``POST /{plural}/{id}/actions/{action}`` with ``actionParams[name]=value`` in the query string."""
+
+    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+        params = tuple((f"actionParams[{k}]", action_param_text(v))
+                       for k, v in (data.get("action_params") or {}).items())
+        return HttpCall("POST", member_path(spec, data, action=data["action"]), params=params)
+

@@ -1,0 +1,73 @@
+"""Turn httpx responses into ``Reply`` values and error statuses into the connector's errors."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from .errors import (AuthError, NotFound, PermissionDenied, RateLimited, UpstreamError, ValidationFailed)
+from .handlers import Reply
+
+ERROR_CLASSES: dict[int, type[UpstreamError]] = {
+    401: AuthError, 403: PermissionDenied, 404: NotFound, 422: ValidationFailed, 429: RateLimited,
+}
+
+
+def decode_body(response: httpx.Response) -> Any:
+    """JSON when the body is JSON (whatever the declared type), text otherwise, None when empty."""
+    if not response.content:
+        return None
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return response.text
+
+
+def to_reply(response: httpx.Response) -> Reply:
+    headers = {k.lower(): v for k, v in response.headers.multi_items()}
+    for key in {k.lower() for k in response.headers.keys()}:
+        values = response.headers.get_list(key)
+        if len(values) > 1:
+            headers[key] = ", ".join(values)
+    return Reply(response.status_code, headers, decode_body(response), str(response.url))
+
+
+def outreach_errors(body: Any) -> list[dict[str, Any]]:
+    """Outreach's ``errors[]``, or one synthetic entry for the gateway's non-JSON:API answers."""
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        return [e if isinstance(e, dict) else {"detail": str(e)} for e in body["errors"]]
+    if isinstance(body, dict) and body.get("error"):
+        return [{"id": str(body["error"]), "detail": str(body.get("description", body.get("error_description", "")))}]
+    if isinstance(body, str) and body.strip():
+        return [{"detail": body.strip()[:500]}]
+    return []
+
+
+def retry_after_seconds(headers: dict[str, str], now: float) -> float | None:
+    """Seconds to wait from ``Retry-After`` (seconds) or ``X-RateLimit-Reset`` (epoch seconds)."""
+    value = headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+    reset = headers.get("x-ratelimit-reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - now)
+        except ValueError:
+            return None
+    return None
+
+
+def error_for(reply: Reply, now: float) -> UpstreamError:
+    errors = outreach_errors(reply.body)
+    cls = ERROR_CLASSES.get(reply.status_code, UpstreamError)
+    if cls is RateLimited:
+        return RateLimited(reply.status_code, errors, reply.body, retry_after_seconds(reply.headers, now))
+    error = cls(reply.status_code, errors, reply.body)
+    if isinstance(error, PermissionDenied) and error.missing_scope:
+        error.message = f"{error.message} (the authorization lacks the OAuth scope {error.missing_scope!r})"
+        error.args = (error.message,)
+    return error

@@ -1,0 +1,83 @@
+"""Declarative operation entries and the manifest, as strict frozen pydantic models.
+
+A typo in a YAML entry (unknown key, wrong type, unknown kind) fails when the entry is loaded, not when the
+operation is first called.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Kinds are open (a plugin may bring a handler for a new kind); the registry refuses a kind with no handler.
+BUILTIN_KINDS = ("list", "get", "create", "update", "delete", "action", "ddl",
+                 "execute_link", "raw_http", "compliance_request")
+
+# Kinds whose per-operation schemas are generated from the resource schemas (the rest are written by hand).
+GENERATED_KINDS = frozenset({"list", "get", "create", "update", "delete", "action", "ddl"})
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ActionSpec(Strict):
+    """One member action: its ``actionParams`` (name -> JSON Schema) and which of them are required."""
+
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    required: tuple[str, ...] = ()
+
+
+class DdlSpec(Strict):
+    """How a DDL turns source records ({id, **attributes}) into dropdown options.
+
+    ``text`` is a list of ``str.format`` templates; the first one whose fields are all present and non-empty
+    wins, so a record missing an e-mail still gets a readable label.
+    """
+
+    text: tuple[str, ...]
+    value: str = "id"
+    search_field: str
+    sort: str
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class OperationSpec(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    description: str
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    resource: str | None = None
+    path: str | None = None
+    id_input: str | None = None
+    actions: dict[str, ActionSpec] | None = None
+    ddl: DdlSpec | None = None
+    id_relationships: dict[str, str] | None = None  # flat input key -> relationship name
+    required_relationships: tuple[str, ...] = ()
+    input_schema: str | dict[str, Any]   # a path under schemas/, or the schema itself (plugins)
+    output_schema: str | dict[str, Any]
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> "OperationSpec":
+        needs = {"action": ("actions", "id_input"), "ddl": ("ddl",), "get": ("id_input",),
+                 "update": ("id_input",), "delete": ("id_input",)}
+        missing = [f for f in needs.get(self.kind, ()) if getattr(self, f) is None]
+        if self.kind not in ("execute_link", "raw_http") and (self.resource is None or self.path is None):
+            missing += ["resource/path"]
+        if missing:
+            raise ValueError(f"kind {self.kind!r} needs {', '.join(missing)}")
+        return self
+
+    @property
+    def is_ddl(self) -> bool:
+        return self.kind == "ddl"
+
+
+class Manifest(Strict):
+    name: str
+    version: str
+    title: str
+    description: str
+    service: dict[str, str]
+    base_url: str
+    auth: dict[str, Any]

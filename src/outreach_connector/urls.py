@@ -1,0 +1,46 @@
+"""Where the Outreach token may go: only to the configured API origin (scheme, host and port exactly)."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from .errors import UnsafeURL
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# Whitespace, control characters, backslashes and percent-escapes in the authority are how parsers are
+# made to disagree about the host; none has a place in a link Outreach returns.
+SUSPICIOUS = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def origin_of(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port if parts.port is not None else DEFAULT_PORTS.get(scheme, -1)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def require_api_origin(url: str, base_url: str) -> str:
+    """Return ``url`` if it is on the API origin; raise UnsafeURL (and send nothing) otherwise."""
+    if SUSPICIOUS.search(url):
+        raise UnsafeURL("refusing a URL with whitespace, control characters or backslashes")
+    try:
+        parts = urlsplit(url)
+        origin = origin_of(url)
+    except ValueError as exc:
+        raise UnsafeURL(f"refusing a malformed URL ({exc})") from None
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise UnsafeURL("refusing a URL with user information: the token only goes to the Outreach API")
+    if "%" in parts.netloc:
+        raise UnsafeURL("refusing a URL with an encoded host")
+    expected = origin_of(base_url)
+    if origin != expected:
+        raise UnsafeURL(f"refusing {origin[0]}://{origin[1]}:{origin[2]}: only {expected[0]}://{expected[1]}:"
+                        f"{expected[2]} (the configured Outreach API origin) receives the token")
+    return url
+
+
+def join_endpoint(base_url: str, endpoint: str) -> str:
+    """An endpoint relative to the base URL; a leading slash is added when missing."""
+    if not endpoint.startswith("/"):
+        endpoint = "/" + endpoint
+    return base_url.rstrip("/") + endpoint

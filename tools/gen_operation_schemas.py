@@ -1,0 +1,234 @@
+"""Generate the per-operation input/output schemas of the generic kinds from the entries and resource schemas.
+
+Each generated schema is self-contained (shared definitions are inlined) so that it can be served as is and
+validated without a reference resolver. Operations with hand-written schemas (raw HTTP, execute link,
+compliance request) are skipped.
+
+Usage: python tools/gen_operation_schemas.py [--check]
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from outreach_connector.catalog import ResourceInfo, load_entries, load_resource  # noqa: E402
+from outreach_connector.spec import GENERATED_KINDS, OperationSpec  # noqa: E402
+
+SHARED = json.loads((ROOT / "schemas" / "shared.json").read_text())["$defs"]
+DRAFT = "http://json-schema.org/draft-07/schema#"
+
+
+def shared(name: str, **extra) -> dict:
+    return {**copy.deepcopy(SHARED[name]), **extra}
+
+
+def ddl_lookups() -> dict[str, str]:
+    """Resource type -> the DDL operation that lists it."""
+    return {e.resource: e.name for e in load_entries() if e.kind == "ddl"}
+
+
+def with_lookup(schema: dict, target: str | None) -> dict:
+    ddl = ddl_lookups().get(target or "")
+    return {**schema, "lookup": {"operation": ddl, "input": {}}} if ddl else schema
+
+
+def writable_attribute(schema: dict) -> dict:
+    return {k: v for k, v in schema.items() if k in ("type", "format", "maxLength", "items")}
+
+
+def relationship_input(name: str, rel: dict) -> dict:
+    """name -> id for to-one, a list of ids for to-many, {type, id} where the relationship is polymorphic."""
+    if rel.get("x-to-many"):
+        return {"type": "array", "items": shared("record_id"), "title": name}
+    if rel.get("x-targets"):
+        ident = {"type": "object", "additionalProperties": False, "required": ["type", "id"],
+                 "properties": {"type": {"enum": rel["x-targets"]}, "id": shared("record_id")}}
+        return {"type": ["object", "null"], **{k: v for k, v in ident.items() if k != "type"}, "title": name}
+    return with_lookup(shared("record_id", type=["integer", "string", "null"], title=name), rel["x-target"])
+
+
+def id_input(spec: OperationSpec) -> dict:
+    title = spec.id_input.replace("_", " ").capitalize().replace(" id", " ID")
+    return with_lookup(shared("record_id", title=title), spec.resource)
+
+
+def fields_input(res: ResourceInfo) -> dict:
+    names = sorted(res.attributes) + sorted(res.relationships)
+    return {"type": "array", "uniqueItems": True, "items": {"enum": names}, "title": "Fields",
+            "description": f"Sparse fieldset: only these attributes and relationships of each {res.type}."}
+
+
+def filter_fields(res: ResourceInfo) -> list[str]:
+    rels = [f"{n}.id" for n, r in sorted(res.relationships.items()) if r.get("x-filterable")]
+    return ["id"] + sorted(res.attributes) + rels
+
+
+def list_input(spec: OperationSpec, res: ResourceInfo) -> dict:
+    sort_obj = {"type": "object", "additionalProperties": False, "required": ["sort_by"],
+                "properties": {"sort_by": {"enum": ["id"] + sorted(res.attributes), "title": "Sort by"},
+                               "sort_direction": shared("sort_direction")}}
+    filter_item = {"type": "object", "additionalProperties": False, "required": ["field", "criteria"],
+                   "properties": {"field": {"enum": filter_fields(res), "title": "Field"},
+                                  "criteria": shared("filter_criteria", title="Criteria")}}
+    return {
+        "type": "object", "additionalProperties": False,
+        "x-filterable": ["id"] + res.flagged("x-filterable"), "x-sortable": ["id"] + res.flagged("x-sortable"),
+        "properties": {
+            "page_size": shared("page_size"),
+            "filters": {"type": "array", "items": filter_item, "title": "Filters"},
+            "sort": {"oneOf": [sort_obj, {"type": "array", "minItems": 1, "items": sort_obj}], "title": "Sort"},
+            "fields": fields_input(res),
+            "page_after": shared("page_after"),
+            "count": {"type": "boolean", "default": True, "title": "Count",
+                      "description": "Ask Outreach for meta.count (slower on big collections)."},
+        },
+        "advanced": ["fields", "page_after", "count"],
+    }
+
+
+def write_input(spec: OperationSpec, res: ResourceInfo) -> dict:
+    """Input of create/update: attributes + relationships, or flat id keys mapped to relationships."""
+    props: dict = {}
+    required: list[str] = []
+    if spec.id_relationships:
+        rels = res.relationships
+        for key, rel in spec.id_relationships.items():
+            props[key] = with_lookup(shared("record_id", title=key.replace("_", " ").capitalize()),
+                                     rels[rel]["x-target"])
+        required = list(spec.id_relationships)
+    else:
+        attrs = {n: writable_attribute(s) for n, s in sorted(res.writable_attributes().items())}
+        rels = {n: relationship_input(n, r) for n, r in sorted(res.writable_relationships().items())}
+        props["attributes"] = {"type": "object", "additionalProperties": False, "properties": attrs,
+                               "title": "Attributes"}
+        props["relationships"] = {"type": "object", "additionalProperties": False, "properties": rels,
+                                  "title": "Relationships", "required": list(spec.required_relationships)}
+        if spec.required_relationships:
+            required.append("relationships")
+    if spec.kind == "update":
+        props = {spec.id_input: id_input(spec), **props}
+        required.insert(0, spec.id_input)
+    schema = {"type": "object", "additionalProperties": False, "required": required, "properties": props}
+    if spec.kind == "update":
+        schema["anyOf"] = [{"required": ["attributes"]}, {"required": ["relationships"]}]
+    return schema
+
+
+def action_input(spec: OperationSpec) -> dict:
+    params: dict = {}
+    for action in spec.actions.values():
+        params.update(copy.deepcopy(action.params))
+    rules = [{"if": {"properties": {"action": {"const": name}}},
+              "then": {"properties": {"action_params": {"properties": a.params, "additionalProperties": False,
+                                                        "required": list(a.required)}},
+                       **({"required": ["action_params"]} if a.required else {})}}
+             for name, a in spec.actions.items()]
+    return {
+        "type": "object", "additionalProperties": False, "required": [spec.id_input, "action"],
+        "properties": {
+            spec.id_input: id_input(spec),
+            "action": {"enum": list(spec.actions), "title": "Action"},
+            "action_params": {"type": "object", "additionalProperties": False, "properties": params,
+                              "title": "Action parameters"},
+        },
+        "allOf": rules,
+    }
+
+
+def input_schema(spec: OperationSpec) -> dict:
+    if spec.kind == "ddl":
+        return shared("ddl_input")
+    res = load_resource(spec.resource)
+    if spec.kind == "list":
+        return list_input(spec, res)
+    if spec.kind in ("get", "delete"):
+        props = {spec.id_input: id_input(spec)}
+        if spec.kind == "get":
+            props["fields"] = fields_input(res)
+        return {"type": "object", "additionalProperties": False, "required": [spec.id_input], "properties": props}
+    if spec.kind == "action":
+        return action_input(spec)
+    return write_input(spec, res)
+
+
+def output_attribute(schema: dict) -> dict:
+    """Lenient on values: every attribute may be null, formats and lengths are Outreach's business."""
+    kind = schema.get("type")
+    if kind is None:
+        return {}
+    kinds = [kind] if isinstance(kind, str) else list(kind)
+    kinds = ["number" if k == "integer" else k for k in kinds]  # real data sends 1.0 for integer counts
+    return {"type": sorted(set(kinds) | {"null"})}
+
+
+def resource_object(res: ResourceInfo) -> dict:
+    return {
+        "type": "object", "required": ["type", "id"],
+        "properties": {
+            "type": {"enum": [res.type]},
+            "id": {"type": ["integer", "string"]},
+            "attributes": {"type": "object",
+                           "properties": {n: output_attribute(s) for n, s in sorted(res.attributes.items())}},
+            "relationships": {"type": "object", "additionalProperties": shared("relationship_object")},
+            "links": shared("links"),
+            "meta": {"type": "object"},
+        },
+    }
+
+
+def output_schema(spec: OperationSpec) -> dict:
+    if spec.kind == "ddl":
+        return shared("ddl_output")
+    if spec.kind == "delete":
+        return shared("deleted")
+    res = load_resource(spec.resource)
+    data = resource_object(res)
+    if spec.kind == "list":
+        data = {"type": "array", "items": data}
+    return {"type": "object", "required": ["data"],
+            "properties": {"data": data, "links": shared("links"), "meta": {"type": "object"},
+                           "included": {"type": "array", "items": {"type": "object"}}}}
+
+
+def document(spec: OperationSpec, which: str, body: dict) -> dict:
+    return {"$schema": DRAFT, "$id": getattr(spec, f"{which}_schema"),
+            "title": f"{spec.title}: {which}", **body}
+
+
+def generate() -> dict[str, str]:
+    """Return {path relative to schemas/: JSON text} for every generated schema."""
+    files: dict[str, str] = {}
+    for spec in load_entries():
+        if spec.kind not in GENERATED_KINDS:
+            continue
+        for which, build in (("input", input_schema), ("output", output_schema)):
+            text = json.dumps(document(spec, which, build(spec)), indent=1, sort_keys=True) + "\n"
+            files[getattr(spec, f"{which}_schema")] = text
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the committed files differ")
+    args = parser.parse_args(argv)
+    files = generate()
+    out = ROOT / "schemas"
+    if args.check:
+        stale = [n for n, t in files.items() if not (out / n).exists() or (out / n).read_text() != t]
+        print("drift: " + ", ".join(stale) if stale else "operation schemas up to date")
+        return 1 if stale else 0
+    for name, text in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text)
+    print(f"wrote {len(files)} operation schemas")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
