@@ -38,6 +38,9 @@ def describe(error: Any, read_only: frozenset[str]) -> list[dict[str, str]]:
                  "message": "read-only in Outreach: it cannot be written" if name in read_only and path
                  else "unknown field"}
                 for name in error.kind.unexpected]
+    if kind == "OneOfNotValid":  # report the alternative that came closest, not "none matched"
+        closest = min(error.kind.context, key=len)
+        return [item for sub in closest for item in describe(sub, read_only)]
     if kind == "Required":
         return [{"path": dotted(path + [error.kind.property]), "message": "required field is missing"}]
     return [{"path": dotted(path), "message": error.message}]

@@ -1,0 +1,157 @@
+"""``outreach-connector``: list operations, show schemas, call operations, run the server, sandbox and demo.
+
+Output JSON goes to stdout, errors as JSON to stderr. Exit status: 0 success, 2 invalid input,
+3 upstream or auth failure, 1 anything else.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+from .errors import ConnectorError
+
+SANDBOX_BASE_URL = "http://sandbox.test/api/v2"
+SANDBOX_TOKEN = "sandbox-access-token"
+
+
+def sandbox_connector(**options: Any):
+    """A connector wired to an in-process Outreach sandbox (no network, no credentials)."""
+    from outreach_sandbox import Sandbox, SandboxConfig
+
+    from .connector import Connector
+
+    sandbox = Sandbox(SandboxConfig())
+    return Connector(base_url=SANDBOX_BASE_URL, access_token=SANDBOX_TOKEN, transport=sandbox.transport(),
+                     **options), sandbox
+
+
+def connector_from(args: argparse.Namespace):
+    from .connector import Connector
+
+    if getattr(args, "sandbox", False):
+        return sandbox_connector()[0]
+    overrides = {"base_url": args.base_url} if args.base_url else {}
+    return Connector.from_env(**overrides)
+
+
+def read_input(text: str | None) -> Any:
+    """The operation input: inline JSON, ``@file``, ``-`` for stdin, or nothing for ``{}``."""
+    if text is None:
+        return {}
+    if text == "-":
+        text = sys.stdin.read()
+    elif text.startswith("@"):
+        with open(text[1:], encoding="utf-8") as handle:
+            text = handle.read()
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise CliInputError(f"input is not valid JSON: {exc}") from None
+
+
+class CliInputError(ConnectorError):
+    exit_code = 2
+
+
+def emit(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def cmd_operations(args: argparse.Namespace) -> int:
+    from .connector import Connector
+
+    ops = Connector(base_url=args.base_url or "https://api.outreach.io/api/v2", access_token="unused").operations()
+    if args.json:
+        emit([{k: op[k] for k in ("name", "kind", "title", "description")} for op in ops])
+    else:
+        width = max(len(op["name"]) for op in ops)
+        for op in ops:
+            print(f"{op['name']:<{width}}  {op['kind']:<18}  {op['title']}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .connector import Connector
+
+    described = Connector(access_token="unused").describe(args.name)
+    emit(described["output_schema" if args.output else "input_schema"])
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    data = read_input(args.input)
+    connector = connector_from(args)
+    with connector:
+        emit(connector.call(args.name, data))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
+    from .server import main as serve_main
+
+    return serve_main(rest)
+
+
+def cmd_sandbox(args: argparse.Namespace, rest: list[str]) -> int:
+    from outreach_sandbox import main as sandbox_main
+
+    return sandbox_main(rest)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo()
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="outreach-connector", description=__doc__.splitlines()[0])
+    sub = top.add_subparsers(dest="command", required=True)
+    ops = sub.add_parser("operations", help="list every operation")
+    ops.add_argument("--json", action="store_true")
+    ops.add_argument("--base-url")
+    schema = sub.add_parser("schema", help="print an operation's input (or output) schema")
+    schema.add_argument("name")
+    schema.add_argument("--output", action="store_true")
+    call = sub.add_parser("call", help="run one operation; input as JSON, @file or - (stdin)")
+    call.add_argument("name")
+    call.add_argument("input", nargs="?")
+    call.add_argument("--sandbox", action="store_true", help="run against an in-process Outreach sandbox")
+    call.add_argument("--base-url", help="Outreach API base URL (default: OUTREACH_BASE_URL or the real API)")
+    sub.add_parser("serve", help="run the Connectors API server (see serve --help)", add_help=False)
+    sub.add_parser("sandbox", help="run the Outreach sandbox on a port (see sandbox --help)", add_help=False)
+    sub.add_parser("demo", help="run the main workflow against the embedded sandbox")
+    return top
+
+
+PASS_THROUGH = {"serve": cmd_serve, "sandbox": cmd_sandbox}
+COMMANDS = {"operations": cmd_operations, "schema": cmd_schema, "call": cmd_call, "demo": cmd_demo}
+
+
+def run(argv: Sequence[str]) -> int:
+    argv = list(argv)
+    if argv and argv[0] in PASS_THROUGH:  # these own their flags
+        return PASS_THROUGH[argv[0]](argparse.Namespace(command=argv[0]), argv[1:])
+    args = parser().parse_args(argv)
+    return COMMANDS[args.command](args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except ConnectorError as error:
+        json.dump(error.to_dict(), sys.stderr, ensure_ascii=False, default=str)
+        sys.stderr.write("\n")
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. piped into head: not an error of ours
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

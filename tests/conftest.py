@@ -1,0 +1,59 @@
+"""Shared test helpers: paths, a recording fake Outreach on httpx.MockTransport, connectors wired to it."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+BASE_URL = "https://api.outreach.io/api/v2"
+TOKEN = "test-token-not-secret"
+
+
+class FakeOutreach:
+    """A MockTransport app: records every request and answers with ``respond(request)``.
+
+    With no ``respond`` it fails the test on any request: use it to prove nothing was sent.
+    """
+
+    def __init__(self, respond: Callable[[httpx.Request], httpx.Response] | None = None) -> None:
+        self.requests: list[httpx.Request] = []
+        self.respond = respond
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.respond is None:
+            pytest.fail(f"unexpected request {request.method} {request.url}")
+        return self.respond(request)
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self)
+
+
+def jsonapi(status: int, body: object | None = None, headers: dict | None = None) -> httpx.Response:
+    content = b"" if body is None else json.dumps(body).encode()
+    return httpx.Response(status, content=content,
+                          headers={"Content-Type": "application/vnd.api+json", **(headers or {})})
+
+
+@pytest.fixture
+def make_connector():
+    from outreach_connector import Connector
+    from outreach_connector.retry import RetryPolicy
+
+    made = []
+
+    def make(fake: FakeOutreach, **options):
+        options.setdefault("retry", RetryPolicy(base_delay=0.0, max_total_wait=1.0))
+        conn = Connector(base_url=BASE_URL, access_token=TOKEN, transport=fake.transport, **options)
+        made.append(conn)
+        return conn
+
+    yield make
+    for conn in made:
+        conn.close()
