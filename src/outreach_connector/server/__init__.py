@@ -1,0 +1,8 @@
+"""The Connectors API server: ``create_app(settings, transport=None)`` and ``main(argv)`` (``outreach-connector serve``).
+
+Wire-compatible with the Connectors API of embedded-integration platforms; see ``README-fragment.md``.
+"""
+from outreach_connector.server.app import create_app, main
+from outreach_connector.server.settings import ServerSettings
+
+__all__ = ["ServerSettings", "create_app", "main"]

@@ -1,0 +1,5 @@
+import sys
+
+from outreach_connector.server import main
+
+sys.exit(main())

@@ -1,0 +1,62 @@
+"""What the server offers: the connector's manifest and its operations in Connectors API form."""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import httpx
+
+from outreach_connector import Connector
+from outreach_connector.errors import AuthError
+from outreach_connector.server.schemas import to_form_schema
+
+DRAFT_04 = "http://json-schema.org/draft-04/schema#"
+
+
+class NoCredentials(httpx.Auth):
+    """Auth for the catalogue's own connector, which describes operations and never calls Outreach."""
+
+    def auth_flow(self, request: httpx.Request):
+        raise AuthError(401, [], message="the catalogue connector has no credentials")
+        yield request  # pragma: no cover - makes this a generator, as httpx expects
+
+
+class Catalogue:
+    """The manifest and the served operation list, computed once per server."""
+
+    def __init__(self, connector: Connector) -> None:
+        self._connector = connector
+        self.manifest: dict[str, Any] = connector.manifest
+        self.name: str = self.manifest["name"]
+        self.version: str = str(self.manifest["version"])
+
+    @classmethod
+    def load(cls, base_url: str) -> "Catalogue":
+        return cls(Connector(base_url=base_url, auth=NoCredentials()))
+
+    def serves(self, name: str, version: str) -> bool:
+        return name == self.name and version == self.version
+
+    def connectors(self) -> dict[str, Any]:
+        keys = ("name", "version", "title", "description")
+        return {"elements": [{key: str(self.manifest.get(key) or "") for key in keys}]}
+
+    @cached_property
+    def operations(self) -> dict[str, Any]:
+        return {"elements": [served_operation(op) for op in self._connector.operations()]}
+
+    @cached_property
+    def operation_names(self) -> frozenset[str]:
+        return frozenset(op["name"] for op in self.operations["elements"])
+
+    def output_schema(self, operation: str) -> dict[str, Any]:
+        """The reduced output schema as ``returnOutputSchema`` serves it: draft-04, self-describing."""
+        served = next(op for op in self.operations["elements"] if op["name"] == operation)
+        return {"$schema": DRAFT_04, **served["outputSchema"]}
+
+
+def served_operation(operation: dict[str, Any]) -> dict[str, Any]:
+    return {"name": operation["name"], "title": operation["title"], "description": operation["description"],
+            "inputSchema": to_form_schema(operation["input_schema"]),
+            "outputSchema": to_form_schema(operation["output_schema"]),
+            "hasDynamicOutput": bool(operation["has_dynamic_output"])}

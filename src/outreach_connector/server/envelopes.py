@@ -1,0 +1,64 @@
+"""The Connectors API's response envelopes, and which connector error becomes which.
+
+* success: HTTP 200 ``{"outcome": "success", "output": …}``;
+* Outreach-side failure (Outreach answered an error, the token endpoint refused, the answer had the wrong
+  shape, the network failed): HTTP 200 ``{"outcome": "error", "output": {"message", "response":
+  {"statusCode", "body"}}}``; ``statusCode`` and ``body`` are ``null`` when no answer arrived;
+* a problem with the call itself: HTTP 4xx/5xx ``{"message", "code": null}``.
+
+Messages come from the connector's errors, which never carry tokens or secrets; a stack trace never
+reaches a response.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from outreach_connector.errors import (ConnectorError, InputInvalid, OutputInvalid, TransportError,
+                                       UnknownOperation, UnsafeURL, UpstreamError)
+
+INPUT_INVALID_PREFIX = "Connector input validation failed."
+
+
+def problem(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"message": message, "code": None}, status_code=status, headers=headers)
+
+
+def success(output: Any) -> JSONResponse:
+    return JSONResponse({"outcome": "success", "output": output})
+
+
+def outreach_failure(message: str, status_code: int | None, body: Any) -> JSONResponse:
+    response = {"statusCode": status_code, "body": body}
+    return JSONResponse({"outcome": "error", "output": {"message": message, "response": response}})
+
+
+def input_invalid(errors: list[dict[str, str]]) -> JSONResponse:
+    """400 naming every offending field, as ``path: message`` pairs."""
+    details = "; ".join(f"{e['path']}: {e['message']}" for e in errors)
+    return problem(400, f"{INPUT_INVALID_PREFIX} {details}")
+
+
+def for_error(exc: ConnectorError) -> JSONResponse | None:
+    """The envelope for a connector error, or None when it is a fault of ours (the caller answers 500)."""
+    if isinstance(exc, InputInvalid):
+        return input_invalid(exc.errors)
+    if isinstance(exc, UnsafeURL):
+        path = getattr(exc, "path", None)  # the field, when the core names it
+        return input_invalid([{"path": path or "input", "message": exc.message}])
+    if isinstance(exc, UnknownOperation):
+        return problem(404, f"The connector operation {exc.name!r} was not found")
+    if isinstance(exc, UpstreamError):
+        return outreach_failure(exc.message, exc.status_code, _upstream_body(exc))
+    if isinstance(exc, OutputInvalid):
+        return outreach_failure(exc.message, exc.status_code, exc.raw)
+    if isinstance(exc, TransportError):
+        return outreach_failure(exc.message, None, None)
+    return None
+
+
+def _upstream_body(exc: UpstreamError) -> Any:
+    if exc.body is not None:
+        return exc.body
+    return {"errors": exc.errors} if exc.errors else None
