@@ -57,3 +57,10 @@ def make_connector():
     yield make
     for conn in made:
         conn.close()
+
+
+@pytest.fixture
+def snapshot_json(snapshot):
+    from syrupy.extensions.json import JSONSnapshotExtension
+
+    return snapshot.use_extension(JSONSnapshotExtension)

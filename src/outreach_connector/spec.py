@@ -15,6 +15,7 @@ BUILTIN_KINDS = ("list", "get", "create", "update", "delete", "action", "ddl",
 
 # Kinds whose per-operation schemas are generated from the resource schemas (the rest are written by hand).
 GENERATED_KINDS = frozenset({"list", "get", "create", "update", "delete", "action", "ddl"})
+RESOURCE_KINDS = GENERATED_KINDS | {"compliance_request"}
 
 
 class Strict(BaseModel):
@@ -62,7 +63,7 @@ class OperationSpec(Strict):
         needs = {"action": ("actions", "id_input"), "ddl": ("ddl",), "get": ("id_input",),
                  "update": ("id_input",), "delete": ("id_input",)}
         missing = [f for f in needs.get(self.kind, ()) if getattr(self, f) is None]
-        if self.kind not in ("execute_link", "raw_http") and (self.resource is None or self.path is None):
+        if self.kind in RESOURCE_KINDS and (self.resource is None or self.path is None):
             missing += ["resource/path"]
         if missing:
             raise ValueError(f"kind {self.kind!r} needs {', '.join(missing)}")

@@ -1,0 +1,140 @@
+"""Catalogue-wide checks that run for every registered operation and every committed schema."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from conftest import ROOT, SHARED
+from outreach_connector.catalog import load_entries, load_resource
+from outreach_connector.handlers.ddl import options
+from outreach_connector.registry import Registry, get_plugin_manager
+from outreach_connector.spec import BUILTIN_KINDS, GENERATED_KINDS
+from outreach_connector.validation import compile_schema, errors_for, schema_of
+
+ENTRIES = load_entries()
+SAMPLES = ROOT / "fixtures" / "samples"
+
+
+def spec_names() -> dict[str, tuple[str, str]]:
+    with open(ROOT / "fixtures" / "operation-names.tsv", newline="") as handle:
+        return {r["name"]: (r["kind"], r["title"]) for r in csv.DictReader(handle, delimiter="\t")}
+
+
+def test_names_and_titles_equal_the_spec_table_exactly():
+    registry = Registry(get_plugin_manager(entry_points=False))
+    got = {e.spec.name: ("ddl" if e.spec.kind == "ddl" else "main", e.spec.title) for e in registry}
+    assert got == spec_names()
+
+
+@pytest.mark.skipif(not (SHARED / "spec").exists(), reason="the shared spec folder is not beside the checkout")
+def test_committed_names_table_matches_the_shared_spec():
+    assert (ROOT / "fixtures" / "operation-names.tsv").read_text() == \
+        (SHARED / "spec" / "operation-names.tsv").read_text()
+
+
+def test_every_kind_is_a_builtin_kind():
+    assert {e.kind for e in ENTRIES} == set(BUILTIN_KINDS)
+
+
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in ENTRIES])
+def test_schemas_are_valid_draft7_and_compile(entry):
+    for ref in (entry.input_schema, entry.output_schema):
+        jsonschema.Draft7Validator.check_schema(schema_of(ref))
+        compile_schema(ref)
+
+
+def test_no_orphan_schema_files():
+    used = {e.input_schema for e in ENTRIES} | {e.output_schema for e in ENTRIES}
+    on_disk = {str(p.relative_to(ROOT / "schemas")) for folder in ("operations", "ddl")
+               for p in (ROOT / "schemas" / folder).glob("*.json")}
+    assert on_disk == used
+
+
+def test_every_resource_an_entry_names_has_a_resource_schema():
+    for entry in ENTRIES:
+        if entry.resource:
+            assert load_resource(entry.resource).path == entry.path.split("/{")[0]
+
+
+def run_tool(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_generated_operation_schemas_have_not_drifted():
+    result = run_tool("tools/gen_operation_schemas.py", "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(not (SHARED / "reference" / "outreach-schemas").exists(), reason="reference folder absent")
+def test_resource_schemas_have_not_drifted_from_the_official_reference():
+    result = run_tool("tools/gen_resources.py", "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(not (SHARED / "spec").exists(), reason="the shared spec folder is not beside the checkout")
+def test_fixtures_are_every_documented_sample():
+    result = run_tool("tools/extract_fixtures.py", "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def sample_cases(which: str, ddl: bool):
+    by_name = {e.name: e for e in ENTRIES}
+    for path in sorted(SAMPLES.glob(f"*.{which}.json")):
+        entry = by_name[path.name.split(".")[0]]
+        if (entry.kind == "ddl") == ddl:
+            yield pytest.param(entry, json.loads(path.read_text()), id=entry.name)
+
+
+@pytest.mark.parametrize("entry,sample", list(sample_cases("input", ddl=False)) + list(sample_cases("input", ddl=True)))
+def test_documented_sample_inputs_validate(entry, sample):
+    assert errors_for(compile_schema(entry.input_schema), sample) == []
+
+
+@pytest.mark.parametrize("entry,sample", list(sample_cases("output", ddl=False)))
+def test_documented_sample_outputs_validate(entry, sample):
+    assert errors_for(compile_schema(entry.output_schema), sample) == []
+
+
+def sample_records(sample) -> list[dict]:
+    """DDL samples come as a list, {"data": [...]} or {"<plural>": [...]}: the records either way."""
+    if isinstance(sample, list):
+        return sample
+    return next(value for value in sample.values() if isinstance(value, list))
+
+
+@pytest.mark.parametrize("entry,sample", list(sample_cases("output", ddl=True)))
+def test_documented_ddl_samples_become_options(entry, sample, snapshot_json):
+    records = sample_records(sample)
+    result = options(entry.ddl, records)
+    assert errors_for(compile_schema(entry.output_schema), result) == []
+    assert [o["value"] for o in result["result"]] == [r["id"] for r in records]
+    assert result == snapshot_json
+
+
+def test_ddl_labels_use_the_best_template_and_fall_back():
+    spec = next(e for e in ENTRIES if e.name == "list_prospects_ddl").ddl
+    got = options(spec, [{"id": 1, "firstName": "Ada", "lastName": "Byron", "emails": ["ada@x.io"]},
+                         {"id": 2, "name": "Grace Hopper", "emails": []},
+                         {"id": 3, "emails": ["only@x.io"]}, {"id": 4}, {"name": "no id"}])
+    assert got == {"result": [{"text": "Ada Byron <ada@x.io>", "value": 1}, {"text": "Grace Hopper", "value": 2},
+                              {"text": "only@x.io", "value": 3}, {"text": "4", "value": 4}]}
+
+
+def test_fields_fed_by_a_ddl_carry_a_lookup():
+    conn_schema = schema_of(next(e for e in ENTRIES if e.name == "add_prospect_to_sequence").input_schema)
+    props = conn_schema["properties"]
+    assert props["sequence_id"]["lookup"] == {"operation": "list_sequences_ddl", "input": {}}
+    assert props["prospect_id"]["lookup"] == {"operation": "list_prospects_ddl", "input": {}}
+    assert props["mailbox_id"]["lookup"] == {"operation": "list_mailboxes_ddl", "input": {}}
+    stage = schema_of(next(e for e in ENTRIES if e.name == "update_stage").input_schema)
+    assert stage["properties"]["stage_id"]["lookup"]["operation"] == "list_stages_ddl"
+
+
+def test_generated_kinds_have_generated_schemas_and_the_rest_hand_written():
+    hand = {e.name for e in ENTRIES if e.kind not in GENERATED_KINDS}
+    assert hand == {"execute_link", "raw_http_request", "create_compliance_request"}

@@ -1,0 +1,90 @@
+"""Plugins add operations and handlers through the same hooks as the built-in ones."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import FakeOutreach, jsonapi
+from outreach_connector import OperationSpec, hookimpl
+from outreach_connector.errors import RegistryError
+from outreach_connector.handlers import HttpCall
+from outreach_connector.registry import Registry, get_plugin_manager
+
+PING_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {"echo": {"type": "string"}}}
+
+
+def ping_spec(name: str = "ping_outreach", kind: str = "ping") -> OperationSpec:
+    return OperationSpec(name=name, title="Ping", description="Ask Outreach who we are.", kind=kind,
+                         resource=None, path="/", input_schema=PING_SCHEMA,
+                         output_schema={"type": "object", "required": ["pong"]})
+
+
+def test_a_plugin_adds_an_operation_with_its_own_handler_and_it_runs(make_connector):
+    class PingHandler:
+        def build(self, spec, data, ctx):
+            return HttpCall("GET", "/", params=(("echo", data.get("echo", "")),))
+
+        def parse(self, spec, data, reply, ctx):
+            return {"pong": reply.body["meta"]["echo"]}
+
+    class PingPlugin:
+        @hookimpl
+        def register_operations(self, register):
+            register(ping_spec())
+
+        @hookimpl
+        def register_handlers(self, register):
+            register("ping", PingHandler())
+
+    fake = FakeOutreach(lambda request: jsonapi(200, {"meta": {"echo": request.url.params["echo"]}}))
+    conn = make_connector(fake, plugins=[PingPlugin()])
+
+    assert conn.call("ping_outreach", {"echo": "hi"}) == {"pong": "hi"}
+    assert [r.url.path for r in fake.requests] == ["/api/v2/"]
+    assert len(conn.operations()) == 96
+
+
+def test_a_duplicate_operation_name_is_refused():
+    class Duplicate:
+        @hookimpl
+        def register_operations(self, register):
+            register(ping_spec(name="list_prospects"))
+
+    with pytest.raises(RegistryError, match="'list_prospects' is registered twice"):
+        Registry(get_plugin_manager([Duplicate()], entry_points=False))
+
+
+def test_a_duplicate_handler_kind_is_refused():
+    class Duplicate:
+        @hookimpl
+        def register_handlers(self, register):
+            register("list", object())
+
+    with pytest.raises(RegistryError, match="kind 'list'"):
+        Registry(get_plugin_manager([Duplicate()], entry_points=False))
+
+
+def test_an_operation_whose_kind_has_no_handler_is_refused():
+    class Orphan:
+        @hookimpl
+        def register_operations(self, register):
+            register(ping_spec())
+
+    with pytest.raises(RegistryError, match="no handler for kind 'ping'"):
+        Registry(get_plugin_manager([Orphan()], entry_points=False))
+
+
+def test_a_misspelled_hook_fails_at_load():
+    class Misspelled:
+        @hookimpl
+        def register_operation(self, register):  # missing "s"
+            pass
+
+    with pytest.raises(Exception, match="unknown hook"):
+        get_plugin_manager([Misspelled()], entry_points=False)
+
+
+def test_a_typo_in_an_entry_fails_at_load():
+    with pytest.raises(ValueError, match="titel"):
+        OperationSpec.model_validate({"name": "x", "titel": "X", "title": "X", "description": "d", "kind": "list",
+                                      "resource": "stage", "path": "/stages", "input_schema": "a",
+                                      "output_schema": "b"})
