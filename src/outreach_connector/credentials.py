@@ -49,7 +49,12 @@ class AccessTokenCredentials(BaseModel):
     """A ready access token (no refresh: it stops working when Outreach expires it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    access_token: SecretStr = Field(min_length=1)
+    access_token: SecretStr
+
+    @field_validator("access_token")
+    @classmethod
+    def _present(cls, value: SecretStr) -> SecretStr:
+        return _not_empty(value)
 
 
 class OAuthCredentials(BaseModel):
@@ -57,9 +62,14 @@ class OAuthCredentials(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     client_id: str = Field(min_length=1)
-    client_secret: SecretStr = Field(min_length=1)
-    refresh_token: SecretStr = Field(min_length=1)
+    client_secret: SecretStr
+    refresh_token: SecretStr
     token_url: str | None = None
+
+    @field_validator("client_secret", "refresh_token")
+    @classmethod
+    def _present(cls, value: SecretStr) -> SecretStr:
+        return _not_empty(value)
 
     @field_validator("token_url")
     @classmethod
@@ -70,6 +80,12 @@ class OAuthCredentials(BaseModel):
         if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
             raise ValueError("must be an absolute http(s) URL without user info")
         return value
+
+
+def _not_empty(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value():
+        raise ValueError("must not be empty")
+    return value
 
 
 Credentials = Union[AccessTokenCredentials, OAuthCredentials]
@@ -120,8 +136,8 @@ class CredentialStore:
 
     def __init__(self, path: Path | str = DEFAULT_DATABASE, *, encryption_key: str | None = None) -> None:
         self.path = Path(path)
-        _create_private_file(self.path)
         self._box = SecretBox.from_text(encryption_key or load_or_create_key_file(key_file_for(self.path)))
+        _create_private_file(self.path)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)

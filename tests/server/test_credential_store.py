@@ -131,12 +131,12 @@ def test_concurrent_token_saves_from_processes_all_land(tmp_path):
     store = CredentialStore(tmp_path / "p.db")
     auth = store.create("ops", oauth_credentials())
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_save_many, args=(str(store.path), auth.id, w)) for w in range(4)]
+    workers = [context.Process(target=_save_many, args=(str(store.path), auth.id, w)) for w in range(3)]
     for process in workers:
         process.start()
     for process in workers:
         process.join(60)
-    assert [p.exitcode for p in workers] == [0, 0, 0, 0]
+    assert [p.exitcode for p in workers] == [0, 0, 0]
     final = store.load(auth.id).tokens
     assert final.access_token[1:] == final.refresh_token[1:] and final.access_token.endswith("-24")
 
