@@ -1,0 +1,39 @@
+"""Run an ASGI app under uvicorn on a real loopback socket, in a thread, for end-to-end tests."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+
+class LiveServer:
+    """``with LiveServer(app) as url:`` serves ``app`` at ``url`` until the block ends."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> str:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))  # the kernel picks a free port; bound before uvicorn starts: no race
+        port = listener.getsockname()[1]
+        # log_config=None: uvicorn leaves logging alone, so its records reach the test's handlers.
+        config = uvicorn.Config(self._app, log_config=None, lifespan="on", access_log=True)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [listener]}, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc: Any) -> None:
+        assert self._server is not None and self._thread is not None
+        self._server.should_exit = True
+        self._thread.join(15)
