@@ -138,3 +138,14 @@ def test_fields_fed_by_a_ddl_carry_a_lookup():
 def test_generated_kinds_have_generated_schemas_and_the_rest_hand_written():
     hand = {e.name for e in ENTRIES if e.kind not in GENERATED_KINDS}
     assert hand == {"execute_link", "raw_http_request", "create_compliance_request"}
+
+
+def test_readme_operations_table_is_current():
+    result = run_tool("tools/readme_table.py", "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_quickstart_is_exactly_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Quickstart", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    assert block.strip().splitlines() == ["./run demo", "./run test"]
