@@ -64,3 +64,8 @@ def snapshot_json(snapshot):
     from syrupy.extensions.json import JSONSnapshotExtension
 
     return snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"

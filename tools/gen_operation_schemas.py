@@ -87,8 +87,12 @@ def list_input(spec: OperationSpec, res: ResourceInfo) -> dict:
             "page_after": shared("page_after"),
             "count": {"type": "boolean", "default": True, "title": "Count",
                       "description": "Ask Outreach for meta.count (slower on big collections)."},
+            "paginate": {"type": "boolean", "default": False, "title": "All pages",
+                         "description": "Follow links.next and return the records of every page in one list."},
+            "max_records": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 10000,
+                            "title": "Record cap", "description": "With paginate: stop after this many records."},
         },
-        "advanced": ["fields", "page_after", "count"],
+        "advanced": ["fields", "page_after", "count", "paginate", "max_records"],
     }
 
 

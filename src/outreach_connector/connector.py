@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping
 
 import httpx
 
 from .catalog import load_manifest
 from .client import DEFAULT_TIMEOUT, BearerToken, ClientConfig, Sender
 from .dispatcher import Dispatcher
-from .errors import AuthError
+from .errors import AuthError, InputInvalid, UpstreamError
 from .handlers import Context
+from .pagination import CursorPaginator, collected
 from .registry import Registry, get_plugin_manager
 from .retry import RetryPolicy
 from .validation import schema_of
@@ -84,10 +85,50 @@ class Connector:
                 "has_dynamic_output": spec.kind in DYNAMIC_OUTPUT_KINDS}
 
     def call(self, name: str, input: Any = None) -> Any:
-        return self.dispatcher.call(name, {} if input is None else input)
+        data = {} if input is None else input
+        if isinstance(data, dict) and data.get("paginate"):
+            paginator = self._paginator(name, data)
+            return collected(list(self._walk(name, paginator)), paginator)
+        return self.dispatcher.call(name, data)
 
     async def acall(self, name: str, input: Any = None) -> Any:
-        return await self.dispatcher.acall(name, {} if input is None else input)
+        data = {} if input is None else input
+        if isinstance(data, dict) and data.get("paginate"):
+            paginator = self._paginator(name, data)
+            return collected([r async for r in self._awalk(name, paginator)], paginator)
+        return await self.dispatcher.acall(name, data)
+
+    def iterate(self, name: str, input: dict[str, Any]) -> Iterator[Any]:
+        """Every record of a list operation, page after page (only one page is held at a time)."""
+        return self._walk(name, self._paginator(name, input))
+
+    def aiterate(self, name: str, input: dict[str, Any]) -> AsyncIterator[Any]:
+        return self._awalk(name, self._paginator(name, input))
+
+    def _paginator(self, name: str, input: dict[str, Any]) -> CursorPaginator:
+        self.dispatcher.validate(name, input)
+        if self.registry[name].spec.kind != "list":
+            raise InputInvalid(name, [{"path": "paginate", "message": "only list operations paginate"}])
+        return CursorPaginator.for_input(input)
+
+    def _walk(self, name: str, paginator: CursorPaginator) -> Iterator[Any]:
+        while not paginator.done:
+            try:
+                page = self.dispatcher.call(name, paginator.page_input, shrinkable=paginator.shrinkable)
+            except UpstreamError as error:
+                paginator.shrink(error)
+                continue
+            yield from paginator.take(page)
+
+    async def _awalk(self, name: str, paginator: CursorPaginator) -> AsyncIterator[Any]:
+        while not paginator.done:
+            try:
+                page = await self.dispatcher.acall(name, paginator.page_input, shrinkable=paginator.shrinkable)
+            except UpstreamError as error:
+                paginator.shrink(error)
+                continue
+            for record in paginator.take(page):
+                yield record
 
     def close(self) -> None:
         self.sender.close()

@@ -1,6 +1,7 @@
 """One call, start to finish: look up, validate input, build, send, parse, validate output, return."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .client import Sender
@@ -16,13 +17,18 @@ class Dispatcher:
         self.sender = sender
         self.ctx = ctx
 
-    def prepare(self, name: str, data: Any) -> tuple[Registered, HttpCall]:
-        """Validate the input and plan the request; raises before anything is sent."""
+    def validate(self, name: str, data: Any) -> Registered:
         entry = self.registry[name]
         problems = errors_for(entry.input_validator, data, entry.read_only)
         if problems:
             raise InputInvalid(name, problems)
-        return entry, entry.handler.build(entry.spec, data, self.ctx)
+        return entry
+
+    def prepare(self, name: str, data: Any, shrinkable: bool = False) -> tuple[Registered, HttpCall]:
+        """Validate the input and plan the request; raises before anything is sent."""
+        entry = self.validate(name, data)
+        request = entry.handler.build(entry.spec, data, self.ctx)
+        return entry, replace(request, shrinkable=True) if shrinkable else request
 
     def finish(self, entry: Registered, data: Any, reply: Reply) -> Any:
         output = entry.handler.parse(entry.spec, data, reply, self.ctx)
@@ -31,10 +37,10 @@ class Dispatcher:
             raise OutputInvalid(entry.spec.name, problems, raw=reply.body, status_code=reply.status_code)
         return output
 
-    def call(self, name: str, data: Any) -> Any:
-        entry, request = self.prepare(name, data)
+    def call(self, name: str, data: Any, shrinkable: bool = False) -> Any:
+        entry, request = self.prepare(name, data, shrinkable)
         return self.finish(entry, data, self.sender.send(request))
 
-    async def acall(self, name: str, data: Any) -> Any:
-        entry, request = self.prepare(name, data)
+    async def acall(self, name: str, data: Any, shrinkable: bool = False) -> Any:
+        entry, request = self.prepare(name, data, shrinkable)
         return self.finish(entry, data, await self.sender.asend(request))

@@ -36,6 +36,8 @@ def may_retry_status(call: HttpCall, status: int) -> bool:
     """429 means Outreach refused without acting; 5xx only for requests that are safe to repeat."""
     if status == 429:
         return True
+    if call.shrinkable and status in (502, 504):
+        return False
     return status in RETRY_STATUSES and call.method in IDEMPOTENT
 
 

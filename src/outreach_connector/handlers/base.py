@@ -33,6 +33,7 @@ class HttpCall:
     absolute: bool = False
     creates: bool = False       # a POST that creates: never retried after an ambiguous failure
     any_status: bool = False    # the raw HTTP operation returns error statuses instead of raising
+    shrinkable: bool = False    # a page the paginator will re-ask smaller: do not retry 502/504 here
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,84 @@
+"""Auto-pagination over list operations: follow ``links.next`` cursors, page by page, with bounded memory.
+
+The paginator is a small strategy object fed one page at a time, so it is tested without any HTTP. It never
+computes offsets, refuses a cursor it has already seen (a server bug would otherwise loop forever), and
+halves the page size when Outreach answers 502/504 to a large page, then goes on from the same cursor.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConnectorError, UpstreamError
+from .jsonapi import cursor_of
+
+SHRINK_STATUSES = frozenset({502, 504})
+MIN_PAGE_SIZE = 10
+DEFAULT_MAX_RECORDS = 10000  # the schema default: one call never gathers an unbounded org
+PAGINATION_KEYS = ("paginate", "max_records")
+
+
+class RepeatedCursor(ConnectorError):
+    """Outreach handed back a cursor it already gave: following it would loop forever."""
+
+
+@dataclass
+class CursorPaginator:
+    page_input: dict[str, Any]
+    max_records: int | None = None
+    seen: set[str] = field(default_factory=set)
+    records: int = 0
+    pages: int = 0
+    truncated: bool = False  # stopped by max_records while Outreach had more
+
+    @classmethod
+    def for_input(cls, data: dict[str, Any]) -> "CursorPaginator":
+        page_input = {k: v for k, v in data.items() if k not in PAGINATION_KEYS}
+        page_input.setdefault("page_size", 1000)  # the fewest round trips Outreach allows
+        cap = data.get("max_records", DEFAULT_MAX_RECORDS) if data.get("paginate") else data.get("max_records")
+        return cls(page_input, cap)
+
+    def take(self, page: dict[str, Any]) -> list[Any]:
+        """Records of this page that fit under the cap; moves the cursor on (or ends the walk)."""
+        self.pages += 1
+        records = page.get("data") or []
+        if self.max_records is not None:
+            records = records[: self.max_records - self.records]
+        self.records += len(records)
+        self.page_input = self._next(page.get("links") or {})
+        return records
+
+    def _next(self, links: dict[str, Any]) -> dict[str, Any] | None:
+        link = links.get("next")
+        if not link:
+            return None
+        if self.max_records is not None and self.records >= self.max_records:
+            self.truncated = True
+            return None
+        cursor = cursor_of(link)
+        if cursor in self.seen:
+            raise RepeatedCursor(f"Outreach returned the cursor of an earlier page again after {self.pages} "
+                                 "pages; stopping instead of looping")
+        self.seen.add(cursor)
+        return {**self.page_input, "page_after": cursor}
+
+    @property
+    def done(self) -> bool:
+        return self.page_input is None
+
+    @property
+    def shrinkable(self) -> bool:
+        return self.page_input.get("page_size", 50) > MIN_PAGE_SIZE
+
+    def shrink(self, error: UpstreamError) -> None:
+        """After a 502/504 on a big page, retry the same cursor with half the page size."""
+        size = self.page_input.get("page_size", 50)
+        if error.status_code not in SHRINK_STATUSES or size <= MIN_PAGE_SIZE:
+            raise error
+        self.page_input = {**self.page_input, "page_size": max(MIN_PAGE_SIZE, size // 2)}
+
+
+def collected(records: list[Any], paginator: CursorPaginator) -> dict:
+    """The output of ``call`` with ``paginate: true``: all records in one JSON:API-shaped document."""
+    return {"data": records, "links": {},
+            "meta": {"pages": paginator.pages, "records": paginator.records, "truncated": paginator.truncated}}
