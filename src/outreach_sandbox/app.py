@@ -1,0 +1,76 @@
+"""The Starlette application: routes, and the translation between HTTP and the API pipeline.
+
+Routes: ``/api/v2/...`` (every method; the pipeline decides), ``POST /oauth/token``, and a JSON 404 for
+anything else. The fault gate wraps the whole middleware stack, outside Starlette's error handling.
+"""
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .errors import method_not_allowed, route_not_found
+from .gate import FaultGate
+from .oauth import token_request
+from .resources import JSONAPI, ApiRequest, ApiResponse, error_response
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def encode(document: object) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def to_response(result: ApiResponse) -> Response:
+    if result.document is None:
+        return Response(status_code=result.status, headers=result.headers)
+    return Response(encode(result.document), result.status, result.headers, media_type=JSONAPI)
+
+
+def api_request(request: Request, body: bytes) -> ApiRequest:
+    base = f"{request.url.scheme}://{request.url.netloc}/api/v2"
+    return ApiRequest(method=request.method, path=request.url.path, query=request.query_params.multi_items(),
+                      headers={k.lower(): v for k, v in request.headers.items()}, body=body, base=base,
+                      url=str(request.url))
+
+
+class SandboxStarlette(Starlette):
+    """Starlette with the fault gate as the outermost layer (a dropped connection must not become a 500)."""
+
+    def __init__(self, sandbox: Sandbox, **kwargs):
+        self._sandbox = sandbox
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self):
+        return FaultGate(super().build_middleware_stack(), self._sandbox.faults, self._sandbox.requests)
+
+
+def build_app(sandbox: Sandbox) -> Starlette:
+    async def api(request: Request) -> Response:
+        body = await request.body()
+        with sandbox.lock:
+            result = sandbox.api.handle(api_request(request, body))
+        return to_response(result)
+
+    async def token(request: Request) -> Response:
+        if request.method != "POST":
+            return to_response(error_response(method_not_allowed(request.method, request.url.path, ["POST"])))
+        body = await request.body()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        with sandbox.lock:
+            status, payload, extra = token_request(sandbox.tokens, sandbox.config, headers, body, sandbox.now())
+        return Response(encode(payload), status, extra, media_type="application/json")
+
+    async def unknown(request: Request) -> Response:
+        return to_response(error_response(route_not_found(request.url.path)))
+
+    routes = [Route("/oauth/token", token, methods=METHODS), Route("/api/v2/{rest:path}", api, methods=METHODS),
+              Route("/{rest:path}", unknown, methods=METHODS)]
+    return SandboxStarlette(sandbox, routes=routes)

@@ -1,0 +1,65 @@
+"""The :class:`Sandbox`: one emulated Outreach org, with its state, credentials, limits and faults."""
+from __future__ import annotations
+
+import random
+import threading
+
+from .api import Api
+from .app import build_app
+from .clock import TickingClock
+from .config import SandboxConfig
+from .faults import Faults
+from .gate import RecordedRequest
+from .oauth import TokenRegistry
+from .ratelimit import RateLimiter
+from .resources import Resources
+from .schema import load_catalog
+from .seed import build_tables
+from .store import Store
+from .transport import SandboxTransport
+
+
+class Sandbox:
+    """An in-memory Outreach API v2. ``app`` is the ASGI app; ``transport()`` runs it in-process for httpx."""
+
+    def __init__(self, config: SandboxConfig | None = None):
+        self.config = config or SandboxConfig()
+        self.catalog = load_catalog(self.config.schema_dir)
+        self.lock = threading.RLock()  # one request's state changes at a time, whichever loop or thread runs it
+        self.requests: list[RecordedRequest] = []
+        self.faults = Faults(self.config.seed)
+        self.rng = random.Random(self.config.seed)
+        self._clock = self._fresh_clock()
+        self.store = Store(lambda: build_tables(self.config, list(self.catalog.types)))
+        self.tokens = TokenRegistry(self.config, self.rng)
+        self.limiter = RateLimiter(self.config.rate_limit, self.config.rate_window)
+        resources = Resources(self.catalog, self.store, self.config, self.rng)
+        self.api = Api(self.config, self.now, self.tokens, self.limiter, resources)
+        self.app = build_app(self)
+
+    def _fresh_clock(self):
+        return self.config.clock or TickingClock()
+
+    def now(self) -> float:
+        """One reading of the sandbox clock (the default clock advances one second per reading)."""
+        return self._clock()
+
+    @property
+    def token_refreshes(self) -> int:
+        """How many refresh-token grants succeeded (tests use it to prove a client refreshes once)."""
+        return self.tokens.refreshes
+
+    def transport(self) -> SandboxTransport:
+        """An httpx transport (sync and async) that runs this sandbox in-process."""
+        return SandboxTransport(self.app)
+
+    def reset(self) -> None:
+        """Back to the seed state: data, write log, tokens, rate-limit windows, faults, request log, clock."""
+        with self.lock:
+            self.store.reset()
+            self.tokens.reset()
+            self.limiter.reset()
+            self.faults.clear()
+            self.requests.clear()
+            self.rng.seed(self.config.seed)
+            self._clock = self._fresh_clock()
