@@ -95,8 +95,10 @@ def by_id(query: ListQuery) -> bool:
 
 def ordering(store: Store, type_name: str, query: ListQuery) -> Ordering:
     table = store.table(type_name)
-    if not query.filters and by_id(query):
+    if by_id(query) and all(f.id_test for f in query.filters):
         ids = table.ids()
+        for f in query.filters:
+            ids = [i for i in ids if f.id_test(i)]
         return Ordering(ids, ids)
     cache_key = ("order", type_name, id(table), table.version, tuple(f.key for f in query.filters),
                  query.sort_signature)

@@ -30,6 +30,7 @@ class Filter:
 
     key: tuple[str, str]
     test: Predicate
+    id_test: Callable[[int], bool] | None = None  # set for filter[id]: evaluable without loading records
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,7 @@ def parse_filter(rtype: ResourceType, parameter: str, raw: str) -> Filter:
     field, sub = match.groups()
     if field == "id" and sub is None:
         test = _value_test(None, raw, parameter)
-        return Filter((parameter, raw), lambda record: test(record.id))
+        return Filter((parameter, raw), lambda record: test(record.id), test)
     if field in rtype.attributes and sub is None:
         return Filter((parameter, raw), _attribute_filter(rtype.attributes[field], raw, parameter))
     return Filter((parameter, raw), _relationship_filter(rtype, field, sub, raw, parameter))

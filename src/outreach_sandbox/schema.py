@@ -15,6 +15,13 @@ from pathlib import Path
 
 SCHEMA_ENV = "OUTREACH_SANDBOX_SCHEMAS"
 
+# Vendor-schema errors the sandbox corrects. The OpenAPI gives these a maxLength of 4 while its own description
+# lists "finish", "continue" and "pause" as the values: the limit cannot be real.
+ERRATA: dict[tuple[str, str], dict] = {
+    ("sequence", "primaryReplyAction"): {"max_length": None},
+    ("sequence", "secondaryReplyAction"): {"max_length": None},
+}
+
 
 class CatalogMissing(RuntimeError):
     """No directory of resource schemas could be found."""
@@ -93,16 +100,17 @@ class Catalog:
         return candidates[0] if len(candidates) == 1 else None
 
 
-def _attribute(name: str, spec: dict) -> Attribute:
+def _attribute(type_name: str, name: str, spec: dict) -> Attribute:
     raw = spec.get("type", [])
     raw = [raw] if isinstance(raw, str) else list(raw)
     items = spec.get("items") or {}
-    return Attribute(
+    fields = dict(
         name=name, types=tuple(t for t in raw if t != "null"), nullable="null" in raw or not raw,
         format=spec.get("format"), max_length=spec.get("maxLength"), item_type=items.get("type"),
         read_only=bool(spec.get("readOnly")), write_only=bool(spec.get("writeOnly")),
         filterable=bool(spec.get("x-filterable")), sortable=bool(spec.get("x-sortable")),
     )
+    return Attribute(**{**fields, **ERRATA.get((type_name, name), {})})
 
 
 def _relationship(name: str, spec: dict) -> Relationship:
@@ -128,7 +136,7 @@ def parse_resource(document: dict) -> ResourceType:
     return ResourceType(
         name=meta["type"], path=meta["path"], methods=frozenset(meta["methods"]),
         actions=tuple(meta.get("actions", ())),
-        attributes={n: _attribute(n, attrs[n]) for n in sorted(attrs, key=natural)},
+        attributes={n: _attribute(meta["type"], n, attrs[n]) for n in sorted(attrs, key=natural)},
         relationships={n: _relationship(n, rels[n]) for n in sorted(rels, key=natural)},
     )
 

@@ -14,9 +14,9 @@ def user(ctx: SeedContext, i: int) -> Record:
     stamps = ctx.stamps("user", i, ctx.config.users)
     attrs = {
         "firstName": first, "lastName": last, "name": f"{first} {last}", "email": email,
-        "username": email.split("@"), "title": "Sales Director" if i == 1 else rng.choice(vocab.USER_TITLES),
+        "username": email.split("@")[0], "title": "Sales Director" if i == 1 else rng.choice(vocab.USER_TITLES),
         "locked": False, "notificationsEnabled": True, "dailyDigestEmailEnabled": rng.random() < 0.5,
-        "phoneNumber": f"+1 206 555 02{i % 100:02d}", "phoneCountryCode": "US", "timeZone": "America/Los_Angeles",
+        "phoneNumber": f"+1 206 555 02{i % 100:02d}", "phoneCountryCode": "US",
         "currentSignInAt": iso(SEED_EPOCH - rng.roll(1, 72) * 3600.0),
         "lastSignInAt": iso(SEED_EPOCH - rng.roll(73, 400) * 3600.0),
         "duties": {"name": "ADMIN" if i == 1 else "SELLER", "duty_type": "Duty"}, **stamps,

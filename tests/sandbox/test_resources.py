@@ -1,0 +1,204 @@
+"""Every served type: list and get; and each verb its resource schema allows, with exact statuses."""
+from __future__ import annotations
+
+import pytest
+
+from outreach_sandbox import Sandbox
+from outreach_sandbox.schema import load_catalog
+from outreach_sandbox.validation import REQUIRED_ON_CREATE
+
+from .conftest import BASE, doc
+
+CATALOG = load_catalog()
+OPERATION_MAP_TYPES = {
+    "account", "audit", "call", "callDisposition", "callPurpose", "complianceRequest", "event", "mailAlias",
+    "mailbox", "mailing", "opportunity", "opportunityProspectRole", "opportunityStage", "phoneNumber", "prospect",
+    "recipient", "sequence", "sequenceState", "sequenceStep", "stage", "task", "taskPriority", "template", "user",
+}
+TYPES = sorted(CATALOG.types)
+
+
+def test_every_operation_map_type_is_served():
+    assert OPERATION_MAP_TYPES <= set(CATALOG.types)
+    assert CATALOG["audit"].path == "/audits" and CATALOG["audit"].methods == {"list"}
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_list_returns_resources_of_the_type(client, type_name):
+    rtype = CATALOG[type_name]
+    response = client.get(rtype.path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.api+json"
+    body = response.json()
+    assert body["data"], f"no seed data for {type_name}"
+    first = body["data"][0]
+    assert first["type"] == type_name and isinstance(first["id"], int)
+    assert set(first["attributes"]) == set(rtype.attributes)  # every attribute, null when unset
+    assert set(first["relationships"]) == set(rtype.relationships)
+    assert first["links"] == {"self": f"{BASE}{rtype.path}/{first['id']}"}
+    assert body["meta"]["count"] == len(body["data"]) or body["meta"]["count"] > 50
+
+
+@pytest.mark.parametrize("type_name", [t for t in TYPES if "get" in CATALOG[t].methods])
+def test_get_returns_one_resource(client, type_name):
+    path = CATALOG[type_name].path
+    response = client.get(f"{path}/1")
+    assert response.status_code == 200
+    assert response.json()["data"]["id"] == 1
+    assert response.json()["data"]["type"] == type_name
+
+
+@pytest.mark.parametrize("type_name", [t for t in TYPES if "get" in CATALOG[t].methods])
+def test_get_unknown_id_is_404(client, type_name):
+    response = client.get(f"{CATALOG[type_name].path}/99999")
+    assert response.status_code == 404
+    assert response.json() == {"errors": [{"id": "resourceNotFound", "title": "Resource Not Found",
+                                           "detail": f"Could not find '{type_name}' with ID '99999'."}]}
+
+
+def _minimal_create(sb: Sandbox, type_name: str) -> dict:
+    """The smallest valid create document for a type (its required members)."""
+    attributes, relationships = REQUIRED_ON_CREATE.get(type_name, ((), ()))
+    attrs = {name: "auto_email" if name == "stepType" else f"new-{name}@x.example" if "mail" in name
+             else "+1 206 555 0100" if name == "number" else f"New {name}" for name in attributes}
+    if type_name == "sequenceState":
+        return doc(type_name, {}, {"prospect": ("prospect", 3), "sequence": ("sequence", 5), "mailbox": ("mailbox", 1)})
+    rels = {}
+    for name in relationships:
+        rel = CATALOG[type_name].relationships[name]
+        target = next(t for t in rel.targets if t in CATALOG)
+        rels[name] = (target, 1)
+    return doc(type_name, attrs, rels)
+
+
+CREATABLE = [t for t in TYPES if "create" in CATALOG[t].methods and t != "complianceRequest"]
+
+
+@pytest.mark.parametrize("type_name", CREATABLE)
+def test_create_returns_201_and_the_stored_resource(sb, client, type_name):
+    path = CATALOG[type_name].path
+    response = client.post(path, json=_minimal_create(sb, type_name))
+    assert response.status_code == 201, response.json()
+    created = response.json()["data"]
+    assert response.headers["location"] == created["links"]["self"]
+    assert client.get(f"{path}/{created['id']}").json()["data"] == created
+    assert sb.store.write_log[-1].type == type_name and sb.store.write_log[-1].id == created["id"]
+
+
+@pytest.mark.parametrize("type_name", [t for t in TYPES if "update" in CATALOG[t].methods])
+def test_update_changes_only_sent_members(client, type_name):
+    rtype = CATALOG[type_name]
+    name = next(a.name for a in rtype.attributes.values()
+                if not a.read_only and not a.write_only and a.types == ("string",) and not a.format)
+    before = client.get(f"{rtype.path}/2").json()["data"]
+    response = client.patch(f"{rtype.path}/2", json=doc(type_name, {name: "Changed"}, ident=2))
+    assert response.status_code == 200, response.json()
+    after = response.json()["data"]
+    assert after["attributes"][name] == "Changed"
+    untouched = {k for k in before["attributes"] if k not in (name, "updatedAt", "name")}
+    assert {k: after["attributes"][k] for k in untouched} == {k: before["attributes"][k] for k in untouched}
+
+
+@pytest.mark.parametrize("type_name", [t for t in TYPES if "delete" in CATALOG[t].methods])
+def test_delete_is_204_then_404(sb, client, type_name):
+    path = CATALOG[type_name].path
+    response = client.delete(f"{path}/2")
+    assert response.status_code == 204 and response.content == b""
+    assert client.get(f"{path}/2").status_code == 404
+    assert client.delete(f"{path}/2").status_code == 404
+    assert sb.store.count(type_name) == len(list(sb.store.table(type_name).ids()))
+
+
+def test_unsupported_verbs_are_405_with_allow(client):
+    response = client.delete("/mailings/1")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, PATCH"
+    assert response.json()["errors"][0]["id"] == "methodNotAllowed"
+    assert client.patch("/sequenceStates/1", json=doc("sequenceState", {}, ident=1)).status_code == 405
+    assert client.post("/events", json=doc("event", {})).status_code == 405
+
+
+def test_unknown_routes_are_404(client):
+    assert client.get("/nonsense").status_code == 404
+    assert client.get("/prospects/1/extra/deep").status_code == 404
+    assert client.get("/prospects/abc").json()["errors"][0]["detail"] == "Could not find 'prospect' with ID 'abc'."
+    assert client.get("/audits/1").status_code == 404  # audits are list-only
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+@pytest.mark.parametrize("content_type", [None, "application/json", "text/plain"])
+def test_writes_without_the_jsonapi_media_type_are_415(client, method, content_type):
+    headers = {"Content-Type": content_type} if content_type else {}
+    url = "/stages" if method == "POST" else "/stages/1"
+    request = client.build_request(method, url, content=b'{"data":{"type":"stage","attributes":{"name":"x"}}}',
+                                   headers=headers)
+    if content_type is None:
+        del request.headers["Content-Type"]
+    response = client.send(request)
+    assert response.status_code == 415
+    error = response.json()["errors"][0]
+    assert (error["id"], error["title"]) == ("unsupportedMediaType", "Unsupported Media Type")
+
+
+def test_media_type_parameters_are_tolerated(client):
+    response = client.post("/stages", json=doc("stage", {"name": "Fresh"}),
+                           headers={"Content-Type": "application/vnd.api+json; charset=utf-8"})
+    assert response.status_code == 201
+
+
+def test_relationships_render_by_kind(client):
+    prospect = client.get("/prospects/1").json()["data"]["relationships"]
+    assert prospect["account"]["data"]["type"] == "account"
+    assert prospect["mailings"] == {"links": {"related": f"{BASE}/mailings?filter[prospect][id]=1"}}
+    assert prospect["creator"] == {"data": {"type": "user", "id": 1}}
+    assert prospect["persona"] == {"data": None}
+    phones = client.get("/phoneNumbers", params={"filter[prospect][id]": 1}).json()["data"]
+    assert prospect["phoneNumbers"]["data"] == [{"type": "phoneNumber", "id": p["id"]} for p in phones]
+    assert client.get("/users/1").json()["data"]["relationships"]["mailboxes"]["data"] == [{"type": "mailbox",
+                                                                                          "id": 1}]
+
+
+def test_related_links_resolve(client):
+    link = client.get("/accounts/1").json()["data"]["relationships"]["prospects"]["links"]["related"]
+    response = client.get(link)
+    assert response.status_code == 200
+    assert all(p["relationships"]["account"]["data"] == {"type": "account", "id": 1} for p in response.json()["data"])
+
+
+def test_write_only_attributes_are_never_returned(client):
+    response = client.patch("/mailboxes/1", json=doc("mailbox", {"password": "hunter2"}, ident=1))
+    assert response.status_code == 200
+    assert response.json()["data"]["attributes"]["password"] is None
+    assert "hunter2" not in response.text
+
+
+def test_server_maintained_members_on_create(client):
+    created = client.post("/prospects", json=doc("prospect", {"firstName": "Ada", "lastName": "Byron"},
+                                                   {"account": ("account", 2)})).json()["data"]
+    attrs = created["attributes"]
+    assert attrs["name"] == "Ada Byron"
+    assert attrs["company"] == client.get("/accounts/2").json()["data"]["attributes"]["name"]
+    assert attrs["createdAt"] == attrs["updatedAt"] == "2025-01-15T09:00:00.000Z"
+    assert created["relationships"]["creator"] == {"data": {"type": "user", "id": 1}}
+    patched = client.patch(f"/prospects/{created['id']}", json=doc("prospect", {"lastName": "Lovelace"},
+                                                                   ident=created["id"])).json()["data"]
+    assert patched["attributes"]["name"] == "Ada Lovelace"
+    assert patched["attributes"]["updatedAt"] == "2025-01-15T09:00:02.000Z"  # the GET read the clock too
+    assert patched["attributes"]["createdAt"] == attrs["createdAt"]
+
+
+def test_null_clears_an_attribute_and_a_relationship(client):
+    response = client.patch("/prospects/1", json=doc("prospect", {"title": None}, {"stage": None}, ident=1))
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert data["attributes"]["title"] is None
+    assert data["relationships"]["stage"] == {"data": None}
+
+
+def test_string_ids_are_accepted_in_relationships(client):
+    body = {"data": {"type": "opportunityProspectRole", "attributes": {"role": "Champion"},
+                     "relationships": {"opportunity": {"data": {"type": "opportunity", "id": "1"}},
+                                       "prospect": {"data": {"type": "prospect", "id": "2"}}}}}
+    response = client.post("/opportunityProspectRoles", json=body)
+    assert response.status_code == 201
+    assert response.json()["data"]["relationships"]["prospect"] == {"data": {"type": "prospect", "id": 2}}
