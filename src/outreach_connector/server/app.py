@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 from typing import Any, AsyncIterator, Sequence
 
@@ -70,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         print(f"outreach-connector serve: {message}", file=sys.stderr)
         return 2
+    # uvicorn configures only its own loggers; this gives the server's (and httpx's) records a home.
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
     return 0
 

@@ -55,24 +55,25 @@ async def call_operation(request: Request) -> Response:
     except AuthenticationNotFound:
         return envelopes.problem(404, f"Authentication {call.authId!r} was not found")
     started = time.perf_counter()
-    response = await run_call(connector, call, catalogue)
-    logger.info("call %s auth=%s -> %s in %.1f ms", call.operation, call.authId,
-                response.status_code, (time.perf_counter() - started) * 1000)
+    response, outcome = await run_call(connector, call, catalogue)
+    logger.info("call %s auth=%s -> %s in %.1f ms", call.operation, call.authId, outcome,
+                (time.perf_counter() - started) * 1000)
     return response
 
 
-async def run_call(connector, call: CallRequest, catalogue: Catalogue) -> Response:
+async def run_call(connector, call: CallRequest, catalogue: Catalogue) -> tuple[Response, str]:
+    """The call's response, and a word for the log: success, or the error's class name."""
     try:
         if call.returnOutputSchema:
             # Validate, but do not send: asking for the schema of a create must not create anything.
             connector.dispatcher.prepare(call.operation, call.input)
-            return envelopes.success({"output_schema": catalogue.output_schema(call.operation)})
-        return envelopes.success(await connector.acall(call.operation, call.input))
+            return envelopes.success({"output_schema": catalogue.output_schema(call.operation)}), "schema"
+        return envelopes.success(await connector.acall(call.operation, call.input)), "success"
     except ConnectorError as exc:
         response = envelopes.for_error(exc)
         if response is None:
             raise
-        return response
+        return response, type(exc).__name__
 
 
 async def create_authentication(request: Request) -> Response:
