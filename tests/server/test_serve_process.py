@@ -1,0 +1,50 @@
+"""``python -m outreach_connector.server`` as an operator runs it: a real process on a real port."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("the server did not come up")
+
+
+def test_serve_from_the_environment_and_shut_down_cleanly(tmp_path):
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OUTREACH_CONNECTOR_API_KEYS": "proc-key-canary,other",
+           "OUTREACH_CONNECTOR_DB": str(tmp_path / "p.db")}
+    process = subprocess.Popen([sys.executable, "-m", "outreach_connector.server", "--port", str(port),
+                                "--log-level", "debug"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/connectors", process)
+        answer = httpx.get(f"http://127.0.0.1:{port}/connectors", headers={"Authorization": "Bearer other"})
+        assert answer.json()["elements"][0]["name"] == "outreach"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "Uvicorn running on" in output and "proc-key-canary" not in output
+    assert (tmp_path / "p.db.key").exists()
