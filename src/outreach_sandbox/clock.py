@@ -35,8 +35,8 @@ def iso(ts: float) -> str:
     """Epoch seconds as Outreach writes them: UTC, millisecond precision, ``Z``."""
     seconds, millis = divmod(round(ts * 1000), 1000)
     t = time.gmtime(seconds)  # several times cheaper than datetime formatting, on a hot path of seeding
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min,
-                                                    t.tm_sec, millis)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 - %-formatting is the fastest here
+        t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, millis)
 
 
 def parse_datetime(text: str) -> datetime | None:

@@ -67,7 +67,7 @@ class Dice:
 
     def weighted(self, items: Sequence[T], weights: Sequence[float]) -> T:
         point = self.random() * sum(weights)
-        for item, weight in zip(items, weights):
+        for item, weight in zip(items, weights, strict=True):
             point -= weight
             if point < 0:
                 return item

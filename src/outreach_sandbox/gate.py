@@ -19,9 +19,9 @@ import httpx
 from .faults import FaultRule, Faults
 
 SECRET_FORM_FIELDS = ("client_secret", "refresh_token", "code", "password")
-STATUS_ERRORS = {429: ("rateLimitExceeded", "Rate Limit Exceeded"), 500: ("internalServerError", "Internal Server Error"),
-                 502: ("badGateway", "Bad Gateway"), 503: ("scheduledServerMaintenance", "Service Unavailable"),
-                 504: ("gatewayTimeout", "Gateway Timeout")}
+STATUS_ERRORS = {429: ("rateLimitExceeded", "Rate Limit Exceeded"),
+                 500: ("internalServerError", "Internal Server Error"), 502: ("badGateway", "Bad Gateway"),
+                 503: ("scheduledServerMaintenance", "Service Unavailable"), 504: ("gatewayTimeout", "Gateway Timeout")}
 
 
 class ConnectionDropped(httpx.RemoteProtocolError):

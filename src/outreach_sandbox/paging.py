@@ -41,7 +41,7 @@ def _comparable(value: Any) -> Any:
 def composite_key(sort: tuple[SortKey, ...], values: list[Any], ident: int) -> tuple:
     """Nulls first when ascending, last when descending; ties broken by ascending id."""
     parts = []
-    for key, value in zip(sort, values):
+    for key, value in zip(sort, values, strict=True):
         part = (value is not None, _comparable(value))
         parts.append(_Descending(part) if key.descending else part)
     return (*parts, ident)

@@ -1,8 +1,9 @@
 """Deterministic seed data: who is in the org and how records point at each other.
 
 Every seed record is a pure function of (seed, type, id): factories draw from a :class:`~.dice.Dice` stream
-keyed by that triple, so values depend neither on ``PYTHONHASHSEED`` nor on the order records are read in. Facts shared between types (a prospect's account, owner and e-mail; a sequence
-state's prospect and sequence) come from the small functions below, so no factory needs to build another.
+keyed by that triple, so values depend neither on ``PYTHONHASHSEED`` nor on the order records are read in.
+Facts shared between types (a prospect's account, owner and e-mail; a sequence state's prospect and sequence)
+come from the small functions below, so no factory needs to build another.
 """
 from __future__ import annotations
 

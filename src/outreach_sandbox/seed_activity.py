@@ -4,8 +4,8 @@ from __future__ import annotations
 import uuid
 
 from . import vocab
-from .dice import Dice
 from .clock import SEED_EPOCH, iso
+from .dice import Dice
 from .seed import ORG_DOMAIN, SeedContext, email_hash, make, pick, ref
 from .store import Record
 
@@ -65,7 +65,8 @@ def mailing(ctx: SeedContext, i: int) -> Record:
     }
     rels = {"prospect": ref("prospect", links["prospect"]), "mailbox": ("mailbox", owner), "user": ("user", owner),
             "sequence": ref("sequence", links["sequence"]), "sequenceState": ref("sequenceState", links["state"]),
-            "sequenceStep": ref("sequenceStep", links["step"]), "template": ref("template", pick(rng, ctx.config.templates))}
+            "sequenceStep": ref("sequenceStep", links["step"]),
+            "template": ref("template", pick(rng, ctx.config.templates))}
     return make(i, attrs, rels)
 
 

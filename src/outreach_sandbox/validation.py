@@ -90,9 +90,9 @@ def _type_problem(attr: Attribute, value: Any) -> str | None:
     if attr.types and not any(isinstance(value, _JSON_KINDS[k]) and not (isinstance(value, bool) and k in
                                                                        ("integer", "number")) for k in attr.types):
         return f"must be {' or '.join(attr.types)}"
-    if isinstance(value, list) and attr.item_type in _JSON_KINDS:
-        if not all(isinstance(v, _JSON_KINDS[attr.item_type]) for v in value):
-            return f"must be an array of {attr.item_type}s"
+    if isinstance(value, list) and attr.item_type in _JSON_KINDS and \
+            not all(isinstance(v, _JSON_KINDS[attr.item_type]) for v in value):
+        return f"must be an array of {attr.item_type}s"
     return None
 
 

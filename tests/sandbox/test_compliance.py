@@ -61,4 +61,5 @@ def test_every_missing_field_is_reported(client):
 
 def test_no_update_or_delete(client):
     assert client.delete("/complianceRequests/1").status_code == 405
-    assert client.patch("/complianceRequests/1", json={"data": {"type": "complianceRequest", "id": 1}}).status_code == 405
+    body = {"data": {"type": "complianceRequest", "id": 1}}
+    assert client.patch("/complianceRequests/1", json=body).status_code == 405
