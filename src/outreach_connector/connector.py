@@ -84,6 +84,10 @@ class Connector:
                 "input_schema": schema_of(spec.input_schema), "output_schema": schema_of(spec.output_schema),
                 "has_dynamic_output": spec.kind in DYNAMIC_OUTPUT_KINDS}
 
+    def validate(self, name: str, input: Any) -> None:
+        """Raise InputInvalid / UnsafeURL / UnknownOperation exactly as ``call`` would, sending nothing."""
+        self.dispatcher.prepare(name, input)
+
     def call(self, name: str, input: Any = None) -> Any:
         data = {} if input is None else input
         if isinstance(data, dict) and data.get("paginate"):

@@ -65,7 +65,16 @@ class InputInvalid(ConnectorError):
 
 
 class UnsafeURL(ConnectorError):
+    """Refused before sending; ``path`` names the input field that held the URL."""
+
     exit_code = 2
+
+    def __init__(self, message: str, path: str = "input") -> None:
+        super().__init__(message)
+        self.path = path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "path": self.path}
 
 
 class OutputInvalid(ConnectorError):

@@ -19,23 +19,23 @@ def origin_of(url: str) -> tuple[str, str, int]:
     return scheme, (parts.hostname or "").lower(), port
 
 
-def require_api_origin(url: str, base_url: str) -> str:
+def require_api_origin(url: str, base_url: str, path: str = "input") -> str:
     """Return ``url`` if it is on the API origin; raise UnsafeURL (and send nothing) otherwise."""
     if SUSPICIOUS.search(url):
-        raise UnsafeURL("refusing a URL with whitespace, control characters or backslashes")
+        raise UnsafeURL("refusing a URL with whitespace, control characters or backslashes", path)
     try:
         parts = urlsplit(url)
         origin = origin_of(url)
     except ValueError as exc:
-        raise UnsafeURL(f"refusing a malformed URL ({exc})") from None
+        raise UnsafeURL(f"refusing a malformed URL ({exc})", path) from None
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise UnsafeURL("refusing a URL with user information: the token only goes to the Outreach API")
+        raise UnsafeURL("refusing a URL with user information: the token only goes to the Outreach API", path)
     if "%" in parts.netloc:
-        raise UnsafeURL("refusing a URL with an encoded host")
+        raise UnsafeURL("refusing a URL with an encoded host", path)
     expected = origin_of(base_url)
     if origin != expected:
         raise UnsafeURL(f"refusing {origin[0]}://{origin[1]}:{origin[2]}: only {expected[0]}://{expected[1]}:"
-                        f"{expected[2]} (the configured Outreach API origin) receives the token")
+                        f"{expected[2]} (the configured Outreach API origin) receives the token", path)
     return url
 
 

@@ -17,7 +17,7 @@ BODYLESS = {"GET", "HEAD", "OPTIONS"}
 
 class ExecuteLinkHandler:
     def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
-        return HttpCall("GET", require_api_origin(data["link"], ctx.base_url), absolute=True)
+        return HttpCall("GET", require_api_origin(data["link"], ctx.base_url, "link"), absolute=True)
 
     def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
         return reply.body
@@ -25,8 +25,9 @@ class ExecuteLinkHandler:
 
 def raw_url(data: dict[str, Any], ctx: Context) -> str:
     url = data["url"]
-    target = url["full_url"] if "full_url" in url else join_endpoint(ctx.base_url, url["endpoint"])
-    return require_api_origin(target, ctx.base_url)
+    if "full_url" in url:
+        return require_api_origin(url["full_url"], ctx.base_url, "url.full_url")
+    return require_api_origin(join_endpoint(ctx.base_url, url["endpoint"]), ctx.base_url, "url.endpoint")
 
 
 def body_arguments(body: dict[str, Any] | None) -> dict[str, Any]:

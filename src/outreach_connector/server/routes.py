@@ -66,7 +66,7 @@ async def run_call(connector, call: CallRequest, catalogue: Catalogue) -> tuple[
     try:
         if call.returnOutputSchema:
             # Validate, but do not send: asking for the schema of a create must not create anything.
-            connector.dispatcher.prepare(call.operation, call.input)
+            connector.validate(call.operation, call.input)
             return envelopes.success({"output_schema": catalogue.output_schema(call.operation)}), "schema"
         return envelopes.success(await connector.acall(call.operation, call.input)), "success"
     except ConnectorError as exc:
