@@ -1,7 +1,8 @@
 """List query parameters: ``filter[...]``, ``sort``, ``fields[type]``, ``page[...]`` and ``count``.
 
 Filters accept any known attribute (the connector's documented samples filter on attributes the vendor does
-not badge as filterable), ``id``, and ``filter[<to-one relationship>][id]``. A value is exact, a comma list
+not badge as filterable), ``id``, ``filter[<to-one relationship>][id]``, and ``filter[<to-many>][id]`` where
+the records on the other side point back with a to-one relationship. A value is exact, a comma list
 (any of) or a range ``a..b`` whose ends may be ``neginf``/``inf``; array attributes match when any element
 does. Anything the sandbox does not understand is a 400, so a client never silently gets unfiltered data.
 """
@@ -22,13 +23,15 @@ _FIELDS_KEY = re.compile(r"^fields\[([A-Za-z0-9_]+)\]$")
 _PAGE_KEY = re.compile(r"^page\[([A-Za-z]+)\]$")
 IGNORED_PARAMS = frozenset({"newFilterSyntax", "provideAuthorizationMeta", "provideDataConnections"})
 Predicate = Callable[[Record], bool]
+# Resolves filter[<to-many>][id]=<ids> to the ids of the matching records, or None when it cannot.
+ToManyResolver = Callable[[ResourceType, str, set[int]], set[int] | None]
 
 
 @dataclass(frozen=True, slots=True)
 class Filter:
     """One parsed filter: its cache identity and the predicate it applies."""
 
-    key: tuple[str, str]
+    key: tuple
     test: Predicate
     id_test: Callable[[int], bool] | None = None  # set for filter[id]: evaluable without loading records
 
@@ -105,7 +108,7 @@ def _attribute_filter(attr: Attribute, raw: str, parameter: str) -> Predicate:
     return lambda record: test(record.attributes.get(name))
 
 
-def parse_filter(rtype: ResourceType, parameter: str, raw: str) -> Filter:
+def parse_filter(rtype: ResourceType, parameter: str, raw: str, resolve: ToManyResolver | None = None) -> Filter:
     match = _FILTER_KEY.match(parameter)
     if not match:
         raise bad_request(f"Malformed filter parameter '{parameter}'.", parameter)
@@ -115,19 +118,30 @@ def parse_filter(rtype: ResourceType, parameter: str, raw: str) -> Filter:
         return Filter((parameter, raw), lambda record: test(record.id), test)
     if field in rtype.attributes and sub is None:
         return Filter((parameter, raw), _attribute_filter(rtype.attributes[field], raw, parameter))
-    return Filter((parameter, raw), _relationship_filter(rtype, field, sub, raw, parameter))
-
-
-def _relationship_filter(rtype: ResourceType, field: str, sub: str | None, raw: str, parameter: str) -> Predicate:
     rel = rtype.relationships.get(field)
     if rel is None:
         raise bad_request(f"'{field}' is not a filterable field of {rtype.name}.", parameter)
     if sub != "id":
         raise bad_request(f"Filter relationships by id only (filter[{field}][id]).", parameter)
-    if rel.to_many or not rel.filterable:
+    if not rel.filterable:
         raise bad_request(f"Relationship '{field}' cannot be used as a filter.", parameter)
+    if rel.to_many:
+        return _to_many_filter(rtype, field, raw, parameter, resolve)
     test = _value_test(None, raw, parameter)
-    return lambda record: test(record.ref_id(field))
+    return Filter((parameter, raw), lambda record: test(record.ref_id(field)))
+
+
+def _to_many_filter(rtype: ResourceType, field: str, raw: str, parameter: str,
+                    resolve: ToManyResolver | None) -> Filter:
+    """A to-many filter becomes a set of matching ids, resolved now through the records that point back."""
+    try:
+        wanted = {int(part) for part in raw.split(",")}
+    except ValueError:
+        raise bad_request("Filter to-many relationships by a list of ids.", parameter) from None
+    ids = resolve(rtype, field, wanted) if resolve else None
+    if ids is None:
+        raise bad_request(f"The sandbox cannot filter {rtype.name} by '{field}'.", parameter)
+    return Filter((parameter, raw, tuple(sorted(ids))), lambda record: record.id in ids, ids.__contains__)
 
 
 def parse_sort(rtype: ResourceType, raw: str) -> tuple[SortKey, ...]:
@@ -178,14 +192,14 @@ def _check_known(pairs: list[tuple[str, str]]) -> None:
 
 
 def parse_list_query(catalog: Catalog, rtype: ResourceType, pairs: list[tuple[str, str]],
-                     default_size: int, max_size: int) -> ListQuery:
+                     default_size: int, max_size: int, resolve: ToManyResolver | None = None) -> ListQuery:
     """Parse and check every list parameter; raise a 400 ApiError on the first bad one."""
     _check_known(pairs)
     params = dict(pairs)
     if "page[after]" in params and "page[before]" in params:
         raise bad_request("Use page[after] or page[before], not both.", "page[before]")
     return ListQuery(
-        filters=tuple(parse_filter(rtype, k, v) for k, v in pairs if k.startswith("filter[")),
+        filters=tuple(parse_filter(rtype, k, v, resolve) for k, v in pairs if k.startswith("filter[")),
         sort=parse_sort(rtype, params["sort"]) if params.get("sort") else (),
         fields=parse_fields(catalog, rtype, pairs),
         page_size=_page_size(params.get("page[size]"), default_size, max_size),

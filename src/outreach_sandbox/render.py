@@ -43,7 +43,7 @@ def _plan(catalog: Catalog, rtype: ResourceType, name: str) -> RelationshipPlan:
     inverse = catalog.inverse(rtype.name, name)
     if rel.links_only:
         collection = catalog[target].collection if served else plural(target)
-        return RelationshipPlan(name, "links", target, collection, inverse or rtype.name)
+        return RelationshipPlan(name, "links", target, collection, catalog.link_filter(rtype.name, name) or rtype.name)
     if served and inverse:
         return RelationshipPlan(name, "derived", target, None, inverse)
     return RelationshipPlan(name, "stored", target)

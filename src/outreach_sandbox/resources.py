@@ -7,7 +7,7 @@ documents as non-standard. What a type allows comes from its resource schema (``
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urlencode
 
 from . import actions, compliance, paging
@@ -91,9 +91,11 @@ class Resources:
         self.renderer = Renderer(catalog, store)
 
     def dispatch(self, request: ApiRequest, ctx: WriteContext) -> ApiResponse:
+        """Route by shape: /{collection}, /{collection}/{id}, /{collection}/{id}/{relationship},
+        /{collection}/{id}/actions/{name}."""
         segments = [s for s in request.route.split("/") if s]
         rtype = self.catalog.by_collection.get(segments[0]) if segments else None
-        if rtype is None or len(segments) not in (1, 2, 4) or (len(segments) == 4 and segments[2] != "actions"):
+        if rtype is None or len(segments) > 4 or (len(segments) == 4 and segments[2] != "actions"):
             raise route_not_found(request.path)
         if len(segments) == 1:
             verb = _verb(rtype, COLLECTION_VERBS, request)
@@ -101,6 +103,8 @@ class Resources:
         ident = _member_id(rtype, segments[1])
         if len(segments) == 4:
             return self.action(request, ctx, rtype, ident, segments[3])
+        if len(segments) == 3:
+            return self.related(request, rtype, ident, segments[2])
         verb = _verb(rtype, MEMBER_VERBS, request)
         return getattr(self, verb)(request, ctx, rtype, ident)
 
@@ -115,13 +119,23 @@ class Resources:
 
     def list(self, request: ApiRequest, rtype: ResourceType) -> ApiResponse:
         config = self.config
-        query = parse_list_query(self.catalog, rtype, request.query, config.default_page_size, config.max_page_size)
+        query = parse_list_query(self.catalog, rtype, request.query, config.default_page_size, config.max_page_size,
+                                 self._resolve_to_many)
         page = paging.run(self.store, rtype.name, query)
         data = [self.renderer.resource(rtype.name, r, request.base, query.fields) for r in page.records]
         document = {"data": data, "links": self._links(request, rtype, page)}
         if query.count:
             document["meta"] = {"count": page.total}
         return ApiResponse(200, document)
+
+    def _resolve_to_many(self, rtype: ResourceType, relationship: str, wanted: set[int]) -> set[int] | None:
+        """ids of ``rtype`` records whose to-many ``relationship`` includes any of ``wanted``."""
+        target = rtype.relationships[relationship].targets[0]
+        inverse = self.catalog.inverse(rtype.name, relationship)
+        if inverse is None:
+            return None
+        related = (self.store.get(target, ident) for ident in wanted)
+        return {r.ref_id(inverse) for r in related if r is not None and r.ref_id(inverse) is not None}
 
     def _links(self, request: ApiRequest, rtype: ResourceType, page: paging.Page) -> dict:
         kept = [(k, v) for k, v in request.query if k not in CURSOR_PARAMS]
@@ -136,6 +150,26 @@ class Resources:
         if page.next_cursor:
             links["next"] = url([("page[after]", page.next_cursor)])
         return links
+
+    def related(self, request: ApiRequest, rtype: ResourceType, ident: int, name: str) -> ApiResponse:
+        """A relationship's records: the related resource (to-one) or a filtered list of them (to-many)."""
+        rel = rtype.relationships.get(name)
+        target = self.catalog.types.get(rel.targets[0]) if rel and rel.targets else None
+        link_filter = self.catalog.link_filter(rtype.name, name) if rel and rel.to_many else None
+        if target is None or (rel.to_many and link_filter is None) or "list" not in target.methods:
+            raise route_not_found(request.path)
+        if request.method != "GET":
+            raise method_not_allowed(request.method, request.path, ["GET"])
+        record = self._existing(rtype, ident)
+        if rel.to_many:
+            query = [*request.query, (f"filter[{link_filter}][id]", str(ident))]
+            return self.list(replace(request, query=query), target)
+        ref = record.relationships.get(name)
+        related = self.store.get(*ref) if ref else None
+        if related is None:
+            return ApiResponse(200, {"data": None})
+        return ApiResponse(200, self._document(request, target, related, parse_fields(self.catalog, target,
+                                                                                       request.query)))
 
     def get(self, request: ApiRequest, _ctx: WriteContext, rtype: ResourceType, ident: int) -> ApiResponse:
         fields = parse_fields(self.catalog, rtype, request.query)

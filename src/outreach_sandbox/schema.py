@@ -99,6 +99,21 @@ class Catalog:
             return owner
         return candidates[0] if len(candidates) == 1 else None
 
+    def link_filter(self, owner: str, relationship: str) -> str | None:
+        """The filter on the target collection that lists a to-many relationship's records.
+
+        The to-one inverse when there is one (``mailings?filter[prospect][id]=1``); otherwise a to-many
+        relationship pointing back that the sandbox can resolve (``prospects?filter[opportunities][id]=1``).
+        """
+        inverse = self.inverse(owner, relationship)
+        target = self.types[owner].relationships[relationship].targets
+        if inverse or not target or target[0] not in self.types:
+            return inverse
+        for rel in self.types[target[0]].relationships.values():
+            if rel.to_many and owner in rel.targets and self.inverse(target[0], rel.name):
+                return rel.name
+        return None
+
 
 def _attribute(type_name: str, name: str, spec: dict) -> Attribute:
     raw = spec.get("type", [])

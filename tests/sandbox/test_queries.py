@@ -137,3 +137,13 @@ def test_bad_query_parameters_are_400(client, params, parameter):
 
 def test_harmless_flags_are_accepted(client):
     assert client.get("/prospects", params={"newFilterSyntax": "true", "page[size]": 1}).status_code == 200
+
+
+def test_to_many_relationship_filter_resolves_through_the_records_pointing_back(client):
+    states = [client.get(f"/sequenceStates/{i}").json()["data"] for i in (1, 2)]
+    expected = sorted({s["relationships"]["prospect"]["data"]["id"] for s in states})
+    assert ids(client.get("/prospects", params={"filter[sequenceStates][id]": "1,2"})) == expected
+    primary = client.get("/opportunities/1").json()["data"]["relationships"]["primaryProspect"]["data"]["id"]
+    assert ids(client.get("/prospects", params={"filter[opportunities][id]": 1})) == [primary]
+    unresolvable = client.get("/opportunities", params={"filter[prospects][id]": 1})
+    assert unresolvable.status_code == 400

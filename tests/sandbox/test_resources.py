@@ -202,3 +202,29 @@ def test_string_ids_are_accepted_in_relationships(client):
     response = client.post("/opportunityProspectRoles", json=body)
     assert response.status_code == 201
     assert response.json()["data"]["relationships"]["prospect"] == {"data": {"type": "prospect", "id": 2}}
+
+
+@pytest.mark.parametrize("type_name", [t for t in TYPES if "get" in CATALOG[t].methods])
+def test_every_related_link_to_a_served_type_resolves(client, type_name):
+    relationships = client.get(f"{CATALOG[type_name].path}/1").json()["data"]["relationships"]
+    served = {t.collection for t in CATALOG.types.values()}
+    for name, value in relationships.items():
+        link = value.get("links", {}).get("related")
+        if link and link.removeprefix(f"{BASE}/").split("?")[0] in served:
+            assert client.get(link).status_code == 200, (name, link)
+
+
+def test_related_resource_endpoints(client):
+    to_many = client.get("/stages/1/prospects", params={"page[size]": 2})
+    assert to_many.status_code == 200
+    body = to_many.json()
+    assert all(p["relationships"]["stage"]["data"]["id"] == 1 for p in body["data"])
+    assert body["links"]["first"] == f"{BASE}/prospects?page[size]=2&filter[stage][id]=1"
+    account = client.get("/prospects/1").json()["data"]["relationships"]["account"]["data"]
+    to_one = client.get("/prospects/1/account", params={"fields[account]": "name"}).json()["data"]
+    assert (to_one["type"], to_one["id"], set(to_one["attributes"])) == ("account", account["id"], {"name"})
+    client.patch("/prospects/1", json=doc("prospect", {}, {"stage": None}, ident=1))
+    assert client.get("/prospects/1/stage").json() == {"data": None}
+    assert client.get("/prospects/1/persona").status_code == 404  # not a served type
+    assert client.get("/prospects/1/favouriteColour").status_code == 404
+    assert client.delete("/stages/1/prospects").status_code == 405
