@@ -24,9 +24,11 @@ NOTES — modelled
   the sequence, action not allowed in the current state), 400 ``badRequest`` with ``source.parameter`` for bad
   query parameters, 401 with a JSON:API body, 429 ``rateLimitExceeded`` with ``Retry-After``.
 - Filters (exact, comma lists, ``a..b`` ranges with ``neginf``/``inf`` over numbers and ISO date-times,
-  ``filter[id]``, ``filter[<to-one>][id]``) on any known attribute; multi-key ``sort``; sparse ``fields[type]``;
-  cursor pagination (``page[size]`` 1..1000, opaque ``page[after]``/``page[before]``, ``links.first/prev/next``,
-  ``meta.count`` unless ``count=false``).
+  ``filter[id]``, ``filter[<to-one>][id]``, and ``filter[<to-many>][id]`` where the other side points back)
+  on any known attribute; multi-key ``sort``; sparse ``fields[type]``; cursor pagination (``page[size]``
+  1..1000, opaque ``page[after]``/``page[before]``, ``links.first/prev/next``, ``meta.count`` unless
+  ``count=false``); related-resource endpoints (``GET /stages/1/prospects``, ``GET /prospects/1/account``),
+  the link shape the documented samples show.
 - Server-maintained members (timestamps from the injectable clock, creator/updater, prospect name and
   company, sequence-state start, task/mailing/sequence defaults): see ``lifecycle``.
 - The non-standard compliance-request endpoint; OAuth code and refresh grants with refresh-token rotation and
@@ -36,10 +38,12 @@ NOTES — modelled
 NOTES — not modelled
 - ``include``/compound documents (400), ``newFilterSyntax`` operators and ``__null__`` filters (the flag is
   accepted and ignored), filters on relationship attributes other than ``id`` and on to-many relationships
-  (400), offset pagination (400), ``meta.count_truncated``, OAuth scopes (every token may do everything),
-  ``provideAuthorizationMeta``/``provideDataConnections`` meta, custom objects, ``/auditLogs``, batches,
-  webhooks, cascading deletes (a deleted record's referrers keep pointing at it), the asynchronous processing
-  of compliance requests (they stay ``pending``), and e-mail sending.
+  with no inverse (400), offset pagination (400), ``meta.count_truncated``, OAuth scopes (every token may do
+  everything), ``provideAuthorizationMeta``/``provideDataConnections`` meta, custom objects, ``/auditLogs``,
+  batches, webhooks, relationship self links (``/relationships/...``), cascading deletes (a deleted record's
+  referrers keep pointing at it), the asynchronous processing of compliance requests (they stay ``pending``),
+  and e-mail sending. Derived to-many data is approximate: ``prospect.opportunities`` are the opportunities
+  whose primary prospect it is, ``activeSequenceStates`` includes finished states.
 
 NOTES — where the reference was uncertain, and the choice made
 - Read-only members on write: rejected with 422 (the reference allows "ignored or rejected").
@@ -62,7 +66,10 @@ NOTES — where the reference was uncertain, and the choice made
 - The default clock starts at 2025-01-15T09:00:00Z and advances one second per request, for determinism;
   ``python -m outreach_sandbox`` uses the wall clock unless ``--fixed-clock``.
 - Over a real socket a dropped connection is a TCP abort (the client sees the server disconnect without a
-  response); in process it is ``httpx.RemoteProtocolError``.
+  response); in process it is ``httpx.RemoteProtocolError``. Fault responses (a gateway's answer) carry no
+  ``X-RateLimit-*`` headers and do not count against the limit; 429 and 503 faults carry ``Retry-After``.
+- The vendor OpenAPI gives sequence ``primaryReplyAction``/``secondaryReplyAction`` a maxLength of 4 while
+  listing "finish"/"continue"/"pause" as values; the sandbox ignores that limit (``schema.ERRATA``).
 """
 from __future__ import annotations
 
