@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Sequence
 
@@ -27,13 +28,32 @@ def sandbox_connector(**options: Any):
                      **options), sandbox
 
 
+def transport_options(args: argparse.Namespace, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Timeouts and the retry budget from flags, else ``OUTREACH_TIMEOUT`` / ``OUTREACH_MAX_RETRY_WAIT``."""
+    from .retry import RetryPolicy, parse_timeout, positive
+
+    env = os.environ if env is None else env
+    options: dict[str, Any] = {}
+    try:
+        timeout = getattr(args, "timeout", None) or env.get("OUTREACH_TIMEOUT")
+        if timeout:
+            options["timeout"] = parse_timeout(timeout)
+        wait = getattr(args, "max_retry_wait", None) or env.get("OUTREACH_MAX_RETRY_WAIT")
+        if wait:
+            options["retry"] = RetryPolicy(max_total_wait=positive(float(wait)))
+    except ValueError as exc:
+        raise CliInputError(str(exc)) from None
+    return options
+
+
 def connector_from(args: argparse.Namespace):
     from .connector import Connector
 
+    options = transport_options(args)
     if getattr(args, "sandbox", False):
-        return sandbox_connector()[0]
+        return sandbox_connector(**options)[0]
     overrides = {"base_url": args.base_url} if args.base_url else {}
-    return Connector.from_env(**overrides)
+    return Connector.from_env(**overrides, **options)
 
 
 def read_input(text: str | None) -> Any:
@@ -123,6 +143,10 @@ def parser() -> argparse.ArgumentParser:
     call.add_argument("input", nargs="?")
     call.add_argument("--sandbox", action="store_true", help="run against an in-process Outreach sandbox")
     call.add_argument("--base-url", help="Outreach API base URL (default: OUTREACH_BASE_URL or the real API)")
+    call.add_argument("--timeout", help="HTTP timeouts: seconds for all, or connect=5,read=60,write=60,pool=5 "
+                                        "(default: OUTREACH_TIMEOUT, else connect 10 s, read/write 60 s, pool 10 s)")
+    call.add_argument("--max-retry-wait", help="seconds one call may spend waiting between retries "
+                                               "(default: OUTREACH_MAX_RETRY_WAIT, else 60)")
     sub.add_parser("serve", help="run the Connectors API server (see serve --help)", add_help=False)
     sub.add_parser("sandbox", help="run the Outreach sandbox on a port (see sandbox --help)", add_help=False)
     sub.add_parser("demo", help="run the main workflow against the embedded sandbox")

@@ -12,13 +12,13 @@ from typing import Any
 
 import httpx
 
-from .errors import OutcomeUnknown, RateLimited, TransportError, UpstreamError
+from .errors import OutcomeUnknown, TransportError, UpstreamError
 from .handlers import HttpCall, Reply
-from .responses import error_for, retry_after_seconds, to_reply
-from .retry import RatePacer, RetryPolicy, may_retry_exception, may_retry_status
+from .responses import error_for, to_reply
+from .retry import (DEFAULT_TIMEOUT, IDEMPOTENT, NOT_SENT, Attempts, RatePacer, RetryPolicy, already_applied,
+                    may_retry_exception, may_retry_status)
 
 JSONAPI = "application/vnd.api+json"
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
 
 
 class BearerToken(httpx.Auth):
@@ -68,55 +68,41 @@ def build_request(client: httpx.Client | httpx.AsyncClient, call: HttpCall, base
                                 content=call.content, data=call.data, files=call.files, headers=headers)
 
 
-@dataclass
-class Attempts:
-    """The retry bookkeeping of one call: what it waited so far and why it would stop."""
-
-    policy: RetryPolicy
-    clock: Any = time.monotonic
-    number: int = 0
-    waited: float = 0.0
-    started: float = field(default=0.0)
-
-    def next_delay(self, reply_headers: dict[str, str] | None) -> float | None:
-        """Seconds to wait before the next attempt, or None when the budget is spent."""
-        self.number += 1
-        if self.number >= self.policy.max_attempts:
-            return None
-        hinted = retry_after_seconds(reply_headers or {}, time.time())
-        delay = hinted if hinted is not None else self.policy.backoff(self.number)
-        if self.waited + delay > self.policy.max_total_wait:
-            return None
-        self.waited += delay
-        return delay
-
-
-def final_error(call: HttpCall, reply: Reply) -> UpstreamError:
-    error = error_for(reply, time.time())
-    if isinstance(error, RateLimited) and error.retry_after:
-        error.message += f" (Outreach asks to wait {error.retry_after:.0f} s, beyond the retry budget)"
-        error.args = (error.message,)
+def final_error(call: HttpCall, reply: Reply, attempts: Attempts) -> UpstreamError:
+    """The error for an answer that ends the call, saying why it was not (or no longer) retried."""
+    error = error_for(reply, attempts.clock())
+    if may_retry_status(call, reply.status_code, reply.headers):
+        note = attempts.describe_stop()
+        if error.retry_after is None:
+            error.retry_after = attempts.needed
+    elif reply.status_code >= 500 and call.method not in IDEMPOTENT:
+        note = "not repeated: Outreach may have applied it before failing"
+    else:
+        return error
+    error.message += f" ({note})"
+    error.args = (error.message,)
     return error
 
 
-def transport_error(call: HttpCall, exc: Exception) -> TransportError:
+def transport_error(call: HttpCall, exc: Exception, attempts: Attempts) -> TransportError:
     what = f"{call.method} {call.url.split('?')[0]}"
-    if call.method not in ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE") and \
-            not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+    if not may_retry_exception(call, exc):
         return OutcomeUnknown(f"{what}: the connection failed after the request was sent ({type(exc).__name__});"
                               " Outreach may or may not have applied it, so it was not repeated")
-    return TransportError(f"{what}: {type(exc).__name__} talking to Outreach")
+    return TransportError(f"{what}: {type(exc).__name__} talking to Outreach; {attempts.describe_stop()}")
 
 
 class Sender:
     """Sends calls with one sync and one async client, sharing pacing and retry decisions."""
 
     def __init__(self, config: ClientConfig, policy: RetryPolicy | None = None,
-                 pacer: RatePacer | None = None, sleep=time.sleep, asleep=asyncio.sleep) -> None:
+                 pacer: RatePacer | None = None, sleep=time.sleep, asleep=asyncio.sleep,
+                 clock=time.time) -> None:
         self.config = config
         self.policy = policy or RetryPolicy()
-        self.pacer = pacer or RatePacer()
-        self._sleep, self._asleep = sleep, asleep
+        self.pacer = pacer or RatePacer(clock=clock)
+        # Public seams: a test (or a host with its own scheduler) may swap them, e.g. for a virtual clock.
+        self.sleep, self.asleep, self.clock = sleep, asleep, clock
         self._client: httpx.Client | None = None
         self._aclient: httpx.AsyncClient | None = None
 
@@ -125,52 +111,57 @@ class Sender:
         self.pacer.observe(reply.headers)
         if reply.status_code < 400 or call.any_status:
             return reply, None
-        if not may_retry_status(call, reply.status_code):
-            raise final_error(call, reply)
-        delay = attempts.next_delay(reply.headers)
+        if already_applied(call, reply.status_code, attempts):
+            return Reply(204, reply.headers, None, reply.url), None
+        if not may_retry_status(call, reply.status_code, reply.headers):
+            raise final_error(call, reply, attempts)
+        delay = attempts.next_delay(reply.status_code, reply.headers)
         if delay is None:
-            raise final_error(call, reply)
+            raise final_error(call, reply, attempts)
         return reply, delay
 
     def _failed(self, call: HttpCall, exc: Exception, attempts: Attempts) -> float:
-        delay = attempts.next_delay(None) if may_retry_exception(call, exc) else None
+        attempts.ambiguous = attempts.ambiguous or not isinstance(exc, NOT_SENT)
+        delay = attempts.next_delay(None, None) if may_retry_exception(call, exc) else None
         if delay is None:
-            raise transport_error(call, exc) from None
+            raise transport_error(call, exc, attempts) from None
         return delay
 
     def send(self, call: HttpCall) -> Reply:
         if self._client is None:
             self._client = make_client(self.config)
-        attempts = Attempts(self.policy)
+        attempts = Attempts(self.policy, self.clock)
         while True:
-            self._sleep(self.pacer.delay())
+            pace = self.pacer.delay()
+            if pace:
+                self.sleep(pace)
             try:
                 response = self._client.send(build_request(self._client, call, self.config.base_url))
             except httpx.TransportError as exc:
-                self._sleep(self._failed(call, exc, attempts))
+                self.sleep(self._failed(call, exc, attempts))
                 continue
             reply, delay = self._outcome(call, response, attempts)
             if delay is None:
                 return reply
-            self._sleep(delay)
+            self.sleep(delay)
 
     async def asend(self, call: HttpCall) -> Reply:
         if self._aclient is None:
             self._aclient = make_async_client(self.config)
-        attempts = Attempts(self.policy)
+        attempts = Attempts(self.policy, self.clock)
         while True:
             pace = self.pacer.delay()
             if pace:
-                await self._asleep(pace)
+                await self.asleep(pace)
             try:
                 response = await self._aclient.send(build_request(self._aclient, call, self.config.base_url))
             except httpx.TransportError as exc:
-                await self._asleep(self._failed(call, exc, attempts))
+                await self.asleep(self._failed(call, exc, attempts))
                 continue
             reply, delay = self._outcome(call, response, attempts)
             if delay is None:
                 return reply
-            await self._asleep(delay)
+            await self.asleep(delay)
 
     def close(self) -> None:
         if self._client is not None:

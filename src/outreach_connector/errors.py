@@ -93,9 +93,14 @@ class OutputInvalid(ConnectorError):
 
 
 class UpstreamError(ConnectorError):
-    """Outreach answered with an error status; ``errors`` is Outreach's full ``errors[]`` list."""
+    """Outreach answered with an error status; ``errors`` is Outreach's full ``errors[]`` list.
+
+    ``retry_after`` is set when the connector stopped retrying because the next wait (Outreach's
+    ``Retry-After`` or the backoff) did not fit in the retry budget: the seconds it would have needed.
+    """
 
     exit_code = 3
+    retry_after: float | None = None
 
     def __init__(self, status_code: int, errors: list[dict[str, Any]], body: Any = None,
                  message: str | None = None) -> None:
@@ -105,7 +110,8 @@ class UpstreamError(ConnectorError):
         self.body = body
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "status_code": self.status_code, "errors": self.errors}
+        extra = {} if self.retry_after is None else {"retry_after": self.retry_after}
+        return {**super().to_dict(), "status_code": self.status_code, "errors": self.errors, **extra}
 
 
 class AuthError(UpstreamError):
@@ -123,7 +129,8 @@ class PermissionDenied(UpstreamError):
         import re
 
         for error in self.errors:
-            found = re.search(r"scope '([^']+)'", str(error.get("detail", "")))
+            text = f"{error.get('detail') or ''} {error.get('title') or ''}"
+            found = re.search(r"""scope[s]?[:\s]+['"`]?([A-Za-z]+\.(?:read|write|delete|all))""", text)
             if found:
                 return found.group(1)
         return None
@@ -160,6 +167,7 @@ def describe_upstream(status_code: int, errors: list[dict[str, Any]]) -> str:
     parts = []
     for error in errors:
         text = " - ".join(str(error[k]) for k in ("id", "title", "detail") if error.get(k))
-        pointer = (error.get("source") or {}).get("pointer")
-        parts.append(f"{text} (at {pointer})" if pointer else text)
+        source = error.get("source") if isinstance(error.get("source"), dict) else {}
+        where = source.get("pointer") or source.get("parameter")
+        parts.append(f"{text} (at {where})" if where else text)
     return f"Outreach answered {status_code}" + (": " + "; ".join(parts) if parts else "")

@@ -8,6 +8,7 @@ import httpx
 
 from .errors import (AuthError, NotFound, PermissionDenied, RateLimited, UpstreamError, ValidationFailed)
 from .handlers import Reply
+from .retry import retry_after_seconds
 
 ERROR_CLASSES: dict[int, type[UpstreamError]] = {
     401: AuthError, 403: PermissionDenied, 404: NotFound, 422: ValidationFailed, 429: RateLimited,
@@ -42,23 +43,6 @@ def outreach_errors(body: Any) -> list[dict[str, Any]]:
     if isinstance(body, str) and body.strip():
         return [{"detail": body.strip()[:500]}]
     return []
-
-
-def retry_after_seconds(headers: dict[str, str], now: float) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds) or ``X-RateLimit-Reset`` (epoch seconds)."""
-    value = headers.get("retry-after")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-    reset = headers.get("x-ratelimit-reset")
-    if reset:
-        try:
-            return max(0.0, float(reset) - now)
-        except ValueError:
-            return None
-    return None
 
 
 def error_for(reply: Reply, now: float) -> UpstreamError:
