@@ -42,7 +42,9 @@ NOTES — not modelled
   everything), ``provideAuthorizationMeta``/``provideDataConnections`` meta, custom objects, ``/auditLogs``,
   batches, webhooks, relationship self links (``/relationships/...``), cascading deletes (a deleted record's
   referrers keep pointing at it), the asynchronous processing of compliance requests (they stay ``pending``),
-  and e-mail sending. Derived to-many data is approximate: ``prospect.opportunities`` are the opportunities
+  and e-mail sending. To-many relationships rendered from the records pointing back (``prospect.phoneNumbers``
+  from ``phoneNumber.prospect``) are written on that side: writing them directly is a 422. Derived data is
+  approximate: ``prospect.opportunities`` are the opportunities
   whose primary prospect it is, ``activeSequenceStates`` includes finished states.
 
 NOTES — where the reference was uncertain, and the choice made

@@ -25,7 +25,8 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def encode(document: object) -> bytes:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    # check_circular off: documents are trees built per request, and a 1000-prospect page is ~5 MB
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), check_circular=False).encode()
 
 
 def to_response(result: ApiResponse) -> Response:

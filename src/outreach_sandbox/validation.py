@@ -165,6 +165,10 @@ def _relationships(catalog: Catalog, store: Store, rtype: ResourceType, given: d
         if rel.read_only:
             issues.append(Issue(pointer, f"{humanize(name)} is read-only."))
             continue
+        inverse = catalog.inverse(rtype.name, name) if rel.to_many else None
+        if inverse:  # rendered from the records pointing back, so a write here would be silently lost
+            issues.append(Issue(pointer, f"{humanize(name)} follows {rel.targets[0]}.{inverse}: set it there."))
+            continue
         out[name] = _relationship_value(rel, value, pointer, issues)
         refs = out[name] if isinstance(out[name], list) else [out[name]]
         for ref in refs:

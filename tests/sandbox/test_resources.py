@@ -228,3 +228,15 @@ def test_related_resource_endpoints(client):
     assert client.get("/prospects/1/persona").status_code == 404  # not a served type
     assert client.get("/prospects/1/favouriteColour").status_code == 404
     assert client.delete("/stages/1/prospects").status_code == 405
+
+
+def test_to_many_relationships_without_an_inverse_are_stored(client):
+    body = {"data": {"type": "prospect", "id": 1, "relationships": {
+        "assignedUsers": {"data": [{"type": "user", "id": 2}, {"type": "user", "id": "3"}]}}}}
+    response = client.patch("/prospects/1", json=body)
+    assert response.status_code == 200
+    assert response.json()["data"]["relationships"]["assignedUsers"] == {
+        "data": [{"type": "user", "id": 2}, {"type": "user", "id": 3}]}
+    missing = {"data": {"type": "prospect", "id": 1, "relationships": {
+        "assignedUsers": {"data": [{"type": "user", "id": 99}]}}}}
+    assert client.patch("/prospects/1", json=missing).status_code == 422

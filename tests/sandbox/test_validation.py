@@ -38,6 +38,10 @@ CASES = [
                  [("/data/relationships/owner/data/type", "Owner must be of type user.")], id="wrong-target-type"),
     pytest.param("/prospects", doc("prospect", {}, {"creator": ("user", 1)}),
                  [("/data/relationships/creator", "Creator is read-only.")], id="read-only-relationship"),
+    pytest.param("/prospects", {"data": {"type": "prospect", "relationships": {
+                     "phoneNumbers": {"data": [{"type": "phoneNumber", "id": 1}]}}}},
+                 [("/data/relationships/phoneNumbers", "Phone numbers follows phoneNumber.prospect: set it there.")],
+                 id="derived-to-many"),
     pytest.param("/prospects", doc("prospect", {}, {"bestFriend": ("prospect", 1)}),
                  [("/data/relationships/bestFriend", "Unknown relationship 'bestFriend' for prospect.")],
                  id="unknown-relationship"),
