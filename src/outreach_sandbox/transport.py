@@ -2,7 +2,9 @@
 
 Async requests run on the caller's event loop. Sync requests run on one shared background event loop thread,
 so a sync client works anywhere, even inside a running event loop. A fault-injected connection drop reaches
-the client as ``httpx.RemoteProtocolError`` (a ``TransportError``), never as an application exception.
+the client as ``httpx.RemoteProtocolError`` (a ``TransportError``), never as an application exception, and
+the client's read timeout applies as it would on a socket: a ``slow`` fault longer than it is an
+``httpx.ReadTimeout`` (the request is abandoned before it is applied).
 """
 from __future__ import annotations
 
@@ -83,10 +85,13 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
+        timeout = (request.extensions.get("timeout") or {}).get("read")
         try:
-            await self.app(self._scope(request), receive, send)
+            await asyncio.wait_for(self.app(self._scope(request), receive, send), timeout)
         except ConnectionDropped as exc:
             raise httpx.RemoteProtocolError(str(exc), request=request) from None
+        except TimeoutError:
+            raise httpx.ReadTimeout("The sandbox did not answer within the read timeout.", request=request) from None
         if not started:
             raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
         return httpx.Response(started["status"], headers=started.get("headers", []), content=b"".join(chunks))

@@ -151,3 +151,15 @@ def test_over_a_real_socket(sb):
         sb.faults.status(504, times=1)
         assert c.get("/stages/1").status_code == 504
         assert c.get("/stages/1").status_code == 200
+
+
+def test_slow_responses_hit_the_client_read_timeout(sb):
+    sb.faults.slow(5, method="POST", times=1)
+    with httpx.Client(transport=sb.transport(), base_url=BASE, headers={**AUTH, "Content-Type": JSONAPI},
+                      timeout=0.1) as c:
+        started = time.perf_counter()
+        with pytest.raises(httpx.ReadTimeout):
+            c.post("/stages", json=NEW_STAGE)
+        assert time.perf_counter() - started < 2
+        assert sb.store.write_log == []  # abandoned while waiting: never applied
+        assert c.get("/stages/1").status_code == 200
