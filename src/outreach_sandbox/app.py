@@ -50,7 +50,9 @@ class SandboxStarlette(Starlette):
         super().__init__(**kwargs)
 
     def build_middleware_stack(self):
-        return FaultGate(super().build_middleware_stack(), self._sandbox.faults, self._sandbox.requests)
+        sandbox = self._sandbox
+        return FaultGate(super().build_middleware_stack(), sandbox.faults, sandbox.requests,
+                         sandbox.config.max_logged_requests)
 
 
 def build_app(sandbox: Sandbox) -> Starlette:

@@ -55,6 +55,9 @@ class SandboxConfig(BaseModel):
     rate_window: float = Field(3600, gt=0)
     max_page_size: int = Field(1000, ge=1)
     default_page_size: int = Field(50, ge=1)
+    # The request log keeps at most this many entries (the oldest half goes when it is full), so a
+    # long-running served sandbox does not grow without bound.
+    max_logged_requests: int = Field(100_000, ge=2)
 
     # Epoch seconds. None: a deterministic clock starting at 2025-01-15T09:00:00Z that moves one second per
     # request (see clock.TickingClock). Pass time.time for wall-clock behaviour.

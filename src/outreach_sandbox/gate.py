@@ -126,16 +126,22 @@ async def _discard(_message: dict) -> None:
 class FaultGate:
     """ASGI wrapper: request log + fault rules around the real application."""
 
-    def __init__(self, app: Callable, faults: Faults, log: list[RecordedRequest]):
+    def __init__(self, app: Callable, faults: Faults, log: list[RecordedRequest], log_limit: int):
         self.app = app
         self.faults = faults
         self.log = log
+        self.log_limit = log_limit
+
+    def _record(self, scope: dict, body: bytes) -> None:
+        if len(self.log) >= self.log_limit:
+            del self.log[: self.log_limit // 2]
+        self.log.append(record(scope, body))
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         body = await read_body(receive)
-        self.log.append(record(scope, body))
+        self._record(scope, body)
         rules = self.faults.select(scope["method"], scope["path"], page_size(scope))
         delay = sum(rule.delay for rule in rules if rule.kind == "delay")
         if delay:

@@ -163,3 +163,12 @@ def test_slow_responses_hit_the_client_read_timeout(sb):
         assert time.perf_counter() - started < 2
         assert sb.store.write_log == []  # abandoned while waiting: never applied
         assert c.get("/stages/1").status_code == 200
+
+
+def test_the_request_log_is_bounded():
+    sb = Sandbox(SandboxConfig(max_logged_requests=10))
+    with httpx.Client(transport=sb.transport(), base_url=BASE, headers=AUTH) as c:
+        for n in range(25):
+            c.get(f"/stages/{n % 7 + 1}")
+    assert 5 <= len(sb.requests) <= 10
+    assert sb.requests[-1].path == f"/api/v2/stages/{24 % 7 + 1}"
