@@ -66,6 +66,13 @@ AUDIT_SUPPLEMENT = {
     "relationships": {},
 }
 
+# Where the vendor document contradicts itself, the contradiction is resolved here, with the reason.
+ERRATA = {
+    # maxLength 4, yet the documented values are "finish", "continue" and "pause".
+    ("sequence", "primaryReplyAction"): {"drop": "maxLength"},
+    ("sequence", "secondaryReplyAction"): {"drop": "maxLength"},
+}
+
 BADGE = re.compile(r"badges/(readonly|writeonly|filterable|sortable)\.svg")
 REL_NO_FILTER = re.compile(r"cannot be used as a filter")
 HS_METHOD_KIND = {("GET", "self"): "get", ("GET", "instances"): "list", ("POST", "create"): "create",
@@ -104,6 +111,13 @@ def attribute_schema(name: str, oas_prop: dict, hs_def: dict | None) -> dict:
     if "sortable" in flags or hs_def.get("sortable"):
         schema["x-sortable"] = True
     return schema
+
+
+def apply_errata(type_name: str, attributes: dict) -> dict:
+    for (errata_type, name), fix in ERRATA.items():
+        if errata_type == type_name:
+            attributes[name].pop(fix["drop"], None)
+    return attributes
 
 
 def hs_targets(hs_def: dict) -> tuple[list[str], bool]:
@@ -160,7 +174,8 @@ def build_resource(type_name: str, oas: dict, hs: dict) -> dict:
         "methods": methods,
         "actions": actions,
         "source": "Outreach OpenAPI + JSON hyper-schema",
-        "attributes": {n: attribute_schema(n, p, hs_defs.get(n)) for n, p in sorted(oas_attrs.items())},
+        "attributes": apply_errata(type_name, {n: attribute_schema(n, p, hs_defs.get(n))
+                                                for n, p in sorted(oas_attrs.items())}),
         "relationships": {n: relationship_schema(n, p, hs_defs.get(n)) for n, p in sorted(oas_rels.items())},
     }
 
