@@ -1,0 +1,64 @@
+"""Case 5: cold start, each command in a fresh interpreter, against importing the dependencies alone."""
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .results import Result
+from .settings import TARGETS, Settings
+from .transports import JSONAPI, SANDBOX_TOKEN, SANDBOX_URL, Captured
+
+DEPENDENCIES = "import httpx, pydantic, jsonschema, pluggy"
+
+# A first call as a host makes it: import, construct, call. The answer comes from a captured body, so the
+# child pays for neither the sandbox nor a network.
+FIRST_CALL = f"""
+import sys, httpx
+from outreach_connector import Connector
+body = open(sys.argv[1], "rb").read()
+answer = lambda request: httpx.Response(200, headers={{"content-type": "{JSONAPI}"}}, content=body)
+conn = Connector(base_url="{SANDBOX_URL}", access_token="{SANDBOX_TOKEN}", transport=httpx.MockTransport(answer))
+conn.call("get_prospect", {{"prospect_id": 1}})
+"""
+
+
+def operations_command() -> list[str]:
+    """The installed console script when there is one, else the same entry point through ``-m``."""
+    script = Path(sys.executable).with_name("outreach-connector")
+    if script.exists():
+        return [str(script), "operations"]
+    return [sys.executable, "-m", "outreach_connector.cli", "operations"]
+
+
+def wall_time(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - start
+
+
+def cold_start(settings: Settings, captured: Captured) -> list[Result]:
+    with tempfile.TemporaryDirectory() as folder:
+        body = Path(folder) / "prospect.json"
+        body.write_bytes(captured.body)
+        commands = {"deps": [sys.executable, "-c", DEPENDENCIES], "operations": operations_command(),
+                    "call": [sys.executable, "-c", FIRST_CALL, str(body)]}
+        for command in commands.values():  # once untimed: byte-code caches written, files in the page cache
+            wall_time(command)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for index in range(settings.cold_runs):
+            names = list(commands) if index % 2 == 0 else list(commands)[::-1]
+            for name in names:
+                times[name].append(wall_time(commands[name]))
+    return [cold_result("operations", "5. cold start: outreach-connector operations", times),
+            cold_result("call", "5. cold start: import + first call", times)]
+
+
+def cold_result(name: str, label: str, times: dict[str, list[float]]) -> Result:
+    mine, deps = times[name], times["deps"]
+    return Result(f"cold_{name}", label, statistics.median(mine), statistics.median(deps), "s",
+                  statistics.median(m / d for m, d in zip(mine, deps)), TARGETS[f"cold_{name}"], len(mine),
+                  f"fresh interpreter, wall time; floor: python -c \"{DEPENDENCIES}\"")

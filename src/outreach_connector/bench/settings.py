@@ -1,0 +1,39 @@
+"""How big and how often each case runs: the full run (about two minutes) and ``--quick`` (a smoke run)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .results import Target
+
+CASES = ("small", "page", "pull", "concurrency", "cold")
+
+TARGETS = {
+    "small": Target("<=", 1.5),
+    "page": Target("<=", 1.3),
+    "pull": Target("<=", 1.3),
+    "pull_memory": Target("<", 100, "MB"),
+    "concurrency": Target(">=", 0.8),
+    "cold_operations": Target("<=", 1.5),
+    "cold_call": Target("<=", 1.5),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    repeats: int = 7            # timed blocks per side for the per-call cases (the median is reported)
+    small_calls: int = 1500     # calls per timed block, case 1
+    page_size: int = 1000
+    page_calls: int = 8         # calls per timed block, case 2
+    prospects: int = 50_000     # records pulled, case 3
+    pull_repeats: int = 3       # full pulls per side, case 3
+    calls: int = 200            # acalls per timed block, case 4
+    concurrency: int = 20
+    cold_runs: int = 5          # fresh processes per command, case 5
+    cases: tuple[str, ...] = CASES
+
+    def overridden(self, **changes: object) -> "Settings":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+QUICK = Settings(repeats=3, small_calls=200, page_calls=2, prospects=5_000, pull_repeats=1, calls=200,
+                 cold_runs=2)
