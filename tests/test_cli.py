@@ -1,0 +1,87 @@
+"""The CLI contract: JSON on stdout, JSON errors on stderr, exit 0 / 2 invalid input / 3 upstream / 1 other."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from outreach_connector.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_operations_json_lists_all_95(capsys):
+    code, out, _ = run(capsys, "operations", "--json")
+    ops = json.loads(out)
+    assert code == 0 and len(ops) == 95
+    assert {"name": "get_stage", "kind": "get", "title": "Get stage",
+            "description": "Get one stage by its ID, optionally limited to some fields."} in ops
+
+
+def test_schema_prints_input_and_output(capsys):
+    _, out, _ = run(capsys, "schema", "delete_stage")
+    assert json.loads(out)["required"] == ["stage_id"]
+    _, out, _ = run(capsys, "schema", "delete_stage", "--output")
+    assert json.loads(out)["properties"]["deleted"] == {"enum": [True]}
+
+
+def test_call_against_the_sandbox(capsys):
+    code, out, err = run(capsys, "call", "get_stage", '{"stage_id": 2}', "--sandbox")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["data"]["id"] == 2
+
+
+def test_invalid_input_exits_2_with_a_json_error(capsys):
+    code, out, err = run(capsys, "call", "get_stage", '{"stage_id": "two"}', "--sandbox")
+    assert (code, out) == (2, "")
+    error = json.loads(err)
+    assert error["error"] == "InputInvalid" and error["errors"][0]["path"] == "stage_id"
+
+
+def test_malformed_json_exits_2(capsys):
+    code, _, err = run(capsys, "call", "get_stage", "{nope", "--sandbox")
+    assert code == 2 and "not valid JSON" in json.loads(err)["message"]
+
+
+def test_upstream_failure_exits_3(capsys):
+    code, _, err = run(capsys, "call", "get_stage", '{"stage_id": 999}', "--sandbox")
+    assert code == 3 and json.loads(err)["status_code"] == 404
+
+
+def test_unknown_operation_exits_2(capsys):
+    code, _, err = run(capsys, "call", "get_widget", "{}", "--sandbox")
+    assert code == 2 and json.loads(err)["error"] == "UnknownOperation"
+
+
+def test_input_from_a_file_and_stdin(capsys, tmp_path, monkeypatch):
+    path = tmp_path / "in.json"
+    path.write_text('{"stage_id": 3}')
+    assert json.loads(run(capsys, "call", "get_stage", f"@{path}", "--sandbox")[1])["data"]["id"] == 3
+    monkeypatch.setattr(sys, "stdin", open(path))
+    assert json.loads(run(capsys, "call", "get_stage", "-", "--sandbox")[1])["data"]["id"] == 3
+
+
+def test_demo_runs_the_whole_workflow(capsys):
+    code, out, _ = run(capsys, "demo")
+    assert code == 0
+    assert "sequence state" in out and "finish -> sequence state" in out and out.rstrip().endswith(
+        "(outreach-connector operations).")
+
+
+@pytest.mark.parametrize("env,expected", [
+    pytest.param({"OUTREACH_ACCESS_TOKEN": ""}, 3, id="no-credentials"),
+])
+def test_console_script_in_a_fresh_process(env, expected):
+    import os
+
+    result = subprocess.run([sys.executable, "-m", "outreach_connector.cli", "call", "list_stages", "{}"],
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "OUTREACH_BASE_URL": "http://127.0.0.1:9/api/v2", **env})
+    assert result.returncode == expected
+    assert json.loads(result.stderr)["error"] == "AuthError"
