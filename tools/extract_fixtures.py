@@ -13,6 +13,9 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generated import write_or_check  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SPEC = ROOT.parent / "shared" / "spec"
 OUT = ROOT / "fixtures" / "samples"
@@ -54,18 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
-    files = extract(args.spec)
-    if args.check:
-        on_disk = {p.name for p in OUT.glob("*.json")}
-        stale = sorted(n for n, t in files.items() if not (OUT / n).exists() or (OUT / n).read_text() != t)
-        stale += sorted(on_disk - set(files))
-        print("drift: " + ", ".join(stale) if stale else "fixtures up to date")
-        return 1 if stale else 0
-    OUT.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (OUT / name).write_text(text)
-    print(f"wrote {len(files)} sample fixtures")
-    return 0
+    return write_or_check(extract(args.spec), OUT, args.check, "sample fixtures", strict_dir=True)
 
 
 if __name__ == "__main__":

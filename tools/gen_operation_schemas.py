@@ -14,6 +14,9 @@ import json
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generated import write_or_check  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -221,17 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if the committed files differ")
     args = parser.parse_args(argv)
-    files = generate()
-    out = ROOT / "schemas"
-    if args.check:
-        stale = [n for n, t in files.items() if not (out / n).exists() or (out / n).read_text() != t]
-        print("drift: " + ", ".join(stale) if stale else "operation schemas up to date")
-        return 1 if stale else 0
-    for name, text in files.items():
-        (out / name).parent.mkdir(parents=True, exist_ok=True)
-        (out / name).write_text(text)
-    print(f"wrote {len(files)} operation schemas")
-    return 0
+    return write_or_check(generate(), ROOT / "schemas", args.check, "operation schemas")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generated import write_or_check  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference" / "outreach-schemas" / "outreach-official-via-api-evangelist"
 OUT_DIR = ROOT / "schemas" / "resources"
@@ -211,16 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
     parser.add_argument("--check", action="store_true", help="fail if the committed files differ")
     args = parser.parse_args(argv)
-    files = generate(args.reference)
-    if args.check:
-        stale = [n for n, text in files.items() if not (OUT_DIR / n).exists() or (OUT_DIR / n).read_text() != text]
-        print("drift: " + ", ".join(stale) if stale else "resource schemas up to date")
-        return 1 if stale else 0
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (OUT_DIR / name).write_text(text)
-    print(f"wrote {len(files)} resource schemas to {OUT_DIR.relative_to(ROOT)}")
-    return 0
+    return write_or_check(generate(args.reference), OUT_DIR, args.check, "resource schemas")
 
 
 if __name__ == "__main__":
