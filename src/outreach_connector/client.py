@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from .errors import OutcomeUnknown, TransportError, UpstreamError
+from .errors import OutcomeUnknown, RateLimited, TransportError, UpstreamError
 from .handlers import HttpCall, Reply
 from .responses import error_for, to_reply
 from .retry import (DEFAULT_TIMEOUT, IDEMPOTENT, NOT_SENT, Attempts, RatePacer, RetryPolicy, already_applied,
@@ -84,6 +84,13 @@ def final_error(call: HttpCall, reply: Reply, attempts: Attempts) -> UpstreamErr
     return error
 
 
+def paced_out(call: HttpCall, attempts: Attempts) -> RateLimited:
+    """Not sent: Outreach's rate limit would make this call wait longer than its retry budget."""
+    return RateLimited(429, [], retry_after=attempts.needed, message=(
+        f"{call.method} {call.url.split('?')[0]}: not sent: Outreach's rate limit leaves no request for "
+        f"{attempts.needed:.0f} s, beyond the retry budget of {attempts.policy.max_total_wait:g} s"))
+
+
 def transport_error(call: HttpCall, exc: Exception, attempts: Attempts) -> TransportError:
     what = f"{call.method} {call.url.split('?')[0]}"
     if not may_retry_exception(call, exc):
@@ -132,7 +139,9 @@ class Sender:
             self._client = make_client(self.config)
         attempts = Attempts(self.policy, self.clock)
         while True:
-            pace = self.pacer.delay()
+            pace = attempts.pace(self.pacer)
+            if pace is None:
+                raise paced_out(call, attempts)
             if pace:
                 self.sleep(pace)
             try:
@@ -150,7 +159,9 @@ class Sender:
             self._aclient = make_async_client(self.config)
         attempts = Attempts(self.policy, self.clock)
         while True:
-            pace = self.pacer.delay()
+            pace = attempts.pace(self.pacer)
+            if pace is None:
+                raise paced_out(call, attempts)
             if pace:
                 await self.asleep(pace)
             try:

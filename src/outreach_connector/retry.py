@@ -136,6 +136,16 @@ class Attempts:
         self.waited += delay
         return delay
 
+    def pace(self, pacer: RatePacer) -> float | None:
+        """The pacer's wait before the next attempt, counted in the budget; None when it does not fit."""
+        budget = self.policy.max_total_wait - self.waited
+        wait = pacer.delay(budget)
+        if wait > budget:
+            self.needed = wait
+            return None
+        self.waited += wait
+        return wait
+
     def describe_stop(self) -> str:
         if self.needed is not None:
             return (f"gave up after {self.number} attempt(s): the next would have needed a {self.needed:.1f} s "
@@ -152,11 +162,14 @@ def already_applied(call: HttpCall, status: int, attempts: Attempts) -> bool:
 class RatePacer:
     """Slows down as ``X-RateLimit-Remaining`` approaches zero instead of running into 429s.
 
-    When fewer than ``reserve`` requests remain before the window resets, the remaining ones get evenly spaced
-    start slots over the time left (slots, so that concurrent callers are spread too, not just sequential
-    ones); with none left, callers wait for the reset. Each request handed out is counted locally until an
-    answer tells the server's count. ``X-RateLimit-Remaining`` may hold two comma-separated values (Outreach
-    sends e.g. ``"9999, 19988"``): the smaller one binds. ``reserve=0`` turns pacing off.
+    With none left before the window resets, callers wait for the reset rather than send a request sure to be
+    refused. With ``reserve`` or fewer left, the remaining ones get evenly spaced start slots over the time
+    left (slots, so that concurrent callers are spread too, not only sequential ones): the budget is shared
+    by every integration of the same Outreach user, and the last requests of a window are the ones that
+    collide. The price is at the end of a finite job, which may finish up to one window later than a burst
+    would; ``reserve=0`` bursts to the limit and only waits when nothing is left. Each request handed out is
+    counted locally until an answer tells the server's count. ``X-RateLimit-Remaining`` may hold two
+    comma-separated values (Outreach sends e.g. ``"9999, 19988"``): the smaller one binds.
     """
 
     reserve: int = 50
@@ -177,8 +190,9 @@ class RatePacer:
                 remaining = min(remaining, self.remaining)
             self.remaining, self.reset_at = remaining, reset_at
 
-    def delay(self) -> float:
-        """Seconds to wait before sending the next request (and counts that request)."""
+    def delay(self, limit: float = math.inf) -> float:
+        """Seconds to wait before sending the next request, which it counts. A wait longer than ``limit``
+        (what the caller can afford) is returned without reserving anything: the caller will not send."""
         with self._lock:
             if self.remaining is None or self.reset_at is None:
                 return 0.0
@@ -188,13 +202,15 @@ class RatePacer:
                 self.remaining = self.reset_at = None
                 self._next_at = 0.0
                 return 0.0
-            if self.remaining >= self.reserve:
+            if self.remaining <= 0:  # a request now is sure to be refused: wait for the reset
+                return left
+            if self.remaining > self.reserve:
                 self.remaining -= 1
                 return 0.0
-            if self.remaining <= 0:
-                return left
             start = max(now, self._next_at)
-            self._next_at = start + left / self.remaining
+            if start - now > limit:
+                return start - now
+            self._next_at = start + (self.reset_at - start) / self.remaining
             self.remaining -= 1
             return start - now
 
