@@ -5,7 +5,6 @@ and maps error statuses to the connector's errors. Handlers never see httpx.
 """
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,13 @@ from .retry import (DEFAULT_TIMEOUT, IDEMPOTENT, NOT_SENT, Attempts, RatePacer, 
                     may_retry_exception, may_retry_status)
 
 JSONAPI = "application/vnd.api+json"
+
+
+def default_asleep(seconds: float) -> Any:
+    """``asyncio.sleep``, imported on first use: asyncio costs ~15 ms of start-up a sync-only host never needs."""
+    import asyncio
+
+    return asyncio.sleep(seconds)
 
 
 class BearerToken(httpx.Auth):
@@ -103,7 +109,7 @@ class Sender:
     """Sends calls with one sync and one async client, sharing pacing and retry decisions."""
 
     def __init__(self, config: ClientConfig, policy: RetryPolicy | None = None,
-                 pacer: RatePacer | None = None, sleep=time.sleep, asleep=asyncio.sleep,
+                 pacer: RatePacer | None = None, sleep=time.sleep, asleep=default_asleep,
                  clock=time.time) -> None:
         self.config = config
         self.policy = policy or RetryPolicy()

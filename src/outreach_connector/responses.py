@@ -25,13 +25,22 @@ def decode_body(response: httpx.Response) -> Any:
         return response.text
 
 
+def header_dict(headers: httpx.Headers) -> dict[str, str]:
+    """Lower-case names; a repeated header's values joined with ", " in order (RFC 9110 5.3).
+
+    Reads the raw pairs and decodes them once with the encoding httpx chose: ``multi_items``/``get_list``
+    re-derive names and encoding per item and cost more than decoding a small JSON body.
+    """
+    encoding = headers.encoding
+    found: dict[str, str] = {}
+    for raw_name, raw_value in headers.raw:
+        name, value = raw_name.decode(encoding).lower(), raw_value.decode(encoding)
+        found[name] = f"{found[name]}, {value}" if name in found else value
+    return found
+
+
 def to_reply(response: httpx.Response) -> Reply:
-    headers = {k.lower(): v for k, v in response.headers.multi_items()}
-    for key in {k.lower() for k in response.headers.keys()}:
-        values = response.headers.get_list(key)
-        if len(values) > 1:
-            headers[key] = ", ".join(values)
-    return Reply(response.status_code, headers, decode_body(response), str(response.url))
+    return Reply(response.status_code, header_dict(response.headers), decode_body(response), str(response.url))
 
 
 def outreach_errors(body: Any) -> list[dict[str, Any]]:

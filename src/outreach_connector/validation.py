@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema_rs
-
 from .catalog import load_schema
 
 
@@ -18,6 +16,8 @@ def schema_of(ref: str | dict[str, Any]) -> dict[str, Any]:
 
 
 def compile_schema(ref: str | dict[str, Any]) -> Any:
+    import jsonschema_rs  # on first compile: listing operations or printing a schema never needs it
+
     return jsonschema_rs.validator_for(schema_of(ref))
 
 
