@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import httpx
+
 from .errors import UnsafeURL
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -36,7 +38,19 @@ def require_api_origin(url: str, base_url: str, path: str = "input") -> str:
     if origin != expected:
         raise UnsafeURL(f"refusing {origin[0]}://{origin[1]}:{origin[2]}: only {expected[0]}://{expected[1]}:"
                         f"{expected[2]} (the configured Outreach API origin) receives the token", path)
+    if client_origin(url) != expected:  # the HTTP client must read the same origin as the check did
+        raise UnsafeURL("refusing a URL the HTTP client would read differently", path)
     return url
+
+
+def client_origin(url: str) -> tuple[str, str, int] | None:
+    """The origin as httpx (which sends the request) parses it; None when it cannot."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        return None
+    scheme = parsed.scheme.lower()
+    return scheme, parsed.host.lower(), parsed.port if parsed.port is not None else DEFAULT_PORTS.get(scheme, -1)
 
 
 def join_endpoint(base_url: str, endpoint: str) -> str:

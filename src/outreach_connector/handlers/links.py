@@ -6,13 +6,20 @@ leaves for another host.
 from __future__ import annotations
 
 import base64
+import binascii
+import re
 from typing import Any
 
+from ..errors import InputInvalid
 from ..spec import OperationSpec
 from ..urls import join_endpoint, require_api_origin
 from .base import Context, HttpCall, Reply
 
 BODYLESS = {"GET", "HEAD", "OPTIONS"}
+# What HTTP lets through (RFC 9110 token names; visible ASCII, space and tab in values): anything else would
+# fail inside the HTTP client, or split a header.
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
 
 class ExecuteLinkHandler:
@@ -30,7 +37,7 @@ def raw_url(data: dict[str, Any], ctx: Context) -> str:
     return require_api_origin(join_endpoint(ctx.base_url, url["endpoint"]), ctx.base_url, "url.endpoint")
 
 
-def body_arguments(body: dict[str, Any] | None) -> dict[str, Any]:
+def body_arguments(spec: OperationSpec, body: dict[str, Any] | None) -> dict[str, Any]:
     """The one body variant of the input as httpx request arguments."""
     if not body or "none" in body:
         return {}
@@ -41,16 +48,32 @@ def body_arguments(body: dict[str, Any] | None) -> dict[str, Any]:
         return {"data": body["form_urlencoded"]}
     if "form_data" in body:
         return {"files": {k: (None, v) for k, v in body["form_data"].items()}}
-    return {"content": base64.b64decode(body["binary"], validate=True)}
+    try:
+        return {"content": base64.b64decode(body["binary"], validate=True)}
+    except (binascii.Error, ValueError):
+        raise InputInvalid(spec.name, [{"path": "body.binary", "message": "not valid base64"}]) from None
+
+
+def header_pairs(spec: OperationSpec, headers: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The caller's headers, refused when HTTP cannot carry them; the connector's own auth always applies."""
+    problems = []
+    for i, header in enumerate(headers):
+        if not HEADER_NAME.fullmatch(header["key"]):
+            problems.append({"path": f"headers[{i}].key", "message": "not a valid HTTP header name"})
+        if not HEADER_VALUE.fullmatch(header["value"]):
+            problems.append({"path": f"headers[{i}].value",
+                             "message": "not a valid HTTP header value (visible ASCII, space and tab only)"})
+    if problems:
+        raise InputInvalid(spec.name, problems)
+    return tuple((h["key"], h["value"]) for h in headers if h["key"].lower() != "authorization")
 
 
 class RawHttpHandler:
     def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         method = data["method"]
-        extra = {} if method in BODYLESS else body_arguments(data.get("body"))
+        extra = {} if method in BODYLESS else body_arguments(spec, data.get("body"))
         params = tuple((p["key"], p["value"]) for p in data.get("query_parameters", []))
-        headers = tuple((h["key"], h["value"]) for h in data.get("headers", [])
-                        if h["key"].lower() != "authorization")  # the connector's own auth applies
+        headers = header_pairs(spec, data.get("headers", []))
         return HttpCall(method, raw_url(data, ctx), params=params, headers=headers, absolute=True,
                         creates=method == "POST", any_status=True, **extra)
 
