@@ -115,24 +115,32 @@ class Connector:
             raise InputInvalid(name, [{"path": "paginate", "message": "only list operations paginate"}])
         return CursorPaginator.for_input(input)
 
+    # The walks hold no name for a page: the previous page is freed before the next is fetched, so at most
+    # one page (plus the record the caller holds) is alive at a time.
     def _walk(self, name: str, paginator: CursorPaginator) -> Iterator[Any]:
         while not paginator.done:
-            try:
-                page = self.dispatcher.call(name, paginator.page_input, shrinkable=paginator.shrinkable)
-            except UpstreamError as error:
-                paginator.shrink(error)
-                continue
-            yield from paginator.take(page)
+            yield from self._page(name, paginator)
 
     async def _awalk(self, name: str, paginator: CursorPaginator) -> AsyncIterator[Any]:
         while not paginator.done:
-            try:
-                page = await self.dispatcher.acall(name, paginator.page_input, shrinkable=paginator.shrinkable)
-            except UpstreamError as error:
-                paginator.shrink(error)
-                continue
-            for record in paginator.take(page):
+            for record in await self._apage(name, paginator):
                 yield record
+
+    def _page(self, name: str, paginator: CursorPaginator) -> list[Any]:
+        try:
+            page = self.dispatcher.call(name, paginator.page_input, shrinkable=paginator.shrinkable)
+        except UpstreamError as error:
+            paginator.shrink(error)
+            return []
+        return paginator.take(page)
+
+    async def _apage(self, name: str, paginator: CursorPaginator) -> list[Any]:
+        try:
+            page = await self.dispatcher.acall(name, paginator.page_input, shrinkable=paginator.shrinkable)
+        except UpstreamError as error:
+            paginator.shrink(error)
+            return []
+        return paginator.take(page)
 
     def close(self) -> None:
         self.sender.close()

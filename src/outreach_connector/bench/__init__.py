@@ -28,7 +28,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--only", help=f"comma-separated cases to run (of {', '.join(CASES)})")
     p.add_argument("--repeats", type=int, help="timed blocks per side, cases 1, 2 and 4")
     p.add_argument("--prospects", type=int, help="records of the full pull, case 3")
-    p.add_argument("--pull-repeats", type=int, help="full pulls per side, case 3")
+    p.add_argument("--pull-repeats", type=int, help="lockstep passes, case 3")
     p.add_argument("--page-size", type=int, help="records per page, cases 2 and 3 (Outreach allows 1000)")
     p.add_argument("--calls", type=int, help="acalls per round, case 4")
     p.add_argument("--cold-runs", type=int, help="fresh processes per command, case 5")

@@ -25,7 +25,7 @@ class Settings:
     page_size: int = 1000
     page_calls: int = 8         # calls per timed block, case 2
     prospects: int = 50_000     # records pulled, case 3
-    pull_repeats: int = 3       # full pulls per side, case 3
+    pull_repeats: int = 1       # lockstep passes, case 3 (each pairs every page; memory is one more pass)
     calls: int = 200            # acalls per timed block, case 4
     concurrency: int = 20
     cold_runs: int = 5          # fresh processes per command, case 5
@@ -35,5 +35,4 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-QUICK = Settings(repeats=3, small_calls=200, page_calls=2, prospects=5_000, pull_repeats=1, calls=200,
-                 cold_runs=2)
+QUICK = Settings(repeats=3, small_calls=200, page_calls=2, prospects=5_000, calls=200, cold_runs=2)
