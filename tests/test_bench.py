@@ -60,4 +60,4 @@ def test_targets(target, value, met):
 def test_table_marks_a_missed_target():
     rows = [Result("small", "1. small call", 2e-3, 1e-3, "s", 2.0, Target("<=", 1.5), 3)]
     text = table(rows)
-    assert "2.00x" in text and "NO" in text and "2.00 ms" in text
+    assert "2.00x" in text and "NO" in text and "2.0 ms" in text and "1.0 ms" in text

@@ -1,7 +1,9 @@
 """Turn httpx responses into ``Reply`` values and error statuses into the connector's errors."""
 from __future__ import annotations
 
+import gc
 import json
+import threading
 from typing import Any
 
 import httpx
@@ -15,12 +17,55 @@ ERROR_CLASSES: dict[int, type[UpstreamError]] = {
 }
 
 
+# Bodies from this size up are decoded with the cyclic garbage collector paused (see CollectorPause).
+LARGE_BODY = 256 * 1024
+
+
+class CollectorPause:
+    """Pauses CPython's cyclic GC while large JSON bodies are decoded, then restores it.
+
+    Decoding a 1000-record page creates ~100,000 dicts and lists, which trips a generation-0 collection every
+    700 of them and, as they survive, full collections over the whole heap: a third of the decode time on a
+    5 MB page, and more in a host with a large heap. ``json.loads`` cannot create cycles, so those
+    collections find nothing. Reentrant across threads: the GC comes back on when the last decode ends, and
+    only if it was on when the first began (a host that disabled it keeps it disabled).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._restore = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._restore = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._restore:
+                gc.enable()
+
+
+COLLECTOR_PAUSE = CollectorPause()
+
+
+def loads(content: bytes) -> Any:
+    if len(content) < LARGE_BODY:
+        return json.loads(content)
+    with COLLECTOR_PAUSE:
+        return json.loads(content)
+
+
 def decode_body(response: httpx.Response) -> Any:
     """JSON when the body is JSON (whatever the declared type), text otherwise, None when empty."""
     if not response.content:
         return None
     try:
-        return json.loads(response.content)
+        return loads(response.content)
     except ValueError:
         return response.text
 

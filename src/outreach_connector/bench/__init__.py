@@ -42,8 +42,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     unknown = set(cases or ()) - set(CASES)
     if unknown:
         raise SystemExit(f"unknown case(s) {', '.join(sorted(unknown))}; choose from {', '.join(CASES)}")
-    return base.overridden(repeats=args.repeats, prospects=args.prospects, pull_repeats=args.pull_repeats,
-                           page_size=args.page_size, calls=args.calls, cold_runs=args.cold_runs, cases=cases)
+    return base.overridden(repeats=args.repeats, concurrency_repeats=args.repeats, prospects=args.prospects,
+                           pull_repeats=args.pull_repeats, page_size=args.page_size, calls=args.calls,
+                           cold_runs=args.cold_runs, cases=cases)
 
 
 def run(settings: Settings) -> list[Result]:

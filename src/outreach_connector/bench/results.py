@@ -64,9 +64,9 @@ def cpu_model() -> str:
 
 def number(value: float, unit: str) -> str:
     if unit == "s":
-        return f"{value * 1e3:.2f} ms" if value < 1 else f"{value:.2f} s"
-    if unit == "us":
-        return f"{value:.0f} us"
+        if value < 1e-3:
+            return f"{value * 1e6:.0f} us"
+        return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.2f} s"
     if unit == "MB":
         return f"{value:.1f} MB"
     return f"{value:.3g} {unit}"

@@ -20,14 +20,15 @@ TARGETS = {
 
 @dataclass(frozen=True)
 class Settings:
-    repeats: int = 7            # timed blocks per side for the per-call cases (the median is reported)
-    small_calls: int = 1500     # calls per timed block, case 1
+    repeats: int = 15           # timed blocks per side, cases 1 and 2 (the median ratio is reported)
+    small_calls: int = 600      # calls per timed block, case 1
     page_size: int = 1000
-    page_calls: int = 8         # calls per timed block, case 2
+    page_calls: int = 4         # calls per timed block, case 2
     prospects: int = 50_000     # records pulled, case 3
     pull_repeats: int = 1       # lockstep passes, case 3 (each pairs every page; memory is one more pass)
-    calls: int = 200            # acalls per timed block, case 4
+    calls: int = 200            # acalls per timed round, case 4
     concurrency: int = 20
+    concurrency_repeats: int = 7
     cold_runs: int = 5          # fresh processes per command, case 5
     cases: tuple[str, ...] = CASES
 
@@ -35,4 +36,4 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-QUICK = Settings(repeats=3, small_calls=200, page_calls=2, prospects=5_000, calls=200, cold_runs=2)
+QUICK = Settings(repeats=3, small_calls=200, page_calls=2, prospects=5_000, concurrency_repeats=3, cold_runs=2)

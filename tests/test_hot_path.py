@@ -1,0 +1,69 @@
+"""Behaviour kept by the hot-path optimisations the benchmark measures (speed itself is never asserted here)."""
+from __future__ import annotations
+
+import gc
+import json
+import threading
+
+import httpx
+import pytest
+
+from outreach_connector.responses import LARGE_BODY, CollectorPause, decode_body, header_dict
+
+
+@pytest.mark.parametrize("raw, expected", [
+    pytest.param([("X-RateLimit-Remaining", "9")], {"x-ratelimit-remaining": "9"}, id="lower-cased"),
+    pytest.param([("Vary", "Accept"), ("vary", "Origin")], {"vary": "Accept, Origin"}, id="repeated-joined"),
+    pytest.param([(b"X-Name", "caf\u00e9".encode())], {"x-name": "caf\u00e9"}, id="utf-8-value"),
+    pytest.param([(b"X-Name", b"\xe9t\xe9")], {"x-name": "\u00e9t\u00e9"}, id="latin-1-value"),
+    pytest.param([], {}, id="none"),
+])
+def test_header_dict(raw, expected):
+    assert header_dict(httpx.Response(200, headers=raw).headers) == expected
+
+
+def test_large_bodies_decode_the_same_and_leave_the_collector_on():
+    body = json.dumps({"data": [{"id": i, "attributes": {"name": "x" * 50}} for i in range(4000)]}).encode()
+    assert len(body) > LARGE_BODY
+    assert decode_body(httpx.Response(200, content=body)) == json.loads(body)
+    assert gc.isenabled()
+
+
+def test_collector_pause_is_reentrant_and_restores():
+    pause = CollectorPause()
+    with pause:
+        assert not gc.isenabled()
+        with pause:
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer decode is still running
+    assert gc.isenabled()
+
+
+def test_collector_pause_keeps_a_host_choice():
+    pause = CollectorPause()
+    gc.disable()
+    try:
+        with pause:
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_collector_pause_across_threads():
+    pause, inside, release = CollectorPause(), threading.Event(), threading.Event()
+
+    def decode():
+        with pause:
+            inside.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=decode)
+    worker.start()
+    inside.wait(5)
+    with pause:
+        pass
+    assert not gc.isenabled()  # the other thread's decode has not ended
+    release.set()
+    worker.join(5)
+    assert gc.isenabled()
