@@ -19,7 +19,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Callable
 
 import httpx
@@ -90,6 +89,8 @@ def retry_after_time(value: str | None, now: float) -> float | None:
         return now + max(0.0, seconds) if math.isfinite(seconds) else None
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # only for the rare HTTP-date form: keep start-up lean
+
     for parse in (parsedate_to_datetime, lambda text: datetime.fromisoformat(text.replace("Z", "+00:00"))):
         try:
             moment = parse(value)
