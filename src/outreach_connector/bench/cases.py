@@ -40,7 +40,8 @@ def small_call(settings: Settings, captured: Captured) -> Result:
             "small", "1. small call: get_prospect", lambda: json.loads(raw.get("/prospects/1").content),
             lambda: conn.call("get_prospect", {"prospect_id": 1}), settings.small_calls, settings.repeats,
             f"pre-rendered transport: one prospect captured from the sandbox ({len(captured.body):,} bytes, "
-            f"{attribute_count(captured)} attributes); time per call, {settings.small_calls} calls a block")
+            f"{attribute_count(captured)} attributes); time per call, {settings.small_calls} calls a block; "
+            "median of the per-block ratios")
 
 
 def large_page(settings: Settings, captured: Captured) -> Result:
@@ -54,7 +55,7 @@ def large_page(settings: Settings, captured: Captured) -> Result:
             settings.page_calls, settings.repeats,
             f"pre-rendered transport: one page captured from the sandbox ({len(captured.body) / 1e6:.1f} MB), "
             "output validation included; time per call. The floor is plain json.loads; the connector decodes "
-            "large bodies with the cyclic GC paused (responses.CollectorPause)")
+            "large bodies with the cyclic GC paused (responses.CollectorPause); median of the per-block ratios")
 
 
 def attribute_count(captured: Captured) -> int:
@@ -101,4 +102,4 @@ async def concurrent_rounds(settings: Settings, url: str) -> Result:
                   settings.calls / statistics.median(mine), settings.calls / statistics.median(floors), "calls/s",
                   median_ratio(floors, mine), TARGETS["concurrency"], settings.concurrency_repeats,
                   f"sandbox served by uvicorn on loopback ({url}) in its own process; throughput ratio "
-                  "connector / raw httpx.AsyncClient (higher is better)")
+                  "connector / raw httpx.AsyncClient (higher is better), median of the per-round ratios")
