@@ -7,7 +7,7 @@ import pytest
 
 from conftest import BASE_URL, FakeOutreach, jsonapi
 from outreach_connector.errors import UpstreamError
-from outreach_connector.pagination import CursorPaginator, RepeatedCursor
+from outreach_connector.pagination import CursorPaginator, RepeatedCursor, StalledPagination
 
 
 def page(ids, next_cursor=None):
@@ -92,3 +92,16 @@ def test_paginate_is_only_for_list_operations(make_connector):
 
     with pytest.raises(InputInvalid):
         list(make_connector(FakeOutreach()).iterate("get_stage", {"stage_id": 1}))
+
+
+def test_paginator_stops_on_endless_empty_pages_with_fresh_cursors():
+    paginator = CursorPaginator.for_input({})
+    paginator.take(page([], "e1"))
+    paginator.take(page([], "e2"))
+    with pytest.raises(StalledPagination, match="3 empty pages"):
+        paginator.take(page([], "e3"))
+    ok = CursorPaginator.for_input({})
+    for cursor in ("a", "b"):
+        ok.take(page([], cursor))
+    ok.take(page([1], "c"))  # a record resets the count
+    assert ok.empty_in_a_row == 0

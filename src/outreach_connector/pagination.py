@@ -22,6 +22,13 @@ class RepeatedCursor(ConnectorError):
     """Outreach handed back a cursor it already gave: following it would loop forever."""
 
 
+class StalledPagination(ConnectorError):
+    """Page after page came back empty, each with a fresh cursor: the walk is going nowhere."""
+
+
+MAX_EMPTY_PAGES = 3
+
+
 @dataclass
 class CursorPaginator:
     page_input: dict[str, Any]
@@ -30,6 +37,7 @@ class CursorPaginator:
     records: int = 0
     pages: int = 0
     truncated: bool = False  # stopped by max_records while Outreach had more
+    empty_in_a_row: int = 0
 
     @classmethod
     def for_input(cls, data: dict[str, Any]) -> "CursorPaginator":
@@ -42,11 +50,18 @@ class CursorPaginator:
         """Records of this page that fit under the cap; moves the cursor on (or ends the walk)."""
         self.pages += 1
         records = page.get("data") or []
+        self._count_empty(records, page.get("links") or {})
         if self.max_records is not None:
             records = records[: self.max_records - self.records]
         self.records += len(records)
         self.page_input = self._next(page.get("links") or {})
         return records
+
+    def _count_empty(self, records: list[Any], links: dict[str, Any]) -> None:
+        self.empty_in_a_row = 0 if records or not links.get("next") else self.empty_in_a_row + 1
+        if self.empty_in_a_row >= MAX_EMPTY_PAGES:
+            raise StalledPagination(f"Outreach returned {self.empty_in_a_row} empty pages in a row, each with a "
+                                    "new cursor; stopping instead of walking forever")
 
     def _next(self, links: dict[str, Any]) -> dict[str, Any] | None:
         link = links.get("next")
