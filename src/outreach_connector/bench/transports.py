@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -83,17 +84,20 @@ def served_sandbox(prospects: int, timeout: float = 30.0) -> Iterator[str]:
     """The sandbox behind a real uvicorn socket, in its own process; yields its base URL."""
     command = [sys.executable, "-m", "outreach_sandbox", "--port", "0", "--prospects", str(prospects),
                "--rate-limit", str(UNLIMITED)]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    errors = tempfile.TemporaryFile()  # a file, not a pipe: nobody reads it while the server runs
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
     try:
         line = server.stdout.readline()  # "Outreach sandbox at http://127.0.0.1:PORT/api/v2 (...)"
         if not line:
-            raise RuntimeError(f"the sandbox server did not start: {server.stderr.read()[-2000:]}")
+            errors.seek(0)
+            raise RuntimeError(f"the sandbox server did not start: {errors.read()[-2000:].decode(errors='replace')}")
         url = line.split(" at ", 1)[1].split()[0]
         wait_until_up(url, timeout)
         yield url
     finally:
         server.terminate()
         server.wait(timeout=10)
+        errors.close()
 
 
 def wait_until_up(url: str, timeout: float) -> None:
