@@ -29,7 +29,7 @@ class Settings:
     calls: int = 200            # acalls per timed round, case 4
     concurrency: int = 20
     concurrency_repeats: int = 7
-    cold_runs: int = 7          # fresh processes per command, case 5
+    cold_runs: int = 9          # fresh processes per command, case 5
     cases: tuple[str, ...] = CASES
 
     def overridden(self, **changes: object) -> "Settings":
