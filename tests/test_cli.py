@@ -85,3 +85,12 @@ def test_console_script_in_a_fresh_process(env, expected):
                             env={**os.environ, "OUTREACH_BASE_URL": "http://127.0.0.1:9/api/v2", **env})
     assert result.returncode == expected
     assert json.loads(result.stderr)["error"] == "AuthError"
+
+
+def test_from_env_reads_timeouts_and_the_retry_budget():
+    from outreach_connector import Connector
+
+    conn = Connector.from_env({"OUTREACH_ACCESS_TOKEN": "t", "OUTREACH_TIMEOUT": "connect=5,read=30",
+                               "OUTREACH_MAX_RETRY_WAIT": "7"})
+    assert conn.sender.config.timeout.connect == 5 and conn.sender.config.timeout.read == 30
+    assert conn.sender.policy.max_total_wait == 7

@@ -43,6 +43,18 @@ def choose_auth(access_token: str | None, auth: httpx.Auth | None, oauth: dict[s
                                      "(client_id, client_secret, refresh_token) or auth")
 
 
+def transport_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """``OUTREACH_TIMEOUT`` (seconds, or ``connect=5,read=60``) and ``OUTREACH_MAX_RETRY_WAIT`` (seconds)."""
+    from .retry import RetryPolicy, parse_timeout, positive
+
+    settings: dict[str, Any] = {}
+    if env.get("OUTREACH_TIMEOUT"):
+        settings["timeout"] = parse_timeout(env["OUTREACH_TIMEOUT"])
+    if env.get("OUTREACH_MAX_RETRY_WAIT"):
+        settings["retry"] = RetryPolicy(max_total_wait=positive(float(env["OUTREACH_MAX_RETRY_WAIT"])))
+    return settings
+
+
 class Connector:
     """Runs the Outreach operations. Credentials never appear in its repr or in error messages."""
 
@@ -68,7 +80,8 @@ class Connector:
         names = {"base_url": "OUTREACH_BASE_URL", "access_token": "OUTREACH_ACCESS_TOKEN",
                  "client_id": "OUTREACH_CLIENT_ID", "client_secret": "OUTREACH_CLIENT_SECRET",
                  "refresh_token": "OUTREACH_REFRESH_TOKEN", "token_url": "OUTREACH_TOKEN_URL"}
-        settings = {key: env[var] for key, var in names.items() if env.get(var)}
+        settings: dict[str, Any] = {key: env[var] for key, var in names.items() if env.get(var)}
+        settings.update(transport_settings(env))
         return cls(**{**settings, **overrides})
 
     def __repr__(self) -> str:
