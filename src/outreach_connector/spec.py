@@ -69,10 +69,6 @@ class OperationSpec(Strict):
             raise ValueError(f"kind {self.kind!r} needs {', '.join(missing)}")
         return self
 
-    @property
-    def is_ddl(self) -> bool:
-        return self.kind == "ddl"
-
 
 class Manifest(Strict):
     name: str
