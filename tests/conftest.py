@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Callable
 
 import httpx
 import pytest
+
+# The suite loads only the built-in plugin, whatever else is installed; a test that wants others asks for
+# them (explicit plugin objects, or its own OUTREACH_CONNECTOR_PLUGINS in a subprocess).
+os.environ["OUTREACH_CONNECTOR_PLUGINS"] = "none"
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

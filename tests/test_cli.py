@@ -75,7 +75,7 @@ def test_demo_runs_the_whole_workflow(capsys):
 
 
 @pytest.mark.parametrize("env,expected", [
-    pytest.param({"OUTREACH_ACCESS_TOKEN": ""}, 3, id="no-credentials"),
+    pytest.param({"OUTREACH_ACCESS_TOKEN": ""}, 2, id="no-credentials"),
 ])
 def test_console_script_in_a_fresh_process(env, expected):
     import os
@@ -84,7 +84,8 @@ def test_console_script_in_a_fresh_process(env, expected):
                             capture_output=True, text=True, timeout=60,
                             env={**os.environ, "OUTREACH_BASE_URL": "http://127.0.0.1:9/api/v2", **env})
     assert result.returncode == expected
-    assert json.loads(result.stderr)["error"] == "AuthError"
+    error = json.loads(result.stderr)
+    assert error["error"] == "CredentialsMissing" and "OUTREACH_ACCESS_TOKEN" in error["message"]
 
 
 def test_from_env_reads_timeouts_and_the_retry_budget():

@@ -1,61 +1,32 @@
-"""Read the connector's declarative files: ``connector.yaml``, ``operations/``, ``ddl/`` and ``schemas/``.
+"""Read catalogue folders: ``connector.yaml``, ``operations/*.yaml``, ``ddl/*.yaml`` and ``schemas/``.
 
-The files live at the project root (beside ``src/``); ``OUTREACH_CONNECTOR_HOME`` points elsewhere when the
-package is installed away from its checkout.
+The core catalogue sits at the top of the repository and is packaged inside the wheel as
+``outreach_connector/catalogue/`` (in a checkout that folder links to the top-level files), so one loader,
+``importlib.resources``, finds it in a checkout, an editable install and an installed wheel alike.
+A plugin may register a folder laid out the same way: its entries' schema paths resolve inside that folder,
+and its resource files (``schemas/resources/<type>.json``) add resource types of its own.
 """
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .errors import PluginError
 from .spec import Manifest, OperationSpec
-
 
 # libyaml's parser when the wheel has it: the pure-Python one costs a third of a second at start-up.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+CORE_OWNER = "outreach_connector.default"
 
 
 def read_yaml(path: Path) -> Any:
-    return yaml.load(path.read_text(), Loader=YAML_LOADER)
-
-
-def project_root() -> Path:
-    configured = os.environ.get("OUTREACH_CONNECTOR_HOME")
-    return Path(configured) if configured else Path(__file__).resolve().parents[2]
-
-
-@cache
-def load_manifest() -> Manifest:
-    return Manifest.model_validate(read_yaml(project_root() / "connector.yaml"))
-
-
-def entry_files(root: Path | None = None) -> list[Path]:
-    root = root or project_root()
-    return sorted((root / "operations").glob("*.yaml")) + sorted((root / "ddl").glob("*.yaml"))
-
-
-@cache
-def load_entries() -> tuple[OperationSpec, ...]:
-    """Every operation entry shipped with the connector, in file order."""
-    entries: list[OperationSpec] = []
-    for path in entry_files():
-        for raw in read_yaml(path) or []:
-            try:
-                entries.append(OperationSpec.model_validate(raw))
-            except ValueError as exc:  # name the file: the pydantic message alone does not
-                raise ValueError(f"{path.name}: {raw.get('name', '?')}: {exc}") from exc
-    return tuple(entries)
-
-
-@cache
-def load_schema(relative: str) -> dict[str, Any]:
-    return json.loads((project_root() / "schemas" / relative).read_text())
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
 
 
 @dataclass(frozen=True)
@@ -81,13 +52,120 @@ class ResourceInfo:
         return sorted(n for n, s in self.attributes.items() if s.get(flag))
 
 
+@dataclass(frozen=True)
+class CatalogFolder:
+    """One folder of declarative entries, and who registered it (named in every error about it)."""
+
+    root: Path
+    owner: str = CORE_OWNER
+
+    def entry_files(self) -> list[Path]:
+        return sorted((self.root / "operations").glob("*.yaml")) + sorted((self.root / "ddl").glob("*.yaml"))
+
+    def entries(self) -> tuple[OperationSpec, ...]:
+        """Every entry in the folder, in file order, each knowing the folder its schema paths resolve in."""
+        if not self.root.is_dir():
+            raise PluginError(self.owner, "catalogue folder does not exist", str(self.root))
+        found: list[OperationSpec] = []
+        for path in self.entry_files():
+            found.extend(self._read_entries(path))
+        return tuple(found)
+
+    def _read_entries(self, path: Path) -> list[OperationSpec]:
+        try:
+            raw_entries = read_yaml(path) or []
+        except (OSError, yaml.YAMLError) as exc:
+            raise PluginError(self.owner, f"unreadable YAML: {exc}", str(path)) from None
+        if not isinstance(raw_entries, list):
+            raise PluginError(self.owner, "an entry file must hold a list of entries", str(path))
+        specs = []
+        for raw in raw_entries:
+            try:
+                spec = OperationSpec.model_validate(raw)
+            except ValueError as exc:  # name the file and entry: the pydantic message alone does not
+                name = raw.get("name", "?") if isinstance(raw, dict) else "?"
+                raise PluginError(self.owner, f"entry {name!r}: {exc}", str(path)) from None
+            spec._folder = self
+            specs.append(spec)
+        return specs
+
+    def schema(self, relative: str) -> dict[str, Any]:
+        return _read_schema(self, relative)
+
+    def resource(self, type_name: str) -> ResourceInfo | None:
+        if not (self.root / "schemas" / "resources" / f"{type_name}.json").is_file():
+            return None
+        return _read_resource(self, type_name)
+
+
 @cache
+def _read_schema(folder: CatalogFolder, relative: str) -> dict[str, Any]:
+    path = (folder.root / "schemas" / relative).resolve()
+    if not path.is_relative_to((folder.root / "schemas").resolve()):  # a plugin may not reach outside
+        raise PluginError(folder.owner, f"schema path {relative!r} leaves the folder's schemas/", str(folder.root))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PluginError(folder.owner, f"schema {relative!r} cannot be read: {type(exc).__name__}: {exc}",
+                          str(path)) from None
+
+
+@cache
+def _read_resource(folder: CatalogFolder, type_name: str) -> ResourceInfo:
+    schema = folder.schema(f"resources/{type_name}.json")
+    try:
+        props = schema["properties"]
+        return ResourceInfo(type=type_name, path=schema["x-outreach"]["path"],
+                            attributes=props["attributes"]["properties"],
+                            relationships=props["relationships"]["properties"])
+    except (KeyError, TypeError) as exc:
+        raise PluginError(folder.owner, f"resource file for {type_name!r} lacks {exc}",
+                          f"schemas/resources/{type_name}.json") from None
+
+
+@cache
+def core_folder() -> CatalogFolder:
+    """The connector's own catalogue, packaged inside ``outreach_connector``."""
+    return CatalogFolder(Path(str(resources.files("outreach_connector") / "catalogue")))
+
+
+@cache
+def load_manifest() -> Manifest:
+    return Manifest.model_validate(read_yaml(core_folder().root / "connector.yaml"))
+
+
+@cache
+def load_entries() -> tuple[OperationSpec, ...]:
+    """Every operation entry shipped with the connector, in file order."""
+    return core_folder().entries()
+
+
+def load_schema(relative: str) -> dict[str, Any]:
+    """A schema of the core catalogue, by its path under ``schemas/``."""
+    return core_folder().schema(relative)
+
+
 def load_resource(type_name: str) -> ResourceInfo:
-    schema = load_schema(f"resources/{type_name}.json")
-    props = schema["properties"]
-    return ResourceInfo(
-        type=type_name,
-        path=schema["x-outreach"]["path"],
-        attributes=props["attributes"]["properties"],
-        relationships=props["relationships"]["properties"],
-    )
+    """A resource type of the core catalogue."""
+    found = core_folder().resource(type_name)
+    if found is None:
+        raise KeyError(f"no resource type {type_name!r} in the core catalogue")
+    return found
+
+
+def folder_of(spec: OperationSpec) -> CatalogFolder:
+    """Where a spec's schema paths resolve: its own folder, or the core's for entries registered by code."""
+    return spec._folder or core_folder()
+
+
+def schema_for(spec: OperationSpec, ref: str | dict[str, Any]) -> dict[str, Any]:
+    return ref if isinstance(ref, dict) else folder_of(spec).schema(ref)
+
+
+def resource_for(spec: OperationSpec) -> ResourceInfo:
+    """The spec's resource type: from its own folder if it ships one, else the core catalogue's."""
+    assert spec.resource is not None
+    found = folder_of(spec).resource(spec.resource) or core_folder().resource(spec.resource)
+    if found is None:
+        raise PluginError(folder_of(spec).owner, f"operation {spec.name!r}: unknown resource type {spec.resource!r}")
+    return found

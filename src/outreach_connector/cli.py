@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any, Sequence
 
@@ -17,7 +16,7 @@ SANDBOX_BASE_URL = "http://sandbox.test/api/v2"
 SANDBOX_TOKEN = "sandbox-access-token"
 
 
-def sandbox_connector(**options: Any):
+def sandbox_connector(settings: Any = None):
     """A connector wired to an in-process Outreach sandbox (no network, no credentials)."""
     from outreach_sandbox import Sandbox, SandboxConfig
 
@@ -25,35 +24,32 @@ def sandbox_connector(**options: Any):
 
     sandbox = Sandbox(SandboxConfig())
     return Connector(base_url=SANDBOX_BASE_URL, access_token=SANDBOX_TOKEN, transport=sandbox.transport(),
-                     **options), sandbox
+                     settings=settings), sandbox
 
 
-def transport_options(args: argparse.Namespace, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Timeouts and the retry budget from flags, else ``OUTREACH_TIMEOUT`` / ``OUTREACH_MAX_RETRY_WAIT``."""
-    from .retry import RetryPolicy, parse_timeout, positive
+def settings_from(args: argparse.Namespace) -> Any:
+    """The one settings model: flags win over ``OUTREACH_*`` variables, which win over defaults."""
+    from .settings import Settings
 
-    env = os.environ if env is None else env
-    options: dict[str, Any] = {}
-    try:
-        timeout = getattr(args, "timeout", None) or env.get("OUTREACH_TIMEOUT")
-        if timeout:
-            options["timeout"] = parse_timeout(timeout)
-        wait = getattr(args, "max_retry_wait", None) or env.get("OUTREACH_MAX_RETRY_WAIT")
-        if wait:
-            options["retry"] = RetryPolicy(max_total_wait=positive(float(wait)))
-    except ValueError as exc:
-        raise CliInputError(str(exc)) from None
-    return options
+    return Settings.from_env(base_url=getattr(args, "base_url", None), timeout=getattr(args, "timeout", None),
+                             max_retry_wait=getattr(args, "max_retry_wait", None))
 
 
 def connector_from(args: argparse.Namespace):
     from .connector import Connector
 
-    options = transport_options(args)
+    settings = settings_from(args)
     if getattr(args, "sandbox", False):
-        return sandbox_connector(**options)[0]
-    overrides = {"base_url": args.base_url} if args.base_url else {}
-    return Connector.from_env(**overrides, **options)
+        return sandbox_connector(settings)[0]
+    return Connector(settings=settings)
+
+
+def shared_catalogue():
+    """The process-wide registry for the configured plugins: listing needs no credentials."""
+    from .registry import shared_registry
+    from .settings import Settings
+
+    return shared_registry(Settings.from_env().plugin_names)
 
 
 def read_input(text: str | None) -> Any:
@@ -81,9 +77,7 @@ def emit(value: Any) -> None:
 
 
 def cmd_operations(args: argparse.Namespace) -> int:
-    from .connector import Connector
-
-    registry = Connector(base_url=args.base_url or "https://api.outreach.io/api/v2", access_token="unused").registry
+    registry = shared_catalogue()
     ops = [{"name": e.spec.name, "kind": e.spec.kind, "title": e.spec.title, "description": e.spec.description}
            for e in registry]  # names only: no need to read 190 schema files
     if args.json:
@@ -96,9 +90,9 @@ def cmd_operations(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .connector import Connector
+    from .connector import describe
 
-    described = Connector(access_token="unused").describe(args.name)
+    described = describe(args.name, shared_catalogue())
     emit(described["output_schema" if args.output else "input_schema"])
     return 0
 
@@ -134,7 +128,6 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     ops = sub.add_parser("operations", help="list every operation")
     ops.add_argument("--json", action="store_true")
-    ops.add_argument("--base-url")
     schema = sub.add_parser("schema", help="print an operation's input (or output) schema")
     schema.add_argument("name")
     schema.add_argument("--output", action="store_true")

@@ -5,14 +5,16 @@ and maps error statuses to the connector's errors. Handlers never see httpx.
 """
 from __future__ import annotations
 
+import ssl
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import httpx
 
 from .errors import OutcomeUnknown, RateLimited, TransportError, UpstreamError
-from .handlers import HttpCall, Reply
+from .wire import HttpCall, Reply
 from .responses import error_for, to_reply
 from .retry import (DEFAULT_TIMEOUT, IDEMPOTENT, NOT_SENT, Attempts, RatePacer, RetryPolicy, already_applied,
                     may_retry_exception, may_retry_status)
@@ -54,14 +56,25 @@ class ClientConfig:
                 "headers": {"Accept": JSONAPI, "User-Agent": self.user_agent}}
 
 
+@cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context (CA bundle loaded once) for every client in the process: building one costs
+    milliseconds and hundreds of kilobytes, and a host may run a session per end user."""
+    return httpx.create_ssl_context()
+
+
+def transport_option(config: ClientConfig) -> dict[str, Any]:
+    if config.transport is not None:
+        return {"transport": config.transport}
+    return {"verify": shared_ssl_context()}
+
+
 def make_client(config: ClientConfig) -> httpx.Client:
-    extra = {"transport": config.transport} if config.transport is not None else {}
-    return httpx.Client(**config.options(), **extra)
+    return httpx.Client(**config.options(), **transport_option(config))
 
 
 def make_async_client(config: ClientConfig) -> httpx.AsyncClient:
-    extra = {"transport": config.transport} if config.transport is not None else {}
-    return httpx.AsyncClient(**config.options(), **extra)
+    return httpx.AsyncClient(**config.options(), **transport_option(config))
 
 
 def build_request(client: httpx.Client | httpx.AsyncClient, call: HttpCall, base_url: str) -> httpx.Request:
@@ -110,8 +123,9 @@ class Sender:
 
     def __init__(self, config: ClientConfig, policy: RetryPolicy | None = None,
                  pacer: RatePacer | None = None, sleep=time.sleep, asleep=default_asleep,
-                 clock=time.time) -> None:
+                 clock=time.time, pause_gc: bool = False) -> None:
         self.config = config
+        self.pause_gc = pause_gc
         self.policy = policy or RetryPolicy()
         self.pacer = pacer or RatePacer(clock=clock)
         # Public seams: a test (or a host with its own scheduler) may swap them, e.g. for a virtual clock.
@@ -120,7 +134,7 @@ class Sender:
         self._aclient: httpx.AsyncClient | None = None
 
     def _outcome(self, call: HttpCall, response: httpx.Response, attempts: Attempts) -> tuple[Reply, float | None]:
-        reply = to_reply(response)
+        reply = to_reply(response, self.pause_gc)
         self.pacer.observe(reply.headers)
         if reply.status_code < 400 or call.any_status:
             return reply, None

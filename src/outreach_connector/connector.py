@@ -1,101 +1,133 @@
-"""The Python API: ``Connector(base_url=..., access_token=...)``, ``.operations()``, ``.call()``, ``.acall()``."""
+"""The Python API: ``Connector(base_url=..., access_token=...)``, ``.operations()``, ``.call()``, ``.acall()``.
+
+A ``Connector`` is a thin session: its settings, its credentials and its HTTP clients. The catalogue
+(plugins, entries, compiled validators) belongs to the process and is shared by every ``Connector``;
+listing and describing operations needs no credentials (``operations()`` and ``describe()`` below).
+"""
 from __future__ import annotations
 
-import os
 from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping
 
 import httpx
 
 from .catalog import load_manifest
-from .client import DEFAULT_TIMEOUT, BearerToken, ClientConfig, Sender
+from .client import BearerToken, ClientConfig, Sender
 from .dispatcher import Dispatcher
-from .errors import AuthError, InputInvalid, UpstreamError
-from .handlers import Context
+from .errors import AuthError, CredentialsMissing, InputInvalid, UpstreamError
 from .pagination import CursorPaginator, collected
-from .registry import Registry, get_plugin_manager
+from .registry import Registry, get_plugin_manager, shared_registry
 from .retry import RetryPolicy
-from .validation import schema_of
+from .settings import ENVIRONMENT, Settings
+from .wire import Context
 
-DEFAULT_BASE_URL = "https://api.outreach.io/api/v2"
-DEFAULT_TOKEN_URL = "https://api.outreach.io/oauth/token"
 DYNAMIC_OUTPUT_KINDS = frozenset({"execute_link", "raw_http"})
+NO_CREDENTIALS = ("no Outreach credentials: set OUTREACH_ACCESS_TOKEN, or OUTREACH_CLIENT_ID, "
+                  "OUTREACH_CLIENT_SECRET and OUTREACH_REFRESH_TOKEN (or pass access_token= / client_id=, "
+                  "client_secret=, refresh_token=); nothing was sent")
 
 
-def oauth_auth(client_id: str, client_secret: str, refresh_token: str, token_url: str | None,
-               access_token: str | None, on_token_refresh: Callable | None) -> httpx.Auth:
+class MissingCredentials(httpx.Auth):
+    """Stands in for credentials nobody gave: a call fails before any byte is sent; listing still works."""
+
+    def auth_flow(self, request: httpx.Request):
+        raise CredentialsMissing(NO_CREDENTIALS)
+        yield request  # pragma: no cover  (makes this a generator, as httpx expects)
+
+
+def oauth_auth(settings: Settings, on_token_refresh: Callable | None) -> httpx.Auth:
     from .oauth import OAuthRefreshAuth  # only hosts that refresh tokens pay for the import
 
-    return OAuthRefreshAuth(client_id=client_id, client_secret=client_secret, refresh_token=refresh_token,
-                            token_url=token_url or DEFAULT_TOKEN_URL, access_token=access_token,
-                            on_refresh=on_token_refresh)
+    secret = settings.client_secret.get_secret_value() if settings.client_secret else ""
+    access = settings.access_token.get_secret_value() if settings.access_token else None
+    assert settings.refresh_token is not None
+    return OAuthRefreshAuth(client_id=settings.client_id or "", client_secret=secret,
+                            refresh_token=settings.refresh_token.get_secret_value(), token_url=settings.token_url,
+                            access_token=access, on_refresh=on_token_refresh)
 
 
-def choose_auth(access_token: str | None, auth: httpx.Auth | None, oauth: dict[str, Any]) -> httpx.Auth:
-    if auth is not None:
-        return auth
-    if oauth.get("refresh_token"):
-        if not (oauth.get("client_id") and oauth.get("client_secret")):
+def choose_auth(settings: Settings, on_token_refresh: Callable | None) -> httpx.Auth:
+    if settings.refresh_token is not None:
+        if not (settings.client_id and settings.client_secret):
             raise AuthError(401, [], message="OAuth refresh needs client_id and client_secret")
-        return oauth_auth(access_token=access_token, **oauth)
-    if access_token:
-        return BearerToken(access_token)
-    raise AuthError(401, [], message="no Outreach credentials: give access_token, OAuth refresh credentials "
-                                     "(client_id, client_secret, refresh_token) or auth")
+        return oauth_auth(settings, on_token_refresh)
+    if settings.access_token is not None:
+        return BearerToken(settings.access_token.get_secret_value())
+    return MissingCredentials()
 
 
-def transport_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    """``OUTREACH_TIMEOUT`` (seconds, or ``connect=5,read=60``) and ``OUTREACH_MAX_RETRY_WAIT`` (seconds)."""
-    from .retry import RetryPolicy, parse_timeout, positive
+def merged_settings(settings: Settings | None, given: Mapping[str, Any]) -> Settings:
+    """``settings`` (or the defaults) with the keywords given to ``Connector`` on top, validated once."""
+    chosen = {name: value for name, value in given.items() if value is not None}
+    if settings is None:
+        return Settings.from_env(env={}, **chosen)
+    if not chosen:
+        return settings
+    return Settings.from_env(env={}, **{**dict(settings), **chosen})
 
-    settings: dict[str, Any] = {}
-    if env.get("OUTREACH_TIMEOUT"):
-        settings["timeout"] = parse_timeout(env["OUTREACH_TIMEOUT"])
-    if env.get("OUTREACH_MAX_RETRY_WAIT"):
-        settings["retry"] = RetryPolicy(max_total_wait=positive(float(env["OUTREACH_MAX_RETRY_WAIT"])))
-    return settings
+
+def registry_for(settings: Settings, plugins: Iterable[Any], entry_points: bool) -> Registry:
+    """The process-wide registry, unless the caller brings plugin objects of its own."""
+    plugins = tuple(plugins)
+    if not plugins:
+        return shared_registry(settings.plugin_names if entry_points else ())
+    return Registry(get_plugin_manager(plugins, entry_points=entry_points, names=settings.plugin_names))
+
+
+def describe(name: str, registry: Registry | None = None) -> dict[str, Any]:
+    """One operation with its schemas; no credentials needed."""
+    entry = (registry or shared_registry(Settings.from_env().plugin_names))[name]
+    spec = entry.spec
+    return {"name": spec.name, "kind": spec.kind, "title": spec.title, "description": spec.description,
+            "input_schema": entry.input_schema, "output_schema": entry.output_schema,
+            "has_dynamic_output": spec.kind in DYNAMIC_OUTPUT_KINDS}
+
+
+def operations(registry: Registry | None = None) -> list[dict[str, Any]]:
+    """Every registered operation (DDLs included) with its schemas; no credentials needed."""
+    registry = registry or shared_registry(Settings.from_env().plugin_names)
+    return [describe(entry.spec.name, registry) for entry in registry]
 
 
 class Connector:
     """Runs the Outreach operations. Credentials never appear in its repr or in error messages."""
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL, access_token: str | None = None, *,
+    def __init__(self, base_url: str | None = None, access_token: str | None = None, *,
                  client_id: str | None = None, client_secret: str | None = None,
                  refresh_token: str | None = None, token_url: str | None = None,
-                 on_token_refresh: Callable | None = None, auth: httpx.Auth | None = None,
-                 transport: Any = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 settings: Settings | None = None, on_token_refresh: Callable | None = None,
+                 auth: httpx.Auth | None = None, transport: Any = None, timeout: Any = None,
                  retry: RetryPolicy | None = None, plugins: Iterable[Any] = (), entry_points: bool = True) -> None:
-        oauth = {"client_id": client_id, "client_secret": client_secret, "refresh_token": refresh_token,
-                 "token_url": token_url, "on_token_refresh": on_token_refresh}
-        self.base_url = base_url.rstrip("/")
-        self.manifest = load_manifest().model_dump()
-        self.registry = Registry(get_plugin_manager(plugins, entry_points=entry_points))
-        config = ClientConfig(self.base_url, choose_auth(access_token, auth, oauth), transport, timeout)
-        self.sender = Sender(config, retry)
+        self.settings = merged_settings(settings, {
+            "base_url": base_url, "access_token": access_token, "client_id": client_id,
+            "client_secret": client_secret, "refresh_token": refresh_token, "token_url": token_url,
+            "timeout": timeout})
+        self.base_url = self.settings.base_url
+        self.registry = registry_for(self.settings, plugins, entry_points)
+        config = ClientConfig(self.base_url, auth or choose_auth(self.settings, on_token_refresh), transport,
+                              self.settings.timeout)
+        self.sender = Sender(config, retry or self.settings.retry,
+                             pause_gc=self.settings.pause_gc_on_large_bodies)
         self.dispatcher = Dispatcher(self.registry, self.sender, Context(self.base_url))
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return load_manifest().model_dump()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Connector":
         """Configuration from ``OUTREACH_*`` environment variables; keyword arguments win."""
-        env = os.environ if env is None else env
-        names = {"base_url": "OUTREACH_BASE_URL", "access_token": "OUTREACH_ACCESS_TOKEN",
-                 "client_id": "OUTREACH_CLIENT_ID", "client_secret": "OUTREACH_CLIENT_SECRET",
-                 "refresh_token": "OUTREACH_REFRESH_TOKEN", "token_url": "OUTREACH_TOKEN_URL"}
-        settings: dict[str, Any] = {key: env[var] for key, var in names.items() if env.get(var)}
-        settings.update(transport_settings(env))
-        return cls(**{**settings, **overrides})
+        settings_keys = {k: overrides.pop(k) for k in list(overrides) if k in ENVIRONMENT}
+        return cls(settings=Settings.from_env(env, **settings_keys), **overrides)
 
     def __repr__(self) -> str:
         return f"Connector(base_url={self.base_url!r}, operations={len(self.registry)})"
 
     def operations(self) -> list[dict[str, Any]]:
         """Every registered operation with its schemas, DDLs included."""
-        return [self.describe(entry.spec.name) for entry in self.registry]
+        return operations(self.registry)
 
     def describe(self, name: str) -> dict[str, Any]:
-        spec = self.registry[name].spec
-        return {"name": spec.name, "kind": spec.kind, "title": spec.title, "description": spec.description,
-                "input_schema": schema_of(spec.input_schema), "output_schema": schema_of(spec.output_schema),
-                "has_dynamic_output": spec.kind in DYNAMIC_OUTPUT_KINDS}
+        return describe(name, self.registry)
 
     def validate(self, name: str, input: Any) -> None:
         """Raise InputInvalid / UnsafeURL / UnknownOperation exactly as ``call`` would, sending nothing."""

@@ -1,20 +1,17 @@
-"""The built-in plugin: the connector's 95 operations and its handlers, registered like any plugin's."""
+"""The built-in plugin: the connector's catalogue and handlers, registered like any plugin's."""
 from __future__ import annotations
 
-from typing import Callable
-
-from .catalog import load_entries
+from .catalog import core_folder
 from .handlers import BUILTIN_HANDLERS
-from .hookspecs import hookimpl
+from .hookspecs import RegisterCatalog, RegisterHandler, hookimpl
 
 
 @hookimpl
-def register_operations(register: Callable) -> None:
-    for spec in load_entries():
-        register(spec)
+def register_catalog(register: RegisterCatalog) -> None:
+    register(core_folder().root)
 
 
 @hookimpl
-def register_handlers(register: Callable) -> None:
+def register_handlers(register: RegisterHandler) -> None:
     for kind, handler in BUILTIN_HANDLERS.items():
         register(kind, handler)

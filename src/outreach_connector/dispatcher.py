@@ -6,7 +6,7 @@ from typing import Any
 
 from .client import Sender
 from .errors import InputInvalid, OutputInvalid
-from .handlers import Context, HttpCall, Reply
+from .wire import Context, HttpCall, Reply
 from .registry import Registered, Registry
 from .validation import errors_for
 

@@ -3,6 +3,9 @@
     ConnectorError
     ├── UnknownOperation        no operation of that name is registered
     ├── RegistryError           a plugin registered a duplicate or malformed operation/handler
+    │   └── PluginError         a plugin (named) or one of its files could not be loaded or checked
+    ├── SettingsInvalid         a setting (flag, keyword or OUTREACH_* variable) is unusable (settings.py)
+    ├── CredentialsMissing      a call needs Outreach credentials and none were given (nothing was sent)
     ├── InputInvalid            the input does not fit the operation's input schema (no request was sent)
     ├── UnsafeURL               a link or full URL points outside the configured Outreach API origin
     ├── OutputInvalid           Outreach answered, but not in the documented shape (carries the raw response)
@@ -47,6 +50,25 @@ class UnknownOperation(ConnectorError):
 
 class RegistryError(ConnectorError):
     pass
+
+
+class PluginError(RegistryError):
+    """A plugin was refused when the catalogue loaded; ``plugin`` and ``file`` say which and where."""
+
+    def __init__(self, plugin: str, problem: str, file: str | None = None) -> None:
+        where = f" ({file})" if file else ""
+        super().__init__(f"plugin {plugin!r} refused{where}: {problem}")
+        self.plugin = plugin
+        self.file = file
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "plugin": self.plugin, "file": self.file}
+
+
+class CredentialsMissing(ConnectorError):
+    """No credentials were configured; raised before any request is sent."""
+
+    exit_code = 2
 
 
 class InputInvalid(ConnectorError):

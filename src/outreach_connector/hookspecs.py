@@ -1,7 +1,13 @@
-"""The connector's plugin hooks. The built-in operations come in through these same hooks."""
+"""The connector's plugin hooks. The built-in operations come in through these same hooks.
+
+A plugin is a module or object with ``@hookimpl`` functions, installed under the entry-point group
+``outreach_connector`` (``OUTREACH_CONNECTOR_PLUGINS`` chooses which installed plugins load). Every entry a
+plugin brings is checked when the catalogue loads; a broken plugin is refused with a ``PluginError`` naming it.
+"""
 from __future__ import annotations
 
-from typing import Callable
+from pathlib import Path
+from typing import Any, Protocol
 
 import pluggy
 
@@ -9,18 +15,35 @@ PROJECT = "outreach_connector"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
+class RegisterCatalog(Protocol):
+    def __call__(self, folder: Path | str) -> None: ...
+
+class RegisterOperation(Protocol):
+    def __call__(self, spec: Any) -> None: ...
+
+class RegisterHandler(Protocol):
+    def __call__(self, kind: str, handler: Any) -> None: ...
 
 @hookspec
-def register_operations(register: Callable) -> None:
-    """Call ``register(spec)`` with an ``OperationSpec`` for each operation the plugin provides.
+def register_catalog(register: RegisterCatalog) -> None:
+    """Call ``register(folder)`` with a folder laid out like the core catalogue.
 
-    A name already registered by another plugin is an error, never silently renamed.
+    The folder holds ``operations/*.yaml`` and/or ``ddl/*.yaml`` entries and ``schemas/``; each entry's schema
+    paths resolve inside that folder, and ``schemas/resources/<type>.json`` files add resource types.
     """
 
+@hookspec
+def register_operations(register: RegisterOperation) -> None:
+    """Call ``register(spec)`` with an ``OperationSpec`` for each operation the plugin builds in code.
+
+    Schemas are given inline (dicts) or as paths under the core catalogue's ``schemas/``. A name already
+    registered by another plugin is an error, never silently renamed.
+    """
 
 @hookspec
-def register_handlers(register: Callable) -> None:
+def register_handlers(register: RegisterHandler) -> None:
     """Call ``register(kind, handler)`` for each operation kind the plugin implements.
 
-    A handler has ``build(spec, input, ctx) -> HttpCall`` and ``parse(spec, input, reply, ctx) -> output``.
+    A handler has ``build(spec, input, ctx) -> HttpCall`` and ``parse(spec, input, reply, ctx) -> output``,
+    pure functions that never touch the network (``HttpCall``, ``Reply`` and ``Context`` are in ``wire``).
     """

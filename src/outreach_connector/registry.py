@@ -1,31 +1,66 @@
-"""Collect operations and handlers from every plugin into one lookup table."""
+"""Collect operations and handlers from every plugin into one lookup table, built once per process.
+
+``shared_registry(names)`` is the process-wide catalogue every ``Connector`` uses: plugin manager, entries,
+compiled validators and resource metadata are the same for every end user, so they are built once (lazily)
+and shared. A registry for explicit plugin objects (tests, hosts with their own plugins) is built apart.
+"""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, Iterable
+from functools import cached_property, partial
+from importlib.metadata import entry_points as installed_entry_points
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 import pluggy
 
 from . import default_plugin, hookspecs
-from .catalog import load_resource
-from .errors import RegistryError, UnknownOperation
+from .catalog import CORE_OWNER, CatalogFolder, folder_of, resource_for, schema_for
+from .errors import ConnectorError, PluginError, RegistryError, UnknownOperation
 from .handlers import Handler
 from .spec import OperationSpec
 from .validation import compile_schema
 
+PluginNames = tuple[str, ...] | None  # None: every installed plugin; (): none
 
-def get_plugin_manager(plugins: Iterable[Any] = (), *, entry_points: bool = True) -> pluggy.PluginManager:
-    """A fresh plugin manager: the built-in plugin, then installed ones, then ``plugins`` given here."""
+
+def get_plugin_manager(plugins: Iterable[Any] = (), *, entry_points: bool = True,
+                       names: PluginNames = None) -> pluggy.PluginManager:
+    """A fresh plugin manager: the built-in plugin, then installed ones (``names`` chooses), then ``plugins``."""
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
-    manager.register(default_plugin, name="outreach_connector.default")
+    manager.register(default_plugin, name=CORE_OWNER)
     if entry_points:
-        manager.load_setuptools_entrypoints(hookspecs.PROJECT)
+        load_installed(manager, names)
     for plugin in plugins:
         manager.register(plugin)
-    manager.check_pending()  # a misspelled hook name fails here, not silently
+    try:
+        manager.check_pending()  # a misspelled hook name fails here, not silently
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(plugin_label(manager, exc.plugin), str(exc)) from None
     return manager
+
+
+def load_installed(manager: pluggy.PluginManager, names: PluginNames) -> None:
+    """Register the installed plugins of the entry-point group ``outreach_connector`` that ``names`` chooses."""
+    found = {ep.name: ep for ep in installed_entry_points(group=hookspecs.PROJECT)}
+    for name in found if names is None else names:
+        if name not in found:
+            raise PluginError(name, "no installed plugin has this entry-point name (installed: "
+                              f"{', '.join(sorted(found)) or 'none'})")
+        point = found[name]
+        try:
+            plugin = point.load()
+        except Exception as exc:  # a plugin's import error is its own, named, not ours
+            raise PluginError(f"{name} ({point.value})", f"cannot be imported: {type(exc).__name__}: {exc}") from None
+        manager.register(plugin, name=name)
+
+
+def plugin_label(manager: pluggy.PluginManager, plugin: Any) -> str:
+    name = manager.get_name(plugin) or "?"
+    module = getattr(plugin, "__name__", type(plugin).__module__ + "." + type(plugin).__qualname__)
+    return name if name == module else f"{name} ({module})"
 
 
 @dataclass
@@ -34,46 +69,78 @@ class Registered:
 
     spec: OperationSpec
     handler: Handler
+    owner: str = CORE_OWNER
+
+    @cached_property
+    def input_schema(self) -> dict[str, Any]:
+        return schema_for(self.spec, self.spec.input_schema)
+
+    @cached_property
+    def output_schema(self) -> dict[str, Any]:
+        return schema_for(self.spec, self.spec.output_schema)
 
     @cached_property
     def input_validator(self) -> Any:
-        return compile_schema(self.spec.input_schema)
+        return compile_schema(self.input_schema)
 
     @cached_property
     def output_validator(self) -> Any:
-        return compile_schema(self.spec.output_schema)
+        return compile_schema(self.output_schema)
 
     @cached_property
     def read_only(self) -> frozenset[str]:
         """Names Outreach will not take on write, to say so instead of "unknown field"."""
-        return load_resource(self.spec.resource).read_only if self.spec.resource else frozenset()
+        return resource_for(self.spec).read_only if self.spec.resource else frozenset()
 
 
 class Registry:
-    """Operations by name, each with the handler of its kind."""
+    """Operations by name, each with the handler of its kind; every entry checked as it loads."""
 
     def __init__(self, manager: pluggy.PluginManager) -> None:
-        self._specs: dict[str, OperationSpec] = {}
+        self._specs: dict[str, tuple[OperationSpec, str]] = {}
         self._handlers: dict[str, Handler] = {}
-        manager.hook.register_handlers(register=self._add_handler)
-        manager.hook.register_operations(register=self._add_operation)
-        self._entries = {name: Registered(spec, self._handler_for(spec)) for name, spec in self._specs.items()}
+        self._each_plugin(manager, "register_handlers", self._add_handler)
+        self._each_plugin(manager, "register_catalog", self._add_folder)
+        self._each_plugin(manager, "register_operations", self._add_operation)
+        self._entries = {name: Registered(spec, self._handler_for(spec, owner), owner)
+                         for name, (spec, owner) in self._specs.items()}
+        for entry in self._entries.values():
+            check_entry(entry)
 
-    def _add_handler(self, kind: str, handler: Handler) -> None:
+    @staticmethod
+    def _each_plugin(manager: pluggy.PluginManager, hook: str, add: Callable) -> None:
+        """Call one hook plugin by plugin, so whatever a plugin registers (or breaks) is known to be its."""
+        for impl in getattr(manager.hook, hook).get_hookimpls():
+            owner = plugin_label(manager, impl.plugin)
+            try:
+                impl.function(register=partial(add, owner))
+            except ConnectorError:
+                raise
+            except Exception as exc:
+                raise PluginError(owner, f"{hook} failed: {type(exc).__name__}: {exc}") from None
+
+    def _add_handler(self, owner: str, kind: str, handler: Handler) -> None:
         if kind in self._handlers:
-            raise RegistryError(f"two plugins register a handler for kind {kind!r}")
+            raise RegistryError(f"two plugins register a handler for kind {kind!r} (the second: {owner})")
+        if not (callable(getattr(handler, "build", None)) and callable(getattr(handler, "parse", None))):
+            raise PluginError(owner, f"the handler for kind {kind!r} needs build() and parse()")
         self._handlers[kind] = handler
 
-    def _add_operation(self, spec: OperationSpec) -> None:
-        if not isinstance(spec, OperationSpec):
-            raise RegistryError(f"register() takes an OperationSpec, not {type(spec).__name__}")
-        if spec.name in self._specs:
-            raise RegistryError(f"operation {spec.name!r} is registered twice")
-        self._specs[spec.name] = spec
+    def _add_folder(self, owner: str, folder: Path | str) -> None:
+        for spec in CatalogFolder(Path(folder), owner).entries():
+            self._add_operation(owner, spec)
 
-    def _handler_for(self, spec: OperationSpec) -> Handler:
+    def _add_operation(self, owner: str, spec: OperationSpec) -> None:
+        if not isinstance(spec, OperationSpec):
+            raise PluginError(owner, f"register() takes an OperationSpec, not {type(spec).__name__}")
+        if spec.name in self._specs:
+            raise RegistryError(f"operation {spec.name!r} is registered twice "
+                                f"(by {self._specs[spec.name][1]} and by {owner})")
+        self._specs[spec.name] = (spec, owner)
+
+    def _handler_for(self, spec: OperationSpec, owner: str) -> Handler:
         if spec.kind not in self._handlers:
-            raise RegistryError(f"no handler for kind {spec.kind!r} (operation {spec.name!r})")
+            raise PluginError(owner, f"no handler for kind {spec.kind!r} (operation {spec.name!r})")
         return self._handlers[spec.kind]
 
     def __getitem__(self, name: str) -> Registered:
@@ -82,8 +149,53 @@ class Registry:
         except KeyError:
             raise UnknownOperation(name) from None
 
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries
+
     def __iter__(self):
         return iter(self._entries.values())
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+
+def check_entry(entry: Registered) -> None:
+    """Refuse an entry whose resource or schemas are missing or broken, naming its plugin and file."""
+    if entry.owner == CORE_OWNER:
+        check_core_entry(entry.spec)
+        return
+    if entry.spec.resource:
+        resource_for(entry.spec)
+    for label, ref in (("input", entry.spec.input_schema), ("output", entry.spec.output_schema)):
+        try:
+            compile_schema(schema_for(entry.spec, ref))
+        except ValueError as exc:
+            raise PluginError(entry.owner, f"operation {entry.spec.name!r}: {label} schema does not compile: {exc}",
+                              ref if isinstance(ref, str) else None) from None
+
+
+def check_core_entry(spec: OperationSpec) -> None:
+    """The core catalogue is immutable package data that the project's tests read and compile in full; here
+    its files are only checked to exist, since reading and compiling all 190 schemas would add about 55 ms to
+    every process start."""
+    schemas = folder_of(spec).root / "schemas"
+    wanted = [ref for ref in (spec.input_schema, spec.output_schema) if isinstance(ref, str)]
+    wanted += [f"resources/{spec.resource}.json"] if spec.resource else []
+    for ref in wanted:
+        if not (schemas / ref).is_file():
+            raise PluginError(CORE_OWNER, f"operation {spec.name!r}: {ref!r} is missing", str(schemas))
+
+
+_SHARED: dict[PluginNames, Registry] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_registry(names: PluginNames = None) -> Registry:
+    """The process-wide registry for one plugin selection, built on first use."""
+    with _SHARED_LOCK:
+        if names not in _SHARED:
+            _SHARED[names] = Registry(get_plugin_manager(names=names))
+        return _SHARED[names]

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from .errors import (AuthError, NotFound, PermissionDenied, RateLimited, UpstreamError, ValidationFailed)
-from .handlers import Reply
+from .wire import Reply
 from .retry import retry_after_seconds
 
 ERROR_CLASSES: dict[int, type[UpstreamError]] = {
@@ -17,12 +17,14 @@ ERROR_CLASSES: dict[int, type[UpstreamError]] = {
 }
 
 
-# Bodies from this size up are decoded with the cyclic garbage collector paused (see CollectorPause).
+# Bodies from this size up may be decoded with the cyclic garbage collector paused (see CollectorPause).
 LARGE_BODY = 256 * 1024
 
 
 class CollectorPause:
-    """Pauses CPython's cyclic GC while large JSON bodies are decoded, then restores it.
+    """Pauses CPython's cyclic GC while large JSON bodies are decoded, then restores it. Opt-in only
+    (``Settings.pause_gc_on_large_bodies``): the collector is process-wide, and a plugin must not change its
+    host's process state unless the host asks.
 
     Decoding a 1000-record page creates ~100,000 dicts and lists, which trips a generation-0 collection every
     700 of them and, as they survive, full collections over the whole heap: a third of the decode time on a
@@ -53,19 +55,19 @@ class CollectorPause:
 COLLECTOR_PAUSE = CollectorPause()
 
 
-def loads(content: bytes) -> Any:
-    if len(content) < LARGE_BODY:
+def loads(content: bytes, pause_gc: bool = False) -> Any:
+    if not pause_gc or len(content) < LARGE_BODY:
         return json.loads(content)
     with COLLECTOR_PAUSE:
         return json.loads(content)
 
 
-def decode_body(response: httpx.Response) -> Any:
+def decode_body(response: httpx.Response, pause_gc: bool = False) -> Any:
     """JSON when the body is JSON (whatever the declared type), text otherwise, None when empty."""
     if not response.content:
         return None
     try:
-        return loads(response.content)
+        return loads(response.content, pause_gc)
     except ValueError:
         return response.text
 
@@ -84,8 +86,9 @@ def header_dict(headers: httpx.Headers) -> dict[str, str]:
     return found
 
 
-def to_reply(response: httpx.Response) -> Reply:
-    return Reply(response.status_code, header_dict(response.headers), decode_body(response), str(response.url))
+def to_reply(response: httpx.Response, pause_gc: bool = False) -> Reply:
+    return Reply(response.status_code, header_dict(response.headers), decode_body(response, pause_gc),
+                 str(response.url))
 
 
 def outreach_errors(body: Any) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from typing import Callable
 
 import httpx
 
-from .handlers import HttpCall
+from .wire import HttpCall
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 # Kinds are open (a plugin may bring a handler for a new kind); the registry refuses a kind with no handler.
 BUILTIN_KINDS = ("list", "get", "create", "update", "delete", "action", "ddl",
@@ -57,6 +57,8 @@ class OperationSpec(Strict):
     required_relationships: tuple[str, ...] = ()
     input_schema: str | dict[str, Any]   # a path under schemas/, or the schema itself (plugins)
     output_schema: str | dict[str, Any]
+    # The catalogue folder the entry was read from (its schema paths resolve there); None for code plugins.
+    _folder: Any = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _kind_needs(self) -> "OperationSpec":

@@ -11,7 +11,7 @@ from .catalog import load_schema
 
 
 def schema_of(ref: str | dict[str, Any]) -> dict[str, Any]:
-    """A schema given inline, or by its path under ``schemas/``."""
+    """A schema given inline, or by its path under the core catalogue's ``schemas/``."""
     return ref if isinstance(ref, dict) else load_schema(ref)
 
 

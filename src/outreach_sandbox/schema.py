@@ -8,6 +8,7 @@ project checkout this package lives in, and ``./schemas/resources``.
 from __future__ import annotations
 
 import json
+from importlib import resources
 import os
 import re
 from dataclasses import dataclass, field
@@ -161,8 +162,8 @@ def candidate_dirs(explicit: Path | None = None) -> list[Path]:
     dirs = [explicit] if explicit else []
     if os.environ.get(SCHEMA_ENV):
         dirs.append(Path(os.environ[SCHEMA_ENV]))
-    dirs.append(Path(__file__).resolve().parents[2] / "schemas" / "resources")
-    dirs.append(Path.cwd() / "schemas" / "resources")
+    # Packaged with the sandbox (in a checkout, data/resources links to the top-level schemas/resources).
+    dirs.append(Path(str(resources.files("outreach_sandbox") / "data" / "resources")))
     return dirs
 
 

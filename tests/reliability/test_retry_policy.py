@@ -337,19 +337,15 @@ def test_bad_timeouts_are_refused(text):
         parse_timeout(text)
 
 
-def test_cli_reads_timeouts_and_the_retry_budget_from_flags_or_environment():
-    import argparse
+def test_settings_read_timeouts_and_the_retry_budget_from_flags_or_environment():
+    from outreach_connector.settings import Settings, SettingsInvalid
 
-    from outreach_connector.cli import CliInputError, transport_options
-
-    args = argparse.Namespace(timeout=None, max_retry_wait=None)
-    options = transport_options(args, {"OUTREACH_TIMEOUT": "connect=2,read=20", "OUTREACH_MAX_RETRY_WAIT": "5"})
-    assert options["timeout"] == httpx.Timeout(connect=2.0, read=20.0, write=60.0, pool=10.0)
-    assert options["retry"].max_total_wait == 5
-    flags = argparse.Namespace(timeout="7", max_retry_wait=None)
-    assert transport_options(flags, {"OUTREACH_TIMEOUT": "99"})["timeout"] == httpx.Timeout(7.0)
-    with pytest.raises(CliInputError):
-        transport_options(argparse.Namespace(timeout="x", max_retry_wait=None), {})
+    settings = Settings.from_env({"OUTREACH_TIMEOUT": "connect=2,read=20", "OUTREACH_MAX_RETRY_WAIT": "5"})
+    assert settings.timeout == httpx.Timeout(connect=2.0, read=20.0, write=60.0, pool=10.0)
+    assert settings.retry.max_total_wait == 5
+    assert Settings.from_env({"OUTREACH_TIMEOUT": "99"}, timeout="7").timeout == httpx.Timeout(7.0)
+    with pytest.raises(SettingsInvalid):
+        Settings.from_env({}, timeout="x")
 
 
 def test_the_configured_timeout_reaches_the_http_client():

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from outreach_connector.credentials import (AccessTokenCredentials, AuthenticationNotFound, CredentialStore,
+from outreach_connector.server.credentials import (AccessTokenCredentials, AuthenticationNotFound, CredentialStore,
                                             OAuthCredentials, parse_credentials)
 from outreach_connector.oauth import TokenSet
-from outreach_connector.secrets_box import EncryptionKeyError, generate_key_text
+from outreach_connector.server.secrets_box import EncryptionKeyError, generate_key_text
 
 CANARIES = ("canary-access-3b9f", "canary-secret-77aa", "canary-refresh-c0de", "canary-client-id-91")
 

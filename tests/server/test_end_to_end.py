@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from outreach_connector.credentials import CredentialStore
+from outreach_connector.server.credentials import CredentialStore
 from outreach_connector.oauth import TokenSet
 from outreach_connector.server import ServerSettings, create_app
 

@@ -7,14 +7,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from outreach_connector import Connector
-from outreach_connector.server.catalogue import NoCredentials
+from outreach_connector.connector import operations
 from outreach_connector.server.schemas import to_form_schema
 
 ALLOWED = {"type", "properties", "required", "items", "enum", "oneOf", "additionalProperties", "title",
            "description", "default", "format", "minimum", "maximum", "lookup", "advanced"}
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples"
-OPERATIONS = Connector(auth=NoCredentials()).operations()
+OPERATIONS = operations()
 
 
 def keywords(schema, found=None) -> set[str]:

@@ -1,7 +1,8 @@
 """Built-in handlers, one per operation kind. The kind -> handler table is explicit and complete."""
 from __future__ import annotations
 
-from .base import Context, Handler, HttpCall, Reply
+from ..wire import Context, HttpCall, Reply
+from .base import Handler
 from .compliance import ComplianceRequestHandler
 from .ddl import DdlHandler
 from .links import ExecuteLinkHandler, RawHttpHandler

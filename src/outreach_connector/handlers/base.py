@@ -1,49 +1,14 @@
-"""What a handler receives and returns: a planned HTTP request and the reply it got.
+"""The handler protocol: build a planned HTTP request, parse the reply it got.
 
 Handlers are pairs of pure functions (``build`` and ``parse``) that never touch the network, so each can be
 tested by feeding it data.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..spec import OperationSpec
-
-
-@dataclass(frozen=True)
-class Context:
-    """What handlers may know about the connection: the configured API base URL (no credentials)."""
-
-    base_url: str
-
-
-@dataclass(frozen=True)
-class HttpCall:
-    """One planned request. ``url`` is relative to the base URL unless ``absolute`` is set."""
-
-    method: str
-    url: str
-    params: tuple[tuple[str, str], ...] = ()
-    json: Any = None
-    content: bytes | None = None
-    data: dict[str, str] | None = None
-    files: dict[str, Any] | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    absolute: bool = False
-    creates: bool = False       # a POST that creates: never retried after an ambiguous failure
-    any_status: bool = False    # the raw HTTP operation returns error statuses instead of raising
-    shrinkable: bool = False    # a page the paginator will re-ask smaller: do not retry 502/504 here
-
-
-@dataclass(frozen=True)
-class Reply:
-    """Outreach's answer: status, headers (lower-case names) and the decoded body (JSON, text or None)."""
-
-    status_code: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    url: str = ""
+from ..wire import Context, HttpCall, Reply
 
 
 class Handler(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec import OperationSpec
-from .base import Context, HttpCall, Reply
+from ..wire import Context, HttpCall, Reply
 
 FIELDS = ("requester_email", "request_type", "object_type", "request_object_email")
 

@@ -5,9 +5,9 @@ from string import Formatter
 from typing import Any
 
 from .. import jsonapi
-from ..catalog import load_resource
+from ..catalog import resource_for
 from ..spec import DdlSpec, OperationSpec
-from .base import Context, HttpCall, Reply
+from ..wire import Context, HttpCall, Reply
 
 
 def template_fields(template: str) -> list[str]:
@@ -39,7 +39,7 @@ def options(mapping: DdlSpec, records: list[dict[str, Any]]) -> dict[str, Any]:
 
 def needed_fields(spec: OperationSpec) -> list[str]:
     """Attributes the labels use (sample-only names such as a step's ``title`` are not asked for)."""
-    known = load_resource(spec.resource).attributes
+    known = resource_for(spec).attributes
     return sorted({f for tpl in spec.ddl.text for f in template_fields(tpl)} & set(known))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import InputInvalid
 from ..spec import OperationSpec
 from ..urls import join_endpoint, require_api_origin
-from .base import Context, HttpCall, Reply
+from ..wire import Context, HttpCall, Reply
 
 BODYLESS = {"GET", "HEAD", "OPTIONS"}
 # What HTTP lets through (RFC 9110 token names; visible ASCII, space and tab in values): anything else would

@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import jsonapi
-from ..catalog import load_resource
+from ..catalog import resource_for
 from ..spec import OperationSpec
-from .base import Context, HttpCall, Reply
+from ..wire import Context, HttpCall, Reply
 
 
 def member_path(spec: OperationSpec, data: dict[str, Any], **extra: str) -> str:
@@ -39,7 +39,7 @@ class GetHandler(ReturnsBody):
 
 class CreateHandler(ReturnsBody):
     def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
-        resource = load_resource(spec.resource)
+        resource = resource_for(spec)
         if spec.id_relationships:  # flat id inputs, e.g. prospect_id -> relationships.prospect
             relationships = {rel: data[key] for key, rel in spec.id_relationships.items()}
         else:
@@ -51,7 +51,7 @@ class CreateHandler(ReturnsBody):
 
 class UpdateHandler(ReturnsBody):
     def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
-        resource = load_resource(spec.resource)
+        resource = resource_for(spec)
         body = jsonapi.resource_document(resource, data.get("attributes"), data.get("relationships"),
                                          id_value=data[spec.id_input])
         return HttpCall("PATCH", member_path(spec, data), json=body)

@@ -13,8 +13,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
 
-from outreach_connector.credentials import CredentialStore
-from outreach_connector.secrets_box import EncryptionKeyError
+from outreach_connector.errors import ConnectorError
+from outreach_connector.server.credentials import CredentialStore
+from outreach_connector.server.secrets_box import EncryptionKeyError
 from outreach_connector.server import routes
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
@@ -39,7 +40,7 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
         raise ValueError(NO_API_KEY)
     key = settings.encryption_key.get_secret_value() if settings.encryption_key else None
     store = CredentialStore(settings.database, encryption_key=key)
-    services = routes.Services(Catalogue.load(settings.outreach_base_url), store,
+    services = routes.Services(Catalogue.load(settings.connector.plugin_names), store,
                                ConnectorPool(store, settings, transport))
 
     @contextlib.asynccontextmanager
@@ -67,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_from(argv)
         app = create_app(settings)
-    except (ValidationError, ValueError) as exc:  # EncryptionKeyError is a ValueError
+    except (ValidationError, ValueError, ConnectorError) as exc:  # EncryptionKeyError is a ValueError
         message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         print(f"outreach-connector serve: {message}", file=sys.stderr)
         return 2

@@ -4,35 +4,26 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-import httpx
-
-from outreach_connector import Connector
-from outreach_connector.errors import AuthError
+from outreach_connector.catalog import load_manifest
+from outreach_connector.connector import operations as all_operations
+from outreach_connector.registry import Registry, shared_registry
 from outreach_connector.server.schemas import to_form_schema
 
 DRAFT_04 = "http://json-schema.org/draft-04/schema#"
 
 
-class NoCredentials(httpx.Auth):
-    """Auth for the catalogue's own connector, which describes operations and never calls Outreach."""
-
-    def auth_flow(self, request: httpx.Request):
-        raise AuthError(401, [], message="the catalogue connector has no credentials")
-        yield request  # pragma: no cover - makes this a generator, as httpx expects
-
-
 class Catalogue:
     """The manifest and the served operation list, computed once per server."""
 
-    def __init__(self, connector: Connector) -> None:
-        self._connector = connector
-        self.manifest: dict[str, Any] = connector.manifest
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self.manifest: dict[str, Any] = load_manifest().model_dump()
         self.name: str = self.manifest["name"]
         self.version: str = str(self.manifest["version"])
 
     @classmethod
-    def load(cls, base_url: str) -> "Catalogue":
-        return cls(Connector(base_url=base_url, auth=NoCredentials()))
+    def load(cls, plugin_names: tuple[str, ...] | None = None) -> "Catalogue":
+        return cls(shared_registry(plugin_names))
 
     def serves(self, name: str, version: str) -> bool:
         return name == self.name and version == self.version
@@ -43,7 +34,7 @@ class Catalogue:
 
     @cached_property
     def operations(self) -> dict[str, Any]:
-        return {"elements": [served_operation(op) for op in self._connector.operations()]}
+        return {"elements": [served_operation(op) for op in all_operations(self._registry)]}
 
     @cached_property
     def operation_names(self) -> frozenset[str]:

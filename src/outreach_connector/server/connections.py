@@ -14,7 +14,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from outreach_connector import Connector
-from outreach_connector.credentials import AccessTokenCredentials, CredentialStore, StoredAuthentication
+from outreach_connector.server.credentials import AccessTokenCredentials, CredentialStore, StoredAuthentication
 from outreach_connector.oauth import OAuthRefreshAuth
 from outreach_connector.server.settings import ServerSettings
 
@@ -39,10 +39,10 @@ class ConnectorPool:
             return self._connectors[auth_id]
 
     def build(self, stored: StoredAuthentication) -> Connector:
-        base_url = self._settings.outreach_base_url
+        settings = self._settings.connector
         credentials = stored.credentials
         if isinstance(credentials, AccessTokenCredentials):
-            return Connector(base_url=base_url, access_token=credentials.access_token.get_secret_value(),
+            return Connector(settings=settings, access_token=credentials.access_token.get_secret_value(),
                              transport=self._transport)
         tokens = stored.tokens
         assert tokens is not None  # an OAuth row always carries its refresh token
@@ -51,7 +51,7 @@ class ConnectorPool:
             refresh_token=tokens.refresh_token, token_url=credentials.token_url or self._settings.token_url,
             access_token=tokens.access_token or None, expires_at=tokens.expires_at,
             on_refresh=functools.partial(self._store.save_tokens, stored.info.id))
-        return Connector(base_url=base_url, auth=auth, transport=self._transport)
+        return Connector(settings=settings, auth=auth, transport=self._transport)
 
     async def forget(self, auth_id: str) -> None:
         connector = self._connectors.pop(auth_id, None)

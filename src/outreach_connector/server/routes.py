@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from outreach_connector.credentials import AuthenticationNotFound, CredentialStore, parse_credentials
+from outreach_connector.server.credentials import AuthenticationNotFound, CredentialStore, parse_credentials
 from outreach_connector.errors import ConnectorError
 from outreach_connector.server import envelopes
 from outreach_connector.server.catalogue import Catalogue

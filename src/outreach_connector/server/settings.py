@@ -6,12 +6,10 @@ import os
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from outreach_connector.credentials import DEFAULT_DATABASE
-
-DEFAULT_BASE_URL = "https://api.outreach.io/api/v2"
-DEFAULT_TOKEN_URL = "https://api.outreach.io/oauth/token"
+from outreach_connector.server.credentials import DEFAULT_DATABASE
+from outreach_connector.settings import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, Settings
 NO_API_KEY = ("refusing to start without an API key: pass --api-key KEY (repeatable) or set "
               "OUTREACH_CONNECTOR_API_KEYS=key1,key2; every request must then send 'Authorization: Bearer KEY'")
 
@@ -28,6 +26,16 @@ class ServerSettings(BaseModel):
     outreach_base_url: str = DEFAULT_BASE_URL
     token_url: str = DEFAULT_TOKEN_URL
     log_level: str = "info"
+    # How every Outreach call is made (timeouts, retry budget, plugins): the connector's own settings model.
+    connector: Settings = Field(default_factory=Settings)
+
+    @model_validator(mode="after")
+    def _one_outreach(self) -> "ServerSettings":
+        """The Outreach URLs are server flags; the connector settings carry the same ones, never others."""
+        urls = {"base_url": self.outreach_base_url.rstrip("/"), "token_url": self.token_url.rstrip("/")}
+        if any(getattr(self.connector, k) != v for k, v in urls.items()):
+            object.__setattr__(self, "connector", Settings.from_env(env={}, **{**dict(self.connector), **urls}))
+        return self
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "key file next to the database, mode 0600)")
     parser.add_argument("--outreach-base-url", help=f"Outreach API (env OUTREACH_BASE_URL, default {DEFAULT_BASE_URL})")
     parser.add_argument("--token-url", help=f"OAuth token endpoint (env OUTREACH_TOKEN_URL, default {DEFAULT_TOKEN_URL})")
+    parser.add_argument("--timeout", help="HTTP timeouts for every Outreach request: seconds, or "
+                                          "connect=5,read=60,write=60,pool=5 (env OUTREACH_TIMEOUT; default "
+                                          "connect 10 s, read/write 60 s, pool 10 s)")
+    parser.add_argument("--max-retry-wait", help="seconds one call may spend waiting between retries "
+                                                 "(env OUTREACH_MAX_RETRY_WAIT; default 60)")
     parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
                         help="log level (default info)")
     return parser
@@ -66,4 +79,8 @@ def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = No
         "token_url": args.token_url or env.get("OUTREACH_TOKEN_URL"),
         "log_level": args.log_level,
     }
-    return ServerSettings(**{key: value for key, value in chosen.items() if value is not None})
+    chosen = {key: value for key, value in chosen.items() if value is not None}
+    chosen["connector"] = Settings.from_env(env, base_url=chosen.get("outreach_base_url"),
+                                            token_url=chosen.get("token_url"), timeout=args.timeout,
+                                            max_retry_wait=args.max_retry_wait)
+    return ServerSettings(**chosen)

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from outreach_connector.oauth import TokenSet
-from outreach_connector.secrets_box import (EncryptionKeyError, SecretBox, key_file_for,
+from outreach_connector.server.secrets_box import (EncryptionKeyError, SecretBox, key_file_for,
                                             load_or_create_key_file)
 
 DEFAULT_DATABASE = Path("outreach-connector.db")

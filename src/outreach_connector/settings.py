@@ -1,0 +1,130 @@
+"""One settings model for the Python API, the CLI and the server: read once, flags beating the environment.
+
+    Settings.from_env()                       # OUTREACH_* variables, then defaults
+    Settings.from_env(timeout="5")            # a flag (or keyword) wins; the environment's value is not read
+    Settings(access_token="...")              # or built directly
+
+A bad value raises :class:`SettingsInvalid` naming the setting and where it came from (the CLI prints it as
+JSON on stderr with exit status 2). Secrets are ``SecretStr``: they never show in a repr or an error.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Mapping
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from .errors import ConnectorError
+from .retry import DEFAULT_TIMEOUT, RetryPolicy, parse_timeout
+
+DEFAULT_BASE_URL = "https://api.outreach.io/api/v2"
+DEFAULT_TOKEN_URL = "https://api.outreach.io/oauth/token"
+
+# setting -> the environment variable it is read from
+ENVIRONMENT = {
+    "base_url": "OUTREACH_BASE_URL",
+    "access_token": "OUTREACH_ACCESS_TOKEN",
+    "client_id": "OUTREACH_CLIENT_ID",
+    "client_secret": "OUTREACH_CLIENT_SECRET",
+    "refresh_token": "OUTREACH_REFRESH_TOKEN",
+    "token_url": "OUTREACH_TOKEN_URL",
+    "timeout": "OUTREACH_TIMEOUT",
+    "max_retry_wait": "OUTREACH_MAX_RETRY_WAIT",
+    "plugins": "OUTREACH_CONNECTOR_PLUGINS",
+    "strict_output": "OUTREACH_STRICT_OUTPUT",
+    "pause_gc_on_large_bodies": "OUTREACH_PAUSE_GC_ON_LARGE_BODIES",
+}
+
+PLUGIN_LIST = re.compile(r"^(all|none|[A-Za-z0-9_.\-]+(\s*,\s*[A-Za-z0-9_.\-]+)*)$")
+
+
+class SettingsInvalid(ConnectorError):
+    """A configuration value is unusable; ``errors`` names each setting and its source."""
+
+    exit_code = 2
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("invalid settings: " + "; ".join(f"{e['path']}: {e['message']}" for e in errors))
+        self.errors = errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "errors": self.errors}
+
+
+class Settings(BaseModel):
+    """Where Outreach is, how to authenticate, how long to wait, which plugins load, how strict outputs are."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    base_url: str = DEFAULT_BASE_URL
+    access_token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+    token_url: str = DEFAULT_TOKEN_URL
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT
+    max_retry_wait: float = Field(60.0, gt=0, le=86400, description="seconds one call may spend waiting")
+    plugins: str = Field("all", description="third-party plugins to load: all, none, or entry-point names")
+    strict_output: bool = False
+    pause_gc_on_large_bodies: bool = False
+
+    @field_validator("base_url", "token_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, value: Any) -> httpx.Timeout:
+        if isinstance(value, httpx.Timeout):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise ValueError("give seconds (30) or connect=5,read=60,write=60,pool=5")
+        return parse_timeout(value)
+
+    @field_validator("plugins")
+    @classmethod
+    def _plugins(cls, value: str) -> str:
+        if not PLUGIN_LIST.match(value.strip()):
+            raise ValueError("give all, none, or a comma-separated list of plugin entry-point names")
+        return ",".join(part.strip() for part in value.split(","))
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(max_total_wait=self.max_retry_wait)
+
+    @property
+    def plugin_names(self) -> tuple[str, ...] | None:
+        """None for all installed plugins, () for none, else the chosen entry-point names."""
+        if self.plugins == "all":
+            return None
+        return () if self.plugins == "none" else tuple(self.plugins.split(","))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """The environment, then ``overrides`` (flags or keywords; ``None`` means "not given") on top."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {name: env[var] for name, var in ENVIRONMENT.items() if env.get(var)}
+        given = {name: value for name, value in overrides.items() if value is not None}
+        values.update(given)
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise SettingsInvalid([_problem(error, given) for error in exc.errors()]) from None
+
+
+def _problem(error: Any, given: Mapping[str, Any]) -> dict[str, str]:
+    """One pydantic error as {path, message}: the path names where the value came from, never the value."""
+    name = str(error["loc"][0]) if error["loc"] else "settings"
+    if name in given:
+        source = f"{name} (--{name.replace('_', '-')})"
+    else:
+        source = f"{name} ({ENVIRONMENT[name]})" if name in ENVIRONMENT else name
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return {"path": source, "message": message}
