@@ -8,10 +8,10 @@ project checkout this package lives in, and ``./schemas/resources``.
 from __future__ import annotations
 
 import json
-from importlib import resources
 import os
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 SCHEMA_ENV = "OUTREACH_SANDBOX_SCHEMAS"
