@@ -47,9 +47,9 @@ def connector_from(args: argparse.Namespace):
 def shared_catalogue():
     """The process-wide registry for the configured plugins: listing needs no credentials."""
     from .registry import shared_registry
-    from .settings import Settings
+    from .settings import plugins_from_env
 
-    return shared_registry(Settings.from_env().plugin_names)
+    return shared_registry(plugins_from_env())
 
 
 def read_input(text: str | None) -> Any:
@@ -161,6 +161,15 @@ def run(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(sys.argv[1:] if argv is None else argv)
+    except ModuleNotFoundError as exc:  # serve, sandbox, demo and --sandbox need an extra the host may lack
+        from .extras import missing_extra
+
+        error = missing_extra(exc)
+        if error is None:
+            raise
+        json.dump(error.to_dict(), sys.stderr, ensure_ascii=False)
+        sys.stderr.write("\n")
+        return error.exit_code
     except ConnectorError as error:
         json.dump(error.to_dict(), sys.stderr, ensure_ascii=False, default=str)
         sys.stderr.write("\n")

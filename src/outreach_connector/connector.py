@@ -6,6 +6,7 @@ listing and describing operations needs no credentials (``operations()`` and ``d
 """
 from __future__ import annotations
 
+import os
 from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping
 
 import httpx
@@ -17,7 +18,7 @@ from .errors import AuthError, CredentialsMissing, InputInvalid, UpstreamError
 from .pagination import CursorPaginator, collected
 from .registry import Registry, get_plugin_manager, shared_registry
 from .retry import RetryPolicy
-from .settings import ENVIRONMENT, Settings
+from .settings import ENVIRONMENT, Settings, plugins_from_env
 from .wire import Context
 
 DYNAMIC_OUTPUT_KINDS = frozenset({"execute_link", "raw_http"})
@@ -58,8 +59,9 @@ def choose_auth(settings: Settings, on_token_refresh: Callable | None) -> httpx.
 def merged_settings(settings: Settings | None, given: Mapping[str, Any]) -> Settings:
     """``settings`` (or the defaults) with the keywords given to ``Connector`` on top, validated once."""
     chosen = {name: value for name, value in given.items() if value is not None}
-    if settings is None:
-        return Settings.from_env(env={}, **chosen)
+    if settings is None:  # keywords only; the one process-wide choice, which plugins load, still holds
+        return Settings.from_env({"OUTREACH_CONNECTOR_PLUGINS": os.environ.get("OUTREACH_CONNECTOR_PLUGINS", "")},
+                                 **chosen)
     if not chosen:
         return settings
     return Settings.from_env(env={}, **{**dict(settings), **chosen})
@@ -75,7 +77,7 @@ def registry_for(settings: Settings, plugins: Iterable[Any], entry_points: bool)
 
 def describe(name: str, registry: Registry | None = None) -> dict[str, Any]:
     """One operation with its schemas; no credentials needed."""
-    entry = (registry or shared_registry(Settings.from_env().plugin_names))[name]
+    entry = (registry or shared_registry(plugins_from_env()))[name]
     spec = entry.spec
     return {"name": spec.name, "kind": spec.kind, "title": spec.title, "description": spec.description,
             "input_schema": entry.input_schema, "output_schema": entry.output_schema,
@@ -84,7 +86,7 @@ def describe(name: str, registry: Registry | None = None) -> dict[str, Any]:
 
 def operations(registry: Registry | None = None) -> list[dict[str, Any]]:
     """Every registered operation (DDLs included) with its schemas; no credentials needed."""
-    registry = registry or shared_registry(Settings.from_env().plugin_names)
+    registry = registry or shared_registry(plugins_from_env())
     return [describe(entry.spec.name, registry) for entry in registry]
 
 

@@ -58,9 +58,12 @@ def load_installed(manager: pluggy.PluginManager, names: PluginNames) -> None:
 
 
 def plugin_label(manager: pluggy.PluginManager, plugin: Any) -> str:
-    name = manager.get_name(plugin) or "?"
+    """The plugin's registered name and the module or class it is, e.g. ``stage_names (outreach_stage_names)``."""
+    name = manager.get_name(plugin) or ""
     module = getattr(plugin, "__name__", type(plugin).__module__ + "." + type(plugin).__qualname__)
-    return name if name == module else f"{name} ({module})"
+    if not name or name.isdigit() or name == module:  # pluggy names an unnamed object by its id()
+        return module
+    return f"{name} ({module})"
 
 
 @dataclass

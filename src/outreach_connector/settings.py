@@ -119,6 +119,13 @@ class Settings(BaseModel):
             raise SettingsInvalid([_problem(error, given) for error in exc.errors()]) from None
 
 
+def plugins_from_env(env: Mapping[str, str] | None = None) -> tuple[str, ...] | None:
+    """The process's plugin choice (``OUTREACH_CONNECTOR_PLUGINS``): it holds even for a ``Connector`` built
+    from keywords, and for listing operations, which read no other setting."""
+    env = os.environ if env is None else env
+    return Settings.from_env({"OUTREACH_CONNECTOR_PLUGINS": env.get("OUTREACH_CONNECTOR_PLUGINS", "")}).plugin_names
+
+
 def _problem(error: Any, given: Mapping[str, Any]) -> dict[str, str]:
     """One pydantic error as {path, message}: the path names where the value came from, never the value."""
     name = str(error["loc"][0]) if error["loc"] else "settings"

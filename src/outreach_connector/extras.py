@@ -1,0 +1,23 @@
+"""Optional parts of the package and the extra that installs each: a missing one is a clear error."""
+from __future__ import annotations
+
+from .errors import ConnectorError
+
+# top-level module -> the extra that brings it
+EXTRA_FOR = {"starlette": "sandbox", "uvicorn": "sandbox", "cryptography": "server", "psycopg": "server"}
+
+
+class ExtraMissing(ConnectorError):
+    """A command needs a package that only an extra installs (the Python API never does)."""
+
+    exit_code = 2
+
+
+def missing_extra(error: ModuleNotFoundError) -> ExtraMissing | None:
+    """The ``ExtraMissing`` a failed import of an optional package stands for, or None if it is not one."""
+    module = (error.name or "").split(".")[0]
+    extra = EXTRA_FOR.get(module)
+    if extra is None:
+        return None
+    return ExtraMissing(f"this command needs {module!r}, which the {extra!r} extra installs: "
+                        f"pip install 'outreach-connector[{extra}]' (or [server,sandbox] for both)")

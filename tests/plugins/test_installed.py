@@ -1,0 +1,139 @@
+"""What a host gets from ``pip install``: the built wheel in a fresh venv, run from a folder outside the checkout.
+
+One module-scoped venv walks the install path a host takes: the core wheel alone (Python API, ``operations``,
+a clear error for ``--sandbox``), then the ``sandbox`` extra, then the README's example plugin.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from outreach_sandbox import Sandbox, SandboxConfig
+from outreach_sandbox.server import serving
+
+from .readme_plugin import write_readme_plugin
+
+# One worker runs these in file order: they share one venv that grows as a host's would.
+pytestmark = pytest.mark.xdist_group("installed-wheel")
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCK = ROOT / "requirements.lock"
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, check: bool = True):
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PYTHONNOUSERSITE": "1", **(env or {})})
+    if check and result.returncode != 0:
+        pytest.fail(f"{' '.join(args)} exited {result.returncode}:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+def build_wheel(project: Path, into: Path) -> Path:
+    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--disable-pip-version-check", "-w", str(into),
+         str(project)], cwd=into)
+    return next(into.glob(f"{project.name.replace('-', '_') if project != ROOT else 'outreach_connector'}-*.whl"))
+
+
+class Host:
+    """A fresh venv outside the checkout, with the checkout's variables scrubbed from its environment."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.work = home / "work"
+        self.work.mkdir()
+        venv.EnvBuilder(with_pip=True).create(home / "venv")
+        self.bin = home / "venv" / "bin"
+        self.env = {"PATH": f"{self.bin}:{os.environ['PATH']}", "VIRTUAL_ENV": str(home / "venv")}
+        self.env.update({name: "" for name in os.environ if name.startswith("OUTREACH_")})
+        self.env["OUTREACH_CONNECTOR_PLUGINS"] = "all"  # a host's default, unlike this suite's
+
+    def pip_install(self, *targets: str) -> None:
+        run([str(self.bin / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-c", str(LOCK),
+             *targets], cwd=self.work, env=self.env)
+
+    def cli(self, *args: str, check: bool = True, **env: str):
+        return run([str(self.bin / "outreach-connector"), *args], cwd=self.work, env={**self.env, **env},
+                   check=check)
+
+    def python(self, code: str, **env: str):
+        return run([str(self.bin / "python"), "-c", code], cwd=self.work, env={**self.env, **env})
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("wheels")
+    plugin = write_readme_plugin(tmp_path_factory.mktemp("plugin") / "outreach-stage-names")
+    return {"core": build_wheel(ROOT, out), "plugin": build_wheel(plugin, out)}
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory, wheels) -> Host:
+    host = Host(tmp_path_factory.mktemp("host"))
+    host.pip_install(str(wheels["core"]))
+    return host
+
+
+@pytest.fixture(scope="module")
+def loopback_sandbox():
+    with serving(Sandbox(SandboxConfig())) as base_url:
+        yield base_url
+
+
+def test_the_wheel_carries_the_catalogue(wheels):
+    import zipfile
+
+    names = zipfile.ZipFile(wheels["core"]).namelist()
+    for part in ("outreach_connector/catalogue/connector.yaml", "outreach_connector/catalogue/operations/",
+                 "outreach_connector/catalogue/ddl/", "outreach_connector/catalogue/schemas/resources/",
+                 "outreach_sandbox/data/resources/prospect.json"):
+        assert any(name.startswith(part) for name in names), part
+
+
+def test_the_core_install_lists_operations_from_outside_the_checkout(host):
+    listed = json.loads(host.cli("operations", "--json").stdout)
+    assert len(listed) == 95 and {"list_stages", "list_sequences_ddl"} <= {op["name"] for op in listed}
+    where = host.python("import outreach_connector; print(outreach_connector.__file__)").stdout
+    assert where.startswith(str(host.home)) and not where.startswith(str(ROOT))
+
+
+def test_the_python_api_calls_a_sandbox_over_a_socket_with_no_server_packages(host, loopback_sandbox):
+    code = ("import json, sys; from outreach_connector import Connector\n"
+            f"c = Connector(base_url={loopback_sandbox!r}, access_token='sandbox-access-token')\n"
+            "page = c.call('list_stages', {'page_size': 2})\n"
+            "print(json.dumps({'ids': [r['id'] for r in page['data']],\n"
+            "  'server_modules': sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('starlette', 'uvicorn', 'cryptography'))}))")
+    result = json.loads(host.python(code).stdout)
+    assert result == {"ids": [1, 2], "server_modules": []}
+
+
+def test_the_sandbox_needs_its_extra_and_says_so(host):
+    missing = host.cli("call", "list_stages", '{"page_size": 2}', "--sandbox", check=False)
+    assert missing.returncode == 2
+    assert json.loads(missing.stderr)["error"] == "ExtraMissing" and "outreach-connector[sandbox]" in missing.stderr
+
+
+def test_with_the_sandbox_extra_the_cli_calls_the_in_process_sandbox(host, wheels):
+    host.pip_install(f"{wheels['core']}[sandbox]")
+    page = json.loads(host.cli("call", "list_stages", '{"page_size": 2}', "--sandbox").stdout)
+    assert [r["type"] for r in page["data"]] == ["stage", "stage"]
+
+
+def test_an_installed_plugin_is_listed_runs_and_can_be_left_out(host, wheels):
+    host.pip_install(f"{wheels['core']}[sandbox]", str(wheels["plugin"]))
+    names = [op["name"] for op in json.loads(host.cli("operations", "--json").stdout)]
+    assert len(names) == 96 and "list_stage_names" in names
+    page = json.loads(host.cli("call", "list_stage_names", '{"page_size": 3, "fields": ["name"]}', "--sandbox").stdout)
+    assert len(page["data"]) == 3 and all(set(r["attributes"]) == {"name"} for r in page["data"])
+    assert len(json.loads(host.cli("operations", "--json", OUTREACH_CONNECTOR_PLUGINS="none").stdout)) == 95
+    refused = host.cli("operations", check=False, OUTREACH_CONNECTOR_PLUGINS="stage_names,nope")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert json.loads(refused.stderr) == {
+        "error": "PluginError", "plugin": "nope", "file": None,
+        "message": "plugin 'nope' refused: no installed plugin has this entry-point name (installed: stage_names)"}
