@@ -54,8 +54,8 @@ def large_page(settings: Settings, captured: Captured) -> Result:
             lambda: conn.call("list_prospects", {"page_size": settings.page_size}),
             settings.page_calls, settings.repeats,
             f"pre-rendered transport: one page captured from the sandbox ({len(captured.body) / 1e6:.1f} MB), "
-            "output validation included; time per call. The floor is plain json.loads; the connector decodes "
-            "large bodies with the cyclic GC paused (responses.CollectorPause); median of the per-block ratios")
+            "output validation included; time per call. Both sides decode with plain json.loads, the cyclic GC "
+            "running (the connector's opt-in GC pause is off, its default); median of the per-block ratios")
 
 
 def attribute_count(captured: Captured) -> int:

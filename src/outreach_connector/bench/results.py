@@ -67,8 +67,8 @@ def number(value: float, unit: str) -> str:
         if value < 1e-3:
             return f"{value * 1e6:.0f} us"
         return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.2f} s"
-    if unit == "MB":
-        return f"{value:.1f} MB"
+    if unit in ("MB", "KB", "ms"):
+        return f"{value:.1f} {unit}"
     return f"{value:.3g} {unit}"
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 
 from .results import Target
 
-CASES = ("small", "page", "pull", "concurrency", "cold")
+CASES = ("small", "page", "pull", "concurrency", "cold", "sessions")
 
 TARGETS = {
     "small": Target("<=", 1.5),
@@ -15,6 +15,8 @@ TARGETS = {
     "concurrency": Target(">=", 0.8),
     "cold_operations": Target("<=", 1.5),
     "cold_call": Target("<=", 1.5),
+    "sessions_memory": Target("<=", 100, "KB"),
+    "sessions_time": Target("<=", 5, "ms"),
 }
 
 
@@ -30,10 +32,13 @@ class Settings:
     concurrency: int = 20
     concurrency_repeats: int = 7
     cold_runs: int = 9          # fresh processes per command, case 5
+    sessions: int = 200         # Connectors beyond the first, case 6
+    session_runs: int = 3       # fresh process pairs, case 6 (the median is reported)
     cases: tuple[str, ...] = CASES
 
     def overridden(self, **changes: object) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-QUICK = Settings(repeats=3, small_calls=200, page_calls=2, prospects=5_000, concurrency_repeats=3, cold_runs=2)
+QUICK = Settings(repeats=3, small_calls=200, page_calls=2, prospects=5_000, concurrency_repeats=3, cold_runs=2,
+                 session_runs=1)
