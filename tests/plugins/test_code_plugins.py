@@ -88,3 +88,18 @@ def test_a_typo_in_an_entry_fails_at_load():
         OperationSpec.model_validate({"name": "x", "titel": "X", "title": "X", "description": "d", "kind": "list",
                                       "resource": "stage", "path": "/stages", "input_schema": "a",
                                       "output_schema": "b"})
+
+
+def test_serve_refuses_to_start_on_a_refused_plugin_with_one_line_and_writes_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    database = tmp_path / "auth.db"
+    result = subprocess.run([sys.executable, "-m", "outreach_connector.cli", "serve", "--api-key", "k",
+                             "--database", str(database), "--port", "0"], capture_output=True, text=True,
+                            timeout=60, env={"PATH": "/usr/bin", "OUTREACH_CONNECTOR_PLUGINS": "missing_plugin"})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "outreach-connector serve: plugin 'missing_plugin' refused: no installed plugin has this entry-point name")
+    assert list(tmp_path.iterdir()) == []

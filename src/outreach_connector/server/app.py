@@ -38,10 +38,10 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
     """The app; ``transport`` (an httpx transport) reaches Outreach in-process in tests."""
     if not settings.api_keys:
         raise ValueError(NO_API_KEY)
+    catalogue = Catalogue.load(settings.connector.plugin_names)  # a refused plugin stops us before any file
     key = settings.encryption_key.get_secret_value() if settings.encryption_key else None
     store = CredentialStore(settings.database, encryption_key=key)
-    services = routes.Services(Catalogue.load(settings.connector.plugin_names), store,
-                               ConnectorPool(store, settings, transport))
+    services = routes.Services(catalogue, store, ConnectorPool(store, settings, transport))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
