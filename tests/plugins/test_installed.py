@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -34,10 +35,23 @@ def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, check: bo
     return result
 
 
+def clean_copy(target: Path) -> Path:
+    """The checkout's files as git sees them (tracked, or untracked and not ignored), links kept as links: a
+    stale ``build/`` folder or a local ``.venv`` never leaks into the wheel under test."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True,
+                            check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source, copy = ROOT / name, target / name
+        if source.exists() or source.is_symlink():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy, follow_symlinks=False)
+    return target
+
+
 def build_wheel(project: Path, into: Path) -> Path:
     run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--disable-pip-version-check", "-w", str(into),
          str(project)], cwd=into)
-    return next(into.glob(f"{project.name.replace('-', '_') if project != ROOT else 'outreach_connector'}-*.whl"))
+    return next(into.glob(f"{project.name.replace('-', '_')}-*.whl"))
 
 
 class Host:
@@ -69,7 +83,8 @@ class Host:
 def wheels(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("wheels")
     plugin = write_readme_plugin(tmp_path_factory.mktemp("plugin") / "outreach-stage-names")
-    return {"core": build_wheel(ROOT, out), "plugin": build_wheel(plugin, out)}
+    core = clean_copy(tmp_path_factory.mktemp("checkout") / "outreach_connector")
+    return {"core": build_wheel(core, out), "plugin": build_wheel(plugin, out)}
 
 
 @pytest.fixture(scope="module")
