@@ -83,6 +83,17 @@ def test_every_connector_shares_one_process_wide_catalogue():
     assert first.registry["get_prospect"].input_validator is second.registry["get_prospect"].input_validator
 
 
+def test_the_core_catalogue_is_checked_at_load_but_compiled_on_first_use():
+    from outreach_connector.catalog import CORE_OWNER
+    from outreach_connector.registry import Registry, get_plugin_manager
+
+    registry = Registry(get_plugin_manager(entry_points=False))
+    entry = registry["list_stages"]
+    assert entry.owner == CORE_OWNER == "outreach_connector.default_plugin"
+    assert "input_validator" not in vars(entry)  # not compiled yet: start-up stays cheap
+    assert entry.input_validator.is_valid({"page_size": 2}) and "input_validator" in vars(entry)
+
+
 def test_listing_and_describing_need_no_credentials_and_calling_without_them_sends_nothing():
     assert len(operations()) == 95
     assert describe("get_prospect")["input_schema"]["required"] == ["prospect_id"]

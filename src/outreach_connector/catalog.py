@@ -22,7 +22,7 @@ from .spec import Manifest, OperationSpec
 
 # libyaml's parser when the wheel has it: the pure-Python one costs a third of a second at start-up.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-CORE_OWNER = "outreach_connector.default"
+CORE_OWNER = "outreach_connector.default_plugin"  # the built-in plugin module, registered under its own name
 
 
 def read_yaml(path: Path) -> Any:
