@@ -93,7 +93,8 @@ class Connector:
 
     def describe(self, name: str) -> dict[str, Any]:
         spec = self.registry[name].spec
-        return {"name": spec.name, "kind": spec.kind, "title": spec.title, "description": spec.description,
+        return {"name": spec.name, "kind": spec.kind, "origin": spec.origin, "title": spec.title,
+                "description": spec.description,
                 "input_schema": schema_of(spec.input_schema), "output_schema": schema_of(spec.output_schema),
                 "has_dynamic_output": spec.kind in DYNAMIC_OUTPUT_KINDS}
 
