@@ -170,6 +170,26 @@ def test_fields_fed_by_a_ddl_carry_a_lookup():
     assert stage["properties"]["stage_id"]["lookup"]["operation"] == "list_stages_ddl"
 
 
+def lookups(schema) -> set[str]:
+    """Every DDL a schema's fields look up, at any depth."""
+    if isinstance(schema, list):
+        return set().union(*map(lookups, schema)) if schema else set()
+    if not isinstance(schema, dict):
+        return set()
+    own = {schema["lookup"]["operation"]} if isinstance(schema.get("lookup"), dict) else set()
+    return own.union(*(lookups(v) for v in schema.values()))
+
+
+def test_seed_schemas_look_up_seed_ddls_only_and_generated_ones_every_ddl():
+    seed_ddls = {e.name for e in ENTRIES if e.kind == "ddl" and e.origin == "seed"}
+    for entry in ENTRIES:
+        if entry.origin == "seed":
+            assert lookups(schema_of(entry.input_schema)) <= seed_ddls, entry.name  # seed schemas stay as specified
+    update_prospect = schema_of(next(e for e in ENTRIES if e.name == "update_prospect").input_schema)
+    assert update_prospect["properties"]["relationships"]["properties"]["persona"]["lookup"]["operation"] == \
+        "list_personas_ddl"
+
+
 def test_generated_kinds_have_generated_schemas_and_the_rest_hand_written():
     hand = {e.name for e in ENTRIES if e.kind not in GENERATED_KINDS}
     assert hand == {"execute_link", "raw_http_request", "create_compliance_request"}

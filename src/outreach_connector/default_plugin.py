@@ -1,4 +1,5 @@
-"""The built-in plugin: the connector's 95 operations and its handlers, registered like any plugin's."""
+"""The built-in plugin: the connector's operations (the seed's 95 and those generated from Outreach's schema)
+and its handlers, registered like any plugin's."""
 from __future__ import annotations
 
 from typing import Callable
