@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 
 import jsonschema
 import pytest
+import yaml
 
 from conftest import ROOT, SHARED
 from outreach_connector.catalog import load_entries, load_resource
@@ -25,10 +27,37 @@ def spec_names() -> dict[str, tuple[str, str]]:
         return {r["name"]: (r["kind"], r["title"]) for r in csv.DictReader(handle, delimiter="\t")}
 
 
-def test_names_and_titles_equal_the_spec_table_exactly():
+def test_seed_names_and_titles_equal_the_spec_table_exactly():
     registry = Registry(get_plugin_manager(entry_points=False))
-    got = {e.spec.name: ("ddl" if e.spec.kind == "ddl" else "main", e.spec.title) for e in registry}
+    got = {e.spec.name: ("ddl" if e.spec.kind == "ddl" else "main", e.spec.title)
+           for e in registry if e.spec.origin == "seed"}
     assert got == spec_names()
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def conventional_name(entry) -> str:
+    """The seed's naming convention, which every entry generated from Outreach's schema follows."""
+    plural = snake(entry.path.split("/")[1])
+    return {"list": f"list_{plural}", "ddl": f"list_{plural}_ddl",
+            "action": f"set_{snake(entry.resource)}_action"}.get(entry.kind, f"{entry.kind}_{snake(entry.resource)}")
+
+
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in ENTRIES if e.origin == "outreach-schema"])
+def test_generated_entries_follow_the_seed_naming_convention(entry):
+    assert entry.name == conventional_name(entry)
+    if entry.id_input:
+        assert entry.id_input == f"{snake(entry.resource)}_id"
+        assert f"{{{entry.id_input}}}" in entry.path
+
+
+def test_seed_entries_are_the_only_ones_in_the_seed_files():
+    """Generated entries live in their own files, so the seed's YAML never changes when they are regenerated."""
+    for path in sorted((ROOT / "operations").glob("*.yaml")) + sorted((ROOT / "ddl").glob("*.yaml")):
+        origins = {raw.get("origin", "seed") for raw in yaml.safe_load(path.read_text())}
+        assert origins == ({"outreach-schema"} if path.name.startswith("outreach_") else {"seed"}), path.name
 
 
 @pytest.mark.skipif(not (SHARED / "spec").exists(), reason="the shared spec folder is not beside the checkout")
@@ -63,6 +92,12 @@ def test_every_resource_an_entry_names_has_a_resource_schema():
 
 def run_tool(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.skipif(not (SHARED / "reference" / "outreach-schemas").exists(), reason="reference folder absent")
+def test_extended_entries_and_resource_schemas_have_not_drifted():
+    result = run_tool("tools/gen_extended.py", "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_generated_operation_schemas_have_not_drifted():
@@ -133,6 +168,26 @@ def test_fields_fed_by_a_ddl_carry_a_lookup():
     assert props["mailbox_id"]["lookup"] == {"operation": "list_mailboxes_ddl", "input": {}}
     stage = schema_of(next(e for e in ENTRIES if e.name == "update_stage").input_schema)
     assert stage["properties"]["stage_id"]["lookup"]["operation"] == "list_stages_ddl"
+
+
+def lookups(schema) -> set[str]:
+    """Every DDL a schema's fields look up, at any depth."""
+    if isinstance(schema, list):
+        return set().union(*map(lookups, schema)) if schema else set()
+    if not isinstance(schema, dict):
+        return set()
+    own = {schema["lookup"]["operation"]} if isinstance(schema.get("lookup"), dict) else set()
+    return own.union(*(lookups(v) for v in schema.values()))
+
+
+def test_seed_schemas_look_up_seed_ddls_only_and_generated_ones_every_ddl():
+    seed_ddls = {e.name for e in ENTRIES if e.kind == "ddl" and e.origin == "seed"}
+    for entry in ENTRIES:
+        if entry.origin == "seed":
+            assert lookups(schema_of(entry.input_schema)) <= seed_ddls, entry.name  # seed schemas stay as specified
+    update_prospect = schema_of(next(e for e in ENTRIES if e.name == "update_prospect").input_schema)
+    assert update_prospect["properties"]["relationships"]["properties"]["persona"]["lookup"]["operation"] == \
+        "list_personas_ddl"
 
 
 def test_generated_kinds_have_generated_schemas_and_the_rest_hand_written():

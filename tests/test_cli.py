@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from outreach_connector.catalog import load_entries
 from outreach_connector.cli import main
 
 
@@ -16,12 +17,25 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def test_operations_json_lists_all_95(capsys):
+def test_operations_json_lists_every_operation_with_its_origin(capsys):
     code, out, _ = run(capsys, "operations", "--json")
     ops = json.loads(out)
-    assert code == 0 and len(ops) == 95
-    assert {"name": "get_stage", "kind": "get", "title": "Get stage",
+    assert code == 0 and len(ops) == len(load_entries())
+    assert {"name": "get_stage", "kind": "get", "origin": "seed", "title": "Get stage",
             "description": "Get one stage by its ID, optionally limited to some fields."} in ops
+    assert {"name": "update_prospect", "kind": "update", "origin": "outreach-schema", "title": "Update prospect",
+            "description": "Change some attributes or relationships of a prospect; only the members you send change."
+            } in ops
+
+
+def test_operations_filter_by_origin(capsys):
+    _, out, _ = run(capsys, "operations", "--json", "--origin", "seed")
+    seed = json.loads(out)
+    _, out, _ = run(capsys, "operations", "--origin", "outreach-schema")
+    lines = out.splitlines()
+    assert len(seed) == 95 and {op["origin"] for op in seed} == {"seed"}
+    assert len(seed) + len(lines) == len(load_entries())
+    assert all(line.split()[2] == "outreach-schema" for line in lines)
 
 
 def test_schema_prints_input_and_output(capsys):

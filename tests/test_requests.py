@@ -1,4 +1,8 @@
-"""Every operation builds exactly the request Outreach expects (cases in tests/cases/requests.yaml)."""
+"""Every operation builds exactly the request Outreach expects.
+
+tests/cases/requests.yaml covers each of the seed's operations; tests/cases/requests_extended.yaml covers every
+kind of the operations generated from Outreach's schema (they share the generic handlers).
+"""
 from __future__ import annotations
 
 import json
@@ -10,7 +14,9 @@ import yaml
 
 from conftest import BASE_URL, ROOT, TOKEN, FakeOutreach, jsonapi
 
-CASES = yaml.safe_load((ROOT / "tests" / "cases" / "requests.yaml").read_text())
+SEED_CASES = yaml.safe_load((ROOT / "tests" / "cases" / "requests.yaml").read_text())
+EXTENDED_CASES = yaml.safe_load((ROOT / "tests" / "cases" / "requests_extended.yaml").read_text())
+CASES = SEED_CASES + EXTENDED_CASES
 
 
 def canned(kind: str, resource: str | None, request: httpx.Request) -> httpx.Response:
@@ -57,6 +63,16 @@ def test_operation_builds_exact_request(case, make_connector):
         assert output == case["output"]
 
 
-def test_every_operation_has_a_request_case(make_connector):
+def by_origin(conn, origin: str) -> dict[str, str]:
+    return {e.spec.name: e.spec.kind for e in conn.registry if e.spec.origin == origin}
+
+
+def test_every_seed_operation_has_a_request_case(make_connector):
     conn = make_connector(FakeOutreach())
-    assert {op["name"] for op in conn.operations()} == {c["operation"] for c in CASES}
+    assert set(by_origin(conn, "seed")) == {c["operation"] for c in SEED_CASES}
+
+
+def test_every_kind_of_extended_operation_has_a_request_case(make_connector):
+    extended = by_origin(make_connector(FakeOutreach()), "outreach-schema")
+    assert {c["operation"] for c in EXTENDED_CASES} <= set(extended)
+    assert {extended[c["operation"]] for c in EXTENDED_CASES} == set(extended.values())

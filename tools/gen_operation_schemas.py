@@ -31,13 +31,15 @@ def shared(name: str, **extra) -> dict:
     return {**copy.deepcopy(SHARED[name]), **extra}
 
 
-def ddl_lookups() -> dict[str, str]:
-    """Resource type -> the DDL operation that lists it."""
-    return {e.resource: e.name for e in load_entries() if e.kind == "ddl"}
+def ddl_lookups(origin: str) -> dict[str, str]:
+    """Resource type -> the DDL operation that lists it. Seed schemas see only seed DDLs: they stay exactly as
+    specified when generated dropdowns are added."""
+    return {e.resource: e.name for e in load_entries()
+            if e.kind == "ddl" and (origin != "seed" or e.origin == "seed")}
 
 
-def with_lookup(schema: dict, target: str | None) -> dict:
-    ddl = ddl_lookups().get(target or "")
+def with_lookup(schema: dict, target: str | None, origin: str) -> dict:
+    ddl = ddl_lookups(origin).get(target or "")
     return {**schema, "lookup": {"operation": ddl, "input": {}}} if ddl else schema
 
 
@@ -45,7 +47,7 @@ def writable_attribute(schema: dict) -> dict:
     return {k: v for k, v in schema.items() if k in ("type", "format", "maxLength", "items")}
 
 
-def relationship_input(name: str, rel: dict) -> dict:
+def relationship_input(name: str, rel: dict, origin: str) -> dict:
     """name -> id for to-one, a list of ids for to-many, {type, id} where the relationship is polymorphic."""
     if rel.get("x-to-many"):
         return {"type": "array", "items": shared("record_id"), "title": name}
@@ -53,12 +55,13 @@ def relationship_input(name: str, rel: dict) -> dict:
         ident = {"type": "object", "additionalProperties": False, "required": ["type", "id"],
                  "properties": {"type": {"enum": rel["x-targets"]}, "id": shared("record_id")}}
         return {"type": ["object", "null"], **{k: v for k, v in ident.items() if k != "type"}, "title": name}
-    return with_lookup(shared("record_id", type=["integer", "string", "null"], title=name), rel["x-target"])
+    return with_lookup(shared("record_id", type=["integer", "string", "null"], title=name), rel["x-target"],
+                       origin)
 
 
 def id_input(spec: OperationSpec) -> dict:
     title = spec.id_input.replace("_", " ").capitalize().replace(" id", " ID")
-    return with_lookup(shared("record_id", title=title), spec.resource)
+    return with_lookup(shared("record_id", title=title), spec.resource, spec.origin)
 
 
 def fields_input(res: ResourceInfo) -> dict:
@@ -107,11 +110,11 @@ def write_input(spec: OperationSpec, res: ResourceInfo) -> dict:
         rels = res.relationships
         for key, rel in spec.id_relationships.items():
             props[key] = with_lookup(shared("record_id", title=key.replace("_", " ").capitalize()),
-                                     rels[rel]["x-target"])
+                                     rels[rel]["x-target"], spec.origin)
         required = list(spec.id_relationships)
     else:
         attrs = {n: writable_attribute(s) for n, s in sorted(res.writable_attributes().items())}
-        rels = {n: relationship_input(n, r) for n, r in sorted(res.writable_relationships().items())}
+        rels = {n: relationship_input(n, r, spec.origin) for n, r in sorted(res.writable_relationships().items())}
         props["attributes"] = {"type": "object", "additionalProperties": False, "properties": attrs,
                                "title": "Attributes"}
         props["relationships"] = {"type": "object", "additionalProperties": False, "properties": rels,

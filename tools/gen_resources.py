@@ -164,7 +164,8 @@ def methods_and_actions(hs_type: dict) -> tuple[list[str], list[str]]:
     return sorted(set(methods), key=order.index), sorted(set(actions))
 
 
-def build_resource(type_name: str, oas: dict, hs: dict) -> dict:
+def build_resource(type_name: str, oas: dict, hs: dict, path: str | None = None) -> dict:
+    """One resource description; ``path`` for types outside RESOURCE_PATHS (tools/gen_extended.py)."""
     schemas = oas["components"]["schemas"]
     hs_type = hs["definitions"][type_name]
     hs_defs = hs_type.get("definitions", {})
@@ -173,7 +174,7 @@ def build_resource(type_name: str, oas: dict, hs: dict) -> dict:
     methods, actions = methods_and_actions(hs_type)
     return {
         "type": type_name,
-        "path": RESOURCE_PATHS[type_name],
+        "path": path or RESOURCE_PATHS[type_name],
         "methods": methods,
         "actions": actions,
         "source": "Outreach OpenAPI + JSON hyper-schema",

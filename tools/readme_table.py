@@ -16,9 +16,25 @@ from outreach_connector.catalog import load_entries  # noqa: E402
 BEGIN, END = "<!-- operations:begin -->", "<!-- operations:end -->"
 
 
+ORIGIN_HEADINGS = {
+    "seed": "The seed's {n} operations (the documented operation set)",
+    "outreach-schema": "{n} more generated from Outreach's hyper-schema (`tools/gen_extended.py`)",
+}
+
+
 def table() -> str:
+    """One table per origin, seed first, so the documented operations and the generated ones stay apart."""
+    entries = load_entries()
+    parts = []
+    for origin, heading in ORIGIN_HEADINGS.items():
+        chosen = [e for e in entries if e.origin == origin]
+        parts.append(f"### {heading.format(n=len(chosen))}\n\n{rows(chosen)}")
+    return "\n\n".join(parts)
+
+
+def rows(entries) -> str:
     rows = ["| operation | kind | Outreach request | title |", "|---|---|---|---|"]
-    for e in sorted(load_entries(), key=lambda e: (e.kind == "ddl", e.name)):
+    for e in sorted(entries, key=lambda e: (e.kind == "ddl", e.name)):
         method = {"list": "GET", "get": "GET", "ddl": "GET", "create": "POST", "update": "PATCH",
                   "delete": "DELETE", "action": "POST", "compliance_request": "POST"}.get(e.kind)
         request = f"`{method} {e.path}`" if method else {"execute_link": "`GET {link}`",

@@ -78,14 +78,15 @@ def emit(value: Any) -> None:
 
 def cmd_operations(args: argparse.Namespace) -> int:
     registry = shared_catalogue()
-    ops = [{"name": e.spec.name, "kind": e.spec.kind, "title": e.spec.title, "description": e.spec.description}
-           for e in registry]  # names only: no need to read 190 schema files
+    ops = [{"name": e.spec.name, "kind": e.spec.kind, "origin": e.spec.origin, "title": e.spec.title,
+            "description": e.spec.description}
+           for e in registry if args.origin in (None, e.spec.origin)]  # names only: no schema files read
     if args.json:
         emit(ops)
     else:
         width = max(len(op["name"]) for op in ops)
         for op in ops:
-            print(f"{op['name']:<{width}}  {op['kind']:<18}  {op['title']}")
+            print(f"{op['name']:<{width}}  {op['kind']:<18}  {op['origin']:<15}  {op['title']}")
     return 0
 
 
@@ -128,6 +129,8 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     ops = sub.add_parser("operations", help="list every operation")
     ops.add_argument("--json", action="store_true")
+    ops.add_argument("--origin", choices=("seed", "outreach-schema"),
+                     help="only the seed's operations, or only those generated from Outreach's schema")
     schema = sub.add_parser("schema", help="print an operation's input (or output) schema")
     schema.add_argument("name")
     schema.add_argument("--output", action="store_true")

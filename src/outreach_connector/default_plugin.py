@@ -1,4 +1,5 @@
-"""The built-in plugin: the connector's catalogue and handlers, registered like any plugin's."""
+"""The built-in plugin: the connector's catalogue (the seed's 95 operations and those generated from Outreach's
+schema) and its handlers, registered like any plugin's."""
 from __future__ import annotations
 
 from .catalog import core_folder

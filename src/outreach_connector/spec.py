@@ -5,7 +5,7 @@ operation is first called.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -16,6 +16,12 @@ BUILTIN_KINDS = ("list", "get", "create", "update", "delete", "action", "ddl",
 # Kinds whose per-operation schemas are generated from the resource schemas (the rest are written by hand).
 GENERATED_KINDS = frozenset({"list", "get", "create", "update", "delete", "action", "ddl"})
 RESOURCE_KINDS = GENERATED_KINDS | {"compliance_request"}
+
+# Where an entry comes from: the seed's 95 documented operations, or generated from Outreach's hyper-schema
+# (tools/gen_extended.py). The default is "seed" so the seed's entries stay byte-for-byte as specified; every
+# generated entry states its origin explicitly.
+Origin = Literal["seed", "outreach-schema"]
+ORIGINS: tuple[Origin, ...] = ("seed", "outreach-schema")
 
 
 class Strict(BaseModel):
@@ -48,6 +54,7 @@ class OperationSpec(Strict):
     title: str
     description: str
     kind: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    origin: Origin = "seed"
     resource: str | None = None
     path: str | None = None
     id_input: str | None = None

@@ -3,7 +3,8 @@
 Each action declares the parameters it accepts and requires; an unknown or missing parameter is a 400 (as the
 reference reports for unsupported actionParams), an action the record's state does not allow is a 422, and
 success is a 200 with the updated record. State machines: a sequence state goes active <-> paused and either
-one -> finished; a sequence is enabled/disabled and locked/unlocked; a task is incomplete -> complete.
+one -> finished; a sequence is enabled/disabled and locked/unlocked; a task is incomplete -> complete; a
+sequence template is enabled/disabled; a pending batch is canceled or confirmed (running).
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def _param(kind: str, name: str, raw: str) -> Any:
     return raw
 
 
-PARAM_KINDS = {"ownerId": "int", "taskDispositionId": "int", "taskPurposeId": "int", "dueAt": "datetime",
+PARAM_KINDS = {"confirmedCount": "int", "ownerId": "int", "taskDispositionId": "int", "taskPurposeId": "int", "dueAt": "datetime",
                "markAsUrgent": "bool"}
 
 
@@ -90,10 +91,11 @@ def finish(ctx: WriteContext, record: Record, _params: dict) -> Record:
     return _set_state(ctx, record, "finished")
 
 
-def _toggle(flag: str, at: str, value: bool, verb: str) -> Callable[[WriteContext, Record, dict], Record]:
+def _toggle(flag: str, at: str, value: bool, verb: str,
+            kind: str = "sequence") -> Callable[[WriteContext, Record, dict], Record]:
     def perform(ctx: WriteContext, record: Record, _params: dict) -> Record:
         if bool(record.attributes.get(flag)) == value:
-            raise action_not_allowed(f"Cannot {verb} sequence {record.id}: it is already {verb}d.")
+            raise action_not_allowed(f"Cannot {verb} {kind} {record.id}: it is already {verb}d.")
         record.attributes.update({flag: value, at: ctx.now if value else None})
         return record
     return perform
@@ -235,6 +237,22 @@ def _stamp(attribute: str, *also: str) -> Callable[[WriteContext, Record, dict],
     return perform
 
 
+def cancel_batch(ctx: WriteContext, record: Record, _params: dict) -> Record:
+    _require_state(record, ("pending",), "batch", "cancel")
+    record.attributes["canceledAt"] = ctx.now
+    return _set_state(ctx, record, "canceled")
+
+
+def confirm_batch(ctx: WriteContext, record: Record, params: dict) -> Record:
+    """A batch that asks for a confirmed count runs only when the caller confirms the count it was shown."""
+    _require_state(record, ("pending",), "batch", "confirm")
+    wanted = record.attributes.get("confirmCount")
+    if record.attributes.get("confirmedCountRequired") and params.get("confirmedCount") != wanted:
+        raise action_not_allowed(f"Cannot confirm batch {record.id}: confirmedCount must be {wanted}.")
+    record.attributes["confirmedAt"] = ctx.now
+    return _set_state(ctx, record, "running")
+
+
 def _empty(_ctx: WriteContext, _record: Record, _params: dict) -> dict:
     return {}  # the vendor documents an empty object for the EWS link actions
 
@@ -258,6 +276,11 @@ ACTIONS: dict[tuple[str, str], ActionSpec] = {
         update_opportunity_association, ("opportunityAssociation",), ("opportunityAssociation",)),
     ("task", "logMeetInPerson"): ActionSpec(
         log_meet_in_person, ("taskDispositionId", "taskPurposeId", "completionNote"), ("taskDispositionId",)),
+    ("sequenceTemplate", "activate"): ActionSpec(_toggle("enabled", "enabledAt", True, "activate", "sequenceTemplate")),
+    ("sequenceTemplate", "deactivate"): ActionSpec(
+        _toggle("enabled", "enabledAt", False, "deactivate", "sequenceTemplate")),
+    ("batch", "cancel"): ActionSpec(cancel_batch),
+    ("batch", "confirm"): ActionSpec(confirm_batch, ("confirmedCount",)),
     ("mailbox", "testSend"): ActionSpec(_stamp("sendSuccessAt")),
     ("mailbox", "testSync"): ActionSpec(_stamp("syncSuccessAt", "syncFinishedAt")),
     ("mailbox", "linkEwsMasterAccount"): ActionSpec(_empty),

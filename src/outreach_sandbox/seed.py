@@ -132,11 +132,12 @@ Factory = Callable[[SeedContext, int], Record]
 def build_tables(config: SandboxConfig, type_names: list[str]) -> dict[str, Table]:
     """One table per served type, seeded with the configured number of records."""
     from .seed_activity import ACTIVITY_FACTORIES
+    from .seed_extended import EXTENDED_FACTORIES
     from .seed_people import PEOPLE_FACTORIES
     from .seed_sales import SALES_FACTORIES
 
     ctx = SeedContext(config)
-    factories = {**PEOPLE_FACTORIES, **SALES_FACTORIES, **ACTIVITY_FACTORIES}
+    factories = {**EXTENDED_FACTORIES, **PEOPLE_FACTORIES, **SALES_FACTORIES, **ACTIVITY_FACTORIES}
     tables = {}
     for name in type_names:
         count_of, factory = factories.get(name, (lambda _ctx: 0, None))

@@ -1,4 +1,4 @@
-"""Property-based fuzzing of all 95 operations' inputs (hypothesis).
+"""Property-based fuzzing of every registered operation's inputs (hypothesis): the seed's and the generated.
 
 - Inputs an independent validator (python-jsonschema, not the connector's jsonschema-rs) calls invalid always
   give ``InputInvalid`` naming at least one field, and nothing is sent.

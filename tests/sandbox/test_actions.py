@@ -179,3 +179,22 @@ def test_unsupported_action_parameter_is_400(client):
 
 def test_action_must_be_post(client):
     assert client.get("/tasks/1/actions/snooze").status_code == 405
+
+
+def test_sequence_template_activate_and_deactivate(client):
+    enabled = attrs(act(client, "/sequenceTemplates/4", "activate"))
+    assert enabled["enabled"] is True and enabled["enabledAt"] == enabled["updatedAt"]
+    refused = act(client, "/sequenceTemplates/4", "activate")
+    assert refused.status_code == 422 and "sequenceTemplate 4" in refused.json()["errors"][0]["detail"]
+    assert attrs(act(client, "/sequenceTemplates/4", "deactivate"))["enabled"] is False
+
+
+def test_batch_cancel_and_confirm(client):
+    assert act(client, "/batches/1", "cancel").status_code == 422  # finished batches stay finished
+    canceled = attrs(act(client, "/batches/2", "cancel"))
+    assert canceled["state"] == "canceled" and canceled["canceledAt"]
+    assert act(client, "/batches/2", "confirm").status_code == 422  # a canceled batch has nothing to confirm
+    wrong = act(client, "/batches/3", "confirm", confirmedCount=1)  # batch 3 asks for its count confirmed
+    assert wrong.status_code == 422 and "confirmedCount must be 2" in wrong.json()["errors"][0]["detail"]
+    confirmed = attrs(act(client, "/batches/3", "confirm", confirmedCount=2))
+    assert confirmed["state"] == "running" and confirmed["confirmedAt"]

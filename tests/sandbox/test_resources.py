@@ -23,7 +23,7 @@ def test_every_operation_map_type_is_served():
     assert CATALOG["audit"].path == "/audits" and CATALOG["audit"].methods == {"list"}
 
 
-@pytest.mark.parametrize("type_name", TYPES)
+@pytest.mark.parametrize("type_name", [t for t in TYPES if "list" in CATALOG[t].methods])
 def test_list_returns_resources_of_the_type(client, type_name):
     rtype = CATALOG[type_name]
     response = client.get(rtype.path)
@@ -81,17 +81,24 @@ def test_create_returns_201_and_the_stored_resource(sb, client, type_name):
     assert response.status_code == 201, response.json()
     created = response.json()["data"]
     assert response.headers["location"] == created["links"]["self"]
-    assert client.get(f"{path}/{created['id']}").json()["data"] == created
+    if "get" in CATALOG[type_name].methods:  # some types are write-only or list-only (kaiaVoiceImport)
+        assert client.get(f"{path}/{created['id']}").json()["data"] == created
     assert sb.store.write_log[-1].type == type_name and sb.store.write_log[-1].id == created["id"]
 
 
-@pytest.mark.parametrize("type_name", [t for t in TYPES if "update" in CATALOG[t].methods])
+def free_text(rtype) -> str | None:
+    """A writable plain-text attribute long enough for "Changed"."""
+    return next((a.name for a in rtype.attributes.values() if not a.read_only and not a.write_only
+                 and a.types == ("string",) and not a.format and (a.max_length or 255) >= 7), None)
+
+
+@pytest.mark.parametrize("type_name", [t for t in TYPES if "update" in CATALOG[t].methods and free_text(CATALOG[t])])
 def test_update_changes_only_sent_members(client, type_name):
     rtype = CATALOG[type_name]
-    name = next(a.name for a in rtype.attributes.values()
-                if not a.read_only and not a.write_only and a.types == ("string",) and not a.format)
-    before = client.get(f"{rtype.path}/2").json()["data"]
-    response = client.patch(f"{rtype.path}/2", json=doc(type_name, {name: "Changed"}, ident=2))
+    name = free_text(rtype)
+    ident = 2 if client.get(f"{rtype.path}/2").status_code == 200 else 1  # orgSetting: one per org
+    before = client.get(f"{rtype.path}/{ident}").json()["data"]
+    response = client.patch(f"{rtype.path}/{ident}", json=doc(type_name, {name: "Changed"}, ident=ident))
     assert response.status_code == 200, response.json()
     after = response.json()["data"]
     assert after["attributes"][name] == "Changed"
@@ -104,7 +111,8 @@ def test_delete_is_204_then_404(sb, client, type_name):
     path = CATALOG[type_name].path
     response = client.delete(f"{path}/2")
     assert response.status_code == 204 and response.content == b""
-    assert client.get(f"{path}/2").status_code == 404
+    if "get" in CATALOG[type_name].methods:
+        assert client.get(f"{path}/2").status_code == 404
     assert client.delete(f"{path}/2").status_code == 404
     assert sb.store.count(type_name) == len(list(sb.store.table(type_name).ids()))
 
@@ -210,8 +218,18 @@ def test_every_related_link_to_a_served_type_resolves(client, type_name):
     served = {t.collection for t in CATALOG.types.values()}
     for name, value in relationships.items():
         link = value.get("links", {}).get("related")
-        if link and link.removeprefix(f"{BASE}/").split("?")[0] in served:
+        if link and link.removeprefix(f"{BASE}/").split("?")[0] in served and resolvable(link):
             assert client.get(link).status_code == 200, (name, link)
+
+
+def resolvable(link: str) -> bool:
+    """Whether the link's filter names a member of its target. Outreach links prospect.batches and team.batches
+    as ``batches?filter[prospect][id]=…``, yet its schema gives batch no such relationship: the sandbox answers
+    those with a 400 naming the filter rather than guessing."""
+    collection, _, query = link.removeprefix(f"{BASE}/").partition("?")
+    target = CATALOG.by_collection[collection]
+    fields = [part.split("[")[1].split("]")[0] for part in query.split("&") if part.startswith("filter[")]
+    return all(f == "id" or f in target.attributes or f in target.relationships for f in fields)
 
 
 def test_related_resource_endpoints(client):
@@ -225,7 +243,7 @@ def test_related_resource_endpoints(client):
     assert (to_one["type"], to_one["id"], set(to_one["attributes"])) == ("account", account["id"], {"name"})
     client.patch("/prospects/1", json=doc("prospect", {}, {"stage": None}, ident=1))
     assert client.get("/prospects/1/stage").json() == {"data": None}
-    assert client.get("/prospects/1/persona").status_code == 404  # not a served type
+    assert client.get("/prospects/1/defaultPluginMapping").status_code == 404  # not a served type
     assert client.get("/prospects/1/favouriteColour").status_code == 404
     assert client.delete("/stages/1/prospects").status_code == 405
 
