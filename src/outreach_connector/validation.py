@@ -31,10 +31,15 @@ def dotted(path: list[Any]) -> str:
 
 def missing_members(error: Any, schema: dict[str, Any] | None) -> list[str]:
     """A missing object whose own schema requires members (``attributes`` of a create): those members."""
-    node: Any = schema or {}
-    for part in list(error.schema_path)[:-1]:
-        node = node[part] if isinstance(node, (dict, list)) else {}
-    sub = (node.get("properties") or {}).get(error.kind.property) if isinstance(node, dict) else None
+    if schema is None:
+        return []
+    node: Any = schema
+    try:
+        for part in list(error.schema_path)[:-1]:
+            node = node[part]
+        sub = node["properties"][error.kind.property]
+    except (KeyError, IndexError, TypeError):  # a path through a reference: say only what is missing
+        return []
     return list(sub.get("required", [])) if isinstance(sub, dict) else []
 
 
