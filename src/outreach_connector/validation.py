@@ -29,11 +29,11 @@ def dotted(path: list[Any]) -> str:
     return out or "input"
 
 
-def missing_members(error: Any, schema: dict[str, Any] | None) -> list[str]:
+def missing_members(error: Any, schema: str | dict[str, Any] | None) -> list[str]:
     """A missing object whose own schema requires members (``attributes`` of a create): those members."""
     if schema is None:
         return []
-    node: Any = schema
+    node: Any = schema_of(schema)
     try:
         for part in list(error.schema_path)[:-1]:
             node = node[part]
@@ -43,7 +43,8 @@ def missing_members(error: Any, schema: dict[str, Any] | None) -> list[str]:
     return list(sub.get("required", [])) if isinstance(sub, dict) else []
 
 
-def describe(error: Any, read_only: frozenset[str], schema: dict[str, Any] | None = None) -> list[dict[str, str]]:
+def describe(error: Any, read_only: frozenset[str],
+             schema: str | dict[str, Any] | None = None) -> list[dict[str, str]]:
     """One jsonschema-rs error as one or more {path, message}, naming each offending field itself."""
     path = list(error.instance_path)
     kind = type(error.kind).__name__
@@ -63,9 +64,9 @@ def describe(error: Any, read_only: frozenset[str], schema: dict[str, Any] | Non
 
 
 def errors_for(validator: Any, instance: Any, read_only: frozenset[str] = frozenset(),
-               schema: dict[str, Any] | None = None) -> list[dict[str, str]]:
-    """Every problem with ``instance``, or an empty list when it fits the compiled schema (given as ``schema``
-    too, a missing object is reported by the members it requires)."""
+               schema: str | dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """Every problem with ``instance``, or an empty list when it fits the compiled schema. Given the schema
+    (or its path) too, a missing object is reported by the members it requires."""
     if validator.is_valid(instance):
         return []
     found: list[dict[str, str]] = []
