@@ -20,7 +20,7 @@ from generated import write_or_check  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from outreach_connector.catalog import ResourceInfo, load_entries, load_resource  # noqa: E402
+from outreach_connector.catalog import ResourceInfo, load_entries, load_resource, load_schema  # noqa: E402
 from outreach_connector.spec import GENERATED_KINDS, OperationSpec  # noqa: E402
 
 SHARED = json.loads((ROOT / "schemas" / "shared.json").read_text())["$defs"]
@@ -43,8 +43,41 @@ def with_lookup(schema: dict, target: str | None, origin: str) -> dict:
     return {**schema, "lookup": {"operation": ddl, "input": {}}} if ddl else schema
 
 
+def observed(schema: dict, *decisions: str) -> dict | None:
+    """The reviewed ``x-observed`` note of an attribute when its decision is one of ``decisions``."""
+    note = schema.get("x-observed")
+    return note if note and note["decision"] in decisions else None
+
+
+def observed_alternatives(note: dict) -> list[dict]:
+    """One input alternative per observed type (and string format): what Outreach was seen to send."""
+    alternatives = []
+    for kind in note.get("type", []):
+        if kind == "string" and note.get("formats"):
+            alternatives += [{"type": "string", "format": f} for f in note["formats"]]
+        elif kind != "null":
+            alternatives.append({"type": kind, **({"items": note["items"]} if kind == "array" else {})})
+    return alternatives
+
+
 def writable_attribute(schema: dict) -> dict:
-    return {k: v for k, v in schema.items() if k in ("type", "format", "maxLength", "items")}
+    """Vendor type and limits; where real data differs (a reviewed union), every shape Outreach sends as well."""
+    vendor = {k: v for k, v in schema.items() if k in ("type", "format", "maxLength", "items")}
+    note = observed(schema, "union")
+    if not note:
+        return vendor
+    kinds = vendor.pop("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    alternatives = [{"type": k, **vendor} for k in kinds if k != "null"]
+    alternatives += [a for a in observed_alternatives(note) if a not in alternatives]
+    nullable = "null" in kinds + note.get("type", [])
+    return {"oneOf": alternatives + ([{"type": "null"}] if nullable else []), "x-observed": note["why"]}
+
+
+def writable_attributes(res: ResourceInfo) -> dict:
+    """Attributes only real data shows stay unknown on input: nothing shows Outreach accepting them."""
+    return {n: writable_attribute(s) for n, s in sorted(res.writable_attributes().items())
+            if not observed(s, "observed")}
 
 
 def relationship_input(name: str, rel: dict, origin: str) -> dict:
@@ -113,10 +146,11 @@ def write_input(spec: OperationSpec, res: ResourceInfo) -> dict:
                                      rels[rel]["x-target"], spec.origin)
         required = list(spec.id_relationships)
     else:
-        attrs = {n: writable_attribute(s) for n, s in sorted(res.writable_attributes().items())}
+        attrs = writable_attributes(res)
         rels = {n: relationship_input(n, r, spec.origin) for n, r in sorted(res.writable_relationships().items())}
         props["attributes"] = {"type": "object", "additionalProperties": False, "properties": attrs,
                                "title": "Attributes"}
+        required += required_on_create(spec, props)
         props["relationships"] = {"type": "object", "additionalProperties": False, "properties": rels,
                                   "title": "Relationships", "required": list(spec.required_relationships)}
         if spec.required_relationships:
@@ -128,6 +162,15 @@ def write_input(spec: OperationSpec, res: ResourceInfo) -> dict:
     if spec.kind == "update":
         schema["anyOf"] = [{"required": ["attributes"]}, {"required": ["relationships"]}]
     return schema
+
+
+def required_on_create(spec: OperationSpec, props: dict) -> list[str]:
+    """Members Outreach refuses a create without (``requiredOnCreate``): required here, so the error is local."""
+    names = load_schema(f"resources/{spec.resource}.json")["x-outreach"].get("requiredOnCreate", [])
+    if spec.kind != "create" or not names:
+        return []
+    props["attributes"]["required"] = list(names)
+    return ["attributes"]
 
 
 def action_input(spec: OperationSpec) -> dict:
@@ -168,13 +211,22 @@ def input_schema(spec: OperationSpec) -> dict:
 
 
 def output_attribute(schema: dict) -> dict:
-    """Lenient on values: every attribute may be null, formats and lengths are Outreach's business."""
-    kind = schema.get("type")
+    """Lenient on values: every attribute may be null, formats and lengths are Outreach's business.
+
+    Where real data is typed otherwise (a reviewed ``x-observed`` union, or an attribute only real data shows),
+    both types are accepted and the note says where the observed one comes from.
+    """
+    note = observed(schema, "union", "observed")
+    kind = schema.get("type") if not note or note["decision"] == "union" else note.get("type")
     if kind is None:
         return {}
     kinds = [kind] if isinstance(kind, str) else list(kind)
+    kinds += note.get("type", []) if note else []
     kinds = ["number" if k == "integer" else k for k in kinds]  # real data sends 1.0 for integer counts
-    return {"type": sorted(set(kinds) | {"null"})}
+    out: dict = {"type": sorted(set(kinds) | {"null"})}
+    if note:
+        out["x-observed"] = f"{note['why']} ({', '.join(note['sources'])})"
+    return out
 
 
 def resource_object(res: ResourceInfo) -> dict:

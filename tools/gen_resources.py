@@ -5,6 +5,10 @@ filterable and sortable flags, relationship targets, allowed methods and member 
 ``../shared/reference/outreach-schemas/outreach-official-via-api-evangelist``. Writes one JSON Schema per
 resource type the connector's operations touch. Vendor prose is dropped: only names, types and flags are kept.
 
+Where real tenants' data (the Singer and Airbyte schemas beside the vendor's) types an attribute differently, or
+shows one the vendor lacks, the reviewed decision in ``tools/observed_overlay.yaml`` is written beside the
+vendor type as ``x-observed`` (see ``tools/observed.py``).
+
 Usage: python tools/gen_resources.py [--reference DIR] [--check]
 """
 from __future__ import annotations
@@ -17,10 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generated import write_or_check  # noqa: E402
+from observed import disagreements, load_overlay, observed_schema  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference" / "outreach-schemas" / "outreach-official-via-api-evangelist"
 OUT_DIR = ROOT / "schemas" / "resources"
+OVERLAY_NAME = "tools/observed_overlay.yaml"
 
 # The resource types the 95 operations use, with their collection paths.
 RESOURCE_PATHS = {
@@ -190,7 +196,8 @@ def as_json_schema(resource: dict) -> dict:
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": f"resources/{resource['type']}.json",
         "title": resource["type"],
-        "x-outreach": {k: resource[k] for k in ("type", "path", "methods", "actions", "source")},
+        "x-outreach": {k: resource[k] for k in ("type", "path", "methods", "actions", "source", "requiredOnCreate")
+                       if k in resource},
         "type": "object",
         "properties": {
             "type": {"enum": [resource["type"]]},
@@ -201,11 +208,34 @@ def as_json_schema(resource: dict) -> dict:
     }
 
 
+def observed_note(seen, decision: str, why: str) -> dict:
+    return {**observed_schema(seen), "decision": decision, "why": why, "sources": sorted(seen.sources)}
+
+
+def apply_observed(resources: list[dict], evidence: Path, vendor: dict) -> None:
+    """Write each reviewed decision beside the vendor type; an undecided disagreement fails generation."""
+    overlay = load_overlay()
+    by_type = {r["type"]: r for r in resources}
+    only = {f"{t}.{n}" for t, names in overlay["observed_only"].items() for n in names}
+    for key, seen in sorted(disagreements(evidence, overlay["streams"], vendor).items()):
+        attrs = by_type[seen.type_name]["attributes"]
+        if key in overlay["typed_differently"]:
+            decided = overlay["typed_differently"][key]
+            attrs[seen.attribute]["x-observed"] = observed_note(seen, decided["decision"], decided["why"])
+        elif key in only:
+            attrs[seen.attribute] = {"x-observed": observed_note(seen, "observed", "the vendor documents lack it")}
+        else:
+            raise SystemExit(f"{key}: the evidence disagrees with the vendor and {OVERLAY_NAME} has no decision")
+    for type_name, names in overlay["required_on_create"].items():
+        by_type[type_name]["requiredOnCreate"] = names
+
+
 def generate(reference: Path) -> dict[str, str]:
     """Return {file name: JSON text} for every resource schema."""
     oas = json.loads((reference / "outreach-openapi.json").read_text())
     hs = json.loads((reference / "outreach-hyper-schema.json").read_text())
     resources = [build_resource(t, oas, hs) for t in sorted(RESOURCE_PATHS)] + [AUDIT_SUPPLEMENT]
+    apply_observed(resources, reference.parent, oas["components"]["schemas"])
     return {f"{r['type']}.json": json.dumps(as_json_schema(r), indent=1, sort_keys=True) + "\n"
             for r in resources}
 

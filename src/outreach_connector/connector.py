@@ -14,8 +14,9 @@ import httpx
 from .catalog import load_manifest
 from .client import BearerToken, ClientConfig, Sender
 from .dispatcher import Dispatcher
+from .drift import DriftMonitor, DriftReport
 from .errors import AuthError, CredentialsMissing, InputInvalid, UpstreamError
-from .pagination import CursorPaginator, collected
+from .pagination import CursorPaginator, collected, keeps_partial
 from .registry import Registry, get_plugin_manager, shared_registry
 from .retry import RetryPolicy
 from .settings import ENVIRONMENT, Settings, plugins_from_env
@@ -90,6 +91,10 @@ def operations(registry: Registry | None = None) -> list[dict[str, Any]]:
     return [describe(entry.spec.name, registry) for entry in registry]
 
 
+def resumed(input: dict[str, Any], after: str | None) -> dict[str, Any]:
+    return input if after is None else {**input, "page_after": after}
+
+
 class Connector:
     """Runs the Outreach operations. Credentials never appear in its repr or in error messages."""
 
@@ -98,18 +103,20 @@ class Connector:
                  refresh_token: str | None = None, token_url: str | None = None,
                  settings: Settings | None = None, on_token_refresh: Callable | None = None,
                  auth: httpx.Auth | None = None, transport: Any = None, timeout: Any = None,
-                 retry: RetryPolicy | None = None, plugins: Iterable[Any] = (), entry_points: bool = True) -> None:
+                 retry: RetryPolicy | None = None, plugins: Iterable[Any] = (), entry_points: bool = True,
+                 strict_output: bool | None = None, on_drift: Callable[[DriftReport], None] | None = None) -> None:
         self.settings = merged_settings(settings, {
             "base_url": base_url, "access_token": access_token, "client_id": client_id,
             "client_secret": client_secret, "refresh_token": refresh_token, "token_url": token_url,
-            "timeout": timeout})
+            "timeout": timeout, "strict_output": strict_output})
         self.base_url = self.settings.base_url
         self.registry = registry_for(self.settings, plugins, entry_points)
         config = ClientConfig(self.base_url, auth or choose_auth(self.settings, on_token_refresh), transport,
                               self.settings.timeout)
         self.sender = Sender(config, retry or self.settings.retry,
                              pause_gc=self.settings.pause_gc_on_large_bodies)
-        self.dispatcher = Dispatcher(self.registry, self.sender, Context(self.base_url))
+        self.drift = DriftMonitor(self.settings.strict_output, on_drift)
+        self.dispatcher = Dispatcher(self.registry, self.sender, Context(self.base_url), self.drift)
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -123,6 +130,11 @@ class Connector:
 
     def __repr__(self) -> str:
         return f"Connector(base_url={self.base_url!r}, operations={len(self.registry)})"
+
+    @property
+    def drift_counts(self) -> dict[tuple[str, str], int]:
+        """Attribute values returned despite not fitting their schema, by (operation, attribute path)."""
+        return dict(self.drift.counts)
 
     def operations(self) -> list[dict[str, Any]]:
         """Every registered operation with its schemas, DDLs included."""
@@ -138,23 +150,32 @@ class Connector:
     def call(self, name: str, input: Any = None) -> Any:
         data = {} if input is None else input
         if isinstance(data, dict) and data.get("paginate"):
-            paginator = self._paginator(name, data)
-            return collected(list(self._walk(name, paginator)), paginator)
+            paginator, records = self._paginator(name, data), []
+            with keeps_partial(paginator, records):
+                for record in self._walk(name, paginator):
+                    records.append(record)
+            return collected(records, paginator)
         return self.dispatcher.call(name, data)
 
     async def acall(self, name: str, input: Any = None) -> Any:
         data = {} if input is None else input
         if isinstance(data, dict) and data.get("paginate"):
-            paginator = self._paginator(name, data)
-            return collected([r async for r in self._awalk(name, paginator)], paginator)
+            paginator, records = self._paginator(name, data), []
+            with keeps_partial(paginator, records):
+                async for record in self._awalk(name, paginator):
+                    records.append(record)
+            return collected(records, paginator)
         return await self.dispatcher.acall(name, data)
 
-    def iterate(self, name: str, input: dict[str, Any]) -> Iterator[Any]:
-        """Every record of a list operation, page after page (only one page is held at a time)."""
-        return self._walk(name, self._paginator(name, input))
+    def iterate(self, name: str, input: dict[str, Any], after: str | None = None) -> Iterator[Any]:
+        """Every record of a list operation, page after page (only one page is held at a time).
 
-    def aiterate(self, name: str, input: dict[str, Any]) -> AsyncIterator[Any]:
-        return self._awalk(name, self._paginator(name, input))
+        ``after`` resumes from a cursor, such as ``error.partial.resume_from`` of a walk that failed.
+        """
+        return self._walk(name, self._paginator(name, resumed(input, after)))
+
+    def aiterate(self, name: str, input: dict[str, Any], after: str | None = None) -> AsyncIterator[Any]:
+        return self._awalk(name, self._paginator(name, resumed(input, after)))
 
     def _paginator(self, name: str, input: dict[str, Any]) -> CursorPaginator:
         self.dispatcher.validate(name, input)
@@ -165,13 +186,15 @@ class Connector:
     # The walks hold no name for a page: the previous page is freed before the next is fetched, so at most
     # one page (plus the record the caller holds) is alive at a time.
     def _walk(self, name: str, paginator: CursorPaginator) -> Iterator[Any]:
-        while not paginator.done:
-            yield from self._page(name, paginator)
+        with keeps_partial(paginator):
+            while not paginator.done:
+                yield from self._page(name, paginator)
 
     async def _awalk(self, name: str, paginator: CursorPaginator) -> AsyncIterator[Any]:
-        while not paginator.done:
-            for record in await self._apage(name, paginator):
-                yield record
+        with keeps_partial(paginator):
+            while not paginator.done:
+                for record in await self._apage(name, paginator):
+                    yield record
 
     def _page(self, name: str, paginator: CursorPaginator) -> list[Any]:
         try:

@@ -5,21 +5,23 @@ from dataclasses import replace
 from typing import Any
 
 from .client import Sender
-from .errors import InputInvalid, OutputInvalid
+from .drift import DriftMonitor
+from .errors import InputInvalid
 from .wire import Context, HttpCall, Reply
 from .registry import Registered, Registry
 from .validation import errors_for
 
 
 class Dispatcher:
-    def __init__(self, registry: Registry, sender: Sender, ctx: Context) -> None:
+    def __init__(self, registry: Registry, sender: Sender, ctx: Context, drift: DriftMonitor | None = None) -> None:
         self.registry = registry
         self.sender = sender
         self.ctx = ctx
+        self.drift = drift or DriftMonitor()
 
     def validate(self, name: str, data: Any) -> Registered:
         entry = self.registry[name]
-        problems = errors_for(entry.input_validator, data, entry.read_only)
+        problems = errors_for(entry.input_validator, data, entry.read_only, entry.spec.input_schema)
         if problems:
             raise InputInvalid(name, problems)
         return entry
@@ -32,9 +34,7 @@ class Dispatcher:
 
     def finish(self, entry: Registered, data: Any, reply: Reply) -> Any:
         output = entry.handler.parse(entry.spec, data, reply, self.ctx)
-        problems = errors_for(entry.output_validator, output)
-        if problems:
-            raise OutputInvalid(entry.spec.name, problems, raw=reply.body, status_code=reply.status_code)
+        self.drift.check(entry.spec.name, entry.output_validator, output, reply.body, reply.status_code)
         return output
 
     def call(self, name: str, data: Any, shrinkable: bool = False) -> Any:

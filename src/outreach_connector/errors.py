@@ -31,6 +31,7 @@ class ConnectorError(Exception):
     """Base of every error the connector raises."""
 
     exit_code = 1  # CLI exit status for this family
+    partial: Any = None  # a pagination.Partial when the error ended a paginated walk part-way
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -3,11 +3,15 @@
 The paginator is a small strategy object fed one page at a time, so it is tested without any HTTP. It never
 computes offsets, refuses a cursor it has already seen (a server bug would otherwise loop forever), and
 halves the page size when Outreach answers 502/504 to a large page, then goes on from the same cursor.
+
+A walk that fails part-way raises the error that stopped it (its type unchanged, so callers and the server map
+it as before) with ``error.partial``: the records already fetched and the cursor to resume from.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import ConnectorError, UpstreamError
 from .jsonapi import cursor_of
@@ -91,6 +95,29 @@ class CursorPaginator:
         if error.status_code not in SHRINK_STATUSES or size <= MIN_PAGE_SIZE:
             raise error
         self.page_input = {**self.page_input, "page_size": max(MIN_PAGE_SIZE, size // 2)}
+
+
+@dataclass(frozen=True)
+class Partial:
+    """What a failed walk had got: pass ``resume_from`` as ``page_after`` (or ``iterate(after=...)``) to go on."""
+
+    records: list[Any]  # with ``paginate``: every record fetched; from ``iterate``: none (each was yielded)
+    resume_from: str | None  # the cursor of the page that failed; None: from the start of the collection
+    pages: int  # pages fetched before the failure
+    delivered: int  # records handed to the caller (or collected) before the failure
+
+
+@contextmanager
+def keeps_partial(paginator: CursorPaginator, records: list[Any] | None = None) -> Iterator[None]:
+    """Attach what the walk had fetched to a connector error that ends it, then let the error go on."""
+    try:
+        yield
+    except ConnectorError as error:
+        page_input = paginator.page_input or {}
+        error.partial = Partial(records=[] if records is None else records,
+                                resume_from=page_input.get("page_after"), pages=paginator.pages,
+                                delivered=paginator.records if records is None else len(records))
+        raise
 
 
 def collected(records: list[Any], paginator: CursorPaginator) -> dict:

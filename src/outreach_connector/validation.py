@@ -29,7 +29,22 @@ def dotted(path: list[Any]) -> str:
     return out or "input"
 
 
-def describe(error: Any, read_only: frozenset[str]) -> list[dict[str, str]]:
+def missing_members(error: Any, schema: str | dict[str, Any] | None) -> list[str]:
+    """A missing object whose own schema requires members (``attributes`` of a create): those members."""
+    if schema is None:
+        return []
+    node: Any = schema_of(schema)
+    try:
+        for part in list(error.schema_path)[:-1]:
+            node = node[part]
+        sub = node["properties"][error.kind.property]
+    except (KeyError, IndexError, TypeError):  # a path through a reference: say only what is missing
+        return []
+    return list(sub.get("required", [])) if isinstance(sub, dict) else []
+
+
+def describe(error: Any, read_only: frozenset[str],
+             schema: str | dict[str, Any] | None = None) -> list[dict[str, str]]:
     """One jsonschema-rs error as one or more {path, message}, naming each offending field itself."""
     path = list(error.instance_path)
     kind = type(error.kind).__name__
@@ -42,17 +57,21 @@ def describe(error: Any, read_only: frozenset[str]) -> list[dict[str, str]]:
         closest = min(error.kind.context, key=len)
         return [item for sub in closest for item in describe(sub, read_only)]
     if kind == "Required":
-        return [{"path": dotted(path + [error.kind.property]), "message": "required field is missing"}]
+        inner = [[error.kind.property, name] for name in missing_members(error, schema)]
+        return [{"path": dotted(path + p), "message": "required field is missing"}
+                for p in inner or [[error.kind.property]]]
     return [{"path": dotted(path), "message": error.message}]
 
 
-def errors_for(validator: Any, instance: Any, read_only: frozenset[str] = frozenset()) -> list[dict[str, str]]:
-    """Every problem with ``instance``, or an empty list when it fits the compiled schema."""
+def errors_for(validator: Any, instance: Any, read_only: frozenset[str] = frozenset(),
+               schema: str | dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """Every problem with ``instance``, or an empty list when it fits the compiled schema. Given the schema
+    (or its path) too, a missing object is reported by the members it requires."""
     if validator.is_valid(instance):
         return []
     found: list[dict[str, str]] = []
     for error in validator.iter_errors(instance):
-        for item in describe(error, read_only):
+        for item in describe(error, read_only, schema):
             if item not in found:
                 found.append(item)
     return found

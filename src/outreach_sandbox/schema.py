@@ -42,6 +42,11 @@ class Attribute:
     write_only: bool
     filterable: bool
     sortable: bool
+    # Real Outreach data departs from the vendor documents (the reviewed ``x-observed`` decisions): a union adds
+    # the observed types and date formats, which Outreach sends and so accepts back; an attribute only real
+    # data shows is sent but unknown on write.
+    other_formats: tuple[str, ...] = ()
+    observed_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,17 +121,37 @@ class Catalog:
         return None
 
 
-def _attribute(type_name: str, name: str, spec: dict) -> Attribute:
+def _kinds(spec: dict) -> list[str]:
     raw = spec.get("type", [])
-    raw = [raw] if isinstance(raw, str) else list(raw)
-    items = spec.get("items") or {}
+    return [raw] if isinstance(raw, str) else list(raw)
+
+
+def _item_type(spec: dict) -> str | None:
+    kinds = [k for k in _kinds(spec.get("items") or {}) if k != "null"]
+    return kinds[0] if len(kinds) == 1 else None
+
+
+def _observed(spec: dict) -> dict:
+    """What the reviewed observation adds to the vendor's attribute (nothing when the vendor type stands)."""
+    note = spec.get("x-observed") or {}
+    if note.get("decision") == "observed":
+        return {"observed_only": True, "types": tuple(k for k in _kinds(note) if k != "null"), "nullable": True}
+    if note.get("decision") != "union":
+        return {}
+    kinds = [k for k in _kinds(spec) + _kinds(note) if k != "null"]
+    return {"types": tuple(dict.fromkeys(kinds)), "item_type": _item_type(spec) or _item_type(note),
+            "other_formats": tuple(f for f in note.get("formats", ()) if f != spec.get("format"))}
+
+
+def _attribute(type_name: str, name: str, spec: dict) -> Attribute:
+    raw = _kinds(spec)
     fields = dict(
         name=name, types=tuple(t for t in raw if t != "null"), nullable="null" in raw or not raw,
-        format=spec.get("format"), max_length=spec.get("maxLength"), item_type=items.get("type"),
+        format=spec.get("format"), max_length=spec.get("maxLength"), item_type=_item_type(spec),
         read_only=bool(spec.get("readOnly")), write_only=bool(spec.get("writeOnly")),
         filterable=bool(spec.get("x-filterable")), sortable=bool(spec.get("x-sortable")),
     )
-    return Attribute(**{**fields, **ERRATA.get((type_name, name), {})})
+    return Attribute(**{**fields, **_observed(spec), **ERRATA.get((type_name, name), {})})
 
 
 def _relationship(name: str, spec: dict) -> Relationship:

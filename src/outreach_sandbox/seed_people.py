@@ -19,7 +19,11 @@ def user(ctx: SeedContext, i: int) -> Record:
         "phoneNumber": f"+1 206 555 02{i % 100:02d}", "phoneCountryCode": "US",
         "currentSignInAt": iso(SEED_EPOCH - rng.roll(1, 72) * 3600.0),
         "lastSignInAt": iso(SEED_EPOCH - rng.roll(73, 400) * 3600.0),
-        "duties": {"name": "ADMIN" if i == 1 else "SELLER", "duty_type": "Duty"}, **stamps,
+        # Real Outreach sends duties as a list (the vendor documents say object) and attributes its documents
+        # lack, such as the time zones (see tools/observed_overlay.yaml).
+        "duties": [{"id": 1, "name": "Admin", "duty_type": "admin"}] if i == 1 else
+                  [{"id": 2, "name": "Account Executive", "duty_type": "seller"}],
+        "primaryTimezone": "America/Los_Angeles", "languagePreference": "en", **stamps,
     }
     rels = {"mailbox": ("mailbox", i), "creator": ref("user", 1), "updater": ref("user", 1)}
     return make(i, attrs, rels)
@@ -94,11 +98,21 @@ def prospect(ctx: SeedContext, i: int) -> Record:
         "contactHistogram": [[(history >> (5 * m)) & 3, (history >> (5 * m + 2)) & 7] for m in range(12)],
         "custom1": rng.choice(("Gold", "Silver", "Bronze")), "custom2": str(rng.roll(1, 100)),
         "custom3": country, "custom4": rng.choice(("Q1", "Q2", "Q3", "Q4")),
-        "custom5": rng.choice(("Yes", "No")), "custom6": f"EXT-{i:06d}", **stamps,
+        "custom5": rng.choice(("Yes", "No")), "custom6": f"EXT-{i:06d}", **observed_dates(rng), **stamps,
     }
     rels = {"account": ref("account", account_id), "owner": ("user", owner), "stage": ("stage", stage),
             "creator": ("user", 1), "updater": ("user", owner)}
     return make(i, attrs, rels)
+
+
+def observed_dates(rng) -> dict[str, str]:
+    """Half the prospects carry dates, as real Outreach sends them: date-times at a time zone's midnight
+    (``1990-12-30T21:00:00.000Z``), where the vendor documents promise plain dates."""
+    if rng.random() < 0.5:
+        return {}
+    midnight = SEED_EPOCH - SEED_EPOCH % 86400 - 3 * 3600.0
+    born, started = rng.roll(9000, 22000), rng.roll(30, 3000)
+    return {"dateOfBirth": iso(midnight - born * 86400.0), "jobStartDate": iso(midnight - started * 86400.0)}
 
 
 def phone_number(ctx: SeedContext, i: int) -> Record:

@@ -103,12 +103,18 @@ def check_attribute(attr: Attribute, value: Any) -> tuple[Any, str | None]:
         return value, problem
     if attr.max_length is not None and len(value) > attr.max_length:
         return value, f"is too long (maximum is {attr.max_length} characters)"
+    if attr.format == "date" and "date-time" in attr.other_formats and "T" in value:
+        return _date_time(value)  # Outreach sends these dates as date-times, so it takes them back
     if attr.format == "date-time":
-        normalized = normalize_datetime(value)
-        return (value, "is not an ISO-8601 date-time") if normalized is None else (normalized, None)
+        return _date_time(value)
     if attr.format == "date" and not is_date(value):
         return value, "is not a date (YYYY-MM-DD)"
     return value, None
+
+
+def _date_time(value: str) -> tuple[str, str | None]:
+    normalized = normalize_datetime(value)
+    return (value, "is not an ISO-8601 date-time") if normalized is None else (normalized, None)
 
 
 def _attributes(rtype: ResourceType, given: dict, issues: list[Issue]) -> dict:
@@ -116,7 +122,7 @@ def _attributes(rtype: ResourceType, given: dict, issues: list[Issue]) -> dict:
     for name, value in given.items():
         pointer = f"/data/attributes/{name}"
         attr = rtype.attributes.get(name)
-        if attr is None:
+        if attr is None or attr.observed_only:
             issues.append(Issue(pointer, f"Unknown attribute '{name}' for {rtype.name}."))
         elif attr.read_only:
             issues.append(Issue(pointer, f"{humanize(name)} is read-only."))

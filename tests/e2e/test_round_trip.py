@@ -1,0 +1,79 @@
+"""Write back what you read: every writable attribute value the sandbox sends passes create/update validation.
+
+The sandbox sends the shapes real Outreach sends (``tools/observed_overlay.yaml``): prospects' dates as
+date-times, users' duties as lists. A value read from Outreach must not be refused locally when written back.
+"""
+from __future__ import annotations
+
+import pytest
+
+from outreach_connector.catalog import load_entries
+from outreach_connector.errors import InputInvalid
+from outreach_connector.validation import schema_of
+
+ENTRIES = load_entries()
+LISTS = {e.resource: e.name for e in ENTRIES if e.kind == "list"}
+WRITES = [e for e in ENTRIES if e.kind in ("create", "update") and e.resource in LISTS
+          and "attributes" in schema_of(e.input_schema)["properties"]]
+
+
+def written_back(entry, record: dict) -> dict:
+    """The record's writable attributes (and the relationships the write needs) as the operation's input."""
+    props = schema_of(entry.input_schema)["properties"]
+    writable = props["attributes"]["properties"]
+    data: dict = {"attributes": {k: v for k, v in record["attributes"].items() if k in writable}}
+    required_rels = props["relationships"].get("required", [])
+    if required_rels:
+        data["relationships"] = {n: record["relationships"][n]["data"]["id"] for n in required_rels}
+    if entry.kind == "update":
+        data[entry.id_input] = record["id"]
+    return data
+
+
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in WRITES])
+def test_every_record_read_validates_when_written_back(sandbox_connector, entry):
+    records = sandbox_connector.call(LISTS[entry.resource], {"page_size": 50})["data"]
+    assert records
+    refused = {}
+    for record in records:
+        try:
+            sandbox_connector.validate(entry.name, written_back(entry, record))
+        except InputInvalid as error:
+            refused[record["id"]] = error.errors
+    assert refused == {}
+
+
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in WRITES if e.kind == "update"])
+def test_the_sandbox_accepts_the_write_back_and_nothing_changes(sandbox_connector, entry):
+    record = sandbox_connector.call(LISTS[entry.resource], {"page_size": 1})["data"][0]
+    after = sandbox_connector.call(entry.name, written_back(entry, record))["data"]
+    unchanged = {k: v for k, v in record["attributes"].items() if k != "updatedAt"}
+    assert {k: after["attributes"][k] for k in unchanged} == unchanged
+
+
+def test_prospect_dates_round_trip_as_outreach_sends_them(sandbox_connector):
+    prospects = sandbox_connector.call("list_prospects", {"page_size": 10})["data"]
+    dated = next(p for p in prospects if p["attributes"]["dateOfBirth"])
+    born = dated["attributes"]["dateOfBirth"]
+    assert born.endswith("T21:00:00.000Z")  # a date-time, as real Outreach sends it
+    created = sandbox_connector.call("create_prospect", {"attributes": {
+        "firstName": "Round", "dateOfBirth": born, "graduationDate": "2012-06-01"}})["data"]
+    assert (created["attributes"]["dateOfBirth"], created["attributes"]["graduationDate"]) == (born, "2012-06-01")
+    assert sandbox_connector.drift_counts == {}
+
+
+def test_users_with_duty_lists_read_without_drift(sandbox_connector):
+    user = sandbox_connector.call("get_user", {"user_id": 1})["data"]
+    assert user["attributes"]["duties"] == [{"id": 1, "name": "Admin", "duty_type": "admin"}]
+    listed = sandbox_connector.call("list_users", {"paginate": True})["data"]
+    assert all(isinstance(u["attributes"]["duties"], list) for u in listed)
+    assert sandbox_connector.drift_counts == {}
+
+
+def test_create_account_without_a_name_fails_locally_naming_it(sandbox, sandbox_connector):
+    before = len(sandbox.store.write_log)
+    for empty in ({}, {"attributes": {}}):
+        with pytest.raises(InputInvalid) as caught:
+            sandbox_connector.call("create_account", empty)
+        assert caught.value.errors == [{"path": "attributes.name", "message": "required field is missing"}]
+    assert len(sandbox.store.write_log) == before

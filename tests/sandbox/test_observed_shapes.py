@@ -1,0 +1,36 @@
+"""The sandbox sends what Outreach sends (the reviewed x-observed decisions) and takes it back on write."""
+from __future__ import annotations
+
+from .conftest import doc
+
+
+def test_users_carry_duties_as_lists_and_the_attributes_only_real_data_shows(client):
+    user = client.get("/users/1").json()["data"]["attributes"]
+    assert user["duties"] == [{"id": 1, "name": "Admin", "duty_type": "admin"}]
+    assert user["primaryTimezone"] == "America/Los_Angeles"
+    assert "onboardedAt" in user and user["onboardedAt"] is None
+
+
+def test_prospect_dates_are_sent_as_date_times_and_taken_back_as_either(client):
+    prospect = client.get("/prospects/1").json()["data"]["attributes"]
+    assert prospect["dateOfBirth"] == "1981-11-21T21:00:00.000Z"
+    response = client.post("/prospects", json=doc("prospect", {"dateOfBirth": prospect["dateOfBirth"],
+                                                               "graduationDate": "2003-06-01"}))
+    assert response.status_code == 201, response.json()
+    created = response.json()["data"]["attributes"]
+    assert (created["dateOfBirth"], created["graduationDate"]) == ("1981-11-21T21:00:00.000Z", "2003-06-01")
+
+
+def test_a_union_type_is_accepted_on_write_in_both_shapes(client):
+    for exclusions in ("*@example.com", ["*@example.com", "bob@example.com"]):
+        response = client.patch("/mailboxes/1", json=doc("mailbox", {"prospectEmailExclusions": exclusions},
+                                                          ident=1))
+        assert response.status_code == 200, response.json()
+        assert response.json()["data"]["attributes"]["prospectEmailExclusions"] == exclusions
+
+
+def test_attributes_only_real_data_shows_are_unknown_on_write(client):
+    response = client.patch("/accounts/1", json=doc("account", {"trashedAt": "2025-01-01T00:00:00.000Z"},
+                                                     ident=1))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["detail"] == "Unknown attribute 'trashedAt' for account."

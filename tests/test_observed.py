@@ -1,0 +1,95 @@
+"""Observed types: every place real Outreach data departs from the vendor documents has a reviewed decision.
+
+The evidence (the Singer tap's and Airbyte's schemas of real tenants' records) lives beside the checkout in
+``../shared/reference/outreach-schemas``; the decisions in ``tools/observed_overlay.yaml``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from conftest import ROOT, SHARED
+from outreach_connector.catalog import load_entries, load_resource
+from outreach_connector.validation import compile_schema, errors_for, schema_of
+
+sys.path.insert(0, str(ROOT / "tools"))
+from observed import SOURCES, disagreements, load_overlay  # noqa: E402
+
+REFERENCE = SHARED / "reference" / "outreach-schemas"
+OVERLAY = load_overlay()
+ENTRIES = {e.name: e for e in load_entries()}
+needs_evidence = pytest.mark.skipif(not REFERENCE.exists(), reason="the reference folder is not beside the checkout")
+
+
+def vendor() -> dict:
+    openapi = REFERENCE / "outreach-official-via-api-evangelist" / "outreach-openapi.json"
+    return json.loads(openapi.read_text())["components"]["schemas"]
+
+
+def decided() -> set[str]:
+    only = {f"{t}.{n}" for t, names in OVERLAY["observed_only"].items() for n in names}
+    return set(OVERLAY["typed_differently"]) | only
+
+
+@needs_evidence
+def test_every_disagreement_in_the_evidence_has_a_decision_and_no_decision_is_stale():
+    found = set(disagreements(REFERENCE, OVERLAY["streams"], vendor()))
+    assert sorted(found - decided()) == [], "undecided: add them to tools/observed_overlay.yaml"
+    assert sorted(decided() - found) == [], "stale: the evidence no longer shows these"
+
+
+@needs_evidence
+def test_every_evidence_stream_is_mapped_to_a_type_or_marked_unused():
+    streams = {p.stem for source in SOURCES for p in (REFERENCE / source).glob("*.json")}
+    assert streams == set(OVERLAY["streams"])
+
+
+def test_each_decision_is_a_known_word_with_a_reason():
+    for key, decision in OVERLAY["typed_differently"].items():
+        assert decision["decision"] in ("union", "vendor") and decision["why"], key
+
+
+def test_users_duties_as_a_list_or_an_object_are_valid_output():
+    validator = compile_schema(ENTRIES["get_user"].output_schema)
+    for duties in ([{"id": 1, "name": "Admin", "duty_type": "admin"}], {"name": "ADMIN"}, None):
+        assert errors_for(validator, {"data": {"type": "user", "id": 1, "attributes": {"duties": duties}}}) == []
+    note = schema_of(ENTRIES["get_user"].output_schema)["properties"]["data"]["properties"]["attributes"][
+        "properties"]["duties"]["x-observed"]
+    assert "airbyte-source-outreach/users.json" in note and "singer-io-tap-outreach/users.json" in note
+
+
+def test_a_vendor_decision_leaves_the_vendor_type_alone():
+    attrs = schema_of(ENTRIES["list_users"].output_schema)["properties"]["data"]["items"]["properties"][
+        "attributes"]["properties"]
+    assert attrs["senderNotificationsExcluded"] == {"type": ["boolean", "null"]}
+
+
+@pytest.mark.parametrize("date", ["1990-12-30", "1990-12-30T21:00:00.000Z", None])
+def test_prospect_dates_take_a_date_or_a_date_time_on_input(date):
+    validator = compile_schema(ENTRIES["create_prospect"].input_schema)
+    assert errors_for(validator, {"attributes": {"dateOfBirth": date, "jobStartDate": date}}) == []
+
+
+def test_prospect_dates_still_refuse_what_is_neither():
+    validator = compile_schema(ENTRIES["create_prospect"].input_schema)
+    assert [e["path"] for e in errors_for(validator, {"attributes": {"dateOfBirth": "30/12/1990"}})] == \
+        ["attributes.dateOfBirth"]
+
+
+def test_observed_only_attributes_are_known_on_output_and_unknown_on_input():
+    output = schema_of(ENTRIES["get_user"].output_schema)["properties"]["data"]["properties"]["attributes"]
+    assert output["properties"]["primaryTimezone"]["type"] == ["null", "string"]
+    for name in ("create_account", "update_account"):
+        attrs = schema_of(ENTRIES[name].input_schema)["properties"]["attributes"]["properties"]
+        assert "trashedAt" not in attrs and "name" in attrs
+    assert "trashedAt" in load_resource("account").attributes
+
+
+def test_create_schemas_require_what_outreach_requires_on_create():
+    for type_name, names in OVERLAY["required_on_create"].items():
+        create = next(e for e in ENTRIES.values() if e.kind == "create" and e.resource == type_name)
+        schema = schema_of(create.input_schema)
+        assert "attributes" in schema["required"] and schema["properties"]["attributes"]["required"] == names
+    assert "required" not in schema_of(ENTRIES["update_account"].input_schema)["properties"]["attributes"]
