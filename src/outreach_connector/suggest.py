@@ -13,7 +13,9 @@ def close_names(word: str, known: Iterable[str], limit: int = 3) -> list[str]:
     by_folded: dict[str, str] = {}
     for name in known:
         by_folded.setdefault(folded(name), name)
-    matches = difflib.get_close_matches(folded(word), list(by_folded), n=limit, cutoff=0.6)
+    if folded(word) in by_folded:  # only case or underscores differ: that is the one
+        return [by_folded[folded(word)]]
+    matches = difflib.get_close_matches(folded(word), list(by_folded), n=limit, cutoff=0.75)
     return [by_folded[match] for match in matches]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -116,7 +117,13 @@ def parser(prog: str = "python -m outreach_sandbox") -> argparse.ArgumentParser:
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows every default and keeps the description's line breaks."""
+    """Shows every default and keeps the description's line breaks; wide enough not to split a default."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=34, width=110)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
 
 
 def config_from(args: argparse.Namespace) -> SandboxConfig:

@@ -16,6 +16,9 @@ SAMPLES = Path(__file__).resolve().parents[3] / "fixtures" / "samples"
 METHOD_BY_KIND = {"list": "GET", "get": "GET", "ddl": "GET", "create": "POST", "update": "PATCH",
                   "delete": "DELETE", "action": "POST", "compliance_request": "POST"}
 EXAMPLE_STRINGS = {"date-time": "2025-01-15T09:00:00Z", "date": "2025-01-15", "email": "ada@example.com"}
+EXAMPLE_BY_PATTERN = {"^[1-9][0-9]{0,18}$": "1", "^[^@\\s]+@[^@\\s]+$": "ada@example.com",
+                      "^[hH][tT][tT][pP][sS]?://": "https://api.outreach.io/api/v2/prospects?page[size]=5",
+                      "^(?![hH][tT][tT][pP][sS]?://)": "/prospects"}
 
 
 def summary(entry: Any) -> dict[str, Any]:
@@ -84,19 +87,27 @@ def example_input(entry: Any) -> tuple[Any, str]:
 
 
 def example_for(prop: dict[str, Any]) -> Any:
+    """The smallest value that fits ``prop``: defaults, first choices, required members only."""
     if "default" in prop:
         return prop["default"]
     if prop.get("enum"):
         return prop["enum"][0]
-    if prop.get("oneOf") or prop.get("anyOf"):
-        return example_for((prop.get("oneOf") or prop["anyOf"])[0])
+    alternatives = prop.get("oneOf") or prop.get("anyOf") or [{}]
+    if "properties" not in prop and "type" not in prop and alternatives != [{}]:
+        return example_for(alternatives[0])
     kinds = prop.get("type", "object")
     kind = next((k for k in (kinds if isinstance(kinds, list) else [kinds]) if k != "null"), "null")
-    if kind == "object":
-        return {name: example_for(prop["properties"][name]) for name in prop.get("required", ())
+    if kind == "object":  # an anyOf of "required" lists (update: attributes or relationships) takes the first
+        wanted = [*prop.get("required", ()), *alternatives[0].get("required", ())]
+        return {name: example_for(prop["properties"][name]) for name in dict.fromkeys(wanted)
                 if name in prop.get("properties", {})}
-    return {"integer": 1, "number": 1, "boolean": True, "array": [], "null": None}.get(
-        kind, EXAMPLE_STRINGS.get(prop.get("format", ""), "text"))
+    if kind == "string":
+        return EXAMPLE_BY_PATTERN.get(prop.get("pattern", ""), EXAMPLE_STRINGS.get(prop.get("format", ""), "text"))
+    return {"integer": 1, "number": 1, "boolean": True, "array": [], "null": None}.get(kind)
+
+
+def request_example(request: dict[str, Any]) -> str:
+    return f"{request['example_path']} (for the example input)" if request["example_path"] else "(built by its handler)"
 
 
 def input_line(item: dict[str, Any]) -> str:
@@ -108,7 +119,7 @@ def render(described: dict[str, Any]) -> str:
     """The human view."""
     request = described["request"]
     lines = [f"{described['name']}: {described['title']} ({described['kind']})", f"  {described['description']}",
-             "", f"Outreach request: {request['method'] or '?'} {request['path'] or '(custom)'}"]
+             "", f"Outreach request: {request['method'] or '?'} {request['path'] or request_example(request)}"]
     for label, wanted in (("Required inputs", True), ("Optional inputs", False)):
         chosen = [i for i in described["inputs"] if i["required"] is wanted]
         if chosen:
