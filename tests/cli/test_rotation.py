@@ -126,3 +126,32 @@ def test_an_unreadable_credentials_file_is_a_local_error(cli, sandbox, config_di
     result = cli("call", "get_stage", '{"stage_id": 2}')
     assert result.code == 2 and str(config_dir / "credentials.json") in result.error["message"]
     assert sandbox.requests == []  # nothing was sent
+
+
+def test_a_run_that_lost_the_race_for_a_refresh_retries_with_the_stored_successor(cli, sandbox, config_dir,
+                                                                                 monkeypatch):
+    """Two runs start with the same stored token; the other one refreshes first and stores the successor."""
+    from outreach_connector.cli import session
+    from outreach_connector.cli.credentials_file import CredentialsFile
+
+    assert cli("call", "get_stage", '{"stage_id": 2}').code == 0
+    expire_access_token(sandbox, config_dir)
+    read_before_the_other_run = CredentialsFile(config_dir).find("default")
+    assert cli("call", "get_stage", '{"stage_id": 2}').code == 0  # the other run: spends that refresh token
+    expire_access_token(sandbox, config_dir)
+    reads = iter([read_before_the_other_run])
+    real_find = CredentialsFile.find
+    monkeypatch.setattr(session.CredentialsFile, "find",
+                        lambda self, *a, **k: next(reads, None) or real_find(self, *a, **k))
+    late = cli("call", "get_stage", '{"stage_id": 3}')
+    assert (late.code, late.output["data"]["id"], sandbox.token_refreshes) == (0, 3, 3)
+
+
+def test_a_dead_refresh_token_says_how_to_reconnect(cli, sandbox, monkeypatch):
+    monkeypatch.setenv("OUTREACH_REFRESH_TOKEN", "never-issued")
+    result = cli("call", "get_stage", '{"stage_id": 2}')
+    assert (result.code, result.error["error"]) == (3, "ReconnectRequired")
+    assert result.error["message"].endswith("Then give the CLI the new refresh token (export "
+                                            "OUTREACH_REFRESH_TOKEN, or outreach-connector auth login); it "
+                                            "stores every rotated one from then on.")
+    assert "never-issued" not in result.err

@@ -6,14 +6,17 @@ import json
 import sys
 from typing import Any
 
-from ..errors import CredentialsMissing
+from ..errors import CredentialsMissing, ReconnectRequired
 from .inputs import read_input
-from .session import connector_for
+from .session import open_connector
 
 NO_CREDENTIALS = ("no Outreach credentials: set OUTREACH_ACCESS_TOKEN, or the OAuth variables OUTREACH_CLIENT_ID, "
                   "OUTREACH_CLIENT_SECRET and OUTREACH_REFRESH_TOKEN (OUTREACH_TOKEN_URL optional), or pass "
                   "--profile NAME after `outreach-connector auth login --profile NAME`; to try it without "
                   "credentials: outreach-connector call {name} --sandbox. Nothing was sent.")
+
+RECONNECT_HINT = (" Then give the CLI the new refresh token (export OUTREACH_REFRESH_TOKEN, or "
+                  "outreach-connector auth login); it stores every rotated one from then on.")
 
 
 def emit(value: Any) -> None:
@@ -62,19 +65,28 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    data = read_input(args.input)
-    connector = connector_for(args)
+    emit(run_call(args, read_input(args.input)))
+    return 0
+
+
+def run_call(args: argparse.Namespace, data: Any, lost_race_retries: int = 1) -> Any:
+    connector, chain = open_connector(args)
     if args.verbose:
         from .verbose import RequestLog
 
         RequestLog().attach(connector)
     with connector:
         try:
-            output = connector.call(args.name, data)
+            return connector.call(args.name, data)
         except CredentialsMissing:
             raise CredentialsMissing(NO_CREDENTIALS.format(name=args.name)) from None
-    emit(output)
-    return 0
+        except ReconnectRequired as error:
+            # A concurrent run spent our refresh token and stored its successor: nothing was applied (the
+            # refresh comes before the request, or after a 401), so run once more with the newest tokens.
+            if not (lost_race_retries and chain is not None and chain.superseded()):
+                error.message += RECONNECT_HINT
+                raise
+    return run_call(args, data, lost_race_retries - 1)
 
 
 def cmd_serve(rest: list[str]) -> int:

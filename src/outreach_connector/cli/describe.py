@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..errors import ConnectorError
 from ..wire import Context
 
 SAMPLES = Path(__file__).resolve().parents[3] / "fixtures" / "samples"
@@ -37,7 +38,7 @@ def outreach_request(entry: Any, example: Any) -> dict[str, Any]:
     try:
         call = entry.handler.build(spec, example, Context("https://api.outreach.io/api/v2"))
         method, example_path = call.method, call.url.split("?")[0]
-    except Exception:  # a custom kind the example does not fit: fall back to what the entry declares
+    except (ConnectorError, KeyError, TypeError, ValueError):  # a custom kind the example does not fit
         method, example_path = METHOD_BY_KIND.get(spec.kind), None
     return {"method": method, "path": spec.path, "example_path": example_path}
 

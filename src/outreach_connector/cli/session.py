@@ -50,6 +50,15 @@ class TokenChain:
     def __init__(self, store: CredentialsFile, entry: Entry) -> None:
         self.store = store
         self.entry = entry
+        self.started_with = entry.refresh_token
+
+    def superseded(self) -> bool:
+        """True when another run stored a newer refresh token after this one read the file (a lost race:
+        this run's refresh token was already spent, but the chain lives on in the file)."""
+        entry = self.entry
+        current = self.store.find(entry.profile, entry.client_id, entry.token_url)
+        return (current is not None and current.seeded_from == entry.seeded_from
+                and current.refresh_token != self.started_with)
 
     def __call__(self, tokens: Any) -> None:
         self.entry = replace(self.entry, refresh_token=tokens.refresh_token, access_token=tokens.access_token,
@@ -141,10 +150,15 @@ def usable_access(entry: Entry, now: float | None = None) -> str | None:
 
 
 def connector_for(args: argparse.Namespace, env: Mapping[str, str] | None = None):
+    return open_connector(args, env)[0]
+
+
+def open_connector(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> tuple[Any, TokenChain | None]:
+    """The connector for ``call``, and the token chain it stores rotated tokens in (None: nothing to store)."""
     from ..connector import Connector
 
     if getattr(args, "sandbox", False):
         flags = {k: v for k, v in flag_overrides(args).items() if v is not None and k != "base_url"}
-        return sandbox_connector(Settings.from_env(without_credentials(env), **flags))[0]
+        return sandbox_connector(Settings.from_env(without_credentials(env), **flags))[0], None
     session = session_for(args, env)
-    return Connector(settings=session.settings, on_token_refresh=session.chain)
+    return Connector(settings=session.settings, on_token_refresh=session.chain), session.chain
