@@ -6,6 +6,7 @@ that fails or succeeds on demand, so these run in milliseconds and offline. A re
 """
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import subprocess
@@ -77,11 +78,30 @@ def test_help_answers_without_setting_anything_up(checkout, word):
     assert not (checkout / ".venv").exists()
 
 
-OLD_PYTHONS = [path for name in ("python3.10", "python3.9", "python3.8") if (path := shutil.which(name))]
+def old_interpreters() -> list[tuple[str, str]]:
+    """(path, version) of every real interpreter older than 3.11 on this machine (pyenv's, the system's)."""
+    candidates = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/*/bin/python")) +
+                        glob.glob("/usr/bin/python3.[0-9]") + glob.glob("/usr/bin/python3.10"))
+    found = []
+    for path in candidates:
+        try:
+            version = subprocess.run([path, "-c", "import platform; print(platform.python_version())"],
+                                     capture_output=True, text=True, timeout=20).stdout.strip()
+        except OSError:
+            continue
+        if version and tuple(int(part) for part in version.split(".")[:2]) < (3, 11):
+            found.append((path, version))
+    return found
 
 
-@pytest.mark.skipif(not OLD_PYTHONS, reason="no Python older than 3.11 on this machine")
-def test_a_real_old_interpreter_is_refused(checkout):
-    result = run(checkout, "true", PYTHON=OLD_PYTHONS[0])
-    assert result.returncode == 1 and "Python 3.11 or newer is needed" in result.stderr
+OLD_INTERPRETERS = old_interpreters()
+
+
+@pytest.mark.skipif(not OLD_INTERPRETERS, reason="no Python older than 3.11 on this machine")
+@pytest.mark.parametrize("path,version", [pytest.param(p, v, id=v) for p, v in OLD_INTERPRETERS])
+def test_a_real_old_interpreter_is_refused_before_anything_is_written(checkout, path, version):
+    result = run(checkout, "demo", PYTHON=path)
+    assert result.returncode == 1
+    assert result.stderr == (f"./run: Python 3.11 or newer is needed, but '{path}' is {version}: install 3.11+ "
+                             "or name one with PYTHON= (PYTHON=/path/to/python3.11 ./run)\n")
     assert not (checkout / ".venv").exists()
