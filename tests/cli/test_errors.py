@@ -108,3 +108,18 @@ def test_input_errors_say_what_is_wrong_in_words(cli, operation, data, path, mes
     assert result.code == 2
     assert {"path": path, "message": message} in result.error["errors"]
     assert "other candidates" not in result.err and "^[" not in result.err
+
+
+@pytest.mark.parametrize("argv,message", [
+    pytest.param(["opertions"], "outreach-connector: argument COMMAND: invalid choice: 'opertions' (choose from "
+                 "'operations', 'describe', 'schema', 'call', 'auth', 'serve', 'sandbox', 'demo') (did you mean "
+                 "operations?); see outreach-connector --help", id="misspelt-command"),
+    pytest.param(["call"], "outreach-connector call: the following arguments are required: name; see "
+                 "outreach-connector call --help", id="missing-argument"),
+    pytest.param(["auth", "lgin"], "outreach-connector auth: argument {login,status,logout}: invalid choice: "
+                 "'lgin' (choose from 'login', 'status', 'logout') (did you mean login?); see outreach-connector "
+                 "auth --help", id="misspelt-auth-action"),
+])
+def test_usage_mistakes_are_json_errors_with_suggestions(cli, argv, message):
+    result = cli(*argv)
+    assert (result.code, result.out, result.error) == (2, "", {"error": "UsageError", "message": message})

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import re
 
+from ..errors import ConnectorError
 from ..settings import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL
+from ..suggest import did_you_mean
 
 DESCRIPTION = """\
 outreach-connector: list the Outreach operations, describe them, call them, and run the Connectors API
@@ -30,6 +33,25 @@ examples:
   outreach-connector call list_stages '{"page_size": 5}' --sandbox
   outreach-connector call get_prospect @input.json --verbose
   echo '{"stage_id": 2}' | outreach-connector call get_stage - --base-url http://127.0.0.1:8090/api/v2"""
+
+
+class UsageError(ConnectorError):
+    """The command line itself is wrong (unknown command or option, missing argument): exit 2."""
+
+    exit_code = 2
+
+
+class Parser(argparse.ArgumentParser):
+    """Reports a usage mistake as the CLI reports every error (JSON on stderr), with a did-you-mean."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}{suggestion(message)}; see {self.prog} --help")
+
+
+def suggestion(message: str) -> str:
+    """For argparse's "invalid choice: 'x' (choose from 'a', 'b')": the closest choices."""
+    found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    return did_you_mean(found.group(1), re.findall(r"'([^']*)'", found.group(2))) if found else ""
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):
@@ -87,7 +109,7 @@ def add_auth(sub: argparse._SubParsersAction) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="outreach-connector", description=DESCRIPTION, formatter_class=Formatter,
+    top = Parser(prog="outreach-connector", description=DESCRIPTION, formatter_class=Formatter,
                                   epilog=CREDENTIALS)
     top.add_argument("--version", action="store_true", help="print the version and exit")
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
