@@ -37,6 +37,24 @@ def test_each_request_and_each_wait_is_one_line_without_a_token():
     assert TOKEN not in stream.getvalue() and "Authorization" not in stream.getvalue()
 
 
+def test_the_retry_count_ends_with_the_request_it_belongs_to():
+    stream = io.StringIO()
+    log = RequestLog(stream, clock=lambda: 0.0)
+    request = httpx.Request("GET", "https://api.outreach.io/api/v2/stages")
+    log.on_wait(1.0)
+    log.on_response(httpx.Response(429, request=request))
+    log.on_wait(2.0)
+    log.on_response(httpx.Response(200, request=request))
+    log.on_response(httpx.Response(200, request=request))  # the next page: not a retry
+    assert stream.getvalue().splitlines() == [
+        "[http] waiting 1.00 s before retry 1",
+        "[http] GET https://api.outreach.io/api/v2/stages -> 429 Too Many Requests in 0 ms (retry 1)",
+        "[http] waiting 2.00 s before retry 2",
+        "[http] GET https://api.outreach.io/api/v2/stages -> 200 OK in 0 ms (retry 2)",
+        "[http] GET https://api.outreach.io/api/v2/stages -> 200 OK in 0 ms",
+    ]
+
+
 def test_credentials_in_a_url_are_masked():
     url = httpx.URL("https://user:pw@host.test/oauth/token?code=abc&refresh_token=def&page=2")
     assert safe_url(url) == "https://host.test/oauth/token?code=%3Credacted%3E&refresh_token=%3Credacted%3E&page=2"

@@ -29,7 +29,7 @@ class RequestLog:
     def __init__(self, stream: TextIO | None = None, clock: Callable[[], float] = time.perf_counter) -> None:
         self.stream = stream or sys.stderr
         self.clock = clock
-        self.waits = 0
+        self.waits = 0  # waits since the last answer that ended a request's retries
 
     def on_request(self, request: httpx.Request) -> None:
         request.extensions[STARTED] = self.clock()
@@ -40,6 +40,8 @@ class RequestLog:
         retry = f" (retry {self.waits})" if self.waits else ""
         self.write(f"{request.method} {safe_url(request.url)} -> {response.status_code} "
                    f"{response.reason_phrase} in {elapsed:.0f} ms{retry}")
+        if response.status_code < 400 or response.status_code == 401:  # done, or the auth flow's own step
+            self.waits = 0
 
     def on_wait(self, seconds: float) -> None:
         self.waits += 1
