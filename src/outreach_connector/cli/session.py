@@ -25,6 +25,8 @@ SANDBOX_TOKEN = "sandbox-access-token"
 DEFAULT_PROFILE = "default"
 # A stored access token this close to its expiry is not worth a 401: refresh first instead.
 EXPIRY_MARGIN_SECONDS = 120
+CREDENTIAL_VARIABLES = frozenset(ENVIRONMENT[k] for k in ("access_token", "client_id", "client_secret",
+                                                          "refresh_token", "token_url"))
 
 
 class ConfigurationInvalid(ConnectorError):
@@ -111,10 +113,6 @@ def profile_session(store: CredentialsFile, entry: Entry, env: Mapping[str, str]
               "base_url": entry.base_url, "refresh_token": entry.refresh_token, "access_token": usable_access(entry)}
     settings = Settings.from_env(without_credentials(env), **{**stored, **flags})
     return Session(settings, TokenChain(store, entry))
-
-
-CREDENTIAL_VARIABLES = frozenset(ENVIRONMENT[k] for k in ("access_token", "client_id", "client_secret",
-                                                          "refresh_token", "token_url"))
 
 
 def without_credentials(env: Mapping[str, str] | None) -> dict[str, str]:
