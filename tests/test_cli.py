@@ -11,6 +11,12 @@ from outreach_connector.catalog import load_entries
 from outreach_connector.cli import main
 
 
+@pytest.fixture(autouse=True)
+def own_config_dir(tmp_path, monkeypatch):
+    """A login stored on this machine must not change what these tests see (see tests/cli/ for more)."""
+    monkeypatch.setenv("OUTREACH_CONNECTOR_CONFIG_DIR", str(tmp_path / "config"))
+
+
 def run(capsys, *argv):
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -91,12 +97,13 @@ def test_demo_runs_the_whole_workflow(capsys):
 @pytest.mark.parametrize("env,expected", [
     pytest.param({"OUTREACH_ACCESS_TOKEN": ""}, 2, id="no-credentials"),
 ])
-def test_console_script_in_a_fresh_process(env, expected):
+def test_console_script_in_a_fresh_process(env, expected, tmp_path):
     import os
 
     result = subprocess.run([sys.executable, "-m", "outreach_connector.cli", "call", "list_stages", "{}"],
                             capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "OUTREACH_BASE_URL": "http://127.0.0.1:9/api/v2", **env})
+                            env={**os.environ, "OUTREACH_BASE_URL": "http://127.0.0.1:9/api/v2",
+                                 "OUTREACH_CONNECTOR_CONFIG_DIR": str(tmp_path / "config"), **env})
     assert result.returncode == expected
     error = json.loads(result.stderr)
     assert error["error"] == "CredentialsMissing" and "OUTREACH_ACCESS_TOKEN" in error["message"]

@@ -21,7 +21,7 @@ CASES = [
                  id="duplicate-fields"),
     pytest.param("list_prospects", {"pageSize": 5}, [("pageSize", "unknown field")], id="unknown-key"),
     pytest.param("get_stage", {}, [("stage_id", "required field is missing")], id="missing-id"),
-    pytest.param("get_stage", {"stage_id": "12a"}, [("stage_id", "does not match")], id="non-numeric-id"),
+    pytest.param("get_stage", {"stage_id": "12a"}, [("stage_id", "is not a positive whole number")], id="non-numeric-id"),
     pytest.param("get_stage", {"stage_id": -3}, [("stage_id", "less than the minimum")], id="negative-id"),
     pytest.param("update_stage", {"stage_id": 1}, [("input", "")], id="update-with-nothing"),
     pytest.param("create_prospect", {"attributes": {"createdAt": "2020-01-01", "firstName": 5, "custom1": "ok",

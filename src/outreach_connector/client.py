@@ -50,10 +50,11 @@ class ClientConfig:
     transport: Any = None
     timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
     user_agent: str = "outreach-connector/1.0"
+    event_hooks: dict[str, list[Any]] = field(default_factory=dict)  # e.g. the CLI's --verbose request log
 
     def options(self) -> dict[str, Any]:
         return {"auth": self.auth, "timeout": self.timeout, "follow_redirects": False,
-                "headers": {"Accept": JSONAPI, "User-Agent": self.user_agent}}
+                "headers": {"Accept": JSONAPI, "User-Agent": self.user_agent}, "event_hooks": self.event_hooks}
 
 
 @cache
@@ -111,11 +112,21 @@ def paced_out(call: HttpCall, attempts: Attempts) -> RateLimited:
 
 
 def transport_error(call: HttpCall, exc: Exception, attempts: Attempts) -> TransportError:
-    what = f"{call.method} {call.url.split('?')[0]}"
+    what = f"{call.method} {_where(call, exc)}"
     if not may_retry_exception(call, exc):
         return OutcomeUnknown(f"{what}: the connection failed after the request was sent ({type(exc).__name__});"
                               " Outreach may or may not have applied it, so it was not repeated")
-    return TransportError(f"{what}: {type(exc).__name__} talking to Outreach; {attempts.describe_stop()}")
+    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return TransportError(f"{what}: {reason} talking to Outreach; {attempts.describe_stop()}")
+
+
+def _where(call: HttpCall, exc: Exception) -> str:
+    """The URL tried, without query or user info, so a network error names the host it could not reach."""
+    try:
+        url = exc.request.url  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):
+        return call.url.split("?")[0]
+    return f"{url.scheme}://{url.host}{f':{url.port}' if url.port else ''}{url.path}"
 
 
 class Sender:

@@ -50,7 +50,8 @@ def oauth_auth(settings: Settings, on_token_refresh: Callable | None) -> httpx.A
 def choose_auth(settings: Settings, on_token_refresh: Callable | None) -> httpx.Auth:
     if settings.refresh_token is not None:
         if not (settings.client_id and settings.client_secret):
-            raise AuthError(401, [], message="OAuth refresh needs client_id and client_secret")
+            raise CredentialsMissing("an OAuth refresh token needs its client_id and client_secret "
+                                     "(OUTREACH_CLIENT_ID, OUTREACH_CLIENT_SECRET); nothing was sent")
         return oauth_auth(settings, on_token_refresh)
     if settings.access_token is not None:
         return BearerToken(settings.access_token.get_secret_value())

@@ -21,7 +21,7 @@ class Dispatcher:
 
     def validate(self, name: str, data: Any) -> Registered:
         entry = self.registry[name]
-        problems = errors_for(entry.input_validator, data, entry.read_only, entry.spec.input_schema)
+        problems = errors_for(entry.input_validator, data, entry.read_only, entry.input_schema)
         if problems:
             raise InputInvalid(name, problems)
         return entry

@@ -24,7 +24,7 @@ Outreach's ``errors[]`` and field paths only.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 
 class ConnectorError(Exception):
@@ -42,11 +42,20 @@ class ConnectorError(Exception):
 
 
 class UnknownOperation(ConnectorError):
+    """``suggestions`` holds the known names closest to ``name`` (did-you-mean), when ``known`` was given."""
+
     exit_code = 2
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"unknown operation {name!r}")
+    def __init__(self, name: str, known: Iterable[str] = ()) -> None:
+        from .suggest import close_names, did_you_mean
+
+        known = list(known)
+        super().__init__(f"unknown operation {name!r}{did_you_mean(name, known)}")
         self.name = name
+        self.suggestions = close_names(name, known)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "suggestions": self.suggestions}
 
 
 class RegistryError(ConnectorError):

@@ -150,7 +150,7 @@ class Registry:
         try:
             return self._entries[name]
         except KeyError:
-            raise UnknownOperation(name) from None
+            raise UnknownOperation(name, self._entries) from None
 
     def __contains__(self, name: str) -> bool:
         return name in self._entries

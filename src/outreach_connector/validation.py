@@ -5,9 +5,11 @@ jsonschema-rs (a compiled validator; pure-Python jsonschema costs tens of millis
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .catalog import load_schema
+from .suggest import did_you_mean
 
 
 def schema_of(ref: str | dict[str, Any]) -> dict[str, Any]:
@@ -29,44 +31,79 @@ def dotted(path: list[Any]) -> str:
     return out or "input"
 
 
-def missing_members(error: Any, schema: str | dict[str, Any] | None) -> list[str]:
-    """A missing object whose own schema requires members (``attributes`` of a create): those members."""
-    if schema is None:
-        return []
-    node: Any = schema_of(schema)
-    try:
-        for part in list(error.schema_path)[:-1]:
+def schema_node(schema: dict[str, Any] | None, schema_path: list[Any]) -> Any:
+    """The schema object that holds the keyword which failed, or None where the path cannot be followed
+    (e.g. through a reference)."""
+    node: Any = schema
+    for part in schema_path[:-1]:
+        try:
             node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def missing_members(error: Any, schema: dict[str, Any] | None) -> list[str]:
+    """A missing object whose own schema requires members (``attributes`` of a create): those members."""
+    node = schema_node(schema, list(error.schema_path))
+    try:
         sub = node["properties"][error.kind.property]
-    except (KeyError, IndexError, TypeError):  # a path through a reference: say only what is missing
+    except (KeyError, IndexError, TypeError):  # nothing to say beyond what is missing
         return []
     return list(sub.get("required", [])) if isinstance(sub, dict) else []
 
 
-def describe(error: Any, read_only: frozenset[str],
-             schema: str | dict[str, Any] | None = None) -> list[dict[str, str]]:
+# Patterns the catalogue uses, in words: a user should not have to read a regular expression.
+PATTERN_WORDS = {
+    "^[1-9][0-9]{0,18}$": "a positive whole number",
+    "^[^@\\s]+@[^@\\s]+$": "an e-mail address",
+    "^[hH][tT][tT][pP][sS]?://": "an http(s) URL",
+    "^(?![hH][tT][tT][pP][sS]?://)": "a path below the API base URL, not a full URL",
+}
+
+
+def describe(error: Any, read_only: frozenset[str], schema: dict[str, Any] | None = None) -> list[dict[str, str]]:
     """One jsonschema-rs error as one or more {path, message}, naming each offending field itself."""
     path = list(error.instance_path)
     kind = type(error.kind).__name__
     if kind == "AdditionalProperties":
+        known = sibling_properties(schema, list(error.schema_path))
         return [{"path": dotted(path + [name]),
                  "message": "read-only in Outreach: it cannot be written" if name in read_only and path
-                 else "unknown field"}
+                 else "unknown field" + did_you_mean(name, known)}
                 for name in error.kind.unexpected]
     if kind == "OneOfNotValid":  # report the alternative that came closest, not "none matched"
         closest = min(error.kind.context, key=len)
-        return [item for sub in closest for item in describe(sub, read_only)]
+        return [item for sub in closest for item in describe(sub, read_only, schema)]
     if kind == "Required":
         inner = [[error.kind.property, name] for name in missing_members(error, schema)]
         return [{"path": dotted(path + p), "message": "required field is missing"}
                 for p in inner or [[error.kind.property]]]
-    return [{"path": dotted(path), "message": error.message}]
+    return [{"path": dotted(path), "message": in_words(error, kind)}]
+
+
+def in_words(error: Any, kind: str) -> str:
+    """The message for one failed keyword: known patterns in words, long enums as the closest names."""
+    if kind == "Pattern" and error.kind.pattern in PATTERN_WORDS:
+        return f"{json.dumps(error.instance)} is not {PATTERN_WORDS[error.kind.pattern]}"
+    if kind == "Enum" and "other candidates" in error.message:  # a long list: suggest, do not enumerate
+        names = [str(option) for option in error.kind.options]
+        return (f"{json.dumps(error.instance)} is not one of the {len(names)} known names"
+                f"{did_you_mean(str(error.instance), names)}")
+    return error.message
+
+
+def sibling_properties(schema: dict[str, Any] | None, schema_path: list[Any]) -> list[str]:
+    """The property names declared beside the ``additionalProperties`` that failed (for suggestions)."""
+    node = schema_node(schema, schema_path)
+    return list(node.get("properties", {})) if isinstance(node, dict) else []
 
 
 def errors_for(validator: Any, instance: Any, read_only: frozenset[str] = frozenset(),
-               schema: str | dict[str, Any] | None = None) -> list[dict[str, str]]:
-    """Every problem with ``instance``, or an empty list when it fits the compiled schema. Given the schema
-    (or its path) too, a missing object is reported by the members it requires."""
+               schema: dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """Every problem with ``instance``, or an empty list when it fits the compiled schema. ``schema``, the one
+    it was compiled from, lets messages suggest the closest known names and name the members a missing
+    object requires."""
     if validator.is_valid(instance):
         return []
     found: list[dict[str, str]] = []

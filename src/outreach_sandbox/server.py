@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -43,8 +44,17 @@ def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8090) -> N
     sandbox = Sandbox(config)
     sock = _bind(host, port)
     url = base_url(host, sock.getsockname()[1])
-    print(f"Outreach sandbox at {url} (token endpoint {url.removesuffix('/api/v2')}/oauth/token)", flush=True)
+    print(start_line(url, config), flush=True)
     _uvicorn(sandbox).run(sockets=[sock])
+
+
+def start_line(url: str, config: SandboxConfig) -> str:
+    """The base URL, the token URL and the sandbox's own (not secret) credentials, on one line."""
+    access = f"access token {config.access_token!r}, " if config.access_token else ""
+    return (f"Outreach sandbox at {url} (token endpoint {url.removesuffix('/api/v2')}/oauth/token); "
+            f"credentials: {access}client id {config.client_id!r}, client secret {config.client_secret!r}, "
+            f"refresh token {config.refresh_token!r} (rotated on first use), "
+            f"authorization code {config.authorization_code!r}")
 
 
 @contextmanager
@@ -66,24 +76,54 @@ def serving(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> Iterato
         sock.close()
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="outreach_sandbox", description="Serve the Outreach API sandbox.")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8090, help="0 picks a free port")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--prospects", type=int, default=40)
-    p.add_argument("--accounts", type=int, default=12)
-    p.add_argument("--users", type=int, default=8)
+DESCRIPTION = """\
+Serve a stateful Outreach API sandbox on 127.0.0.1 (seeded, deterministic data; JSON:API; OAuth token
+endpoint with refresh-token rotation; rate limits). Its credentials, all overridable below: the long-lived
+access token, the OAuth app's client id and secret, an initial refresh token (rotated on first use, as
+Outreach does) and an authorization code; the start line prints them with the base URL and token URL."""
+
+EPILOG = """\
+example: chain calls against one sandbox (state survives between calls):
+  outreach-connector sandbox --port 8090 &
+  export OUTREACH_BASE_URL=http://127.0.0.1:8090/api/v2 OUTREACH_ACCESS_TOKEN=sandbox-access-token
+  outreach-connector call create_stage '{"attributes": {"name": "Demo"}}'"""
+
+
+def parser(prog: str = "python -m outreach_sandbox") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=_Formatter)
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    p.add_argument("--port", type=int, default=8090, help="port; 0 picks a free one")
+    p.add_argument("--seed", type=int, default=1, help="seed of the generated data (same seed, same records)")
+    p.add_argument("--prospects", type=int, default=40, help="seeded prospects (generated lazily: 50000 is fine)")
+    p.add_argument("--accounts", type=int, default=12, help="seeded accounts")
+    p.add_argument("--users", type=int, default=8, help="seeded users")
     p.add_argument("--rate-limit", type=int, default=10000, help="requests per window per access token")
-    p.add_argument("--rate-window", type=float, default=3600, help="seconds")
-    p.add_argument("--access-token-ttl", type=float, default=7200, help="seconds, for tokens the endpoint mints")
-    p.add_argument("--client-id", default="sandbox-client-id")
-    p.add_argument("--client-secret", default="sandbox-client-secret")
-    p.add_argument("--refresh-token", default="sandbox-refresh-token")
-    p.add_argument("--access-token", default="sandbox-access-token", help="long-lived token; '' disables it")
+    p.add_argument("--rate-window", type=float, default=3600, help="rate-limit window, seconds")
+    p.add_argument("--access-token-ttl", type=float, default=7200,
+                   help="lifetime in seconds of access tokens the token endpoint mints")
+    p.add_argument("--client-id", default="sandbox-client-id", help="the OAuth app's client id")
+    p.add_argument("--client-secret", default="sandbox-client-secret", help="the OAuth app's client secret")
+    p.add_argument("--refresh-token", default="sandbox-refresh-token",
+                   help="initial refresh token (rotated on first use)")
+    p.add_argument("--authorization-code", default="sandbox-auth-code",
+                   help="the authorization code the token endpoint accepts (reusable)")
+    p.add_argument("--access-token", default="sandbox-access-token",
+                   help="long-lived access token; '' disables it")
     p.add_argument("--no-auth", action="store_true", help="accept requests without a bearer token")
-    p.add_argument("--fixed-clock", action="store_true", help="deterministic clock instead of the wall clock")
+    p.add_argument("--fixed-clock", action="store_true",
+                   help="deterministic clock (one second per request) instead of the wall clock")
     return p
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows every default and keeps the description's line breaks; wide enough not to split a default."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=34, width=110)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
 
 
 def config_from(args: argparse.Namespace) -> SandboxConfig:
@@ -91,18 +131,18 @@ def config_from(args: argparse.Namespace) -> SandboxConfig:
         seed=args.seed, prospects=args.prospects, accounts=args.accounts, users=args.users,
         rate_limit=args.rate_limit, rate_window=args.rate_window, access_token_ttl=args.access_token_ttl,
         client_id=args.client_id, client_secret=args.client_secret, refresh_token=args.refresh_token,
-        access_token=args.access_token or None, require_auth=not args.no_auth,
+        authorization_code=args.authorization_code, access_token=args.access_token or None, require_auth=not args.no_auth,
         clock=None if args.fixed_clock else time.time,
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point (also called by ``outreach-connector sandbox``)."""
-    args = parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m outreach_sandbox") -> int:
+    """Command-line entry point (also called by ``outreach-connector sandbox``, which passes its own ``prog``)."""
+    args = parser(prog).parse_args(argv)
     try:
         serve(config_from(args), args.host, args.port)
     except OSError as exc:
-        print(f"outreach_sandbox: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(f"{prog}: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

@@ -119,7 +119,7 @@ async def test_invalid_input_names_every_field(client, fake):
                                              "input": {"attributes": {"name": 5, "colour": "red"}}})
     assert (response.status_code, response.json()) == (400, {"code": None, "message": (
         'Connector input validation failed. attributes.name: 5 is not of types "null", "string"; '
-        "attributes.colour: unknown field; stage_id: required field is missing")})
+        "attributes.colour: unknown field (did you mean color?); stage_id: required field is missing")})
     assert fake.requests == []  # bad input never reaches Outreach
 
 
@@ -184,7 +184,8 @@ async def test_transport_failure_is_an_error_outcome_without_a_response(client, 
     response = await client.post(CALL, json={"operation": "create_account", "authId": auth_id,
                                              "input": {"attributes": {"name": "Acme"}}})
     assert (response.status_code, response.json()) == (200, {"outcome": "error", "output": {
-        "message": "POST /accounts: the connection failed after the request was sent (ReadError); "
+        "message": "POST https://api.outreach.test/api/v2/accounts: the connection failed after the request was "
+                   "sent (ReadError); "
                    "Outreach may or may not have applied it, so it was not repeated",
         "response": {"statusCode": None, "body": None}}})
     assert len(fake.requests) == 1

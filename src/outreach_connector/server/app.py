@@ -16,7 +16,7 @@ from starlette.routing import Route
 from outreach_connector.errors import ConnectorError
 from outreach_connector.server.credentials import CredentialStore
 from outreach_connector.server.secrets_box import EncryptionKeyError
-from outreach_connector.server import routes
+from outreach_connector.server import routes, startup
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import problem
@@ -67,11 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = settings_from(argv)
+        new_key_file = startup.preflight(settings)  # a busy port fails here, before anything is written
         app = create_app(settings)
     except (ValidationError, ValueError, ConnectorError) as exc:  # EncryptionKeyError is a ValueError
         message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         print(f"outreach-connector serve: {message}", file=sys.stderr)
         return 2
+    startup.announce_key_file(new_key_file)
     # uvicorn configures only its own loggers; this gives the server's (and httpx's) records a home.
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)

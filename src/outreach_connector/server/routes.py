@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from outreach_connector.server.credentials import AuthenticationNotFound, CredentialStore, parse_credentials
 from outreach_connector.errors import ConnectorError
+from outreach_connector.suggest import did_you_mean
 from outreach_connector.server import envelopes
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
@@ -49,7 +50,8 @@ async def call_operation(request: Request) -> Response:
     except BadRequest as exc:
         return envelopes.problem(400, exc.message)
     if call.operation not in catalogue.operation_names:
-        return envelopes.problem(404, f"The connector operation {call.operation!r} was not found")
+        return envelopes.problem(404, f"The connector operation {call.operation!r} was not found"
+                                      f"{did_you_mean(call.operation, catalogue.operation_names)}")
     try:
         connector = await services(request).pool.get(call.authId)
     except AuthenticationNotFound:

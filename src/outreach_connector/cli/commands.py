@@ -1,0 +1,108 @@
+"""What each subcommand does; each returns the exit status."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..errors import CredentialsMissing, ReconnectRequired
+from .inputs import read_input
+from .session import open_connector
+
+NO_CREDENTIALS = ("no Outreach credentials: set OUTREACH_ACCESS_TOKEN, or the OAuth variables OUTREACH_CLIENT_ID, "
+                  "OUTREACH_CLIENT_SECRET and OUTREACH_REFRESH_TOKEN (OUTREACH_TOKEN_URL optional), or pass "
+                  "--profile NAME after `outreach-connector auth login --profile NAME`; to try it without "
+                  "credentials: outreach-connector call {name} --sandbox. Nothing was sent.")
+
+RECONNECT_HINT = (" Then give the CLI the new refresh token (export OUTREACH_REFRESH_TOKEN, or "
+                  "outreach-connector auth login); it stores every rotated one from then on.")
+
+
+def emit(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def shared_catalogue():
+    """The process-wide registry for the configured plugins: listing needs no credentials."""
+    from ..registry import shared_registry
+    from ..settings import plugins_from_env
+
+    return shared_registry(plugins_from_env())
+
+
+def cmd_operations(args: argparse.Namespace) -> int:
+    registry = shared_catalogue()
+    ops = [{"name": e.spec.name, "kind": e.spec.kind, "origin": e.spec.origin, "title": e.spec.title,
+            "description": e.spec.description}
+           for e in registry if args.origin in (None, e.spec.origin)]  # names only: no schema files read
+    if args.json:
+        emit(ops)
+    else:
+        width = max(len(op["name"]) for op in ops)
+        for op in ops:
+            print(f"{op['name']:<{width}}  {op['kind']:<18}  {op['origin']:<15}  {op['title']}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from ..connector import describe
+
+    described = describe(args.name, shared_catalogue())
+    emit(described["output_schema" if args.output else "input_schema"])
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    from .describe import render, summary
+
+    described = summary(shared_catalogue()[args.name])
+    if args.json:
+        emit(described)
+    else:
+        print(render(described))
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    emit(run_call(args, read_input(args.input)))
+    return 0
+
+
+def run_call(args: argparse.Namespace, data: Any, lost_race_retries: int = 1) -> Any:
+    connector, chain = open_connector(args)
+    if args.verbose:
+        from .verbose import RequestLog
+
+        RequestLog().attach(connector)
+    with connector:
+        try:
+            return connector.call(args.name, data)
+        except CredentialsMissing:
+            raise CredentialsMissing(NO_CREDENTIALS.format(name=args.name)) from None
+        except ReconnectRequired as error:
+            # A concurrent run spent our refresh token and stored its successor: nothing was applied (the
+            # refresh comes before the request, or after a 401), so run once more with the newest tokens.
+            if not (lost_race_retries and chain is not None and chain.superseded()):
+                error.message += RECONNECT_HINT
+                raise
+    return run_call(args, data, lost_race_retries - 1)
+
+
+def cmd_serve(rest: list[str]) -> int:
+    from ..server import main as serve_main
+
+    return serve_main(rest)
+
+
+def cmd_sandbox(rest: list[str]) -> int:
+    from outreach_sandbox.server import main as sandbox_main
+
+    return sandbox_main(rest, prog="outreach-connector sandbox")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..demo import run_demo
+
+    return run_demo()

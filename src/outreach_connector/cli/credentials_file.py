@@ -1,0 +1,153 @@
+"""Stored OAuth tokens for the CLI, so consecutive runs survive Outreach's refresh-token rotation.
+
+Outreach kills a refresh token the moment it issues the next one. A CLI run that refreshes must therefore
+keep the new one somewhere the next run finds it: ``credentials.json`` under ``OUTREACH_CONNECTOR_CONFIG_DIR``
+(default ``~/.config/outreach-connector``), mode 0600 in a 0700 directory, written atomically (a temporary
+file renamed over the old one, under a lock, so two runs never interleave a read-modify-write).
+
+One entry per (profile, client id, token URL). An entry remembers a fingerprint (SHA-256) of the refresh
+token it grew from: the environment's ``OUTREACH_REFRESH_TOKEN`` keeps meaning "the authorisation I gave",
+and a *different* value there (the user authorised again) starts a new chain instead of being overridden.
+Nothing here prints or logs a token.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from ..errors import ConnectorError
+
+CONFIG_DIR_VARIABLE = "OUTREACH_CONNECTOR_CONFIG_DIR"
+FILE_NAME = "credentials.json"
+FORMAT_VERSION = 1
+
+
+class CredentialsFileError(ConnectorError):
+    """The credentials file cannot be read or written (a local problem: exit 2)."""
+
+    exit_code = 2
+
+
+def config_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env.get(CONFIG_DIR_VARIABLE) or Path.home() / ".config" / "outreach-connector")
+
+
+def fingerprint(secret: str) -> str:
+    """Identifies a refresh token without storing it twice or showing it."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass
+class Entry:
+    """One stored authorisation. Secrets are excluded from the repr."""
+
+    profile: str
+    client_id: str
+    token_url: str
+    refresh_token: str = field(repr=False)
+    seeded_from: str = field(repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    expires_at: float | None = None
+    client_secret: str | None = field(default=None, repr=False)  # only for a profile saved by `auth login`
+    base_url: str | None = None
+    updated_at: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return entry_key(self.profile, self.client_id, self.token_url)
+
+    def public(self) -> dict[str, Any]:
+        """What ``auth status`` shows: never a token or a secret."""
+        return {"profile": self.profile, "client_id": self.client_id, "token_url": self.token_url,
+                "base_url": self.base_url, "client_secret_stored": self.client_secret is not None,
+                "access_token_expires_at": _iso(self.expires_at), "updated_at": _iso(self.updated_at)}
+
+
+def entry_key(profile: str, client_id: str, token_url: str) -> str:
+    return f"{profile} {client_id} {token_url}"
+
+
+def _iso(moment: float | None) -> str | None:
+    return None if moment is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
+
+
+class CredentialsFile:
+    """The file of stored entries; every change is one locked, atomic read-modify-write."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / FILE_NAME
+
+    def entries(self) -> list[Entry]:
+        return list(self._read().values())
+
+    def find(self, profile: str, client_id: str | None = None, token_url: str | None = None) -> Entry | None:
+        for entry in self.entries():
+            if entry.profile == profile and client_id in (None, entry.client_id) \
+                    and token_url in (None, entry.token_url):
+                return entry
+        return None
+
+    def save(self, entry: Entry, replace_profile: bool = False) -> None:
+        """Store ``entry``; ``replace_profile`` first drops the profile's other entries (a new login)."""
+        entry.updated_at = time.time()
+        with self._locked():
+            entries = self._read()
+            if replace_profile:
+                entries = {k: e for k, e in entries.items() if e.profile != entry.profile}
+            entries[entry.key] = entry
+            self._write(entries)
+
+    def remove(self, profile: str | None) -> int:
+        """Forget a profile's entries (every entry when ``profile`` is None); how many were removed."""
+        with self._locked():
+            entries = self._read()
+            kept = {k: e for k, e in entries.items() if profile is not None and e.profile != profile}
+            if len(kept) != len(entries):
+                self._write(kept)
+            return len(entries) - len(kept)
+
+    def _read(self) -> dict[str, Entry]:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            return {key: Entry(**value) for key, value in raw["entries"].items()}
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CredentialsFileError(f"the credentials file {self.path} is unreadable ({type(exc).__name__}); "
+                                       "fix or delete it (outreach-connector auth logout --all)") from None
+
+    def _write(self, entries: dict[str, Entry]) -> None:
+        document = {"version": FORMAT_VERSION, "entries": {k: asdict(e) for k, e in entries.items()}}
+        temporary = self.path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
+        try:
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                json.dump(document, handle, indent=2)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.path)  # readers see the old file or the new one, never half of one
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise CredentialsFileError(f"cannot write {self.path}: {exc.strerror or type(exc).__name__}") from None
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            lock = os.open(self.directory / f".{FILE_NAME}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise CredentialsFileError(f"cannot use {self.directory}: {exc.strerror or type(exc).__name__}") from None
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(lock)

@@ -1,0 +1,140 @@
+"""The command line: every subcommand, option and argument with its help and default."""
+from __future__ import annotations
+
+import argparse
+import re
+
+from ..errors import ConnectorError
+from ..settings import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL
+from ..suggest import did_you_mean
+
+DESCRIPTION = """\
+outreach-connector: list the Outreach operations, describe them, call them, and run the Connectors API
+server, the Outreach sandbox or the demo.
+
+Output JSON goes to stdout; errors go to stderr as one JSON object.
+Exit status: 0 success, 2 invalid input or local configuration, 3 Outreach-side or auth failure,
+1 anything else."""
+
+CREDENTIALS = f"""\
+credentials (first match wins):
+  --profile NAME              a login stored by `outreach-connector auth login --profile NAME`
+  OUTREACH_ACCESS_TOKEN       a bearer token
+  OUTREACH_CLIENT_ID, OUTREACH_CLIENT_SECRET, OUTREACH_REFRESH_TOKEN (and OUTREACH_TOKEN_URL, default
+                              {DEFAULT_TOKEN_URL}): OAuth refresh; each rotated
+                              refresh token is stored under OUTREACH_CONNECTOR_CONFIG_DIR (default
+                              ~/.config/outreach-connector, mode 0600) and used by the next run
+  a login stored by `outreach-connector auth login` (profile "default")
+  --sandbox                   none needed: an in-process sandbox"""
+
+CALL_EPILOG = CREDENTIALS + """
+
+examples:
+  outreach-connector call list_stages '{"page_size": 5}' --sandbox
+  outreach-connector call get_prospect @input.json --verbose
+  echo '{"stage_id": 2}' | outreach-connector call get_stage - --base-url http://127.0.0.1:8090/api/v2"""
+
+
+class UsageError(ConnectorError):
+    """The command line itself is wrong (unknown command or option, missing argument): exit 2."""
+
+    exit_code = 2
+
+
+class Parser(argparse.ArgumentParser):
+    """Reports a usage mistake as the CLI reports every error (JSON on stderr), with a did-you-mean."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}{suggestion(message)}; see {self.prog} --help")
+
+
+def suggestion(message: str) -> str:
+    """For argparse's "invalid choice: 'x' (choose from 'a', 'b')": the closest choices."""
+    found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    return did_you_mean(found.group(1), re.findall(r"'([^']*)'", found.group(2))) if found else ""
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the description's line breaks; wider option column."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32, width=110)
+
+
+def add_call_options(call: argparse.ArgumentParser) -> None:
+    call.add_argument("name", help="the operation, e.g. list_prospects (see: outreach-connector operations)")
+    call.add_argument("input", nargs="?", metavar="INPUT",
+                      help="the input: inline JSON, @FILE, or - to read stdin (default: {})")
+    call.add_argument("--sandbox", action="store_true",
+                      help="run against a fresh in-process Outreach sandbox, no credentials needed; each call "
+                           "gets a new sandbox, so nothing it creates survives to the next call (to chain "
+                           "calls, run `outreach-connector sandbox --port 8090` and pass --base-url)")
+    call.add_argument("--base-url", help=f"Outreach API base URL (default: OUTREACH_BASE_URL, else {DEFAULT_BASE_URL})")
+    call.add_argument("--profile", metavar="NAME", help="use a login stored by `auth login --profile NAME` "
+                                                        "(default: the environment's credentials)")
+    call.add_argument("--timeout", help="HTTP timeouts: seconds for all, or connect=5,read=60,write=60,pool=5 "
+                                        "(default: OUTREACH_TIMEOUT, else connect 10 s, read/write 60 s, pool 10 s)")
+    call.add_argument("--max-retry-wait", metavar="SECONDS",
+                      help="seconds one call may spend waiting between retries (default: OUTREACH_MAX_RETRY_WAIT, "
+                           "else 60)")
+    call.add_argument("--verbose", action="store_true",
+                      help="print each HTTP request on stderr: method, URL, status, time, retries and waits "
+                           "(never a token) (default: off)")
+    call.add_argument("--strict", action="store_true",
+                      help="fail on any output that drifts from the documented schema, instead of reporting "
+                           "the drift and returning the record as sent (default: OUTREACH_STRICT_OUTPUT, else off)")
+
+
+def add_auth(sub: argparse._SubParsersAction) -> None:
+    auth = sub.add_parser("auth", formatter_class=Formatter, help="store, show or forget OAuth logins",
+                          description="Stored OAuth logins (in OUTREACH_CONNECTOR_CONFIG_DIR, default "
+                                      "~/.config/outreach-connector/credentials.json, mode 0600).")
+    actions = auth.add_subparsers(dest="auth_command", required=True, metavar="{login,status,logout}")
+    login = actions.add_parser("login", formatter_class=Formatter, help="store OAuth credentials as a profile",
+                               description="Store OAuth credentials from OUTREACH_CLIENT_ID, OUTREACH_CLIENT_SECRET, "
+                                           "OUTREACH_REFRESH_TOKEN and OUTREACH_TOKEN_URL (flags win) as a profile; "
+                                           "later calls use it with --profile NAME (or by default, for "
+                                           "profile \"default\", when the environment has no credentials).")
+    login.add_argument("--profile", default="default", metavar="NAME", help="profile name (default: default)")
+    login.add_argument("--client-id", help="OAuth client id (default: OUTREACH_CLIENT_ID)")
+    login.add_argument("--token-url", help=f"OAuth token endpoint (default: OUTREACH_TOKEN_URL, else {DEFAULT_TOKEN_URL})")
+    login.add_argument("--base-url", help=f"Outreach API base URL (default: OUTREACH_BASE_URL, else {DEFAULT_BASE_URL})")
+    actions.add_parser("status", formatter_class=Formatter, help="list stored logins (never a secret)",
+                       description="List stored logins as JSON: profile, client id, token URL, expiry; never a "
+                                   "token or secret.")
+    logout = actions.add_parser("logout", formatter_class=Formatter, help="forget a stored login",
+                                description="Forget the stored tokens and secrets of a profile (or all).")
+    logout.add_argument("--profile", default="default", metavar="NAME", help="profile to forget (default: default)")
+    logout.add_argument("--all", action="store_true", help="forget every stored login (default: off)")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = Parser(prog="outreach-connector", description=DESCRIPTION, formatter_class=Formatter,
+                                  epilog=CREDENTIALS)
+    top.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+    ops = sub.add_parser("operations", formatter_class=Formatter, help="list every operation (name, kind, title)",
+                         description="List every operation: name, kind and title (DDL operations included).")
+    ops.add_argument("--json", action="store_true", help="print JSON with descriptions (default: a table)")
+    ops.add_argument("--origin", choices=("seed", "outreach-schema"),
+                     help="only the seed's operations, or only those generated from Outreach's schema "
+                          "(default: both)")
+    describe = sub.add_parser("describe", formatter_class=Formatter, help="a human summary of one operation",
+                              description="What an operation does, its Outreach request, its inputs with types, "
+                                          "lookups, and an example input.")
+    describe.add_argument("name", help="the operation, e.g. get_prospect")
+    describe.add_argument("--json", action="store_true", help="print the summary as JSON (default: text)")
+    schema = sub.add_parser("schema", formatter_class=Formatter, help="print an operation's input or output schema",
+                            description="Print an operation's JSON Schema (input by default).")
+    schema.add_argument("name", help="the operation, e.g. get_prospect")
+    schema.add_argument("--output", action="store_true", help="print the output schema (default: the input schema)")
+    call = sub.add_parser("call", formatter_class=Formatter, help="run one operation (input: JSON, @FILE or -)",
+                          description="Run one operation and print its output as JSON.", epilog=CALL_EPILOG)
+    add_call_options(call)
+    add_auth(sub)
+    sub.add_parser("serve", add_help=False, help="run the Connectors API server (see: serve --help)")
+    sub.add_parser("sandbox", add_help=False, help="run the Outreach sandbox on a port (see: sandbox --help)")
+    sub.add_parser("demo", formatter_class=Formatter, help="run the main workflow against the embedded sandbox",
+                   description="Run the main workflow end to end against an in-process Outreach sandbox "
+                               "(no credentials, no network).")
+    return top

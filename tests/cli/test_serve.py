@@ -1,0 +1,65 @@
+"""``serve`` startup (item 9) and the server's did-you-mean 404 (item 3)."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from outreach_connector.server.app import main as serve_main
+
+from server.helpers import CALL, FakeOutreach, make_client, store_token
+from server.test_serve_process import SRC, free_port, wait_until_up
+
+
+def test_a_busy_port_is_one_line_and_writes_nothing(tmp_path, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = serve_main(["--port", str(port), "--api-key", "k", "--database", str(tmp_path / "s.db")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (f"outreach-connector serve: cannot listen on 127.0.0.1:{port}: Address already in use; "
+                   "choose another with --port (nothing was written)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_generated_key_file_is_announced_with_its_path(tmp_path):
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OUTREACH_CONNECTOR_API_KEYS": "k"}
+    process = subprocess.Popen([sys.executable, "-m", "outreach_connector.server", "--port", str(port),
+                                "--database", str(tmp_path / "s.db")], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/connectors", process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    assert (f"outreach-connector serve: generated the encryption key file {tmp_path / 's.db.key'} (mode 0600); "
+            "back it up with the database") in output
+
+
+def test_an_existing_key_file_is_not_announced_again(tmp_path, capsys):
+    from outreach_connector.server import startup
+    from outreach_connector.server.settings import ServerSettings
+
+    (tmp_path / "s.db.key").write_text("existing")
+    settings = ServerSettings(api_keys=("k",), database=tmp_path / "s.db", port=0)
+    assert startup.preflight(settings) is None
+    startup.announce_key_file(startup.preflight(settings))
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_an_unknown_operation_404_suggests_the_closest(tmp_path, anyio_backend):
+    async with make_client(tmp_path, FakeOutreach()) as client:
+        auth_id = await store_token(client)
+        response = await client.post(CALL, json={"operation": "list_stagse", "authId": auth_id, "input": {}})
+    assert response.status_code == 404
+    assert response.json() == {"message": "The connector operation 'list_stagse' was not found "
+                                          "(did you mean list_stages or list_stages_ddl?)", "code": None}

@@ -1,0 +1,78 @@
+"""``call --verbose`` (item 6): each HTTP request on stderr, retries and waits, never a token; ``--strict``."""
+from __future__ import annotations
+
+import io
+import itertools
+
+import httpx
+
+from outreach_connector import Connector
+from outreach_connector.cli.session import connector_for
+from outreach_connector.cli.verbose import RequestLog, safe_url
+from outreach_connector.retry import RetryPolicy
+
+TOKEN = "verbose-token-canary"
+STAGE = {"data": {"type": "stage", "id": 2, "attributes": {"name": "Won"}, "relationships": {},
+                  "links": {"self": "https://api.outreach.io/api/v2/stages/2"}}}
+
+
+def busy_then_ok():
+    answers = iter([httpx.Response(429, headers={"Retry-After": "2"}, json={"errors": []}),
+                    httpx.Response(200, json=STAGE, headers={"Content-Type": "application/vnd.api+json"})])
+    return httpx.MockTransport(lambda request: next(answers))
+
+
+def test_each_request_and_each_wait_is_one_line_without_a_token():
+    connector = Connector(access_token=TOKEN, transport=busy_then_ok(), retry=RetryPolicy(max_total_wait=10))
+    connector.sender.sleep = lambda seconds: None  # no real waiting in a test
+    stream, ticks = io.StringIO(), itertools.count(step=0.0125)
+    RequestLog(stream, clock=lambda: next(ticks)).attach(connector)
+    connector.call("get_stage", {"stage_id": 2, "fields": ["name"]})
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == ("[http] GET https://api.outreach.io/api/v2/stages/2?fields%5Bstage%5D=name -> "
+                        "429 Too Many Requests in 12 ms")
+    assert lines[1].startswith("[http] waiting ") and lines[1].endswith(" s before retry 1")
+    assert lines[2].startswith("[http] GET https://api.outreach.io/api/v2/stages/2?") and \
+        lines[2].endswith("-> 200 OK in 12 ms (retry 1)")
+    assert TOKEN not in stream.getvalue() and "Authorization" not in stream.getvalue()
+
+
+def test_the_retry_count_ends_with_the_request_it_belongs_to():
+    stream = io.StringIO()
+    log = RequestLog(stream, clock=lambda: 0.0)
+    request = httpx.Request("GET", "https://api.outreach.io/api/v2/stages")
+    log.on_wait(1.0)
+    log.on_response(httpx.Response(429, request=request))
+    log.on_wait(2.0)
+    log.on_response(httpx.Response(200, request=request))
+    log.on_response(httpx.Response(200, request=request))  # the next page: not a retry
+    assert stream.getvalue().splitlines() == [
+        "[http] waiting 1.00 s before retry 1",
+        "[http] GET https://api.outreach.io/api/v2/stages -> 429 Too Many Requests in 0 ms (retry 1)",
+        "[http] waiting 2.00 s before retry 2",
+        "[http] GET https://api.outreach.io/api/v2/stages -> 200 OK in 0 ms (retry 2)",
+        "[http] GET https://api.outreach.io/api/v2/stages -> 200 OK in 0 ms",
+    ]
+
+
+def test_credentials_in_a_url_are_masked():
+    url = httpx.URL("https://user:pw@host.test/oauth/token?code=abc&refresh_token=def&page=2")
+    assert safe_url(url) == "https://host.test/oauth/token?code=%3Credacted%3E&refresh_token=%3Credacted%3E&page=2"
+
+
+def test_verbose_through_the_cli_on_the_sandbox(cli):
+    result = cli("call", "get_stage", '{"stage_id": 2}', "--sandbox", "--verbose")
+    assert result.code == 0
+    assert result.err.startswith("[http] GET http://sandbox.test/api/v2/stages/2 -> 200 OK in ")
+    assert "sandbox-access-token" not in result.err
+
+
+def test_strict_sets_strict_output(monkeypatch):
+    import argparse
+
+    monkeypatch.setenv("OUTREACH_ACCESS_TOKEN", "t")
+    args = argparse.Namespace(strict=True, sandbox=False, profile=None, base_url=None, timeout=None,
+                              max_retry_wait=None)
+    assert connector_for(args).settings.strict_output is True
+    assert connector_for(argparse.Namespace(**{**vars(args), "strict": False})).settings.strict_output is False
+    assert connector_for(argparse.Namespace(**{**vars(args), "sandbox": True})).settings.strict_output is True
