@@ -4,7 +4,8 @@ For every resource type in the hyper-schema and every verb its links allow (``in
 -> get, ``create``, ``update``, ``destroy`` -> delete, member actions -> one ``action`` entry), writes an
 entry named by the seed's convention unless a seed entry already has that name:
 
-- ``schemas/resources/<type>.json`` for the types outside ``gen_resources.RESOURCE_PATHS`` (same builder);
+- ``schemas/resources/<type>.json`` for the types outside ``gen_resources.RESOURCE_PATHS`` (same builder, and
+  the same reviewed decisions on real data from ``tools/observed_overlay.yaml``);
 - ``operations/outreach_<type>.yaml`` and ``ddl/outreach_<type>.yaml``, every entry ``origin: outreach-schema``.
 
 Their per-operation schemas come from ``tools/gen_operation_schemas.py`` afterwards, like the seed's.
@@ -157,17 +158,23 @@ def entry_file(entries: list[dict]) -> str:
     return HEADER + body
 
 
+def extended_resources(reference: Path, oas: dict, hs: dict) -> list[dict]:
+    """The types outside the seed, with the same reviewed decisions on real data as the seed's."""
+    resources = [gen_resources.build_resource(t, oas, hs, collection_path(hs_type))
+                 for t, hs_type in sorted(hs["definitions"].items()) if t not in gen_resources.RESOURCE_PATHS]
+    gen_resources.apply_observed(resources, reference.parent, oas["components"]["schemas"])
+    return resources
+
+
 def generate(reference: Path) -> dict[str, str]:
     """{path relative to the project root: text} for every generated resource schema and entry file."""
     oas = json.loads((reference / "outreach-openapi.json").read_text())
     hs = json.loads((reference / "outreach-hyper-schema.json").read_text())
     seed_names = {e.name for e in load_entries() if e.origin == "seed"}
-    files: dict[str, str] = {}
+    files = {f"schemas/resources/{r['type']}.json": json.dumps(gen_resources.as_json_schema(r), indent=1,
+                                                                sort_keys=True) + "\n"
+             for r in extended_resources(reference, oas, hs)}
     for type_name, hs_type in sorted(hs["definitions"].items()):
-        if type_name not in gen_resources.RESOURCE_PATHS:
-            resource = gen_resources.build_resource(type_name, oas, hs, collection_path(hs_type))
-            files[f"schemas/resources/{type_name}.json"] = \
-                json.dumps(gen_resources.as_json_schema(resource), indent=1, sort_keys=True) + "\n"
         main, ddl = type_entries(type_name, hs_type, seed_names)
         if main:
             files[f"operations/outreach_{snake(type_name)}.yaml"] = entry_file(main)

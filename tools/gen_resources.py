@@ -205,6 +205,7 @@ def as_json_schema(resource: dict) -> dict:
             "attributes": {"type": "object", "properties": resource["attributes"]},
             "relationships": {"type": "object", "properties": resource["relationships"]},
         },
+        **({"x-observed-rejected": resource["rejected"]} if resource.get("rejected") else {}),
     }
 
 
@@ -213,21 +214,30 @@ def observed_note(seen, decision: str, why: str) -> dict:
 
 
 def apply_observed(resources: list[dict], evidence: Path, vendor: dict) -> None:
-    """Write each reviewed decision beside the vendor type; an undecided disagreement fails generation."""
+    """Write each reviewed decision beside the vendor type of the types in ``resources`` (each generator passes
+    its own); an undecided disagreement of any of them fails generation."""
     overlay = load_overlay()
     by_type = {r["type"]: r for r in resources}
     only = {f"{t}.{n}" for t, names in overlay["observed_only"].items() for n in names}
-    for key, seen in sorted(disagreements(evidence, overlay["streams"], vendor).items()):
-        attrs = by_type[seen.type_name]["attributes"]
+    found = disagreements(evidence, overlay["streams"], vendor)
+    for key, seen in sorted((k, s) for k, s in found.items() if s.type_name in by_type):
+        resource = by_type[seen.type_name]
         if key in overlay["typed_differently"]:
             decided = overlay["typed_differently"][key]
-            attrs[seen.attribute]["x-observed"] = observed_note(seen, decided["decision"], decided["why"])
+            resource["attributes"][seen.attribute]["x-observed"] = \
+                observed_note(seen, decided["decision"], decided["why"])
         elif key in only:
-            attrs[seen.attribute] = {"x-observed": observed_note(seen, "observed", "the vendor documents lack it")}
+            resource["attributes"][seen.attribute] = \
+                {"x-observed": observed_note(seen, "observed", "the vendor documents lack it")}
+        elif key in overlay["rejected"]:
+            decided = overlay["rejected"][key]
+            resource.setdefault("rejected", {})[seen.attribute] = \
+                observed_note(seen, decided["decision"], decided["why"])
         else:
             raise SystemExit(f"{key}: the evidence disagrees with the vendor and {OVERLAY_NAME} has no decision")
     for type_name, names in overlay["required_on_create"].items():
-        by_type[type_name]["requiredOnCreate"] = names
+        if type_name in by_type:
+            by_type[type_name]["requiredOnCreate"] = names
 
 
 def generate(reference: Path) -> dict[str, str]:

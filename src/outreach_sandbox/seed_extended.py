@@ -60,8 +60,10 @@ def snippet(ctx: SeedContext, i: int) -> Record:
     name, html = SNIPPETS[i - 1]
     text = html.replace("<p>", "").replace("</p>", "")
     owner = ctx.rng("snippet", i).roll(1, ctx.config.users)
+    # Real snippets' tags come as a string as well as the documented list (tools/observed_overlay.yaml): both.
+    tags = "Quick Response" if i % 2 else ["Quick Response"]
     attrs = stamped(ctx, "snippet", i, len(SNIPPETS), name=name, bodyHtml=html, bodyText=text, shareType="shared",
-                    tags=["Quick Response"])
+                    tags=tags)
     return make(i, attrs, {"owner": ("user", owner), "creator": ("user", owner), "updater": ("user", owner)})
 
 

@@ -1,7 +1,8 @@
 """Write back what you read: every writable attribute value the sandbox sends passes create/update validation.
 
 The sandbox sends the shapes real Outreach sends (``tools/observed_overlay.yaml``): prospects' dates as
-date-times, users' duties as lists. A value read from Outreach must not be refused locally when written back.
+date-times, users' duties as lists, some snippets' tags as a string. Every type with a create or update is covered,
+the seed's and the generated ones alike. A value read from Outreach must not be refused locally when written back.
 """
 from __future__ import annotations
 
@@ -13,8 +14,16 @@ from outreach_connector.validation import schema_of
 
 ENTRIES = load_entries()
 LISTS = {e.resource: e.name for e in ENTRIES if e.kind == "list"}
-WRITES = [e for e in ENTRIES if e.kind in ("create", "update") and e.resource in LISTS
+GETS = {e.resource: e for e in ENTRIES if e.kind == "get"}  # for types with no list, e.g. orgSetting
+WRITES = [e for e in ENTRIES if e.kind in ("create", "update") and (e.resource in LISTS or e.resource in GETS)
           and "attributes" in schema_of(e.input_schema)["properties"]]
+
+
+def records_read(connector, resource: str, count: int) -> list[dict]:
+    """Up to ``count`` records as the sandbox sends them: a list page, or the seeded record 1 of a get-only type."""
+    if resource in LISTS:
+        return connector.call(LISTS[resource], {"page_size": count})["data"]
+    return [connector.call(GETS[resource].name, {GETS[resource].id_input: 1})["data"]]
 
 
 def written_back(entry, record: dict) -> dict:
@@ -32,7 +41,7 @@ def written_back(entry, record: dict) -> dict:
 
 @pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in WRITES])
 def test_every_record_read_validates_when_written_back(sandbox_connector, entry):
-    records = sandbox_connector.call(LISTS[entry.resource], {"page_size": 50})["data"]
+    records = records_read(sandbox_connector, entry.resource, 50)
     assert records
     refused = {}
     for record in records:
@@ -45,10 +54,20 @@ def test_every_record_read_validates_when_written_back(sandbox_connector, entry)
 
 @pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in WRITES if e.kind == "update"])
 def test_the_sandbox_accepts_the_write_back_and_nothing_changes(sandbox_connector, entry):
-    record = sandbox_connector.call(LISTS[entry.resource], {"page_size": 1})["data"][0]
+    record = records_read(sandbox_connector, entry.resource, 1)[0]
     after = sandbox_connector.call(entry.name, written_back(entry, record))["data"]
     unchanged = {k: v for k, v in record["attributes"].items() if k != "updatedAt"}
     assert {k: after["attributes"][k] for k in unchanged} == unchanged
+
+
+def test_snippet_tags_round_trip_in_both_shapes_outreach_sends(sandbox_connector):
+    snippets = sandbox_connector.call("list_snippets", {"page_size": 2})["data"]
+    sent = [s["attributes"]["tags"] for s in snippets]
+    assert sent == ["Quick Response", ["Quick Response"]]  # a string as real Outreach sends it, and a list
+    for snippet, tags in zip(snippets, sent):
+        updated = sandbox_connector.call("update_snippet", {"snippet_id": snippet["id"], "attributes": {"tags": tags}})
+        assert updated["data"]["attributes"]["tags"] == tags
+    assert sandbox_connector.drift_counts == {}
 
 
 def test_prospect_dates_round_trip_as_outreach_sends_them(sandbox_connector):

@@ -34,3 +34,12 @@ def test_attributes_only_real_data_shows_are_unknown_on_write(client):
                                                      ident=1))
     assert response.status_code == 422
     assert response.json()["errors"][0]["detail"] == "Unknown attribute 'trashedAt' for account."
+
+
+def test_snippets_carry_tags_as_a_string_or_a_list_and_take_either_back(client):
+    sent = [client.get(f"/snippets/{i}").json()["data"]["attributes"]["tags"] for i in (1, 2)]
+    assert sent == ["Quick Response", ["Quick Response"]]
+    for tags in sent:
+        response = client.patch("/snippets/3", json=doc("snippet", {"tags": tags}, ident=3))
+        assert response.status_code == 200, response.json()
+        assert response.json()["data"]["attributes"]["tags"] == tags
