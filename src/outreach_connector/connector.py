@@ -13,6 +13,7 @@ import httpx
 from .catalog import load_manifest
 from .client import BearerToken, ClientConfig, Sender
 from .dispatcher import Dispatcher
+from .dropdowns import Dropdowns
 from .errors import AuthError, CredentialsMissing, InputInvalid, UpstreamError
 from .pagination import CursorPaginator, collected
 from .registry import Registry, get_plugin_manager, shared_registry
@@ -108,6 +109,7 @@ class Connector:
         self.sender = Sender(config, retry or self.settings.retry,
                              pause_gc=self.settings.pause_gc_on_large_bodies)
         self.dispatcher = Dispatcher(self.registry, self.sender, Context(self.base_url))
+        self.dropdowns = Dropdowns(self.dispatcher)  # DDL calls; their label indexes live with the session
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -138,6 +140,8 @@ class Connector:
         if isinstance(data, dict) and data.get("paginate"):
             paginator = self._paginator(name, data)
             return collected(list(self._walk(name, paginator)), paginator)
+        if self.dropdowns.handles(name):
+            return self.dropdowns.call(name, data)
         return self.dispatcher.call(name, data)
 
     async def acall(self, name: str, input: Any = None) -> Any:
@@ -145,6 +149,8 @@ class Connector:
         if isinstance(data, dict) and data.get("paginate"):
             paginator = self._paginator(name, data)
             return collected([r async for r in self._awalk(name, paginator)], paginator)
+        if self.dropdowns.handles(name):
+            return await self.dropdowns.acall(name, data)
         return await self.dispatcher.acall(name, data)
 
     def iterate(self, name: str, input: dict[str, Any]) -> Iterator[Any]:
