@@ -1,12 +1,13 @@
 """``python -m outreach_connector.bench``: what the connector costs on top of raw httpx + ``json.loads``.
 
-Five cases, each a ratio connector / floor on the same transport, in the same process, on the same data:
+Six cases, each a ratio connector / floor on the same transport, in the same process, on the same data:
 
 1. a small call (``get_prospect``, one realistic prospect) and 2. a large page (``list_prospects``, 1000
    prospects, output validation included), both on a pre-rendered transport;
 3. a full pull of 50,000 prospects from the in-process sandbox, with its peak memory growth;
 4. 200 ``acall``s, 20 at a time, against the sandbox behind a real uvicorn socket;
-5. cold start of ``outreach-connector operations`` and of a first call, against importing the dependencies.
+5. cold start of ``outreach-connector operations`` and of a first call, against importing the dependencies;
+6. dropdown search, cold and warm, on 3,000 accounts and 20,000 prospects (absolute times; see ``ddl``).
 
 Prints a Markdown table (medians of several runs) and exits 1 when a target is missed. ``--quick`` is a smoke
 run of a few seconds; ``--json PATH`` also writes the results as JSON.
@@ -48,7 +49,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def run(settings: Settings) -> list[Result]:
-    from . import cases, coldstart, pull  # after argument parsing: --help stays instant
+    from . import cases, coldstart, ddl, pull  # after argument parsing: --help stays instant
     from .transports import capture, new_sandbox
 
     results: list[Result] = []
@@ -66,6 +67,8 @@ def run(settings: Settings) -> list[Result]:
         results.append(cases.concurrency(settings))
     if "cold" in wanted:
         results += coldstart.cold_start(settings, small)
+    if "ddl" in wanted:
+        results += ddl.ddl_search(settings)
     return results
 
 
