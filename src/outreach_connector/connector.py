@@ -142,7 +142,9 @@ class Connector:
             return collected(list(self._walk(name, paginator)), paginator)
         if self.dropdowns.handles(name):
             return self.dropdowns.call(name, data)
-        return self.dispatcher.call(name, data)
+        output = self.dispatcher.call(name, data)
+        self.dropdowns.written(name)  # the session's own writes show in its next dropdown search
+        return output
 
     async def acall(self, name: str, input: Any = None) -> Any:
         data = {} if input is None else input
@@ -151,7 +153,9 @@ class Connector:
             return collected([r async for r in self._awalk(name, paginator)], paginator)
         if self.dropdowns.handles(name):
             return await self.dropdowns.acall(name, data)
-        return await self.dispatcher.acall(name, data)
+        output = await self.dispatcher.acall(name, data)
+        self.dropdowns.written(name)
+        return output
 
     def iterate(self, name: str, input: dict[str, Any]) -> Iterator[Any]:
         """Every record of a list operation, page after page (only one page is held at a time)."""

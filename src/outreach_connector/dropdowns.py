@@ -15,6 +15,9 @@ from .validation import errors_for
 from .wire import HttpCall, Reply
 
 
+WRITES = frozenset({"create", "update", "delete"})
+
+
 class Dropdowns:
     def __init__(self, dispatcher: Dispatcher, labels: LabelCache | None = None) -> None:
         self.dispatcher = dispatcher
@@ -23,6 +26,12 @@ class Dropdowns:
     def handles(self, name: str) -> bool:
         """Operations whose handler runs a request flow (the DDLs); an unknown name raises UnknownOperation."""
         return hasattr(self.dispatcher.registry[name].handler, "flow")
+
+    def written(self, name: str) -> None:
+        """After a call: a create, update or delete makes the session's labels of that resource stale."""
+        spec = self.dispatcher.registry[name].spec
+        if spec.kind in WRITES and spec.resource:
+            self.labels.forget(spec.resource)
 
     def _start(self, name: str, data: Any) -> tuple[Any, Generator[HttpCall, Reply, Any]]:
         entry = self.dispatcher.validate(name, data)

@@ -54,7 +54,7 @@ def fold(text: str) -> str:
 
 
 class LabelCache:
-    """Label indexes by key (operation name and parent filters), each kept ``ttl`` seconds."""
+    """Label indexes by key (resource type, operation name, parent filters), each kept ``ttl`` seconds."""
 
     def __init__(self, ttl: float = DEFAULT_TTL, bound: int = DEFAULT_BOUND, max_indexes: int = DEFAULT_MAX_INDEXES,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -79,6 +79,11 @@ class LabelCache:
         self._indexes.move_to_end(key)
         while len(self._indexes) > self.max_indexes:
             self._indexes.popitem(last=False)
+
+    def forget(self, resource: str) -> None:
+        """Drop the indexes of one resource type (keys start with it): the session just wrote one."""
+        for key in [k for k in self._indexes if isinstance(k, tuple) and k[:1] == (resource,)]:
+            del self._indexes[key]
 
     def __len__(self) -> int:
         return len(self._indexes)

@@ -58,3 +58,12 @@ def test_a_collection_over_the_bound_is_not_read_into_memory():
     assert sent[0] == {"page[size]": "1", "count": "true", "fields[account]": "name"}
     assert all(q["page[size]"] == "100" and "filter[name]" in q or "filter[domain]" in q for q in sent[1:])
     assert 7 in {o["value"] for o in answer["result"]}
+
+
+def test_the_sessions_own_write_shows_in_its_next_search():
+    org = Sandbox(SandboxConfig(accounts=30))
+    with Connector(base_url=SANDBOX_URL, access_token="sandbox-access-token", transport=org.transport()) as conn:
+        assert conn.call("list_accounts_ddl", {"search": "quokka"})["result"] == []
+        created = conn.call("create_account", {"attributes": {"name": "Zebra Quokka Holdings"}})
+        answer = conn.call("list_accounts_ddl", {"search": "quokka"})
+    assert answer["result"] == [{"text": "Zebra Quokka Holdings", "value": created["data"]["id"]}]

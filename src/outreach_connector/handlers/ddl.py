@@ -157,7 +157,7 @@ def labelled(spec: OperationSpec, data: dict[str, Any]) -> Flow:
 
 
 def index_key(spec: OperationSpec, data: dict[str, Any]) -> tuple:
-    return (spec.name, tuple(parent_params(spec, data)))
+    return (spec.resource, spec.name, tuple(parent_params(spec, data)))
 
 
 def read_index(spec: OperationSpec, data: dict[str, Any], labels: LabelCache) -> Generator[HttpCall, Reply,
