@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
+import pytest
+
 from outreach_connector import Connector
+from outreach_connector.errors import InputInvalid
 from outreach_connector.labels import LabelCache, LabelIndex, decode_cursor, encode_cursor
 from outreach_sandbox import Sandbox, SandboxConfig
 
@@ -67,3 +70,13 @@ def test_the_sessions_own_write_shows_in_its_next_search():
         created = conn.call("create_account", {"attributes": {"name": "Zebra Quokka Holdings"}})
         answer = conn.call("list_accounts_ddl", {"search": "quokka"})
     assert answer["result"] == [{"text": "Zebra Quokka Holdings", "value": created["data"]["id"]}]
+
+
+def test_a_cursor_of_the_right_tag_but_the_wrong_shape_is_refused():
+    org = Sandbox(SandboxConfig())
+    with Connector(base_url=SANDBOX_URL, access_token="sandbox-access-token", transport=org.transport()) as conn:
+        for state in ({"o": "ten"}, {"o": -1}, {"a": 5}, {"q": [1]}):
+            with pytest.raises(InputInvalid):
+                conn.call("list_accounts_ddl", {"search": "x" if "a" not in state else "", "page_after":
+                                                encode_cursor(state)})
+    assert org.requests == []

@@ -29,6 +29,13 @@ from ..wire import Context, HttpCall, Reply
 
 INDEX_PAGE = 1000  # Outreach's largest page: the fewest round trips to read a collection's labels
 Flow = Generator[HttpCall, Reply, dict]
+# What each kind of page keeps in its cursor: Outreach's cursor, an offset into the matches, or one Outreach
+# cursor per exact filter ("" not started, None finished). Anything else was not made here.
+CURSOR_SHAPES = {
+    "a": lambda v: isinstance(v, str) and v != "",
+    "o": lambda v: type(v) is int and v >= 0,
+    "q": lambda v: isinstance(v, list) and all(c is None or isinstance(c, str) for c in v),
+}
 
 
 def template_fields(template: str) -> list[str]:
@@ -97,15 +104,16 @@ def get(spec: OperationSpec, params: list[tuple[str, str]]) -> HttpCall:
     return HttpCall("GET", spec.path, params=tuple(params))
 
 
-def read_cursor(spec: OperationSpec, data: dict[str, Any], kind: str) -> Any:
-    """The state inside ``page_after`` for this kind of page (None on a first page)."""
+def read_cursor(spec: OperationSpec, data: dict[str, Any], *kinds: str) -> tuple[str | None, Any]:
+    """(kind, state) inside ``page_after`` when it is a cursor of one of these kinds; (None, None) without one."""
     if not data.get("page_after"):
-        return None
-    state = decode_cursor(data["page_after"])
-    if state is None or kind not in state:
-        raise InputInvalid(spec.name, [{"path": "page_after", "message": "not a next_page_after this dropdown "
-                                        "returned for the same search (ask again without page_after)"}])
-    return state[kind]
+        return None, None
+    state = decode_cursor(data["page_after"]) or {}
+    for kind in kinds:
+        if kind in state and CURSOR_SHAPES[kind](state[kind]):
+            return kind, state[kind]
+    raise InputInvalid(spec.name, [{"path": "page_after", "message": "not a next_page_after this dropdown "
+                                    "returned for the same search (ask again without page_after)"}])
 
 
 def page(result: list[dict[str, Any]], kind: str, state: Any) -> dict[str, Any]:
@@ -127,13 +135,14 @@ class DdlHandler:
         search = " ".join((data.get("search") or "").split())
         if not search:
             return (yield from listed(spec, data))
+        kind, state = read_cursor(spec, data, "o", "q")  # a bad cursor is refused before anything is sent
         index = labels.get(index_key(spec, data))
         if index is None:
             index = yield from read_index(spec, data, labels)
             labels.put(index_key(spec, data), index)
         if index.complete:
-            return searched(spec, data, index, search)
-        return (yield from exact_search(spec, data, search))
+            return searched(spec, index, search, state if kind == "o" else 0)
+        return (yield from exact_search(spec, data, search, state if kind == "q" else None))
 
 
 def listing_request(spec: OperationSpec, data: dict[str, Any], cursor: str | None) -> HttpCall:
@@ -142,7 +151,7 @@ def listing_request(spec: OperationSpec, data: dict[str, Any], cursor: str | Non
 
 
 def listed(spec: OperationSpec, data: dict[str, Any]) -> Flow:
-    reply = yield listing_request(spec, data, read_cursor(spec, data, "a"))
+    reply = yield listing_request(spec, data, read_cursor(spec, data, "a")[1])
     return page(reply_options(spec, reply), "a", next_cursor(reply))
 
 
@@ -185,18 +194,16 @@ def read_index(spec: OperationSpec, data: dict[str, Any], labels: LabelCache) ->
             return LabelIndex.of(found, labels.clock())
 
 
-def searched(spec: OperationSpec, data: dict[str, Any], index: LabelIndex, search: str) -> dict[str, Any]:
-    start = read_cursor(spec, data, "o") or 0
+def searched(spec: OperationSpec, index: LabelIndex, search: str, start: int) -> dict[str, Any]:
     matches = index.matches(search)
     end = start + spec.ddl.limit
     return page(matches[start:end], "o", end if end < len(matches) else None)
 
 
-def exact_search(spec: OperationSpec, data: dict[str, Any], search: str) -> Flow:
+def exact_search(spec: OperationSpec, data: dict[str, Any], search: str, cursors: list | None) -> Flow:
     """Outreach's exact filters, one page each; the cursor keeps each filter's own next cursor."""
     queries = exact_queries(spec.ddl, search)
-    cursors = read_cursor(spec, data, "q") or [""] * len(queries)
-    if len(cursors) != len(queries):
+    if cursors is None or len(cursors) != len(queries):
         cursors = [""] * len(queries)
     result: dict[Any, dict[str, Any]] = {}
     for i, (query, cursor) in enumerate(zip(queries, cursors)):
