@@ -22,12 +22,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 API_KEY = f"editor-key-{secrets.token_hex(6)}"
 AUTH_NAME = "Sandbox sales team"
+PROSPECTS = 150  # more than one page of options (100)
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """(sandbox, server URL): the sandbox served on a socket, the Connectors API server in front of it."""
-    sandbox = Sandbox(SandboxConfig())
+    sandbox = Sandbox(SandboxConfig(prospects=PROSPECTS))
     with serving(sandbox) as sandbox_url:
         settings = ServerSettings(api_keys=(API_KEY,), database=tmp_path_factory.mktemp("editor") / "server.db",
                                   outreach_base_url=sandbox_url, token_url=sandbox_url.replace("/api/v2", "/oauth/token"))

@@ -226,87 +226,104 @@
     return input;
   }
 
-  function lookupControl(schema, path) {
-    const { operation, input: template } = schema.lookup;
-    const input = el("input", { type: "text", role: "combobox", placeholder: "Type to search…" });
-    const list = el("ul", { role: "listbox", hidden: "" });
-    const box = el("div", { class: "lookup" }, input, list);
-    const parents = Object.values(template || {}).map((t) => (typeof t === "string" && t.match(TEMPLATE) || [])[1])
-      .filter(Boolean);
-    let chosen = null;   // {text, value} of the selected option
-    let next = null;     // next_page_after of the last answer
-    let asked = 0;       // answers to older requests are dropped
-    let timer = null;
-
-    async function load(more) {
-      const request = ++asked;
-      const data = lookupInput(template);
-      const search = input.value.trim();
-      if (search && !(chosen && search === chosen.text)) data.search = search;
-      if (more) data.page_after = next;
-      const reply = await callOperation(operation, data);
-      if (request !== asked) return;
-      if (reply.outcome !== "success") return show([], more, reply.output.message);
-      next = reply.output.next_page_after || null;
-      show(reply.output.result, more);
+  // One dropdown: a text input to type into, and a list of the DDL's options under it.
+  class Lookup {
+    constructor(lookup, path) {
+      this.operation = lookup.operation;
+      this.template = lookup.input || {};
+      this.path = path;
+      this.parents = Object.values(this.template)
+        .map((t) => (typeof t === "string" && t.match(TEMPLATE) || [])[1]).filter(Boolean);
+      this.input = el("input", { type: "text", role: "combobox", placeholder: "Type to search…" });
+      this.list = el("ul", { role: "listbox", hidden: "" });
+      this.node = el("div", { class: "lookup" }, this.input, this.list);
+      this.chosen = null;  // {text, value} of the selected option
+      this.next = null;    // next_page_after of the last answer
+      this.asked = 0;      // answers to older requests are dropped
+      this.timer = null;
+      this.input.addEventListener("focus", () => this.load(false));
+      this.input.addEventListener("input", () => this.typed());
+      this.input.addEventListener("blur", () => { this.list.hidden = true; });
     }
 
-    function show(options, more, note) {
-      if (!more) list.replaceChildren();
-      list.querySelectorAll(".more, .note").forEach((li) => li.remove());
+    typed() {
+      this.chosen = null;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.load(false), 200);
+    }
+
+    async load(more) {
+      const request = ++this.asked;
+      const data = lookupInput(this.template);
+      const search = this.input.value.trim();
+      if (search && !(this.chosen && search === this.chosen.text)) data.search = search;
+      if (more) data.page_after = this.next;
+      const reply = await callOperation(this.operation, data);
+      if (request !== this.asked) return;
+      if (reply.outcome !== "success") return this.show([], more, reply.output.message);
+      this.next = reply.output.next_page_after || null;
+      this.show(reply.output.result, more);
+    }
+
+    show(options, more, note) {
+      if (!more) this.list.replaceChildren();
+      this.list.querySelectorAll(".more, .note").forEach((li) => li.remove());
       for (const option of options) {
-        const li = el("li", { "data-testid": "option", "data-value": String(option.value), role: "option" }, option.text);
-        li.addEventListener("mousedown", (event) => { event.preventDefault(); choose(option); });
-        list.append(li);
+        const li = el("li", { "data-testid": "option", "data-value": String(option.value), role: "option" },
+                      option.text);
+        li.addEventListener("mousedown", (event) => { event.preventDefault(); this.choose(option); });
+        this.list.append(li);
       }
-      if (note || !list.children.length) list.append(el("li", { class: "note" }, note || "No matches"));
-      if (next && !note) {
+      if (note || !this.list.children.length) this.list.append(el("li", { class: "note" }, note || "No matches"));
+      if (this.next && !note) {
         const li = el("li", { class: "more", "data-testid": "more" }, "More…");
-        li.addEventListener("mousedown", (event) => { event.preventDefault(); load(true); });
-        list.append(li);
+        li.addEventListener("mousedown", (event) => { event.preventDefault(); this.load(true); });
+        this.list.append(li);
       }
-      list.hidden = document.activeElement !== input;
+      this.list.hidden = document.activeElement !== this.input;
     }
 
-    function choose(option) {
-      clearTimeout(timer);
-      asked += 1;  // an answer still on its way must not reopen the list
-      chosen = option;
-      input.value = option.text;
-      list.hidden = true;
-      changed(path);
+    choose(option) {
+      clearTimeout(this.timer);
+      this.asked += 1;  // an answer still on its way must not reopen the list
+      this.chosen = option;
+      this.input.value = option.text;
+      this.list.hidden = true;
+      changed(this.path);
     }
 
-    function reset() {
-      clearTimeout(timer);
-      chosen = null;
-      next = null;
-      asked += 1;
-      input.value = "";
-      list.replaceChildren();
-      list.hidden = true;
+    reset() {
+      clearTimeout(this.timer);
+      this.asked += 1;
+      this.chosen = null;
+      this.next = null;
+      this.input.value = "";
+      this.list.replaceChildren();
+      this.list.hidden = true;
     }
 
-    async function set(value) {
-      reset();
+    get() {
+      if (this.chosen) return this.chosen.value;
+      const typed = this.input.value.trim();
+      return typed === "" ? undefined : idOrText(typed);  // the server says what is wrong with it
+    }
+
+    async set(value) {  // a saved value: shown by its label, asked from the DDL with `value`
+      this.reset();
       if (value === undefined || value === null || value === "") return;
-      chosen = { text: String(value), value };
-      input.value = String(value);
-      const reply = await callOperation(operation, { ...lookupInput(template), value });
+      const saved = { text: String(value), value };
+      this.chosen = saved;
+      this.input.value = saved.text;
+      const reply = await callOperation(this.operation, { ...lookupInput(this.template), value });
       const found = reply.outcome === "success" && reply.output.result[0];
-      if (found && chosen && chosen.value === value) { chosen = found; input.value = found.text; }
+      if (found && this.chosen === saved) { this.chosen = found; this.input.value = found.text; }
     }
+  }
 
-    input.addEventListener("focus", () => load(false));
-    input.addEventListener("input", () => {
-      chosen = null;
-      clearTimeout(timer);
-      timer = setTimeout(() => load(false), 200);
-    });
-    input.addEventListener("blur", () => { list.hidden = true; });
-    state.lookups.push({ parents, reset });
-    const get = () => (chosen ? chosen.value : input.value.trim() === "" ? undefined : idOrText(input.value.trim()));
-    return { node: box, get, set };
+  function lookupControl(schema, path) {
+    const lookup = new Lookup(schema.lookup, path);
+    state.lookups.push(lookup);
+    return { node: lookup.node, get: () => lookup.get(), set: (value) => lookup.set(value) };
   }
 
   function changed(path) {
