@@ -13,7 +13,8 @@ and receives its reply, driven by ``dropdowns.Dropdowns`` (sync or async alike),
   the DDL's search fields (the text, lower-cased and capitalised; e-mail addresses on the e-mail field; a
   first and last name together), never more than one page per filter.
 
-Parent filters (``sequence_id``, ``account_id``...) narrow every one of these with ``filter[<rel>][id]``.
+Parent filters (``sequence_id``, ``account_id``...) narrow the page and the search with
+``filter[<rel>][id]`` (each parent set has its own label index); ``value`` answers exactly the ids asked.
 """
 from __future__ import annotations
 
