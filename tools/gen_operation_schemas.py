@@ -38,6 +38,67 @@ def ddl_lookups(origin: str) -> dict[str, str]:
             if e.kind == "ddl" and (origin != "seed" or e.origin == "seed")}
 
 
+def ddl_parents(spec: OperationSpec) -> dict[str, str]:
+    """A DDL's parent inputs: input key (``sequence_id``) -> the resource type its id names."""
+    rels = load_resource(spec.resource).relationships
+    return {key: rels[rel]["x-target"] for key, rel in spec.ddl.parents.items()}
+
+
+def ddl_input(spec: OperationSpec) -> dict:
+    props = {
+        "search": {"type": "string", "maxLength": 255, "title": "Search",
+                   "description": "Only options whose text contains this, ignoring case. Collections too big "
+                                  "to index are searched with Outreach's exact filters instead (whole names, "
+                                  "e-mail addresses)."},
+        "page_after": {"type": "string", "minLength": 1, "maxLength": 4096, "title": "Next page",
+                       "description": "The next_page_after of the previous answer, with the same other inputs."},
+        "value": {"oneOf": [shared("record_id"), {"type": "array", "items": shared("record_id"), "minItems": 1,
+                                                  "maxItems": 1000}],
+                  "title": "Saved value", "description": "One id or a list of ids: exactly those options, "
+                                                         "to show the labels of a saved selection."},
+    }
+    for key, target in ddl_parents(spec).items():
+        title = key.replace("_", " ").capitalize().replace(" id", " ID")
+        props[key] = with_lookup(shared("record_id", title=title, description=f"Only options of this {target}."),
+                                 target, spec.origin)
+    return {"type": "object", "additionalProperties": False, "properties": props,
+            "advanced": ["page_after", "value"]}
+
+
+def ddl_output() -> dict:
+    schema = shared("ddl_output")
+    schema["properties"]["next_page_after"] = {
+        "type": ["string", "null"], "title": "Next page",
+        "description": "Pass it back as page_after for the next options; null after the last page."}
+    return schema
+
+
+def dependent_lookups() -> dict[str, dict[str, str]]:
+    """DDL name -> {parent input key: resource type}, for the DDLs that take a parent."""
+    return {e.name: ddl_parents(e) for e in load_entries() if e.kind == "ddl" and e.ddl.parents}
+
+
+def wire_lookups(schema: dict, origin: str, path: str = "") -> dict:
+    """Fill each dependent lookup's ``input`` with the sibling fields that hold its parents' ids.
+
+    A sibling holds a parent when its own lookup lists the parent's resource type; the template names it by
+    its dotted input path, falafel's ``{{{properties.<path>}}}``.
+    """
+    props = schema.get("properties") or {}
+    listing = {sub["lookup"]["operation"]: name for name, sub in props.items() if "lookup" in sub}
+    by_type = {target: listing[ddl] for target, ddl in ddl_lookups(origin).items() if ddl in listing}
+    parents = dependent_lookups()
+    for name, sub in props.items():
+        if "lookup" in sub:
+            wanted = parents.get(sub["lookup"]["operation"], {})
+            holders = {key: by_type.get(target) for key, target in wanted.items()}
+            sub["lookup"]["input"] = {key: "{{{properties." + path + holder + "}}}"
+                                      for key, holder in holders.items() if holder not in (None, name)}
+        if sub.get("type") == "object":
+            wire_lookups(sub, origin, f"{path}{name}.")
+    return schema
+
+
 def with_lookup(schema: dict, target: str | None, origin: str) -> dict:
     ddl = ddl_lookups(origin).get(target or "")
     return {**schema, "lookup": {"operation": ddl, "input": {}}} if ddl else schema
@@ -195,8 +256,12 @@ def action_input(spec: OperationSpec) -> dict:
 
 
 def input_schema(spec: OperationSpec) -> dict:
+    return wire_lookups(unwired_input_schema(spec), spec.origin)
+
+
+def unwired_input_schema(spec: OperationSpec) -> dict:
     if spec.kind == "ddl":
-        return shared("ddl_input")
+        return ddl_input(spec)
     res = load_resource(spec.resource)
     if spec.kind == "list":
         return list_input(spec, res)
@@ -246,7 +311,7 @@ def resource_object(res: ResourceInfo) -> dict:
 
 def output_schema(spec: OperationSpec) -> dict:
     if spec.kind == "ddl":
-        return shared("ddl_output")
+        return ddl_output()
     if spec.kind == "delete":
         return shared("deleted")
     res = load_resource(spec.resource)

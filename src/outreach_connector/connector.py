@@ -15,6 +15,7 @@ from .catalog import load_manifest
 from .client import BearerToken, ClientConfig, Sender
 from .dispatcher import Dispatcher
 from .drift import DriftMonitor, DriftReport
+from .dropdowns import Dropdowns
 from .errors import AuthError, CredentialsMissing, InputInvalid, UpstreamError
 from .pagination import CursorPaginator, collected, keeps_partial
 from .registry import Registry, get_plugin_manager, shared_registry
@@ -118,6 +119,7 @@ class Connector:
                              pause_gc=self.settings.pause_gc_on_large_bodies)
         self.drift = DriftMonitor(self.settings.strict_output, on_drift)
         self.dispatcher = Dispatcher(self.registry, self.sender, Context(self.base_url), self.drift)
+        self.dropdowns = Dropdowns(self.dispatcher)  # DDL calls; their label indexes live with the session
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -156,7 +158,11 @@ class Connector:
                 for record in self._walk(name, paginator):
                     records.append(record)
             return collected(records, paginator)
-        return self.dispatcher.call(name, data)
+        if self.dropdowns.handles(name):
+            return self.dropdowns.call(name, data)
+        output = self.dispatcher.call(name, data)
+        self.dropdowns.written(name)  # the session's own writes show in its next dropdown search
+        return output
 
     async def acall(self, name: str, input: Any = None) -> Any:
         data = {} if input is None else input
@@ -166,7 +172,11 @@ class Connector:
                 async for record in self._awalk(name, paginator):
                     records.append(record)
             return collected(records, paginator)
-        return await self.dispatcher.acall(name, data)
+        if self.dropdowns.handles(name):
+            return await self.dropdowns.acall(name, data)
+        output = await self.dispatcher.acall(name, data)
+        self.dropdowns.written(name)
+        return output
 
     def iterate(self, name: str, input: dict[str, Any], after: str | None = None) -> Iterator[Any]:
         """Every record of a list operation, page after page (only one page is held at a time).

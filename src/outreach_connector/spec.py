@@ -44,9 +44,20 @@ class DdlSpec(Strict):
 
     text: tuple[str, ...]
     value: str = "id"
-    search_field: str
+    # Outreach's exact filters, used when a collection is too big for the label index (labels.py):
+    # each search field is asked on its own; ``email_field`` instead when the text looks like an address;
+    # ``full_name`` (first, last) when the text has two words or more.
+    search_field: str | tuple[str, ...]
+    email_field: str | None = None
+    full_name: tuple[str, str] | None = None
+    # Parent filters: input key (e.g. ``sequence_id``) -> the to-one relationship filtered by that id.
+    parents: dict[str, str] = Field(default_factory=dict)
     sort: str
     limit: int = Field(default=100, ge=1, le=1000)
+
+    @property
+    def search_fields(self) -> tuple[str, ...]:
+        return (self.search_field,) if isinstance(self.search_field, str) else self.search_field
 
 
 class OperationSpec(Strict):

@@ -105,9 +105,25 @@ def ordering(store: Store, type_name: str, query: ListQuery) -> Ordering:
     return store.cached(cache_key, lambda: _scan(table, query))
 
 
+def _candidates(table: Table, query: ListQuery) -> Any:
+    """Records that may match: through a value index when a filter is exact (as a database index would)."""
+    exact = next((f.exact for f in query.filters if f.exact), None)
+    if exact is None:
+        return table.records()
+    name, wanted = exact
+    index = table.index(f"attr:{name}", lambda r: _values(r.attributes.get(name)))
+    ids = sorted({i for value in wanted for i in index.lookup(table, _comparable(value))})
+    return (table.get(i) for i in ids)
+
+
+def _values(value: Any) -> list[Any]:
+    items = value if isinstance(value, list) else [value]
+    return [_comparable(v) for v in items if v is not None]
+
+
 def _scan(table: Table, query: ListQuery) -> Ordering:
     tests = [f.test for f in query.filters]
-    matches = [r for r in table.records() if all(test(r) for test in tests)]
+    matches = [r for r in _candidates(table, query) if all(test(r) for test in tests)]
     if by_id(query):
         ids = [r.id for r in matches]
         return Ordering(ids, ids)

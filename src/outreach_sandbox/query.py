@@ -34,6 +34,8 @@ class Filter:
     key: tuple
     test: Predicate
     id_test: Callable[[int], bool] | None = None  # set for filter[id]: evaluable without loading records
+    # set for an exact (or any-of) attribute filter: (attribute, wanted values), answerable from a value index
+    exact: tuple[str, frozenset] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +119,9 @@ def parse_filter(rtype: ResourceType, parameter: str, raw: str, resolve: ToManyR
         test = _value_test(None, raw, parameter)
         return Filter((parameter, raw), lambda record: test(record.id), test)
     if field in rtype.attributes and sub is None:
-        return Filter((parameter, raw), _attribute_filter(rtype.attributes[field], raw, parameter))
+        attr = rtype.attributes[field]
+        exact = None if ".." in raw else (field, frozenset(_coerce(attr, p, parameter) for p in raw.split(",")))
+        return Filter((parameter, raw), _attribute_filter(attr, raw, parameter), exact=exact)
     rel = rtype.relationships.get(field)
     if rel is None:
         raise bad_request(f"'{field}' is not a filterable field of {rtype.name}.", parameter)

@@ -35,8 +35,9 @@ SETTINGS = dict(derandomize=True, deadline=None, database=None, print_blob=True,
                                        HealthCheck.data_too_large])
 
 OPERATIONS = [spec.name for spec in (entry.spec for entry in Connector(access_token="unused").registry)]
-# Rules the raw HTTP handler applies beyond its schema: header names and values HTTP can carry, real base64.
-HANDLER_RULES = re.compile(r"headers\[\d+\]\.(key|value)|body\.binary")
+# Rules handlers apply beyond their schemas: header names and values HTTP can carry, real base64 (raw HTTP);
+# a DDL's page_after must be a next_page_after it handed out.
+HANDLER_RULES = re.compile(r"headers\[\d+\]\.(key|value)|body\.binary|page_after")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 

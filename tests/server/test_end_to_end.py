@@ -198,7 +198,7 @@ def test_list_sequences_ddl(env, token_auth):
     output = success(call(env, token_auth, "list_sequences_ddl", {}))
     with env.outreach() as outreach:
         sequences = outreach.get("/sequences", params={"page[size]": 1000}).json()["data"]
-    assert list(output) == ["result"]
+    assert list(output) == ["result", "next_page_after"] and output["next_page_after"] is None
     assert sorted(output["result"], key=lambda o: o["value"]) == sorted(
         ({"text": s["attributes"]["name"], "value": s["id"]} for s in sequences), key=lambda o: o["value"])
 

@@ -1,6 +1,6 @@
 """``python -m outreach_connector.bench``: what the connector costs on top of raw httpx + ``json.loads``.
 
-Six cases, each a ratio (or a per-session cost) connector / floor on the same transport, in the same process, on the same data:
+Seven cases, each a ratio connector / floor on the same transport (or a per-session or absolute cost):
 
 1. a small call (``get_prospect``, one realistic prospect) and 2. a large page (``list_prospects``, 1000
    prospects, output validation included), both on a pre-rendered transport;
@@ -8,6 +8,7 @@ Six cases, each a ratio (or a per-session cost) connector / floor on the same tr
 4. 200 ``acall``s, 20 at a time, against the sandbox behind a real uvicorn socket;
 5. cold start of ``outreach-connector operations`` and of a first call, against importing the dependencies;
 6. 200 ``Connector`` sessions in one process (a host's end users): memory and time each beyond the first.
+7. dropdown search, cold and warm, on 3,000 accounts and 20,000 prospects (absolute times; see ``ddl``).
 
 Prints a Markdown table (medians of several runs) and exits 1 when a target is missed. ``--quick`` is a smoke
 run of a few seconds; ``--json PATH`` also writes the results as JSON.
@@ -50,7 +51,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def run(settings: Settings) -> list[Result]:
-    from . import cases, coldstart, pull, sessions  # after argument parsing: --help stays instant
+    from . import cases, coldstart, ddl, pull, sessions  # after argument parsing: --help stays instant
     from .transports import capture, new_sandbox
 
     results: list[Result] = []
@@ -70,6 +71,8 @@ def run(settings: Settings) -> list[Result]:
         results += coldstart.cold_start(settings, small)
     if "sessions" in wanted:
         results += sessions.sessions(settings, sandbox)
+    if "ddl" in wanted:
+        results += ddl.ddl_search(settings)
     return results
 
 

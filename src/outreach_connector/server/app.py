@@ -16,7 +16,7 @@ from starlette.routing import Route
 from outreach_connector.errors import ConnectorError
 from outreach_connector.server.credentials import CredentialStore
 from outreach_connector.server.secrets_box import EncryptionKeyError
-from outreach_connector.server import routes, startup
+from outreach_connector.server import editor, routes, startup
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import problem
@@ -29,8 +29,10 @@ ROUTES = [
     Route(CONNECTOR + "/operations", routes.list_operations, methods=["GET"]),
     Route(CONNECTOR + "/call", routes.call_operation, methods=["POST"]),
     Route("/authentications", routes.create_authentication, methods=["POST"]),
+    Route("/authentications", editor.list_authentications, methods=["GET"]),
     Route("/authentications/{auth_id}", routes.get_authentication, methods=["GET"]),
     Route("/authentications/{auth_id}", routes.delete_authentication, methods=["DELETE"]),
+    Route("/editor{rest:path}", editor.page, methods=["GET"]),
 ]
 
 

@@ -159,6 +159,10 @@ class CredentialStore:
         row = self._row(auth_id)
         return None if row is None else _public(row)
 
+    def list(self) -> list[Authentication]:
+        with self._connect() as db:
+            return [_public(row) for row in db.execute("SELECT * FROM authentications ORDER BY created_at, name")]
+
     def load(self, auth_id: str) -> StoredAuthentication:
         """The authentication with its secrets; raises :class:`AuthenticationNotFound`."""
         row = self._row(auth_id)

@@ -8,6 +8,7 @@ from typing import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from outreach_connector.server.editor import is_public
 from outreach_connector.server.envelopes import problem
 
 logger = logging.getLogger("outreach_connector.server")
@@ -22,7 +23,7 @@ class ApiKeyGate:
         self._keys = [key.encode() for key in keys]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not self._authorized(scope):
+        if scope["type"] == "http" and not is_public(scope["path"], scope["method"]) and not self._authorized(scope):
             response = problem(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
             await response(scope, receive, send)
             return

@@ -1,0 +1,104 @@
+"""The editor in Debian's Chromium (Playwright), against the server and the sandbox on loopback sockets."""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+
+import httpx
+import pytest
+
+from outreach_connector.server import ServerSettings, create_app
+from outreach_sandbox import Sandbox, SandboxConfig
+from outreach_sandbox.server import serving
+
+from server.live import LiveServer  # tests/server/live.py: uvicorn on a loopback socket, in a thread
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+API_KEY = f"editor-key-{secrets.token_hex(6)}"
+AUTH_NAME = "Sandbox sales team"
+PROSPECTS = 150  # more than one page of options (100)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """(sandbox, server URL): the sandbox served on a socket, the Connectors API server in front of it."""
+    sandbox = Sandbox(SandboxConfig(prospects=PROSPECTS))
+    with serving(sandbox) as sandbox_url:
+        settings = ServerSettings(api_keys=(API_KEY,), database=tmp_path_factory.mktemp("editor") / "server.db",
+                                  outreach_base_url=sandbox_url, token_url=sandbox_url.replace("/api/v2", "/oauth/token"))
+        with LiveServer(create_app(settings)) as server_url:
+            stored = httpx.post(f"{server_url}/authentications", headers={"Authorization": f"Bearer {API_KEY}"},
+                                json={"name": AUTH_NAME, "credentials": {"access_token": "sandbox-access-token"}})
+            assert stored.status_code == 201
+            yield sandbox, server_url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        missing = "Debian's chromium is not installed (apt-get install -y chromium; .ci/run does it)"
+        pytest.fail(missing) if os.environ.get("CI") else pytest.skip(missing)
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Editor:
+    """The page, with the JavaScript errors it raised."""
+
+    def __init__(self, page, url: str) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("console", self._console)
+        page.goto(f"{url}/editor")
+
+    def _console(self, message) -> None:
+        # A 4xx answer the page handles (a validation error) is logged by Chromium itself, not by our script.
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            self.errors.append(message.text)
+
+    def connect(self) -> None:
+        self.page.get_by_test_id("api-key").fill(API_KEY)
+        self.page.get_by_test_id("connect").click()
+        self.page.get_by_test_id("auth").select_option(label=AUTH_NAME)
+
+    def operation(self, name: str) -> None:
+        self.page.get_by_test_id("operation").select_option(name)
+
+    def field(self, path: str):
+        return self.page.locator(f'[data-field="{path}"]')
+
+    def pick(self, path: str, search: str, text: str) -> None:
+        """Type ``search`` into the lookup field and choose the option labelled ``text``."""
+        box = self.field(path).locator("input").first
+        box.click()
+        box.fill(search)
+        self.options(path).filter(has_text=text).first.click()
+
+    def options(self, path: str):
+        return self.field(path).get_by_test_id("option")
+
+    def run(self) -> str:
+        self.page.get_by_test_id("run").click()
+        outcome = self.page.get_by_test_id("outcome")
+        playwright.expect(outcome).to_have_text(re.compile("^(success|error)$"))
+        return outcome.inner_text()
+
+
+@pytest.fixture
+def editor(stack, browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    opened = Editor(page, stack[1])
+    yield opened
+    context.close()
+    assert opened.errors == []
