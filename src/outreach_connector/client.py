@@ -93,8 +93,12 @@ def build_request(client: httpx.Client | httpx.AsyncClient, call: HttpCall, base
 
 def too_large(call: HttpCall, response: httpx.Response, limit: int) -> UpstreamError:
     return UpstreamError(response.status_code, [], None, message=(
-        f"{call.method} {call.url.split('?')[0]}: Outreach's answer is larger than the {limit // (1024 * 1024)} MiB "
-        "the connector reads (counted after decompression); ask for less (page_size, fields)"))
+        f"{call.method} {call.url.split('?')[0]}: Outreach's answer is larger than the {_size(limit)} the connector "
+        "reads (counted after decompression); ask for less (page_size, fields)"))
+
+
+def _size(count: int) -> str:
+    return f"{count / (1024 * 1024):g} MiB" if count >= 1024 * 1024 else f"{count} bytes"
 
 
 def read_bounded(response: httpx.Response, call: HttpCall, limit: int) -> None:
