@@ -8,7 +8,14 @@ from outreach_connector.server.opening import open_store
 from outreach_connector.server.secrets_box import generate_key_text
 from outreach_connector.server.store import CredentialStore
 
+from .helpers import FakeOutreach
 from .postgres import fresh_database
+
+
+@pytest.fixture
+def fake() -> FakeOutreach:
+    """Outreach on httpx.MockTransport; fails the test on any request nobody planned for."""
+    return FakeOutreach()
 
 
 @pytest.fixture

@@ -12,16 +12,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
-def fake() -> FakeOutreach:
-    return FakeOutreach()
-
-
-@pytest.fixture
 async def client(tmp_path, fake):
     async with make_client(tmp_path, fake) as client:
         yield client

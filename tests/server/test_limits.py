@@ -21,16 +21,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
-def fake() -> FakeOutreach:
-    return FakeOutreach()
-
-
-@pytest.fixture
 def app(tmp_path, fake):
     return make_app(tmp_path, fake, max_body_bytes=4096)
 

@@ -20,11 +20,6 @@ from .live import LiveServer
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 class RotatingOutreach:
     """A token endpoint that rotates refresh tokens (the old one dies) and an API that checks access tokens."""
 

@@ -12,13 +12,7 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
-def fake() -> FakeOutreach:
-    fake = FakeOutreach()
+def fake(fake: FakeOutreach) -> FakeOutreach:
     fake.on("GET", "/api/v2/prospects/12345", lambda r: jsonapi(200, sample("get_prospect.output")))
     return fake
 
