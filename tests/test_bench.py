@@ -16,8 +16,9 @@ from outreach_connector.bench.results import Result, Target, table
 from outreach_connector.bench.settings import CASES, QUICK
 
 TINY = ["--quick", "--prospects", "120", "--page-size", "40", "--calls", "10", "--repeats", "1",
-        "--pull-repeats", "1", "--cold-runs", "1"]
-KEYS = ["small", "page", "pull", "pull_memory", "concurrency", "cold_operations", "cold_call"]
+        "--pull-repeats", "1", "--cold-runs", "1", "--server-auths", "10"]
+KEYS = ["small", "page", "pull", "pull_memory", "concurrency", "cold_operations", "cold_call", "server_memory",
+        "server_throughput"]
 
 
 def test_tiny_run_prints_the_table_and_writes_json(tmp_path):

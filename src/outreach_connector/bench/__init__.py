@@ -1,12 +1,13 @@
 """``python -m outreach_connector.bench``: what the connector costs on top of raw httpx + ``json.loads``.
 
-Five cases, each a ratio connector / floor on the same transport, in the same process, on the same data:
+Six cases, each a ratio connector / floor on the same transport, in the same process, on the same data:
 
 1. a small call (``get_prospect``, one realistic prospect) and 2. a large page (``list_prospects``, 1000
    prospects, output validation included), both on a pre-rendered transport;
 3. a full pull of 50,000 prospects from the in-process sandbox, with its peak memory growth;
 4. 200 ``acall``s, 20 at a time, against the sandbox behind a real uvicorn socket;
-5. cold start of ``outreach-connector operations`` and of a first call, against importing the dependencies.
+5. cold start of ``outreach-connector operations`` and of a first call, against importing the dependencies;
+6. the Connectors API server: resident memory per used authentication, and call throughput over many.
 
 Prints a Markdown table (medians of several runs) and exits 1 when a target is missed. ``--quick`` is a smoke
 run of a few seconds; ``--json PATH`` also writes the results as JSON.
@@ -32,6 +33,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--page-size", type=int, help="records per page, cases 2 and 3 (Outreach allows 1000)")
     p.add_argument("--calls", type=int, help="acalls per round, case 4")
     p.add_argument("--cold-runs", type=int, help="fresh processes per command, case 5")
+    p.add_argument("--server-auths", type=int, help="authentications stored and used, case 6")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     return p
 
@@ -44,7 +46,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise SystemExit(f"unknown case(s) {', '.join(sorted(unknown))}; choose from {', '.join(CASES)}")
     return base.overridden(repeats=args.repeats, concurrency_repeats=args.repeats, prospects=args.prospects,
                            pull_repeats=args.pull_repeats, page_size=args.page_size, calls=args.calls,
-                           cold_runs=args.cold_runs, cases=cases)
+                           cold_runs=args.cold_runs, server_auths=args.server_auths, cases=cases)
 
 
 def run(settings: Settings) -> list[Result]:
@@ -66,6 +68,10 @@ def run(settings: Settings) -> list[Result]:
         results.append(cases.concurrency(settings))
     if "cold" in wanted:
         results += coldstart.cold_start(settings, small)
+    if "server" in wanted:
+        from .server import server_case
+
+        results += server_case(settings)
     return results
 
 

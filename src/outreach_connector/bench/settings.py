@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 
 from .results import Target
 
-CASES = ("small", "page", "pull", "concurrency", "cold")
+CASES = ("small", "page", "pull", "concurrency", "cold", "server")
 
 TARGETS = {
     "small": Target("<=", 1.5),
@@ -15,6 +15,8 @@ TARGETS = {
     "concurrency": Target(">=", 0.8),
     "cold_operations": Target("<=", 1.5),
     "cold_call": Target("<=", 1.5),
+    "server_memory": Target("<=", 100, "KB"),
+    "server_throughput": Target(">=", 0.2),
 }
 
 
@@ -30,10 +32,12 @@ class Settings:
     concurrency: int = 20
     concurrency_repeats: int = 7
     cold_runs: int = 9          # fresh processes per command, case 5
+    server_auths: int = 200     # authentications stored and used, case 6
     cases: tuple[str, ...] = CASES
 
     def overridden(self, **changes: object) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-QUICK = Settings(repeats=3, small_calls=200, page_calls=2, prospects=5_000, concurrency_repeats=3, cold_runs=2)
+QUICK = Settings(repeats=3, small_calls=200, page_calls=2, prospects=5_000, concurrency_repeats=3, cold_runs=2,
+                 server_auths=50)
