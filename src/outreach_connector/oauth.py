@@ -93,7 +93,7 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
         # Token requests get the same time bounds as API requests; waiting for another caller's refresh is
         # bounded by the retry budget plus one timeout (what that refresh itself may take).
         self._timeout = timeout
-        self._max_lock_wait = max_token_wait + _total_seconds(timeout)
+        self._max_lock_wait = max_token_wait + longest_request_seconds(timeout)
         self._tokens = TokenSet(access_token or "", refresh_token, expires_at)
         # The access token requests may carry: a rotated one is published here only after on_refresh.
         self._access_token = self._tokens.access_token
@@ -274,7 +274,7 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
             self._on_refresh(self._tokens)
         self._access_token = self._tokens.access_token
 
-def _total_seconds(timeout: httpx.Timeout | None) -> float:
+def longest_request_seconds(timeout: httpx.Timeout | None) -> float:
     """What one request may take at most under ``timeout`` (unset parts count as a minute)."""
     if timeout is None:
         return 60.0
@@ -343,4 +343,4 @@ def _refresh_error(response: httpx.Response) -> UpstreamError:
 
 
 __all__ = ["AuthenticationGone", "BearerAuth", "OAuthRefreshAuth", "TokenLease", "TokenSet", "TokenStore",
-           "token_lifetime"]
+           "longest_request_seconds", "token_lifetime"]

@@ -12,21 +12,31 @@ from typing import Iterator
 
 import pytest
 
-ADMIN_URL = os.environ.get("OUTREACH_CONNECTOR_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+CANDIDATES = ([os.environ["OUTREACH_CONNECTOR_TEST_POSTGRES"]] if os.environ.get("OUTREACH_CONNECTOR_TEST_POSTGRES")
+              else [f"postgresql://{user}@127.0.0.1:5432/{database}"
+                    for user, database in (("postgres", "postgres"), ("root", "root"), ("root", "test"))])
+_found: list[str] = []
 
 
 def _admin():
-    psycopg = pytest.importorskip("psycopg") if not os.environ.get("CI") else __import__("psycopg")
-    try:
-        return psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no PostgreSQL at {ADMIN_URL} ({type(exc).__name__}); with CI=true this test must run")
+    """A connection that may create databases: the first candidate that answers (remembered)."""
+    psycopg = __import__("psycopg") if os.environ.get("CI") else pytest.importorskip("psycopg")
+    problems = []
+    for url in _found or CANDIDATES:
+        try:
+            connection = psycopg.connect(url, autocommit=True, connect_timeout=3)
+        except psycopg.OperationalError as exc:
+            problems.append(f"{url}: {type(exc).__name__}")
+            continue
+        _found[:] = [url]
+        return connection
+    if os.environ.get("CI"):
+        raise RuntimeError(f"CI=true but no PostgreSQL answered: {'; '.join(problems)}")
+    pytest.skip(f"no PostgreSQL reachable ({'; '.join(problems)}); with CI=true these tests must run")
 
 
 def database_url(name: str) -> str:
-    base, _, _ = ADMIN_URL.rpartition("/")
+    base, _, _ = _found[0].rpartition("/")
     return f"{base}/{name}"
 
 

@@ -28,6 +28,7 @@ async def client(tmp_path, fake):
     pytest.param("GET", "/connectors/outreach/versions/1.0/operations", id="operations"),
     pytest.param("POST", CALL, id="call"),
     pytest.param("POST", "/authentications", id="create-auth"),
+    pytest.param("GET", "/authentications", id="list-auths"),
     pytest.param("GET", "/authentications/x", id="get-auth"),
     pytest.param("DELETE", "/authentications/x", id="delete-auth"),
     pytest.param("GET", "/no/such/route", id="unknown-route"),

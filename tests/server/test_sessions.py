@@ -59,9 +59,10 @@ def list_call(auth_id: str) -> dict:
     return {"operation": "list_prospects", "authId": auth_id, "input": {"page_size": 1}}
 
 
-async def test_two_replicas_on_one_store_refresh_once_and_use_each_others_tokens(tmp_path):
+async def test_two_replicas_on_one_store_refresh_once_and_use_each_others_tokens(tmp_path, database, encryption_key):
     outreach = RotatingOutreach()
-    replicas = [make_app(tmp_path, httpx.MockTransport(outreach)) for _ in range(2)]
+    replicas = [make_app(tmp_path, httpx.MockTransport(outreach), database=database, encryption_key=encryption_key)
+                for _ in range(2)]
     async with client_for(replicas[0]) as first, client_for(replicas[1]) as second:
         auth_id = await store_oauth(first)
         calls = [(first if n % 2 else second).post(CALL, json=list_call(auth_id)) for n in range(20)]

@@ -18,8 +18,10 @@ def fake(fake: FakeOutreach) -> FakeOutreach:
 
 
 @pytest.fixture
-async def app(tmp_path, fake):
-    return make_app(tmp_path, fake, allowed_token_urls=("https://login.partner.test/oauth/token",))
+async def app(tmp_path, fake, database, encryption_key):
+    """The server on SQLite and on PostgreSQL."""
+    return make_app(tmp_path, fake, allowed_token_urls=("https://login.partner.test/oauth/token",),
+                    database=database, encryption_key=encryption_key)
 
 
 async def store(client: httpx.AsyncClient, name: str, credentials: dict | None = None) -> httpx.Response:

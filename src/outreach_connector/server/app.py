@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from outreach_connector.errors import ConnectorError
+from outreach_connector.oauth import longest_request_seconds
 from outreach_connector.server.secrets_box import EncryptionKeyError
 from outreach_connector.server import routes
 from outreach_connector.server.catalogue import Catalogue
@@ -44,8 +45,9 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
         raise ValueError(NO_API_KEY)
     keys = tuple(k.get_secret_value() for k in settings.api_keys)
     key = settings.encryption_key.get_secret_value() if settings.encryption_key else None
-    store = open_store(settings.database, key, api_keys=keys,
-                       lock_timeout=settings.connector.max_retry_wait + 60.0)
+    # Waiting for another replica's refresh is bounded like waiting for one in this process.
+    lock_timeout = settings.connector.max_retry_wait + longest_request_seconds(settings.connector.timeout)
+    store = open_store(settings.database, key, api_keys=keys, lock_timeout=lock_timeout)
     services = routes.Services(Catalogue.load(settings.connector.plugin_names), store,
                                ConnectorPool(store, settings, transport), settings)
 
