@@ -114,11 +114,11 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
     # --- the shared flow ---------------------------------------------------------------------------------
 
     def _flow(self, request: httpx.Request) -> Flow:
-        timeout = self._timeout_for(request)
+        bounds = _Bounds(self._timeout_for(request), time.monotonic())
         if self._needs_refresh():
             yield ACQUIRE
             if self._needs_refresh():  # another caller may have refreshed while we waited for the lock
-                yield from self._refresh_flow(None, timeout)
+                yield from self._refresh_flow(None, bounds)
             yield RELEASE
         sent_with = self._authorize(request)
         response = yield request
@@ -126,7 +126,7 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
             return
         yield ACQUIRE
         if self._access_token == sent_with:  # nobody refreshed since our request left
-            yield from self._refresh_flow(sent_with, timeout)
+            yield from self._refresh_flow(sent_with, bounds)
         yield RELEASE
         self._authorize(request)
         yield request
@@ -156,17 +156,17 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
         request.headers["Authorization"] = f"Bearer {token}"
         return token
 
-    def _refresh_flow(self, rejected: str | None, timeout: dict[str, Any] | None) -> Flow:
+    def _refresh_flow(self, rejected: str | None, bounds: "_Bounds") -> Flow:
         if self._store is not None:
-            yield from self._shared_refresh_flow(rejected, timeout)
+            yield from self._shared_refresh_flow(rejected, bounds)
             return
         if self._unpersisted():  # Outreach already rotated; only the hand-over to the host is missing
             self._persist()
             return
-        self._adopt((yield from self._fetch_flow(timeout)))
+        self._adopt((yield from self._fetch_flow(bounds)))
         self._persist()
 
-    def _shared_refresh_flow(self, rejected: str | None, timeout: dict[str, Any] | None) -> Flow:
+    def _shared_refresh_flow(self, rejected: str | None, bounds: "_Bounds") -> Flow:
         """Refresh under the store's lock: what another process rotated is used, never rotated again."""
         for attempt in (1, 2):
             lease = yield LOCK_STORE
@@ -180,7 +180,7 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
                 return
             sent = self._tokens.refresh_token
             try:
-                tokens = yield from self._fetch_flow(timeout)
+                tokens = yield from self._fetch_flow(bounds)
             except ReconnectRequired:
                 yield RELEASE_STORE
                 if attempt == 2:
@@ -205,14 +205,13 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
             self._refresh_at = self._refresh_time(stored.expires_at)
             self._access_token = stored.access_token
 
-    def _fetch_flow(self, timeout: dict[str, Any] | None) -> Generator[Command, Any, TokenSet]:
-        waited = 0.0
+    def _fetch_flow(self, bounds: "_Bounds") -> Generator[Command, Any, TokenSet]:
         while True:
-            response = yield FetchToken(self._token_request(timeout))
-            delay = self._retry_delay(response, waited)
+            response = yield FetchToken(self._token_request(bounds.timeout))
+            # Everything this call has spent so far (waiting for the lock included) counts against the budget.
+            delay = self._retry_delay(response, time.monotonic() - bounds.started)
             if delay is None:
                 break
-            waited += delay
             yield Sleep(delay)
         return self._parse_token_response(response)
 
@@ -273,6 +272,14 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
         if self._on_refresh is not None:
             self._on_refresh(self._tokens)
         self._access_token = self._tokens.access_token
+
+@dataclass(frozen=True)
+class _Bounds:
+    """One call's time bounds: the timeouts its token requests carry, and when it started."""
+
+    timeout: dict[str, Any] | None
+    started: float
+
 
 def longest_request_seconds(timeout: httpx.Timeout | None) -> float:
     """What one request may take at most under ``timeout`` (unset parts count as a minute)."""

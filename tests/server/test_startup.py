@@ -95,3 +95,11 @@ def test_a_client_that_does_not_finish_its_headers_is_disconnected():
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_the_served_config_carries_the_connection_limit_and_header_timeout():
+    from outreach_connector.server.serving import uvicorn_config
+
+    settings = settings_from(["--max-connections", "7", "--header-timeout", "2.5"], env={})
+    config = uvicorn_config(object(), settings)
+    assert config.limit_concurrency == 7 and config.http.header_timeout == 2.5
