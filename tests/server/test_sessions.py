@@ -3,6 +3,7 @@ store's row lock; token requests bounded in time like every other request."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 from urllib.parse import parse_qs
@@ -170,3 +171,31 @@ async def test_a_hanging_token_endpoint_bounds_the_call_and_the_calls_waiting_be
     outputs = [a.json()["output"] for a in answers]
     assert [a.json()["outcome"] for a in answers] == ["error", "error"]
     assert all("ReadTimeout" in o["message"] for o in outputs), outputs  # cut by the timeout, not by the endpoint
+
+
+async def test_a_row_lock_held_too_long_ends_the_call_with_an_error_envelope(tmp_path, fake):
+    app = make_app(tmp_path, fake, connector=Settings(timeout="0.1", max_retry_wait=0.1))
+    async with client_for(app) as client:
+        auth_id = await store_oauth(client)
+        holder = sqlite3.connect(tmp_path / "server.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process in the middle of a long refresh
+        try:
+            answer = await client.post(CALL, json=list_call(auth_id))
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert answer.json() == {"outcome": "error", "output": {
+        "message": "the credential store did not answer (OperationalError)",
+        "response": {"statusCode": None, "body": None}}}
+    assert fake.requests == []  # no refresh without the lock
+
+
+async def test_endpoints_answer_503_when_the_store_is_gone(tmp_path, fake):
+    app = make_app(tmp_path, fake)
+    async with client_for(app) as client:
+        auth_id = await store_oauth(client)
+        app.state.services.store.backend.path = tmp_path / "gone" / "server.db"
+        answers = [await client.get("/authentications"), await client.post(CALL, json=list_call(auth_id))]
+    for answer in answers:
+        assert (answer.status_code, answer.json()) == (503, {
+            "message": "The credential store is not answering; try again shortly", "code": None})

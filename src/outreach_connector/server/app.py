@@ -22,6 +22,7 @@ from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import problem
 from outreach_connector.server.guards import ApiKeyGate, BodyLimit, InternalErrorShield
 from outreach_connector.server.opening import open_store
+from outreach_connector.server.store_sql import StoreUnavailable
 from outreach_connector.server.serving import bind, quiet_access_log, uvicorn_config
 from outreach_connector.server.settings import NO_API_KEY, ServerSettings, settings_from
 
@@ -62,9 +63,14 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
                     middleware=[Middleware(InternalErrorShield),
                                 Middleware(ApiKeyGate, keys=keys),
                                 Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
-                    exception_handlers={HTTPException: http_problem})
+                    exception_handlers={HTTPException: http_problem, StoreUnavailable: store_problem})
     app.state.services = services
     return app
+
+
+async def store_problem(request: Request, exc: Exception) -> Any:
+    logging.getLogger("outreach_connector.server").warning("%s %s: %s", request.method, request.url.path, exc)
+    return problem(503, "The credential store is not answering; try again shortly", headers={"Retry-After": "5"})
 
 
 async def http_problem(request: Request, exc: Exception) -> Any:

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from outreach_connector.errors import TransportError
+
 Row = dict[str, Any]
 
 # Each entry moves the schema one version up; never edit an entry once released, append a new one.
@@ -33,6 +35,26 @@ class SchemaTooNew(ValueError):
     pass
 
 
+class StoreUnavailable(TransportError):
+    """The database did not answer, or not in time (a row lock held too long): a call ends with an error
+    envelope, an endpoint with 503. Names the failure's type only: a driver's text may quote values."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(f"the credential store did not answer ({type(exc).__name__})")
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreUnavailable(exc) from None
+    except Exception as exc:
+        if type(exc).__module__.startswith("psycopg"):
+            raise StoreUnavailable(exc) from None
+        raise
+
+
 class SqlBackend:
     """What both databases share; subclasses connect, lock and say how types are spelled."""
 
@@ -42,6 +64,12 @@ class SqlBackend:
 
     @contextmanager
     def transaction(self, *, lock: bool = False) -> Iterator[Any]:
+        """One transaction (``lock``: the database-wide write/migration lock); driver errors become
+        :class:`StoreUnavailable`."""
+        with database_errors(), self._transaction(lock=lock) as db:
+            yield db
+
+    def _transaction(self, *, lock: bool = False) -> Any:
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -137,6 +165,11 @@ class SqlBackend:
             self.execute(db, "SELECT 1 FROM meta WHERE key = 'schema_version'")
 
     def lock_row(self, auth_id: str) -> "RowLease":
+        """The authentication's row, locked against every other process's refresh until commit or rollback."""
+        with database_errors():
+            return self._lock_row(auth_id)
+
+    def _lock_row(self, auth_id: str) -> "RowLease":
         raise NotImplementedError
 
 
@@ -147,9 +180,10 @@ class RowLease:
         self._backend, self._db, self.row, self._close = backend, db, row, close
 
     def update(self, secret: bytes, expires_at: float | None, updated_at: str) -> None:
-        self._backend.execute(self._db, "UPDATE authentications SET secret = ?, access_token_expires_at = ?, "
-                                        "updated_at = ? WHERE id = ?", (secret, expires_at, updated_at,
-                                                                      self.row["id"] if self.row else ""))
+        auth_id = self.row["id"] if self.row else ""
+        with database_errors():
+            self._backend.execute(self._db, "UPDATE authentications SET secret = ?, access_token_expires_at = ?, "
+                                            "updated_at = ? WHERE id = ?", (secret, expires_at, updated_at, auth_id))
 
     def commit(self) -> None:
         self._finish("COMMIT")
@@ -162,7 +196,8 @@ class RowLease:
             return
         db, self._db = self._db, None
         try:
-            db.execute(statement)
+            with database_errors():
+                db.execute(statement)
         finally:
             self._close(db)
 
@@ -184,7 +219,7 @@ class SqliteBackend(SqlBackend):
         return db
 
     @contextmanager
-    def transaction(self, *, lock: bool = False) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, *, lock: bool = False) -> Iterator[sqlite3.Connection]:
         db = self.connect()
         try:
             db.execute("BEGIN IMMEDIATE" if lock else "BEGIN")
@@ -200,7 +235,7 @@ class SqliteBackend(SqlBackend):
     def table_exists(self, db: Any, name: str) -> bool:
         return bool(self.rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
 
-    def lock_row(self, auth_id: str) -> RowLease:
+    def _lock_row(self, auth_id: str) -> RowLease:
         db = self.connect()
         try:
             db.execute("BEGIN IMMEDIATE")  # the write lock, taken before reading: no lost rotation
@@ -248,7 +283,7 @@ class PostgresBackend(SqlBackend):
         db.close()
 
     @contextmanager
-    def transaction(self, *, lock: bool = False) -> Iterator[Any]:
+    def _transaction(self, *, lock: bool = False) -> Iterator[Any]:
         db = self.connect()
         try:
             with db.transaction():
@@ -268,7 +303,7 @@ class PostgresBackend(SqlBackend):
     def table_exists(self, db: Any, name: str) -> bool:
         return bool(self.rows(db, "SELECT to_regclass(?) AS found", (name,))[0]["found"])
 
-    def lock_row(self, auth_id: str) -> RowLease:
+    def _lock_row(self, auth_id: str) -> RowLease:
         db = self.connect()
         try:
             db.execute("BEGIN")
