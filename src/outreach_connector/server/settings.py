@@ -97,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-token-url", action="append", dest="allowed_token_urls", metavar="URL",
                         help="another OAuth token endpoint a stored credential may name (besides --token-url); "
                              "repeatable (env OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS, comma-separated)")
+    add_limits(parser)
+    parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
+                        help="log level (default info)")
+    return parser
+
+
+def add_limits(parser: argparse.ArgumentParser) -> None:
+    """The flags that bound what the server holds and accepts."""
     parser.add_argument("--max-body-bytes", type=int, help="largest request body accepted; larger is 413 "
                                                            "(default 1048576)")
     parser.add_argument("--max-sessions", type=int, help="authentications kept ready in memory (default 1000)")
@@ -106,9 +114,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds a client has to send a request's headers (default 10)")
     parser.add_argument("--max-connections", type=int,
                         help="concurrent client connections; beyond it requests get 503 (default 1000)")
-    parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
-                        help="log level (default info)")
-    return parser
 
 
 def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = None) -> ServerSettings:
