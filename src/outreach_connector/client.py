@@ -20,6 +20,9 @@ from .retry import (DEFAULT_TIMEOUT, IDEMPOTENT, NOT_SENT, Attempts, RatePacer, 
                     may_retry_exception, may_retry_status)
 
 JSONAPI = "application/vnd.api+json"
+# The most of one answer the connector reads, counted after decompression: a small gzip body can expand a
+# thousandfold, and a 1000-record page is a few MB.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 def default_asleep(seconds: float) -> Any:
@@ -51,6 +54,7 @@ class ClientConfig:
     timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
     user_agent: str = "outreach-connector/1.0"
     event_hooks: dict[str, list[Any]] = field(default_factory=dict)  # e.g. the CLI's --verbose request log
+    max_response_bytes: int = MAX_RESPONSE_BYTES
 
     def options(self) -> dict[str, Any]:
         return {"auth": self.auth, "timeout": self.timeout, "follow_redirects": False,
@@ -86,6 +90,43 @@ def build_request(client: httpx.Client | httpx.AsyncClient, call: HttpCall, base
         headers.setdefault("Content-Type", JSONAPI)
     return client.build_request(call.method, url, params=list(call.params) or None, json=call.json,
                                 content=call.content, data=call.data, files=call.files, headers=headers)
+
+
+def too_large(call: HttpCall, response: httpx.Response, limit: int) -> UpstreamError:
+    return UpstreamError(response.status_code, [], None, message=(
+        f"{call.method} {call.url.split('?')[0]}: Outreach's answer is larger than the {_size(limit)} the connector "
+        "reads (counted after decompression); ask for less (page_size, fields)"))
+
+
+def _size(count: int) -> str:
+    return f"{count / (1024 * 1024):g} MiB" if count >= 1024 * 1024 else f"{count} bytes"
+
+
+def read_bounded(response: httpx.Response, call: HttpCall, limit: int) -> None:
+    """Read the body, decompressed, refusing (and closing) it past ``limit`` bytes."""
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(call, response, limit)
+            chunks.append(chunk)
+    finally:
+        response.close()  # gives the connection back to the pool, read or not
+    response._content = b"".join(chunks)  # what Response.read() would have stored
+
+
+async def aread_bounded(response: httpx.Response, call: HttpCall, limit: int) -> None:
+    chunks, size = [], 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(call, response, limit)
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    response._content = b"".join(chunks)
 
 
 def final_error(call: HttpCall, reply: Reply, attempts: Attempts) -> UpstreamError:
@@ -176,7 +217,8 @@ class Sender:
             if pace:
                 self.sleep(pace)
             try:
-                response = self._client.send(build_request(self._client, call, self.config.base_url))
+                response = self._client.send(build_request(self._client, call, self.config.base_url), stream=True)
+                read_bounded(response, call, self.config.max_response_bytes)
             except httpx.TransportError as exc:
                 self.sleep(self._failed(call, exc, attempts))
                 continue
@@ -196,7 +238,9 @@ class Sender:
             if pace:
                 await self.asleep(pace)
             try:
-                response = await self._aclient.send(build_request(self._aclient, call, self.config.base_url))
+                response = await self._aclient.send(build_request(self._aclient, call, self.config.base_url),
+                                                    stream=True)
+                await aread_bounded(response, call, self.config.max_response_bytes)
             except httpx.TransportError as exc:
                 await self.asleep(self._failed(call, exc, attempts))
                 continue

@@ -17,20 +17,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Generator, Union
+from typing import Any, Callable, Generator
 
 import httpx
 
 from outreach_connector.errors import AuthError, RateLimited, ReconnectRequired, UpstreamError
+from outreach_connector.oauth_drivers import (ACQUIRE, LOCK_STORE, RELEASE, RELEASE_STORE, Command, FetchToken,
+                                              Flow, FlowDrivers, SaveStore, Sleep, TokenLease, TokenStore)
 
 logger = logging.getLogger(__name__)
 
 OnRefresh = Callable[["TokenSet"], None]
+# An access token said to live longer than a day (or a negative, infinite or NaN lifetime) is taken as a
+# day: a token endpoint's typo must not pin a dead token for years, nor make every call refresh.
+MAX_TOKEN_LIFETIME = 86400.0
 
 
 @dataclass(frozen=True)
@@ -57,52 +63,37 @@ class BearerAuth(httpx.Auth):
         return "BearerAuth(access_token=<redacted>)"
 
 
-# --- commands the shared flow yields to its drivers -------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Acquire:
-    """Take the per-auth refresh lock."""
+class AuthenticationGone(AuthError):
+    """The authentication was deleted while a call on it was waiting to refresh its token."""
 
 
-@dataclass(frozen=True)
-class _Release:
-    """Give the refresh lock back."""
+class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
+    """Bearer auth that refreshes before expiry and once on a 401, single flight, rotation-safe.
 
-
-@dataclass(frozen=True)
-class _Sleep:
-    seconds: float
-
-
-@dataclass(frozen=True)
-class _FetchToken:
-    """Send this token request; the driver reads the body before handing the response back."""
-
-    request: httpx.Request
-
-
-_ACQUIRE, _RELEASE = _Acquire(), _Release()
-Command = Union[httpx.Request, _Acquire, _Release, _Sleep, _FetchToken]
-Flow = Generator[Command, Any, None]
-_LOCK_POLL_SECONDS = 0.005
-
-
-class OAuthRefreshAuth(httpx.Auth):
-    """Bearer auth that refreshes before expiry and once on a 401, single flight, rotation-safe."""
+    With a ``token_store`` (the server's database) the single flight spans processes: a refresh locks the
+    authentication's stored row, re-reads it, adopts tokens another process already rotated, and writes a
+    rotated set before the lock is released. Without one, ``on_refresh`` receives every rotated set.
+    """
 
     requires_request_body = True  # the request may be sent twice (after a 401), so its body must be replayable
 
     def __init__(self, *, client_id: str, client_secret: str, refresh_token: str, token_url: str,
                  access_token: str | None = None, expires_at: float | None = None,
                  on_refresh: OnRefresh | None = None, clock: Callable[[], float] = time.time,
-                 refresh_margin: float = 60.0, max_token_wait: float = 120.0) -> None:
+                 refresh_margin: float = 60.0, max_token_wait: float = 120.0,
+                 timeout: httpx.Timeout | None = None, token_store: TokenStore | None = None) -> None:
         self._client_id = client_id
         self._client_secret = client_secret
         self._token_url = token_url
         self._on_refresh = on_refresh
+        self._store = token_store
         self._clock = clock
         self._margin = refresh_margin
         self._max_token_wait = max_token_wait
+        # Token requests get the same time bounds as API requests; waiting for another caller's refresh is
+        # bounded by the retry budget plus one timeout (what that refresh itself may take).
+        self._timeout = timeout
+        self._max_lock_wait = max_token_wait + longest_request_seconds(timeout)
         self._tokens = TokenSet(access_token or "", refresh_token, expires_at)
         # The access token requests may carry: a rotated one is published here only after on_refresh.
         self._access_token = self._tokens.access_token
@@ -123,29 +114,41 @@ class OAuthRefreshAuth(httpx.Auth):
     # --- the shared flow ---------------------------------------------------------------------------------
 
     def _flow(self, request: httpx.Request) -> Flow:
+        bounds = _Bounds(self._timeout_for(request), time.monotonic())
         if self._needs_refresh():
-            yield _ACQUIRE
+            yield ACQUIRE
             if self._needs_refresh():  # another caller may have refreshed while we waited for the lock
-                yield from self._refresh_flow()
-            yield _RELEASE
+                yield from self._refresh_flow(None, bounds)
+            yield RELEASE
         sent_with = self._authorize(request)
         response = yield request
         if response.status_code != 401:
             return
-        yield _ACQUIRE
+        yield ACQUIRE
         if self._access_token == sent_with:  # nobody refreshed since our request left
-            yield from self._refresh_flow()
-        yield _RELEASE
+            yield from self._refresh_flow(sent_with, bounds)
+        yield RELEASE
         self._authorize(request)
         yield request
+
+    def _timeout_for(self, request: httpx.Request) -> dict[str, Any] | None:
+        if self._timeout is not None:
+            return self._timeout.as_dict()
+        return request.extensions.get("timeout")  # the client's own timeouts
 
     def _needs_refresh(self) -> bool:
         if not self._access_token or self._unpersisted():
             return True
         return self._refresh_at is not None and self._clock() >= self._refresh_at
 
+    def _stale(self, rejected: str | None) -> bool:
+        """True when the current access token cannot be used: none, the one Outreach just refused, or expiring."""
+        if not self._access_token or self._access_token == rejected:
+            return True
+        return self._refresh_at is not None and self._clock() >= self._refresh_at
+
     def _unpersisted(self) -> bool:
-        """True while a rotated token set has not reached on_refresh yet."""
+        """True while a rotated token set has not reached on_refresh (or the store) yet."""
         return self._tokens.access_token != self._access_token
 
     def _authorize(self, request: httpx.Request) -> str:
@@ -153,24 +156,71 @@ class OAuthRefreshAuth(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {token}"
         return token
 
-    def _refresh_flow(self) -> Flow:
+    def _refresh_flow(self, rejected: str | None, bounds: "_Bounds") -> Flow:
+        if self._store is not None:
+            yield from self._shared_refresh_flow(rejected, bounds)
+            return
         if self._unpersisted():  # Outreach already rotated; only the hand-over to the host is missing
             self._persist()
             return
-        waited = 0.0
+        self._adopt((yield from self._fetch_flow(bounds)))
+        self._persist()
+
+    def _shared_refresh_flow(self, rejected: str | None, bounds: "_Bounds") -> Flow:
+        """Refresh under the store's lock: what another process rotated is used, never rotated again."""
+        for attempt in (1, 2):
+            lease = yield LOCK_STORE
+            if self._unpersisted():  # rotated here earlier, but the write failed: write it now
+                yield SaveStore(self._tokens)
+                self._access_token = self._tokens.access_token
+                return
+            self._take_stored(lease.tokens)
+            if not self._stale(rejected):
+                yield RELEASE_STORE
+                return
+            sent = self._tokens.refresh_token
+            try:
+                tokens = yield from self._fetch_flow(bounds)
+            except ReconnectRequired:
+                yield RELEASE_STORE
+                if attempt == 2:
+                    raise
+                # Re-read once: the refresh token may have been rotated by a process that did not hold the lock.
+                lease = yield LOCK_STORE
+                changed = lease.tokens is not None and lease.tokens.refresh_token != sent
+                yield RELEASE_STORE
+                if not changed:
+                    raise
+                continue
+            self._adopt(tokens)
+            yield SaveStore(tokens)  # stored (and the row unlocked) before any request carries it
+            self._access_token = tokens.access_token
+            return
+
+    def _take_stored(self, stored: TokenSet | None) -> None:
+        if stored is None:
+            raise AuthenticationGone(404, [], message="the authentication was deleted while this call was running")
+        if stored != self._tokens:  # another process refreshed: its tokens are the live ones
+            self._tokens = stored
+            self._refresh_at = self._refresh_time(stored.expires_at)
+            self._access_token = stored.access_token
+
+    def _fetch_flow(self, bounds: "_Bounds") -> Generator[Command, Any, TokenSet]:
         while True:
-            response = yield _FetchToken(self._token_request())
-            delay = self._retry_delay(response, waited)
+            response = yield FetchToken(self._token_request(bounds.timeout))
+            # Everything this call has spent so far (waiting for the lock included) counts against the budget.
+            delay = self._retry_delay(response, time.monotonic() - bounds.started)
             if delay is None:
                 break
-            waited += delay
-            yield _Sleep(delay)
-        self._adopt(self._parse_token_response(response))
+            yield Sleep(delay)
+        return self._parse_token_response(response)
 
-    def _token_request(self) -> httpx.Request:
+    def _token_request(self, timeout: dict[str, Any] | None) -> httpx.Request:
         form = {"grant_type": "refresh_token", "refresh_token": self._tokens.refresh_token,
                 "client_id": self._client_id, "client_secret": self._client_secret}
-        return httpx.Request("POST", self._token_url, data=form, headers={"Accept": "application/json"})
+        extensions = {} if timeout is None else {"timeout": timeout}
+        return httpx.Request("POST", self._token_url, data=form, headers={"Accept": "application/json"},
+                             extensions=extensions)
 
     def _retry_delay(self, response: httpx.Response, waited: float) -> float | None:
         """Seconds to wait before asking again after a 429, or None to take the response as final."""
@@ -193,20 +243,23 @@ class OAuthRefreshAuth(httpx.Auth):
         except (ValueError, KeyError, TypeError):
             raise UpstreamError(response.status_code, [], None,
                                 message="Outreach's token endpoint answered 200 without an access token") from None
-        expires_in = payload.get("expires_in")
-        lifetime = float(expires_in) if isinstance(expires_in, (int, float)) else None
+        if not isinstance(access_token, str) or not access_token:
+            raise UpstreamError(response.status_code, [], None,
+                                message="Outreach's token endpoint answered 200 without an access token")
+        lifetime = token_lifetime(payload.get("expires_in"))
+        refresh_token = payload.get("refresh_token")
         # Outreach rotates refresh tokens; a server that does not keeps the old one valid.
-        return TokenSet(access_token, payload.get("refresh_token") or self._tokens.refresh_token,
-                        None if lifetime is None else self._clock() + lifetime, payload.get("scope"))
+        return TokenSet(access_token, refresh_token if isinstance(refresh_token, str) and refresh_token
+                        else self._tokens.refresh_token,
+                        None if lifetime is None else self._clock() + lifetime, _text_or_none(payload.get("scope")))
 
     def _adopt(self, tokens: TokenSet) -> None:
         # Outreach has already killed the old refresh token: keep the new set even if persisting fails,
-        # but requests only get its access token once the host has it (see _persist).
+        # but requests only get its access token once the host (or the store) has it.
         self._refresh_at = self._refresh_time(tokens.expires_at)
         self._tokens = tokens
         self.refresh_count += 1
         logger.info("refreshed the Outreach access token (expires_at=%s)", tokens.expires_at)
-        self._persist()
 
     def _refresh_time(self, expires_at: float | None) -> float | None:
         if expires_at is None:
@@ -220,84 +273,38 @@ class OAuthRefreshAuth(httpx.Auth):
             self._on_refresh(self._tokens)
         self._access_token = self._tokens.access_token
 
-    # --- drivers -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Bounds:
+    """One call's time bounds: the timeouts its token requests carry, and when it started."""
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.read()
-        flow, holding = self._flow(request), False
+    timeout: dict[str, Any] | None
+    started: float
+
+
+def longest_request_seconds(timeout: httpx.Timeout | None) -> float:
+    """What one request may take at most under ``timeout`` (unset parts count as a minute)."""
+    if timeout is None:
+        return 60.0
+    parts = (timeout.connect, timeout.write, timeout.read, timeout.pool)
+    return sum(60.0 if part is None else part for part in parts)
+
+
+def token_lifetime(expires_in: Any) -> float | None:
+    """``expires_in`` in seconds, clamped to [0, MAX_TOKEN_LIFETIME]; None when absent or unreadable."""
+    if isinstance(expires_in, bool):
+        return None
+    if isinstance(expires_in, str):
         try:
-            reply: Any = None
-            while True:
-                command = flow.send(reply)
-                reply = None
-                if isinstance(command, _Acquire):
-                    self._thread_lock.acquire()
-                    holding = True
-                elif isinstance(command, _Release):
-                    self._thread_lock.release()
-                    holding = False
-                elif isinstance(command, _Sleep):
-                    time.sleep(command.seconds)
-                elif isinstance(command, _FetchToken):
-                    reply = yield command.request
-                    reply.read()
-                else:
-                    reply = yield command
-        except StopIteration:
-            return
-        finally:
-            if holding:
-                self._thread_lock.release()
+            expires_in = float(expires_in)
+        except ValueError:
+            return None
+    if not isinstance(expires_in, (int, float)) or math.isnan(expires_in):
+        return None
+    return min(max(float(expires_in), 0.0), MAX_TOKEN_LIFETIME)
 
-    async def async_auth_flow(self, request: httpx.Request):  # type: ignore[override]
-        await request.aread()
-        flow, holding = self._flow(request), False
-        try:
-            reply: Any = None
-            while True:
-                command = flow.send(reply)
-                reply = None
-                if isinstance(command, _Acquire):
-                    await self._acquire_async()
-                    holding = True
-                elif isinstance(command, _Release):
-                    self._release_async()
-                    holding = False
-                elif isinstance(command, _Sleep):
-                    await asyncio.sleep(command.seconds)
-                elif isinstance(command, _FetchToken):
-                    reply = yield command.request
-                    await reply.aread()
-                else:
-                    reply = yield command
-        except StopIteration:
-            return
-        finally:
-            if holding:
-                self._release_async()
 
-    def _loop_lock(self) -> asyncio.Lock:
-        # An asyncio.Lock belongs to one event loop; a host may drive this auth from several.
-        loop = asyncio.get_running_loop()
-        lock = self._loop_locks.get(loop)
-        if lock is None:
-            lock = self._loop_locks.setdefault(loop, asyncio.Lock())
-        return lock
-
-    async def _acquire_async(self) -> None:
-        """Queue on the loop's lock, then take the thread lock that also guards sync callers and other loops."""
-        loop_lock = self._loop_lock()
-        await loop_lock.acquire()
-        try:
-            while not self._thread_lock.acquire(blocking=False):
-                await asyncio.sleep(_LOCK_POLL_SECONDS)  # never block the event loop on a thread lock
-        except BaseException:
-            loop_lock.release()
-            raise
-
-    def _release_async(self) -> None:
-        self._thread_lock.release()
-        self._loop_lock().release()
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _retry_after_seconds(response: httpx.Response) -> float:
@@ -314,20 +321,21 @@ def _retry_after_seconds(response: httpx.Response) -> float:
 
 
 def _error_body(response: httpx.Response) -> dict[str, Any] | None:
-    """Only the OAuth error fields of a token-endpoint answer: never echo anything else it might carry."""
+    """Only the OAuth error code of a token-endpoint answer: its free text (``error_description``) is the
+    endpoint's to choose, so it is never echoed to a caller."""
     try:
         payload = response.json()
     except ValueError:
         return None
-    if not isinstance(payload, dict):
+    if not isinstance(payload, dict) or not isinstance(payload.get("error"), str):
         return None
-    return {k: payload[k] for k in ("error", "error_description") if isinstance(payload.get(k), str)} or None
+    return {"error": payload["error"][:100]}
 
 
 def _refresh_error(response: httpx.Response) -> UpstreamError:
     body = _error_body(response)
     code = (body or {}).get("error")
-    errors = [{"id": code, "detail": (body or {}).get("error_description")}] if code else []
+    errors = [{"id": code}] if code else []
     status = response.status_code
     if status in (400, 401) and code == "invalid_grant":
         return ReconnectRequired(status, errors, body, message=(
@@ -341,4 +349,5 @@ def _refresh_error(response: httpx.Response) -> UpstreamError:
                          message=f"Outreach's token endpoint answered {status} to a token refresh")
 
 
-__all__ = ["BearerAuth", "OAuthRefreshAuth", "TokenSet"]
+__all__ = ["AuthenticationGone", "BearerAuth", "OAuthRefreshAuth", "TokenLease", "TokenSet", "TokenStore",
+           "longest_request_seconds", "token_lifetime"]

@@ -5,8 +5,14 @@ import difflib
 from typing import Iterable
 
 
+# Longer than any real name: a hostile input is not compared (difflib's cost grows with the product of lengths).
+MAX_WORD = 200
+
+
 def close_names(word: str, known: Iterable[str], limit: int = 3) -> list[str]:
     """Up to ``limit`` known names that look like ``word``, best first; case and ``_`` are ignored."""
+    if len(word) > MAX_WORD:
+        return []
     def folded(name: str) -> str:
         return name.lower().replace("_", "")
 

@@ -49,8 +49,8 @@ def test_an_existing_key_file_is_not_announced_again(tmp_path, capsys):
 
     (tmp_path / "s.db.key").write_text("existing")
     settings = ServerSettings(api_keys=("k",), database=tmp_path / "s.db", port=0)
-    assert startup.preflight(settings) is None
-    startup.announce_key_file(startup.preflight(settings))
+    assert startup.key_file_to_generate(settings) is None
+    startup.announce_key_file(startup.key_file_to_generate(settings))
     assert capsys.readouterr().err == ""
 
 

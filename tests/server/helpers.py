@@ -11,6 +11,7 @@ from outreach_connector.server import ServerSettings, create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "server-key-for-tests"
+OTHER_KEY = "other-tenant-key-for-tests"
 HEADERS = {"Authorization": f"Bearer {API_KEY}"}
 OUTREACH = "https://api.outreach.test/api/v2"
 TOKEN_URL = "https://api.outreach.test/oauth/token"
@@ -45,13 +46,21 @@ class FakeOutreach:
         return answer(request)
 
 
-def make_client(tmp_path: Path, fake: FakeOutreach, **settings: Any) -> httpx.AsyncClient:
-    options = dict(api_keys=(API_KEY,), database=tmp_path / "server.db", outreach_base_url=OUTREACH,
+def make_app(tmp_path: Path, fake: Any, **settings: Any) -> Any:
+    options = dict(api_keys=(API_KEY, OTHER_KEY), database=tmp_path / "server.db", outreach_base_url=OUTREACH,
                    token_url=TOKEN_URL)
     options.update(settings)
-    app = create_app(ServerSettings(**options), transport=httpx.MockTransport(fake))
+    transport = fake if isinstance(fake, httpx.AsyncBaseTransport) else httpx.MockTransport(fake)
+    return create_app(ServerSettings(**options), transport=transport)
+
+
+def client_for(app: Any, key: str = API_KEY) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://server.test",
-                             headers=HEADERS)
+                             headers={"Authorization": f"Bearer {key}"})
+
+
+def make_client(tmp_path: Path, fake: FakeOutreach, **settings: Any) -> httpx.AsyncClient:
+    return client_for(make_app(tmp_path, fake, **settings))
 
 
 async def store_token(client: httpx.AsyncClient, token: str = "access-token-canary") -> str:

@@ -1,4 +1,5 @@
-"""The SQLite credential store: encryption at rest, public views, rotation-safe updates."""
+"""The credential store on SQLite and on PostgreSQL: encryption at rest, tenants, public views, rotation-safe
+updates under a row lock, versioned schema."""
 from __future__ import annotations
 
 import multiprocessing
@@ -10,10 +11,15 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from outreach_connector.server.credentials import (AccessTokenCredentials, AuthenticationNotFound, CredentialStore,
-                                            OAuthCredentials, parse_credentials)
+from outreach_connector.server.credentials import (AccessTokenCredentials, AuthenticationNotFound,
+                                                   OAuthCredentials, parse_credentials)
 from outreach_connector.oauth import TokenSet
+from outreach_connector.server.opening import StartupError, open_store
 from outreach_connector.server.secrets_box import EncryptionKeyError, generate_key_text
+from outreach_connector.server.store import CredentialStore, owner_of
+from outreach_connector.server.store_sql import SCHEMA_VERSION
+
+TENANT_A, TENANT_B = owner_of("key-a"), owner_of("key-b")
 
 CANARIES = ("canary-access-3b9f", "canary-secret-77aa", "canary-refresh-c0de", "canary-client-id-91")
 
@@ -25,14 +31,18 @@ def oauth_credentials(**overrides) -> OAuthCredentials:
     return OAuthCredentials(**values)
 
 
+def CredentialStoreAt(path, encryption_key=None) -> CredentialStore:  # noqa: N802 - reads like the old class
+    return open_store(path, encryption_key)
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> CredentialStore:
-    return CredentialStore(tmp_path / "auth.db")
+def store(any_store) -> CredentialStore:
+    return any_store
 
 
 def test_round_trip_and_public_view(store):
-    token_auth = store.create("sales team", AccessTokenCredentials(access_token=CANARIES[0]))
-    oauth = store.create("ops", oauth_credentials())
+    token_auth = store.create("sales team", AccessTokenCredentials(access_token=CANARIES[0]), owner=TENANT_A)
+    oauth = store.create("ops", oauth_credentials(), owner=TENANT_A)
     assert token_auth.to_public_dict() == {"id": token_auth.id, "name": "sales team", "kind": "access_token",
                                            "created_at": token_auth.created_at}
     assert store.get(oauth.id).to_public_dict() == {"id": oauth.id, "name": "ops", "kind": "oauth",
@@ -46,18 +56,60 @@ def test_round_trip_and_public_view(store):
 
 
 def test_delete(store):
-    auth = store.create("x", AccessTokenCredentials(access_token="t"))
-    assert store.delete(auth.id) is True
+    auth = store.create("x", AccessTokenCredentials(access_token="t"), owner=TENANT_A)
+    assert store.delete(auth.id, TENANT_B) is False  # another tenant's row is not there for it
+    assert store.delete(auth.id, TENANT_A) is True
     assert store.delete(auth.id) is False
     assert store.get(auth.id) is None
     with pytest.raises(AuthenticationNotFound):
         store.load(auth.id)
 
 
+def test_tenants_see_only_their_own_rows(store):
+    mine = store.create("mine", AccessTokenCredentials(access_token="t"), owner=TENANT_A)
+    assert store.get(mine.id, TENANT_B) is None
+    assert store.get(mine.id, TENANT_A).name == "mine"
+    with pytest.raises(AuthenticationNotFound):
+        store.load(mine.id, TENANT_B)
+    assert store.page(TENANT_B) == ([], None)
+
+
+def test_pages_list_the_owners_rows_in_creation_order(store):
+    made = [store.create(f"auth {n}", AccessTokenCredentials(access_token=f"t{n}"), owner=TENANT_A) for n in range(5)]
+    store.create("other tenant", AccessTokenCredentials(access_token="x"), owner=TENANT_B)
+    seen, cursor, pages = [], None, 0
+    while True:
+        found, cursor = store.page(TENANT_A, cursor, limit=2)
+        seen += found
+        pages += 1
+        if cursor is None:
+            break
+    expected = sorted(made, key=lambda a: (a.created_at, a.id))
+    assert [a.id for a in seen] == [a.id for a in expected] and pages == 3
+    with pytest.raises(ValueError):
+        store.page(TENANT_A, "not-a-cursor")
+
+
+def test_a_lease_locks_the_row_until_saved(store):
+    auth = store.create("ops", oauth_credentials(), owner=TENANT_A)
+    lease = store.lock(auth.id)
+    assert lease.tokens == TokenSet("", CANARIES[2], None, None)
+    lease.save(TokenSet("access-1", "refresh-1", 2e9, None))
+    again = store.lock(auth.id)  # would block if the first lease still held the lock
+    assert again.tokens == TokenSet("access-1", "refresh-1", 2e9, None)
+    again.release()
+    assert store.lock(str(__import__("uuid").uuid4())).tokens is None  # a deleted row: nothing to refresh
+
+
+def test_the_schema_is_versioned_and_migrating_twice_changes_nothing(store):
+    assert store.backend.get_meta("schema_version") == str(SCHEMA_VERSION).encode()
+    assert store.backend.migrate() == SCHEMA_VERSION
+
+
 def test_secrets_are_not_in_the_files_and_files_are_private(tmp_path):
-    store = CredentialStore(tmp_path / "auth.db")
-    auth = store.create("ops", oauth_credentials())
-    store.create("token", AccessTokenCredentials(access_token=CANARIES[0]))
+    store = CredentialStoreAt(tmp_path / "auth.db")
+    auth = store.create("ops", oauth_credentials(), owner=TENANT_A)
+    store.create("token", AccessTokenCredentials(access_token=CANARIES[0]), owner=TENANT_A)
     store.save_tokens(auth.id, TokenSet("canary-rotated-access", "canary-rotated-refresh", 2e9, "x"))
     files = [p for p in tmp_path.iterdir() if p.is_file()]
     assert {p.name for p in files} >= {"auth.db", "auth.db.key"}
@@ -69,34 +121,84 @@ def test_secrets_are_not_in_the_files_and_files_are_private(tmp_path):
 
 
 def test_key_file_is_reused_and_an_explicit_key_must_match(tmp_path):
-    first = CredentialStore(tmp_path / "a.db")
-    auth = first.create("x", AccessTokenCredentials(access_token="t"))
-    again = CredentialStore(tmp_path / "a.db")
+    first = CredentialStoreAt(tmp_path / "a.db")
+    auth = first.create("x", AccessTokenCredentials(access_token="t"), owner=TENANT_A)
+    again = CredentialStoreAt(tmp_path / "a.db")
     assert again.load(auth.id).credentials.access_token.get_secret_value() == "t"
     with pytest.raises(EncryptionKeyError, match="does not match"):
-        CredentialStore(tmp_path / "a.db", encryption_key=generate_key_text())
+        CredentialStoreAt(tmp_path / "a.db", encryption_key=generate_key_text())
+
+
+def test_the_wrong_key_is_refused_on_postgresql_too(postgres_url):
+    CredentialStoreAt(postgres_url, generate_key_text()).close()
+    with pytest.raises(EncryptionKeyError, match="does not match"):
+        CredentialStoreAt(postgres_url, generate_key_text())
 
 
 def test_explicit_key_creates_no_key_file(tmp_path):
     key = generate_key_text()
-    store = CredentialStore(tmp_path / "b.db", encryption_key=key)
-    auth = store.create("x", AccessTokenCredentials(access_token="t"))
+    store = CredentialStoreAt(tmp_path / "b.db", encryption_key=key)
+    auth = store.create("x", AccessTokenCredentials(access_token="t"), owner=TENANT_A)
     assert not (tmp_path / "b.db.key").exists()
-    assert CredentialStore(tmp_path / "b.db", encryption_key=key).get(auth.id).name == "x"
+    assert CredentialStoreAt(tmp_path / "b.db", encryption_key=key).get(auth.id).name == "x"
+
+
+def test_a_missing_key_file_for_an_existing_database_is_refused_not_replaced(tmp_path):
+    CredentialStoreAt(tmp_path / "d.db").create("x", AccessTokenCredentials(access_token="t"), owner=TENANT_A)
+    (tmp_path / "d.db.key").unlink()
+    with pytest.raises(StartupError, match="key file .* is missing"):
+        CredentialStoreAt(tmp_path / "d.db")
+    assert not (tmp_path / "d.db.key").exists()
+
+
+@pytest.mark.parametrize("where, message", [
+    pytest.param("folder", "is a directory", id="a-directory"),
+    pytest.param("missing/x.db", "does not exist", id="no-such-folder"),
+])
+def test_unusable_database_paths_are_refused_and_nothing_is_written(tmp_path, where, message):
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(StartupError, match=message):
+        CredentialStoreAt(tmp_path / where)
+    assert [p.name for p in tmp_path.iterdir()] == ["folder"] and not any((tmp_path / "folder").iterdir())
+
+
+def test_postgresql_needs_an_explicit_key(postgres_url):
+    with pytest.raises(StartupError, match="needs the encryption key given explicitly"):
+        CredentialStoreAt(postgres_url)
+
+
+def test_a_database_from_before_tenants_is_migrated_and_given_to_the_only_key(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # schema version 1, as the first release wrote it
+        db.executescript("CREATE TABLE authentications (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
+                         "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, access_token_expires_at REAL, "
+                         "secret BLOB NOT NULL); CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);")
+    key = generate_key_text()
+    store = open_store(path, key)
+    row = store.create("legacy", AccessTokenCredentials(access_token="t"), owner=TENANT_A)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE authentications SET owner = NULL")
+        db.execute("DELETE FROM meta WHERE key = 'schema_version'")
+        db.execute("DROP INDEX authentications_by_owner")
+        db.execute("ALTER TABLE authentications DROP COLUMN owner")
+    migrated = open_store(path, key, api_keys=("key-b",))
+    assert migrated.get(row.id, TENANT_B).name == "legacy"
 
 
 @pytest.mark.parametrize("key", [pytest.param("not base64 !!", id="not-base64"),
                                  pytest.param("c2hvcnQ=", id="too-short")])
 def test_malformed_key_is_refused_without_echoing_it(tmp_path, key):
     with pytest.raises(EncryptionKeyError) as caught:
-        CredentialStore(tmp_path / "c.db", encryption_key=key)
+        CredentialStoreAt(tmp_path / "c.db", encryption_key=key)
     assert key not in str(caught.value) and "generate one" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_a_secret_moved_to_another_row_does_not_decrypt(store):
-    victim = store.create("victim", AccessTokenCredentials(access_token="victim-token"))
-    attacker = store.create("attacker", AccessTokenCredentials(access_token="a"))
-    with sqlite3.connect(store.path) as db:
+def test_a_secret_moved_to_another_row_does_not_decrypt(tmp_path):
+    store = CredentialStoreAt(tmp_path / "auth.db")
+    victim = store.create("victim", AccessTokenCredentials(access_token="victim-token"), owner=TENANT_A)
+    attacker = store.create("attacker", AccessTokenCredentials(access_token="a"), owner=TENANT_A)
+    with sqlite3.connect(tmp_path / "auth.db") as db:
         db.execute("UPDATE authentications SET secret = (SELECT secret FROM authentications WHERE id = ?) "
                    "WHERE id = ?", (victim.id, attacker.id))
     with pytest.raises(EncryptionKeyError):
@@ -104,7 +206,7 @@ def test_a_secret_moved_to_another_row_does_not_decrypt(store):
 
 
 def test_save_tokens_rotates_and_exposes_only_the_expiry(store):
-    auth = store.create("ops", oauth_credentials())
+    auth = store.create("ops", oauth_credentials(), owner=TENANT_A)
     store.save_tokens(auth.id, TokenSet("access-1", "refresh-1", 1_900_000_000.0, "prospects.all"))
     assert store.load(auth.id).tokens == TokenSet("access-1", "refresh-1", 1_900_000_000.0, "prospects.all")
     assert store.get(auth.id).to_public_dict()["access_token_expires_at"] == "2030-03-17T17:46:40Z"
@@ -113,7 +215,7 @@ def test_save_tokens_rotates_and_exposes_only_the_expiry(store):
 
 
 def test_concurrent_token_saves_from_threads_all_land(store):
-    auth = store.create("ops", oauth_credentials())
+    auth = store.create("ops", oauth_credentials(), owner=TENANT_A)
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(lambda n: store.save_tokens(auth.id, TokenSet(f"a{n}", f"r{n}", float(n), None)),
                       range(64)))
@@ -121,17 +223,17 @@ def test_concurrent_token_saves_from_threads_all_land(store):
     assert final.access_token[1:] == final.refresh_token[1:] == str(int(final.expires_at))  # never torn
 
 
-def _save_many(path: str, auth_id: str, worker: int) -> None:
-    store = CredentialStore(path)
+def _save_many(database: str, key: str, auth_id: str, worker: int) -> None:
+    store = open_store(database, key)
     for n in range(25):
         store.save_tokens(auth_id, TokenSet(f"a{worker}-{n}", f"r{worker}-{n}", None, None))
 
 
-def test_concurrent_token_saves_from_processes_all_land(tmp_path):
-    store = CredentialStore(tmp_path / "p.db")
-    auth = store.create("ops", oauth_credentials())
+def test_concurrent_token_saves_from_processes_all_land(database, encryption_key):
+    store = open_store(database, encryption_key)
+    auth = store.create("ops", oauth_credentials(), owner=TENANT_A)
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_save_many, args=(str(store.path), auth.id, w)) for w in range(3)]
+    workers = [context.Process(target=_save_many, args=(database, encryption_key, auth.id, w)) for w in range(3)]
     for process in workers:
         process.start()
     for process in workers:
@@ -149,6 +251,12 @@ def test_concurrent_token_saves_from_processes_all_land(tmp_path):
                  [("token_url",)], id="bad-token-url"),
     pytest.param({"client_id": "c", "client_secret": "s", "refresh_token": "r",
                   "token_url": "https://user@evil.test/"}, [("token_url",)], id="userinfo-token-url"),
+    pytest.param({"access_token": "line\r\nX-Injected: 1"}, [("access_token",)], id="crlf-token"),
+    pytest.param({"access_token": "nul\x00"}, [("access_token",)], id="nul-token"),
+    pytest.param({"access_token": "lone-\ud800"}, [("access_token",)], id="lone-surrogate"),
+    pytest.param({"access_token": "emoji-\U0001f600"}, [("access_token",)], id="outside-latin-1"),
+    pytest.param({"client_id": "c\n", "client_secret": "s\r", "refresh_token": "r\x00"},
+                 [("client_id",), ("client_secret",), ("refresh_token",)], id="oauth-control-characters"),
 ])
 def test_parse_credentials_names_every_bad_field(raw, locations):
     with pytest.raises(ValidationError) as caught:

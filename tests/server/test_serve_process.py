@@ -46,5 +46,5 @@ def test_serve_from_the_environment_and_shut_down_cleanly(tmp_path):
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=20)
     assert process.returncode == 0
-    assert "Uvicorn running on" in output and "proc-key-canary" not in output
+    assert f"serving the Connectors API on http://127.0.0.1:{port}" in output and "proc-key-canary" not in output
     assert (tmp_path / "p.db.key").exists()

@@ -1,6 +1,6 @@
 """``python -m outreach_connector.bench``: what the connector costs on top of raw httpx + ``json.loads``.
 
-Seven cases, each a ratio connector / floor on the same transport (or a per-session or absolute cost):
+Eight cases, each a ratio connector / floor on the same transport (or a per-session or absolute cost):
 
 1. a small call (``get_prospect``, one realistic prospect) and 2. a large page (``list_prospects``, 1000
    prospects, output validation included), both on a pre-rendered transport;
@@ -9,6 +9,7 @@ Seven cases, each a ratio connector / floor on the same transport (or a per-sess
 5. cold start of ``outreach-connector operations`` and of a first call, against importing the dependencies;
 6. 200 ``Connector`` sessions in one process (a host's end users): memory and time each beyond the first.
 7. dropdown search, cold and warm, on 3,000 accounts and 20,000 prospects (absolute times; see ``ddl``).
+8. the Connectors API server: resident memory per used authentication, and call throughput over many.
 
 Prints a Markdown table (medians of several runs) and exits 1 when a target is missed. ``--quick`` is a smoke
 run of a few seconds; ``--json PATH`` also writes the results as JSON.
@@ -35,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--calls", type=int, help="acalls per round, case 4")
     p.add_argument("--cold-runs", type=int, help="fresh processes per command, case 5")
     p.add_argument("--sessions", type=int, help="Connectors beyond the first, case 6")
+    p.add_argument("--server-auths", type=int, help="authentications stored and used, case 8")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     return p
 
@@ -47,7 +49,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise SystemExit(f"unknown case(s) {', '.join(sorted(unknown))}; choose from {', '.join(CASES)}")
     return base.overridden(repeats=args.repeats, concurrency_repeats=args.repeats, prospects=args.prospects,
                            pull_repeats=args.pull_repeats, page_size=args.page_size, calls=args.calls,
-                           cold_runs=args.cold_runs, sessions=args.sessions, cases=cases)
+                           cold_runs=args.cold_runs, sessions=args.sessions, server_auths=args.server_auths,
+                           cases=cases)
 
 
 def run(settings: Settings) -> list[Result]:
@@ -73,6 +76,10 @@ def run(settings: Settings) -> list[Result]:
         results += sessions.sessions(settings, sandbox)
     if "ddl" in wanted:
         results += ddl.ddl_search(settings)
+    if "server" in wanted:
+        from .server import server_case
+
+        results += server_case(settings)
     return results
 
 

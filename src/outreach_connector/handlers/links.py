@@ -20,6 +20,14 @@ BODYLESS = {"GET", "HEAD", "OPTIONS"}
 # fail inside the HTTP client, or split a header.
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+# Headers that say where a request goes, who forwarded it, or how its body is framed belong to the HTTP
+# client and the proxies in between, never to a caller: set by hand they redirect or smuggle requests.
+RESERVED_HEADERS = frozenset({"host", "forwarded", "content-length", "transfer-encoding", "connection"})
+
+
+def reserved_header(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in RESERVED_HEADERS or lowered.startswith("x-forwarded-")
 
 
 class ExecuteLinkHandler:
@@ -60,6 +68,9 @@ def header_pairs(spec: OperationSpec, headers: list[dict[str, str]]) -> tuple[tu
     for i, header in enumerate(headers):
         if not HEADER_NAME.fullmatch(header["key"]):
             problems.append({"path": f"headers[{i}].key", "message": "not a valid HTTP header name"})
+        elif reserved_header(header["key"]):
+            problems.append({"path": f"headers[{i}].key", "message": f"{header['key']} is set by the connector's "
+                             "HTTP client; a request may not set it"})
         if not HEADER_VALUE.fullmatch(header["value"]):
             problems.append({"path": f"headers[{i}].value",
                              "message": "not a valid HTTP header value (visible ASCII, space and tab only)"})

@@ -1,6 +1,7 @@
 """The Connectors API server: ``create_app(settings, transport=None)`` and ``main(argv)`` (``outreach-connector serve``).
 
-Wire-compatible with the Connectors API of embedded-integration platforms; see ``README-fragment.md``.
+Wire-compatible with the Connectors API of embedded-integration platforms; see the README sections
+"Connectors API server" and "Running several replicas".
 """
 from outreach_connector.server.app import create_app, main
 from outreach_connector.server.settings import ServerSettings

@@ -14,13 +14,16 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from outreach_connector.errors import ConnectorError
-from outreach_connector.server.credentials import CredentialStore
+from outreach_connector.oauth import longest_request_seconds
 from outreach_connector.server.secrets_box import EncryptionKeyError
 from outreach_connector.server import editor, routes, startup
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import problem
-from outreach_connector.server.guards import ApiKeyGate, InternalErrorShield
+from outreach_connector.server.guards import ApiKeyGate, BodyLimit, InternalErrorShield
+from outreach_connector.server.opening import open_store
+from outreach_connector.server.store_sql import StoreUnavailable
+from outreach_connector.server.serving import bind, quiet_access_log, uvicorn_config
 from outreach_connector.server.settings import NO_API_KEY, ServerSettings, settings_from
 
 CONNECTOR = "/connectors/{name}/versions/{version}"
@@ -28,8 +31,10 @@ ROUTES = [
     Route("/connectors", routes.list_connectors, methods=["GET"]),
     Route(CONNECTOR + "/operations", routes.list_operations, methods=["GET"]),
     Route(CONNECTOR + "/call", routes.call_operation, methods=["POST"]),
+    Route("/healthz", routes.healthz, methods=["GET"]),
+    Route("/readyz", routes.readyz, methods=["GET"]),
     Route("/authentications", routes.create_authentication, methods=["POST"]),
-    Route("/authentications", editor.list_authentications, methods=["GET"]),
+    Route("/authentications", routes.list_authentications, methods=["GET"]),
     Route("/authentications/{auth_id}", routes.get_authentication, methods=["GET"]),
     Route("/authentications/{auth_id}", routes.delete_authentication, methods=["DELETE"]),
     Route("/editor{rest:path}", editor.page, methods=["GET"]),
@@ -41,21 +46,33 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
     if not settings.api_keys:
         raise ValueError(NO_API_KEY)
     catalogue = Catalogue.load(settings.connector.plugin_names)  # a refused plugin stops us before any file
+    keys = tuple(k.get_secret_value() for k in settings.api_keys)
     key = settings.encryption_key.get_secret_value() if settings.encryption_key else None
-    store = CredentialStore(settings.database, encryption_key=key)
-    services = routes.Services(catalogue, store, ConnectorPool(store, settings, transport))
+    # Waiting for another replica's refresh is bounded like waiting for one in this process.
+    lock_timeout = settings.connector.max_retry_wait + longest_request_seconds(settings.connector.timeout)
+    store = open_store(settings.database, key, api_keys=keys, lock_timeout=lock_timeout)
+    services = routes.Services(catalogue, store,
+                               ConnectorPool(store, settings, transport), settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await services.pool.aclose()
+        store.close()
 
+    quiet_access_log()
     app = Starlette(routes=ROUTES, lifespan=lifespan,
                     middleware=[Middleware(InternalErrorShield),
-                                Middleware(ApiKeyGate, keys=[k.get_secret_value() for k in settings.api_keys])],
-                    exception_handlers={HTTPException: http_problem})
+                                Middleware(ApiKeyGate, keys=keys),
+                                Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+                    exception_handlers={HTTPException: http_problem, StoreUnavailable: store_problem})
     app.state.services = services
     return app
+
+
+async def store_problem(request: Request, exc: Exception) -> Any:
+    logging.getLogger("outreach_connector.server").warning("%s %s: %s", request.method, request.url.path, exc)
+    return problem(503, "The credential store is not answering; try again shortly", headers={"Retry-After": "5"})
 
 
 async def http_problem(request: Request, exc: Exception) -> Any:
@@ -64,22 +81,46 @@ async def http_problem(request: Request, exc: Exception) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``outreach-connector serve``: 0 after a clean shutdown, 2 on a configuration error."""
+    """``outreach-connector serve``: 0 after a clean shutdown, 2 on a configuration or start-up problem.
+
+    The port is bound first and the store opened second, so a busy port or an unusable database leaves no
+    file behind; either is one line on stderr.
+    """
     import uvicorn
 
+    listener = None
     try:
         settings = settings_from(argv)
-        new_key_file = startup.preflight(settings)  # a busy port fails here, before anything is written
+        if not settings.api_keys:
+            raise ValueError(NO_API_KEY)
+        listener = bind(settings.host, settings.port)
+        new_key_file = startup.key_file_to_generate(settings)
         app = create_app(settings)
     except (ValidationError, ValueError, ConnectorError) as exc:  # EncryptionKeyError is a ValueError
-        message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        if listener is not None:
+            listener.close()
+        message = _validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
         print(f"outreach-connector serve: {message}", file=sys.stderr)
         return 2
     startup.announce_key_file(new_key_file)
     # uvicorn configures only its own loggers; this gives the server's (and httpx's) records a home.
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    server = uvicorn.Server(uvicorn_config(app, settings))
+    quiet_access_log()
+    host, port = listener.getsockname()[:2]
+    logging.getLogger("outreach_connector.server").info("serving the Connectors API on http://%s:%d (store: %s)",
+                                                         host, port, app.state.services.store.backend.describe())
+    try:
+        server.run(sockets=[listener])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: the shutdown was clean
+        pass
     return 0
+
+
+def _validation_message(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(map(str, error["loc"]))
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
 
 
 __all__ = ["create_app", "main", "EncryptionKeyError"]

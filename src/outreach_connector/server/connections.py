@@ -1,63 +1,128 @@
-"""One connector per stored authentication, kept for the life of the server.
+"""Sessions: one connector per used authentication, cached with a bound, all sharing one connection pool.
 
-Keeping exactly one connector (so one :class:`OAuthRefreshAuth`) per authentication is what makes token
-refreshes single flight: every concurrent call on an authentication shares its auth object's lock. The
-auth's ``on_refresh`` writes the rotated tokens to the store before the new access token is used, so a
-restarted server picks up where this one stopped.
+A session is a thin :class:`Connector` (settings, credentials, its auth object, its rate pacer) whose HTTP
+client sends through the server's one transport, so a thousand authentications hold a thousand small
+objects but only the connections Outreach actually needs. Sessions idle for ``session_idle_seconds``, and
+the least recently used beyond ``max_sessions``, are dropped and rebuilt from the store on next use.
+
+Single flight survives eviction: within a session the auth object's lock orders refreshes, and across
+sessions (a rebuilt one, another process) the store's row lock does (``OAuthRefreshAuth(token_store=...)``).
+Dropping a session closes nothing: calls still running on it finish on the shared transport.
 """
 from __future__ import annotations
 
 import asyncio
-import functools
-from typing import Any
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable
 
+import httpx
 from starlette.concurrency import run_in_threadpool
 
 from outreach_connector import Connector
-from outreach_connector.server.credentials import AccessTokenCredentials, CredentialStore, StoredAuthentication
+from outreach_connector.client import shared_ssl_context
 from outreach_connector.oauth import OAuthRefreshAuth
+from outreach_connector.server.credentials import (AccessTokenCredentials, AuthenticationNotFound,
+                                                   StoredAuthentication)
 from outreach_connector.server.settings import ServerSettings
+from outreach_connector.server.store import CredentialStore
+
+
+class SharedTransport(httpx.AsyncBaseTransport):
+    """The server's one connection pool, lent to every session; a session closing its client leaves it open."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Sessions call this when dropped: the pool outlives them (see :meth:`shutdown`)."""
+
+    async def shutdown(self) -> None:
+        await self.inner.aclose()
+
+
+def shared_transport(settings: ServerSettings, transport: Any = None) -> SharedTransport:
+    if transport is None:
+        limits = httpx.Limits(max_connections=settings.max_upstream_connections,
+                              max_keepalive_connections=min(20, settings.max_upstream_connections))
+        transport = httpx.AsyncHTTPTransport(verify=shared_ssl_context(), limits=limits)
+    return SharedTransport(transport)
+
+
+@dataclass
+class Session:
+    connector: Connector
+    owner: str | None
+    last_used: float
 
 
 class ConnectorPool:
-    def __init__(self, store: CredentialStore, settings: ServerSettings, transport: Any = None) -> None:
+    def __init__(self, store: CredentialStore, settings: ServerSettings, transport: Any = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._store = store
         self._settings = settings
-        self._transport = transport
-        self._connectors: dict[str, Connector] = {}
+        self.transport = shared_transport(settings, transport)
+        self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._building = asyncio.Lock()
+        self._clock = clock
 
-    async def get(self, auth_id: str) -> Connector:
-        """The authentication's connector; raises ``AuthenticationNotFound``."""
-        connector = self._connectors.get(auth_id)
-        if connector is not None:
-            return connector
-        async with self._building:  # two builders would mean two auth objects refreshing one token
-            if auth_id not in self._connectors:
-                stored = await run_in_threadpool(self._store.load, auth_id)
-                self._connectors[auth_id] = self.build(stored)
-            return self._connectors[auth_id]
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    async def get(self, auth_id: str, owner: str | None) -> Connector:
+        """The authentication's connector for this owner; raises ``AuthenticationNotFound``."""
+        self.expire_idle()
+        session = self._sessions.get(auth_id)
+        if session is None:
+            async with self._building:  # one build per authentication: two would be two auth objects
+                session = self._sessions.get(auth_id)
+                if session is None:
+                    stored = await run_in_threadpool(self._store.load, auth_id)
+                    session = Session(self.build(stored), stored.owner, self._clock())
+                    self._sessions[auth_id] = session
+        if owner is not None and session.owner != owner:
+            raise AuthenticationNotFound(auth_id)  # another tenant's authentication does not exist
+        session.last_used = self._clock()
+        self._sessions.move_to_end(auth_id)
+        self._evict_beyond_bound()
+        return session.connector
 
     def build(self, stored: StoredAuthentication) -> Connector:
         settings = self._settings.connector
         credentials = stored.credentials
         if isinstance(credentials, AccessTokenCredentials):
             return Connector(settings=settings, access_token=credentials.access_token.get_secret_value(),
-                             transport=self._transport)
+                             transport=self.transport)
         tokens = stored.tokens
         assert tokens is not None  # an OAuth row always carries its refresh token
         auth = OAuthRefreshAuth(
             client_id=credentials.client_id, client_secret=credentials.client_secret.get_secret_value(),
             refresh_token=tokens.refresh_token, token_url=credentials.token_url or self._settings.token_url,
             access_token=tokens.access_token or None, expires_at=tokens.expires_at,
-            on_refresh=functools.partial(self._store.save_tokens, stored.info.id))
-        return Connector(settings=settings, auth=auth, transport=self._transport)
+            max_token_wait=settings.max_retry_wait, timeout=settings.timeout,
+            token_store=self._store.token_store(stored.info.id))
+        return Connector(settings=settings, auth=auth, transport=self.transport)
+
+    def expire_idle(self) -> None:
+        horizon = self._clock() - self._settings.session_idle_seconds
+        while self._sessions:
+            auth_id, oldest = next(iter(self._sessions.items()))
+            if oldest.last_used > horizon:
+                return
+            del self._sessions[auth_id]
+
+    def _evict_beyond_bound(self) -> None:
+        while len(self._sessions) > self._settings.max_sessions:
+            self._sessions.popitem(last=False)
 
     async def forget(self, auth_id: str) -> None:
-        connector = self._connectors.pop(auth_id, None)
-        if connector is not None:
-            await connector.aclose()
+        """Drop the session; calls still running on it finish (they own their requests, not the pool)."""
+        self._sessions.pop(auth_id, None)
 
     async def aclose(self) -> None:
-        for auth_id in list(self._connectors):
-            await self.forget(auth_id)
+        self._sessions.clear()
+        await self.transport.shutdown()

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from outreach_connector.server import envelopes
 
@@ -35,9 +34,3 @@ async def page(request: Request) -> Response:
         return envelopes.problem(404, "Not found")
     name, media_type = found
     return Response((STATIC / name).read_bytes(), media_type=media_type, headers=HEADERS)
-
-
-async def list_authentications(request: Request) -> Response:
-    """``GET /authentications``: the stored authentications, never a secret (minimal; issue 10 owns the endpoint)."""
-    found = await run_in_threadpool(request.app.state.services.store.list)
-    return JSONResponse({"elements": [auth.to_public_dict() for auth in found]})

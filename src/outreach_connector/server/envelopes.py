@@ -19,6 +19,13 @@ from outreach_connector.errors import (ConnectorError, InputInvalid, OutputInval
                                        UnknownOperation, UnsafeURL, UpstreamError)
 
 INPUT_INVALID_PREFIX = "Connector input validation failed."
+MAX_DETAIL = 300  # characters of one error's message: a validator may quote the (huge) value it refused
+MAX_ERRORS = 50
+
+
+def shown(value: str, limit: int = 80) -> str:
+    """A caller's value as an error message may echo it: at most ``limit`` characters, marked when cut."""
+    return value if len(value) <= limit else f"{value[:limit]}... ({len(value)} characters)"
 
 
 def problem(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -36,7 +43,9 @@ def outreach_failure(message: str, status_code: int | None, body: Any) -> JSONRe
 
 def input_invalid(errors: list[dict[str, str]]) -> JSONResponse:
     """400 naming every offending field, as ``path: message`` pairs."""
-    details = "; ".join(f"{e['path']}: {e['message']}" for e in errors)
+    details = "; ".join(f"{shown(e['path'], 200)}: {shown(e['message'], MAX_DETAIL)}" for e in errors[:MAX_ERRORS])
+    if len(errors) > MAX_ERRORS:
+        details += f"; and {len(errors) - MAX_ERRORS} more"
     return problem(400, f"{INPUT_INVALID_PREFIX} {details}")
 
 
@@ -48,7 +57,7 @@ def for_error(exc: ConnectorError) -> JSONResponse | None:
         path = getattr(exc, "path", None)  # the field, when the core names it
         return input_invalid([{"path": path or "input", "message": exc.message}])
     if isinstance(exc, UnknownOperation):
-        return problem(404, f"The connector operation {exc.name!r} was not found")
+        return problem(404, f"The connector operation {shown(exc.name)!r} was not found")
     if isinstance(exc, UpstreamError):
         return outreach_failure(exc.message, exc.status_code, _upstream_body(exc))
     if isinstance(exc, OutputInvalid):

@@ -1,42 +1,97 @@
-"""ASGI middleware: the API-key gate and the shield that turns any unexpected exception into a bare 500."""
+"""ASGI middleware: the API-key gate (which also says which tenant is calling), the request-body limit, and
+the shield that turns any unexpected exception into a bare 500."""
 from __future__ import annotations
 
 import hmac
 import logging
 import traceback
-from typing import Iterable
+from typing import Any, Iterable
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from outreach_connector.server.editor import is_public
 from outreach_connector.server.envelopes import problem
+from outreach_connector.server.store import owner_of
 
 logger = logging.getLogger("outreach_connector.server")
 UNAUTHORIZED = "The request is unauthorized: send the server's API key as 'Authorization: Bearer <key>'"
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})  # for load balancers and orchestrators: they hold no key
+
+
+def is_open(path: str, method: str) -> bool:
+    """Health checks and the editor's own files (it holds no data) need no API key."""
+    return method in ("GET", "HEAD") and (path in OPEN_PATHS or is_public(path, method))
 
 
 class ApiKeyGate:
-    """Every HTTP request must carry one of the server's API keys as a bearer token (compared in constant time)."""
+    """Every HTTP request must carry one of the server's API keys as a bearer token (compared in constant time).
+
+    The matching key's digest goes into ``scope["state"]["owner"]``: the tenant whose authentications the
+    request may see. The key itself is not kept anywhere beyond this gate.
+    """
 
     def __init__(self, app: ASGIApp, keys: Iterable[str]) -> None:
         self.app = app
-        self._keys = [key.encode() for key in keys]
+        self._keys = [(key.encode(), owner_of(key)) for key in keys]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not is_public(scope["path"], scope["method"]) and not self._authorized(scope):
+        if scope["type"] != "http" or is_open(scope["path"], scope["method"]):
+            await self.app(scope, receive, send)
+            return
+        owner = self._owner(scope)
+        if owner is None:
             response = problem(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
             await response(scope, receive, send)
             return
+        scope.setdefault("state", {})["owner"] = owner
         await self.app(scope, receive, send)
 
-    def _authorized(self, scope: Scope) -> bool:
+    def _owner(self, scope: Scope) -> str | None:
         header = dict(scope.get("headers", [])).get(b"authorization", b"")
         scheme, _, presented = header.partition(b" ")
         if scheme.lower() != b"bearer" or not presented:
-            return False
+            return None
         # Check every key, no early exit: the time taken does not say which key nearly matched.
-        matches = [hmac.compare_digest(presented.strip(), key) for key in self._keys]
-        return any(matches)
+        found = None
+        for key, owner in self._keys:
+            if hmac.compare_digest(presented.strip(), key):
+                found = owner
+        return found
+
+
+class BodyLimit:
+    """Refuses request bodies over ``max_bytes`` with 413, by Content-Length up front or while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.max_bytes:
+            await self._too_large()(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise HTTPException(413, self._message())
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _message(self) -> str:
+        return f"The request body is larger than the server accepts ({self.max_bytes} bytes)"
+
+    def _too_large(self) -> Any:
+        return problem(413, self._message(), headers={"Connection": "close"})
 
 
 class InternalErrorShield:

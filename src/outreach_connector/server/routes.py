@@ -1,8 +1,13 @@
-"""The endpoints: connectors, operations, call, authentications. Each reads like the contract."""
+"""The endpoints: connectors, operations, call, authentications, health. Each reads like the contract.
+
+Authentications are per tenant: ``request.state.owner`` (set by the API-key gate) scopes every lookup, and
+another tenant's authentication answers exactly like one that does not exist.
+"""
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -11,14 +16,17 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from outreach_connector.server.credentials import AuthenticationNotFound, CredentialStore, parse_credentials
+from outreach_connector.server.credentials import AuthenticationNotFound, OAuthCredentials, parse_credentials
 from outreach_connector.errors import ConnectorError
 from outreach_connector.suggest import did_you_mean
 from outreach_connector.server import envelopes
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
+from outreach_connector.server.envelopes import shown
 from outreach_connector.server.requests import (AuthenticationRequest, BadRequest, CallRequest, describe,
                                                 parse_body)
+from outreach_connector.server.settings import ServerSettings
+from outreach_connector.server.store import CredentialStore
 
 logger = logging.getLogger("outreach_connector.server")
 
@@ -28,10 +36,40 @@ class Services:
     catalogue: Catalogue
     store: CredentialStore
     pool: ConnectorPool
+    settings: ServerSettings
 
 
 def services(request: Request) -> Services:
     return request.app.state.services
+
+
+def owner(request: Request) -> str:
+    return request.state.owner
+
+
+def not_found(auth_id: str) -> Response:
+    return envelopes.problem(404, f"Authentication {shown(auth_id)!r} was not found")
+
+
+def known_id(auth_id: str) -> bool:
+    """Ids are UUIDs the server made; anything else cannot exist, and never reaches the database."""
+    try:
+        return str(uuid.UUID(auth_id)) == auth_id
+    except ValueError:
+        return False
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    try:
+        await run_in_threadpool(services(request).store.ping)
+    except Exception as exc:  # noqa: BLE001 - any store failure means "not ready", said without details
+        logger.warning("readiness check failed: the store did not answer (%s)", type(exc).__name__)
+        return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "store": "ok"})
 
 
 async def list_connectors(request: Request) -> Response:
@@ -46,16 +84,18 @@ async def list_operations(request: Request) -> Response:
 async def call_operation(request: Request) -> Response:
     catalogue = require_connector(request)
     try:
-        call = await parse_body(request, CallRequest, "call request")
+        call = await parse_body(request, CallRequest, "call request", services(request).settings.max_json_depth)
     except BadRequest as exc:
         return envelopes.problem(400, exc.message)
     if call.operation not in catalogue.operation_names:
-        return envelopes.problem(404, f"The connector operation {call.operation!r} was not found"
+        return envelopes.problem(404, f"The connector operation {shown(call.operation)!r} was not found"
                                       f"{did_you_mean(call.operation, catalogue.operation_names)}")
+    if not known_id(call.authId):
+        return not_found(call.authId)
     try:
-        connector = await services(request).pool.get(call.authId)
+        connector = await services(request).pool.get(call.authId, owner(request))
     except AuthenticationNotFound:
-        return envelopes.problem(404, f"Authentication {call.authId!r} was not found")
+        return not_found(call.authId)
     started = time.perf_counter()
     response, outcome = await run_call(connector, call, catalogue)
     logger.info("call %s auth=%s -> %s in %.1f ms", call.operation, call.authId, outcome,
@@ -80,29 +120,49 @@ async def run_call(connector, call: CallRequest, catalogue: Catalogue) -> tuple[
 
 async def create_authentication(request: Request) -> Response:
     try:
-        body = await parse_body(request, AuthenticationRequest, "authentication")
+        body = await parse_body(request, AuthenticationRequest, "authentication",
+                                services(request).settings.max_json_depth)
         credentials = parse_credentials(body.credentials)
     except BadRequest as exc:
         return envelopes.problem(400, exc.message)
     except ValidationError as exc:
         return envelopes.problem(400, f"Invalid authentication: {describe(exc, 'credentials.')}")
-    created = await run_in_threadpool(services(request).store.create, body.name, credentials)
+    if isinstance(credentials, OAuthCredentials) and credentials.token_url is not None and \
+            credentials.token_url.rstrip("/") not in services(request).settings.trusted_token_urls:
+        return envelopes.problem(400, "Invalid authentication: credentials.token_url: not a token endpoint this "
+                                      "server trusts (its --token-url, or one given with --allow-token-url)")
+    created = await run_in_threadpool(services(request).store.create, body.name, credentials, owner=owner(request))
     logger.info("stored authentication %s (%s)", created.id, created.kind)
     return JSONResponse({"id": created.id}, status_code=201)
 
 
+async def list_authentications(request: Request) -> Response:
+    """The caller's authentications, oldest first: ``?limit=`` (1-100, default 50) and ``?after=<cursor>``."""
+    limit_text = request.query_params.get("limit", "50")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 100:
+        return envelopes.problem(400, "Invalid query: limit must be a whole number from 1 to 100")
+    try:
+        found, cursor = await run_in_threadpool(services(request).store.page, owner(request),
+                                                request.query_params.get("after"), int(limit_text))
+    except ValueError:
+        return envelopes.problem(400, "Invalid query: after is not a cursor this server handed out")
+    return JSONResponse({"elements": [auth.to_public_dict() for auth in found], "next_page_after": cursor})
+
+
 async def get_authentication(request: Request) -> Response:
     auth_id = request.path_params["auth_id"]
-    found = await run_in_threadpool(services(request).store.get, auth_id)
+    if not known_id(auth_id):
+        return not_found(auth_id)
+    found = await run_in_threadpool(services(request).store.get, auth_id, owner(request))
     if found is None:
-        return envelopes.problem(404, f"Authentication {auth_id!r} was not found")
+        return not_found(auth_id)
     return JSONResponse(found.to_public_dict())
 
 
 async def delete_authentication(request: Request) -> Response:
     auth_id = request.path_params["auth_id"]
-    if not await run_in_threadpool(services(request).store.delete, auth_id):
-        return envelopes.problem(404, f"Authentication {auth_id!r} was not found")
+    if not known_id(auth_id) or not await run_in_threadpool(services(request).store.delete, auth_id, owner(request)):
+        return not_found(auth_id)
     await services(request).pool.forget(auth_id)
     logger.info("deleted authentication %s", auth_id)
     return Response(status_code=204)
@@ -112,5 +172,5 @@ def require_connector(request: Request) -> Catalogue:
     catalogue = services(request).catalogue
     name, version = request.path_params["name"], request.path_params["version"]
     if not catalogue.serves(name, version):
-        raise HTTPException(404, f"Connector {name!r} version {version!r} was not found")
+        raise HTTPException(404, f"Connector {shown(name)!r} version {shown(version)!r} was not found")
     return catalogue

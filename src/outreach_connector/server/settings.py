@@ -6,10 +6,12 @@ import os
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from outreach_connector.server.credentials import DEFAULT_DATABASE
+from outreach_connector.server.opening import DEFAULT_DATABASE
 from outreach_connector.settings import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, Settings
+
+MIB = 1024 * 1024
 NO_API_KEY = ("refusing to start without an API key: pass --api-key KEY (repeatable) or set "
               "OUTREACH_CONNECTOR_API_KEYS=key1,key2; every request must then send 'Authorization: Bearer KEY'")
 
@@ -21,13 +23,45 @@ class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     api_keys: tuple[SecretStr, ...] = ()
-    database: Path = DEFAULT_DATABASE
+    database: Path | str = Path(DEFAULT_DATABASE)  # a SQLite path, or a postgresql:// URL
     encryption_key: SecretStr | None = None
     outreach_base_url: str = DEFAULT_BASE_URL
     token_url: str = DEFAULT_TOKEN_URL
+    # Token URLs a stored credential may name besides token_url (an operator's allow-list, never a client's).
+    allowed_token_urls: tuple[str, ...] = ()
     log_level: str = "info"
+    max_body_bytes: int = Field(MIB, ge=1024, le=1024 * MIB)
+    max_json_depth: int = Field(64, ge=4, le=512)
+    # Sessions (one per used authentication) kept in memory: least recently used beyond max_sessions, and any
+    # idle longer than session_idle_seconds, are dropped (and rebuilt from the store when used again).
+    max_sessions: int = Field(1000, ge=1)
+    session_idle_seconds: float = Field(900.0, gt=0)
+    max_upstream_connections: int = Field(100, ge=1)
+    header_timeout: float = Field(10.0, gt=0)
+    max_connections: int = Field(1000, ge=1)
     # How every Outreach call is made (timeouts, retry budget, plugins): the connector's own settings model.
     connector: Settings = Field(default_factory=Settings)
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database(cls, value: object) -> object:
+        """A postgresql:// URL stays text; anything else is a SQLite path."""
+        if isinstance(value, str) and not value.startswith(("postgresql://", "postgres://")):
+            return Path(value)
+        return value
+
+    @field_validator("allowed_token_urls", mode="before")
+    @classmethod
+    def _urls(cls, value: object) -> tuple[str, ...]:
+        urls = tuple(value) if isinstance(value, (list, tuple)) else (value,) if isinstance(value, str) else ()
+        for url in urls:
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")) or "@" in url:
+                raise ValueError("an allowed token URL must be an absolute http(s) URL without user info")
+        return tuple(url.rstrip("/") for url in urls)
+
+    @property
+    def trusted_token_urls(self) -> frozenset[str]:
+        return frozenset((self.token_url.rstrip("/"), *self.allowed_token_urls))
 
     @model_validator(mode="after")
     def _one_outreach(self) -> "ServerSettings":
@@ -47,8 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
                         help="a key clients must send as a bearer token; repeatable "
                              "(env OUTREACH_CONNECTOR_API_KEYS, comma-separated)")
-    parser.add_argument("--database", help="SQLite file of stored authentications "
-                                           "(env OUTREACH_CONNECTOR_DB, default ./outreach-connector.db)")
+    parser.add_argument("--database", help="SQLite file of stored authentications, or a postgresql://user@host/db "
+                                           "URL shared by replicas (env OUTREACH_CONNECTOR_DB, default "
+                                           "./outreach-connector.db)")
     parser.add_argument("--encryption-key", help="32-byte URL-safe base64 key sealing stored secrets "
                                                  "(env OUTREACH_CONNECTOR_SECRET_KEY; default: a generated "
                                                  "key file next to the database, mode 0600)")
@@ -59,16 +94,33 @@ def build_parser() -> argparse.ArgumentParser:
                                           "connect 10 s, read/write 60 s, pool 10 s)")
     parser.add_argument("--max-retry-wait", help="seconds one call may spend waiting between retries "
                                                  "(env OUTREACH_MAX_RETRY_WAIT; default 60)")
+    parser.add_argument("--allow-token-url", action="append", dest="allowed_token_urls", metavar="URL",
+                        help="another OAuth token endpoint a stored credential may name (besides --token-url); "
+                             "repeatable (env OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS, comma-separated)")
+    add_limits(parser)
     parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
                         help="log level (default info)")
     return parser
+
+
+def add_limits(parser: argparse.ArgumentParser) -> None:
+    """The flags that bound what the server holds and accepts."""
+    parser.add_argument("--max-body-bytes", type=int, help="largest request body accepted; larger is 413 "
+                                                           "(default 1048576)")
+    parser.add_argument("--max-sessions", type=int, help="authentications kept ready in memory (default 1000)")
+    parser.add_argument("--session-idle-seconds", type=float,
+                        help="drop an authentication's session after this long unused (default 900)")
+    parser.add_argument("--header-timeout", type=float,
+                        help="seconds a client has to send a request's headers (default 10)")
+    parser.add_argument("--max-connections", type=int,
+                        help="concurrent client connections; beyond it requests get 503 (default 1000)")
 
 
 def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = None) -> ServerSettings:
     """Flags win over the environment, which wins over the defaults."""
     env = os.environ if env is None else env
     args = build_parser().parse_args(argv)
-    env_keys = [k.strip() for k in env.get("OUTREACH_CONNECTOR_API_KEYS", "").split(",") if k.strip()]
+    env_keys = _listed(env, "OUTREACH_CONNECTOR_API_KEYS")
     chosen = {
         "host": args.host,
         "port": args.port,
@@ -77,10 +129,21 @@ def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = No
         "encryption_key": args.encryption_key or env.get("OUTREACH_CONNECTOR_SECRET_KEY"),
         "outreach_base_url": args.outreach_base_url or env.get("OUTREACH_BASE_URL"),
         "token_url": args.token_url or env.get("OUTREACH_TOKEN_URL"),
+        "allowed_token_urls": tuple(args.allowed_token_urls or _listed(env, "OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS"))
+        or None,
         "log_level": args.log_level,
+        "max_body_bytes": args.max_body_bytes,
+        "max_sessions": args.max_sessions,
+        "session_idle_seconds": args.session_idle_seconds,
+        "header_timeout": args.header_timeout,
+        "max_connections": args.max_connections,
     }
     chosen = {key: value for key, value in chosen.items() if value is not None}
     chosen["connector"] = Settings.from_env(env, base_url=chosen.get("outreach_base_url"),
                                             token_url=chosen.get("token_url"), timeout=args.timeout,
                                             max_retry_wait=args.max_retry_wait)
     return ServerSettings(**chosen)
+
+
+def _listed(env: Mapping[str, str], name: str) -> list[str]:
+    return [item.strip() for item in env.get(name, "").split(",") if item.strip()]

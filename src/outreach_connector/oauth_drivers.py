@@ -1,0 +1,277 @@
+"""The drivers of the OAuth refresh flow (see :mod:`outreach_connector.oauth`): the commands the flow yields,
+and the sync and async loops that carry them out, holding locks and store leases only as long as the flow does.
+
+The refresh flow is one generator of commands; these drivers give it a thread lock, an event-loop lock, sleep,
+and (for the server) a lease on the authentication's stored row, and release whatever is held on any exit.
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Generator, Protocol, Union
+
+import httpx
+
+from outreach_connector.errors import TransportError, UpstreamError
+
+if TYPE_CHECKING:
+    from outreach_connector.oauth import TokenSet
+
+_LOCK_POLL_SECONDS = 0.005
+
+
+class TokenLease(Protocol):
+    """A lock on one authentication's stored tokens, held across processes until saved or released."""
+
+    tokens: "TokenSet | None"  # what the store holds now; None when the authentication is gone
+
+    def save(self, tokens: "TokenSet") -> None:
+        """Write ``tokens`` and release the lock (one transaction)."""
+
+    def release(self) -> None:
+        """Release the lock without writing."""
+
+
+class TokenStore(Protocol):
+    """Where several processes share an authentication's tokens (the server's database)."""
+
+    def lock(self) -> TokenLease:
+        """Block until this process alone may refresh; raises when the lock cannot be had in time."""
+
+
+# --- commands the shared flow yields to its drivers -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Acquire:
+    """Take the per-auth refresh lock."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """Give the refresh lock back."""
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class FetchToken:
+    """Send this token request; the driver reads the body before handing the response back."""
+
+    request: httpx.Request
+
+
+@dataclass(frozen=True)
+class LockStore:
+    """Lock the authentication's row in the shared store; the driver replies with the lease."""
+
+
+@dataclass(frozen=True)
+class SaveStore:
+    """Write the rotated tokens through the held lease and release it."""
+
+    tokens: "TokenSet"
+
+
+@dataclass(frozen=True)
+class ReleaseStore:
+    """Release the held lease without writing."""
+
+
+ACQUIRE, RELEASE, LOCK_STORE, RELEASE_STORE = Acquire(), Release(), LockStore(), ReleaseStore()
+Command = Union[httpx.Request, Acquire, Release, Sleep, FetchToken, LockStore, SaveStore, ReleaseStore]
+Flow = Generator[Command, Any, None]
+
+
+class FlowDrivers:
+    """Mixed into the auth class: ``_flow`` yields commands, these methods carry them out."""
+
+    _thread_lock: threading.Lock
+    _loop_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]"
+    _max_lock_wait: float
+    _store: "TokenStore | None"
+
+    def _flow(self, request: httpx.Request) -> "Flow":
+        raise NotImplementedError
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.read()
+        flow, held = self._flow(request), Held()
+        try:
+            reply: Any = None
+            while True:
+                command = flow.send(reply)
+                if isinstance(command, (httpx.Request, FetchToken)):
+                    reply = yield (command if isinstance(command, httpx.Request) else command.request)
+                    read_token_reply(reply)
+                else:
+                    reply = self._run_sync(command, held)
+        except StopIteration:
+            return
+        finally:
+            held.release_all(self._thread_lock.release)
+
+    def _run_sync(self, command: Command, held: "Held") -> Any:
+        if isinstance(command, Acquire):
+            if not self._thread_lock.acquire(timeout=self._max_lock_wait):
+                raise lock_wait_error(self._max_lock_wait)
+            held.lock = True
+        elif isinstance(command, Release):
+            held.lock = False
+            self._thread_lock.release()
+        elif isinstance(command, Sleep):
+            time.sleep(command.seconds)
+        else:
+            return held.store_command(command, self._store)
+        return None
+
+    async def async_auth_flow(self, request: httpx.Request):  # type: ignore[override]
+        await request.aread()
+        flow, held = self._flow(request), Held()
+        try:
+            reply: Any = None
+            while True:
+                command = flow.send(reply)
+                if isinstance(command, (httpx.Request, FetchToken)):
+                    reply = yield (command if isinstance(command, httpx.Request) else command.request)
+                    await aread_token_reply(reply)
+                else:
+                    reply = await self._run_async(command, held)
+        except StopIteration:
+            return
+        finally:
+            held.release_all(self._release_async)
+
+    async def _run_async(self, command: Command, held: "Held") -> Any:
+        if isinstance(command, Acquire):
+            await self._acquire_async()
+            held.lock = True
+        elif isinstance(command, Release):
+            held.lock = False
+            self._release_async()
+        elif isinstance(command, Sleep):
+            await asyncio.sleep(command.seconds)
+        elif isinstance(command, LockStore):
+            return await held.lock_store_async(self._store)
+        else:
+            return held.store_command(command, self._store)
+        return None
+
+    def _loop_lock(self) -> asyncio.Lock:
+        # An asyncio.Lock belongs to one event loop; a host may drive this auth from several.
+        loop = asyncio.get_running_loop()
+        lock = self._loop_locks.get(loop)
+        if lock is None:
+            lock = self._loop_locks.setdefault(loop, asyncio.Lock())
+        return lock
+
+    async def _acquire_async(self) -> None:
+        """Queue on the loop's lock, then take the thread lock that also guards sync callers and other loops.
+
+        Both waits together are bounded: a call never waits longer than another call's refresh may take.
+        """
+        deadline = time.monotonic() + self._max_lock_wait
+        loop_lock = self._loop_lock()
+        try:
+            await asyncio.wait_for(loop_lock.acquire(), self._max_lock_wait)
+        except asyncio.TimeoutError:
+            raise lock_wait_error(self._max_lock_wait) from None
+        try:
+            while not self._thread_lock.acquire(blocking=False):
+                if time.monotonic() > deadline:
+                    raise lock_wait_error(self._max_lock_wait)
+                await asyncio.sleep(_LOCK_POLL_SECONDS)  # never block the event loop on a thread lock
+        except BaseException:
+            loop_lock.release()
+            raise
+
+    def _release_async(self) -> None:
+        self._thread_lock.release()
+        self._loop_lock().release()
+
+
+class Held:
+    """What a driver holds for one flow (the refresh lock, a store lease), so it is released on any exit."""
+
+    def __init__(self) -> None:
+        self.lock = False
+        self.lease: TokenLease | None = None
+
+    def store_command(self, command: Command, store: TokenStore | None) -> Any:
+        assert store is not None
+        if isinstance(command, LockStore):
+            self.lease = store.lock()
+            return self.lease
+        lease, self.lease = self.lease, None
+        assert lease is not None
+        if isinstance(command, SaveStore):
+            lease.save(command.tokens)
+        else:
+            lease.release()
+        return None
+
+    async def lock_store_async(self, store: TokenStore | None) -> TokenLease:
+        """The row lock, taken in a worker thread; a lease that arrives after the caller gave up is released."""
+        assert store is not None
+        future = asyncio.get_running_loop().run_in_executor(None, store.lock)
+        try:
+            self.lease = await asyncio.shield(future)
+        except asyncio.CancelledError:
+            future.add_done_callback(_release_late_lease)
+            raise
+        return self.lease
+
+    def release_all(self, release_lock: Callable[[], None]) -> None:
+        if self.lease is not None:
+            lease, self.lease = self.lease, None
+            lease.release()
+        if self.lock:
+            self.lock = False
+            release_lock()
+
+
+def _release_late_lease(future: "asyncio.Future[TokenLease]") -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().release()
+
+
+MAX_TOKEN_REPLY = 64 * 1024  # a token answer is a few hundred bytes; anything far larger is not one
+
+
+def _oversized_reply(response: httpx.Response) -> UpstreamError:
+    return UpstreamError(response.status_code, [], None,
+                         message=f"the token endpoint's answer is larger than {MAX_TOKEN_REPLY} bytes")
+
+
+def read_token_reply(response: httpx.Response) -> None:
+    """Read the answer (decompressed) up to MAX_TOKEN_REPLY bytes, as ``response.read()`` would."""
+    chunks: list[bytes] = []
+    try:
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > MAX_TOKEN_REPLY:
+                raise _oversized_reply(response)
+    finally:
+        response.close()
+    response._content = b"".join(chunks)
+
+
+async def aread_token_reply(response: httpx.Response) -> None:
+    chunks: list[bytes] = []
+    try:
+        async for chunk in response.aiter_bytes():
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > MAX_TOKEN_REPLY:
+                raise _oversized_reply(response)
+    finally:
+        await response.aclose()
+    response._content = b"".join(chunks)
+
+
+def lock_wait_error(seconds: float) -> TransportError:
+    return TransportError(f"gave up after {seconds:g} s waiting for another call's token refresh to finish")

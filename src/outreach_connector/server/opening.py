@@ -1,0 +1,102 @@
+"""Opening the credential store at start-up: checks first, and nothing written unless everything is usable.
+
+* ``--database postgresql://...``: replicas share it; the encryption key must be given explicitly (there is
+  no file beside a PostgreSQL database for a generated key to live in).
+* a SQLite path: must not be a directory and its folder must exist. A new database gets a generated key
+  file beside it (mode 0600) unless a key is given; an existing database whose key file is missing is a
+  start-up error, never a new key (a new key would make every stored secret unreadable).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from outreach_connector.server.secrets_box import SecretBox, key_file_for, load_or_create_key_file
+from outreach_connector.server.store import CredentialStore, owner_of
+from outreach_connector.server.store_sql import PostgresBackend, SqlBackend, SqliteBackend, redact_url
+
+logger = logging.getLogger("outreach_connector.server")
+DEFAULT_DATABASE = "outreach-connector.db"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+class StartupError(ValueError):
+    """The server cannot start as configured; the message is one line for the operator."""
+
+
+def is_postgres(database: str | Path) -> bool:
+    return str(database).startswith(POSTGRES_SCHEMES)
+
+
+def open_store(database: str | Path, encryption_key: str | None = None, *, lock_timeout: float = 30.0,
+               api_keys: tuple[str, ...] = ()) -> CredentialStore:
+    """The migrated, key-checked store; raises :class:`StartupError` (or ``EncryptionKeyError``)."""
+    if is_postgres(database):
+        backend: SqlBackend = _postgres(str(database), encryption_key, lock_timeout)
+        key_text = encryption_key or ""
+    else:
+        path = Path(database)
+        key_text = _sqlite_key(path, encryption_key)
+        _create_private_file(path)
+        backend = SqliteBackend(path, lock_timeout)
+    store = CredentialStore(backend, SecretBox.from_text(key_text))
+    try:
+        found = backend.migrate()
+        store.check_key()
+    except Exception as exc:
+        store.close()
+        if isinstance(exc, ValueError):
+            raise
+        raise StartupError(f"the database {backend.describe()} is not usable: {type(exc).__name__}: "
+                           f"{_first_line(exc)}") from None
+    if found and found < 2:
+        _adopt_legacy_rows(store, api_keys)
+    return store
+
+
+def _postgres(url: str, encryption_key: str | None, lock_timeout: float) -> PostgresBackend:
+    if not encryption_key:
+        raise StartupError(f"a PostgreSQL database ({redact_url(url)}) needs the encryption key given "
+                           "explicitly: --encryption-key or OUTREACH_CONNECTOR_SECRET_KEY (the same on every replica)")
+    try:
+        return PostgresBackend(url, lock_timeout)
+    except ImportError:
+        raise StartupError("a PostgreSQL database needs psycopg: pip install 'outreach-connector[server]'") from None
+
+
+def _sqlite_key(path: Path, encryption_key: str | None) -> str:
+    if path.is_dir():
+        raise StartupError(f"--database {path} is a directory; give a file path such as {path / DEFAULT_DATABASE}")
+    if not path.parent.is_dir():
+        raise StartupError(f"--database {path}: the folder {path.parent} does not exist")
+    if encryption_key:
+        SecretBox.from_text(encryption_key)  # a malformed key fails before anything is written
+        return encryption_key
+    key_file = key_file_for(path)
+    if path.exists() and path.stat().st_size > 0 and not key_file.exists():
+        raise StartupError(f"the key file {key_file} of the existing database {path} is missing: restore it or "
+                           "give the key with --encryption-key; a new key would make every stored secret unreadable")
+    if not os.access(path.parent, os.W_OK) and not key_file.exists():
+        raise StartupError(f"--database {path}: the folder {path.parent} is not writable")
+    return load_or_create_key_file(key_file)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file owner-only (SQLite gives its -wal/-shm files the same mode)."""
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def _adopt_legacy_rows(store: CredentialStore, api_keys: tuple[str, ...]) -> None:
+    """Rows stored before tenants existed: one configured key takes them; with several, nobody guesses."""
+    if len(api_keys) == 1:
+        adopted = store.adopt_unowned(owner_of(api_keys[0]))
+        logger.info("gave %d authentication(s) stored before tenants existed to the only API key", adopted)
+    else:
+        logger.warning("authentications stored before tenants existed belong to no API key; start once with "
+                       "exactly one --api-key to give them to it")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:200]

@@ -1,0 +1,147 @@
+"""The flow with a shared token store (the server's database): tokens another process rotated are used, a
+rotation is stored before the lock is released, time bounds hold, absurd lifetimes are clamped."""
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+
+import httpx
+import pytest
+
+from outreach_connector.errors import ReconnectRequired, TransportError
+from outreach_connector.oauth import MAX_TOKEN_LIFETIME, OAuthRefreshAuth, TokenSet, token_lifetime
+
+from .fakes import API_URL, CLIENT_ID, CLIENT_SECRET, TOKEN_URL, FakeOutreach
+
+
+class MemoryStore:
+    """A TokenStore in memory: one lock, a row that other 'processes' may rewrite, a log of what happened."""
+
+    def __init__(self, tokens: TokenSet) -> None:
+        self.tokens = tokens
+        self.lock_ = threading.Lock()
+        self.events: list[str] = []
+
+    def lock(self) -> "MemoryStore.Lease":
+        self.lock_.acquire()
+        self.events.append("lock")
+        return MemoryStore.Lease(self)
+
+    class Lease:
+        def __init__(self, store: "MemoryStore") -> None:
+            self.store, self.tokens = store, store.tokens
+
+        def save(self, tokens: TokenSet) -> None:
+            self.store.tokens = tokens
+            self.store.events.append(f"save {tokens.refresh_token}")
+            self.store.lock_.release()
+
+        def release(self) -> None:
+            self.store.events.append("release")
+            self.store.lock_.release()
+
+
+def make_auth(store: MemoryStore, **overrides) -> OAuthRefreshAuth:
+    options = dict(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, refresh_token=store.tokens.refresh_token,
+                   token_url=TOKEN_URL, access_token=store.tokens.access_token or None, token_store=store)
+    options.update(overrides)
+    return OAuthRefreshAuth(**options)
+
+
+def test_a_rotation_is_stored_before_the_lock_is_released_and_before_use():
+    fake, store = FakeOutreach(), MemoryStore(TokenSet("", "refresh-0"))
+    with httpx.Client(transport=httpx.MockTransport(fake.handler), auth=make_auth(store)) as client:
+        assert client.get(API_URL).json()["token"] == "access-1"
+    assert store.events == ["lock", "save refresh-1"]
+    assert store.tokens.refresh_token == fake.live_refresh_token == "refresh-1"
+
+
+def test_tokens_another_process_rotated_are_used_without_refreshing():
+    fake, store = FakeOutreach(), MemoryStore(TokenSet("", "refresh-0"))
+    auth = make_auth(store)
+    fake.valid_access_tokens.add("access-from-elsewhere")
+    store.tokens = TokenSet("access-from-elsewhere", "refresh-elsewhere", None)  # the other process won
+    with httpx.Client(transport=httpx.MockTransport(fake.handler), auth=auth) as client:
+        assert client.get(API_URL).json()["token"] == "access-from-elsewhere"
+    assert fake.refreshes == 0 and store.events == ["lock", "release"]
+
+
+def test_on_invalid_grant_the_store_is_read_once_more():
+    """A token rotated by a process that did not hold the lock (an older replica) is found, not given up on."""
+    fake, store = FakeOutreach(refresh_token="refresh-rotated-elsewhere"), MemoryStore(TokenSet("", "refresh-0"))
+    original_lock = store.lock
+
+    def lock_then_rotate_elsewhere():
+        lease = original_lock()
+        if store.events.count("lock") == 1:
+            store.tokens = TokenSet("", "refresh-rotated-elsewhere")  # lands after our read
+        return lease
+
+    store.lock = lock_then_rotate_elsewhere
+    with httpx.Client(transport=httpx.MockTransport(fake.handler), auth=make_auth(store)) as client:
+        assert client.get(API_URL).status_code == 200
+    assert [f["refresh_token"] for f in fake.token_requests] == ["refresh-0", "refresh-rotated-elsewhere"]
+
+
+def test_a_dead_grant_is_still_reconnect_required_after_the_second_read():
+    fake, store = FakeOutreach(refresh_token="nobody-has-this"), MemoryStore(TokenSet("", "refresh-0"))
+    with httpx.Client(transport=httpx.MockTransport(fake.handler), auth=make_auth(store)) as client:
+        with pytest.raises(ReconnectRequired):
+            client.get(API_URL)
+    assert len(fake.token_requests) == 1 and store.events == ["lock", "release", "lock", "release"]
+
+
+def test_token_requests_carry_the_timeout():
+    fake, store = FakeOutreach(), MemoryStore(TokenSet("", "refresh-0"))
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, request.extensions.get("timeout")))
+        return fake.handler(request)
+
+    auth = make_auth(store, timeout=httpx.Timeout(2.5))
+    with httpx.Client(transport=httpx.MockTransport(handler), auth=auth) as client:
+        client.get(API_URL)
+    assert seen[0] == ("/oauth/token", {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5})
+
+
+def test_waiting_behind_another_calls_refresh_is_bounded():
+    store = MemoryStore(TokenSet("", "refresh-0"))
+    auth = make_auth(store, max_token_wait=0.1, timeout=httpx.Timeout(0.05))  # at most 0.1 + 4 x 0.05 s
+
+    async def run() -> BaseException:
+        await auth._acquire_async()  # another call is refreshing and does not finish
+        transport = httpx.MockTransport(FakeOutreach().async_handler)
+        async with httpx.AsyncClient(transport=transport, auth=auth) as client:
+            try:
+                await client.get(API_URL)
+            except TransportError as exc:
+                return exc
+        raise AssertionError("the call did not give up")
+
+    error = asyncio.run(run())
+    assert str(error) == "gave up after 0.3 s waiting for another call's token refresh to finish"
+
+
+@pytest.mark.parametrize("expires_in, lifetime", [
+    pytest.param(7200, 7200.0, id="normal"),
+    pytest.param("3600", 3600.0, id="numeric-text"),
+    pytest.param(10 ** 300, MAX_TOKEN_LIFETIME, id="absurdly-long"),
+    pytest.param(math.inf, MAX_TOKEN_LIFETIME, id="infinite"),
+    pytest.param(-50, 0.0, id="negative"),
+    pytest.param(math.nan, None, id="nan"),
+    pytest.param(True, None, id="boolean"),
+    pytest.param("soon", None, id="text"),
+    pytest.param(None, None, id="absent"),
+])
+def test_expires_in_is_clamped(expires_in, lifetime):
+    assert token_lifetime(expires_in) == lifetime
+
+
+def test_a_clamped_lifetime_reaches_the_stored_expiry():
+    fake, store = FakeOutreach(expires_in=10 ** 12), MemoryStore(TokenSet("", "refresh-0"))
+    auth = make_auth(store, clock=lambda: 1000.0)
+    with httpx.Client(transport=httpx.MockTransport(fake.handler), auth=auth) as client:
+        client.get(API_URL)
+    assert store.tokens.expires_at == 1000.0 + MAX_TOKEN_LIFETIME

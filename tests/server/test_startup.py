@@ -1,0 +1,105 @@
+"""Start-up problems are one line and a non-zero exit, and leave nothing behind; slow clients are cut off."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+
+from outreach_connector.server import main
+from outreach_connector.server.secrets_box import generate_key_text
+from outreach_connector.server.serving import protocol_with_header_timeout
+from outreach_connector.server.settings import settings_from
+
+
+def run_main(capsys, *argv: str) -> tuple[int, list[str]]:
+    status = main(["--api-key", "k", *argv])
+    return status, capsys.readouterr().err.strip().splitlines()
+
+
+def test_a_busy_port_is_one_line_and_creates_no_files(tmp_path, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        status, lines = run_main(capsys, "--port", str(port), "--database", str(tmp_path / "x.db"))
+    assert status == 2 and len(lines) == 1
+    assert lines[0].startswith(f"outreach-connector serve: cannot listen on 127.0.0.1:{port}: ")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_directory_as_database_is_one_line_and_leaves_no_stray_key(tmp_path, capsys):
+    (tmp_path / "data").mkdir()
+    status, lines = run_main(capsys, "--port", "0", "--database", str(tmp_path / "data"))
+    assert (status, lines) == (2, [f"outreach-connector serve: --database {tmp_path / 'data'} is a directory; "
+                                   f"give a file path such as {tmp_path / 'data' / 'outreach-connector.db'}"])
+    assert [p.name for p in tmp_path.iterdir()] == ["data"]
+
+
+def test_a_missing_key_file_for_an_existing_database_never_creates_a_new_key(tmp_path, capsys):
+    (tmp_path / "x.db").write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
+    status, lines = run_main(capsys, "--port", "0", "--database", str(tmp_path / "x.db"))
+    assert status == 2 and len(lines) == 1 and "key file" in lines[0] and "is missing" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.db"]
+
+
+def test_a_wrong_key_is_one_line(tmp_path, capsys):
+    from outreach_connector.server.opening import open_store
+
+    open_store(tmp_path / "x.db", generate_key_text()).close()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    status, lines = run_main(capsys, "--port", "0", "--database", str(tmp_path / "x.db"),
+                             "--encryption-key", generate_key_text())
+    assert status == 2 and len(lines) == 1 and "does not match" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_postgresql_without_an_explicit_key_is_one_line(capsys):
+    status, lines = run_main(capsys, "--port", "0", "--database", "postgresql://nobody:pw-canary@127.0.0.1:1/x")
+    assert status == 2 and len(lines) == 1
+    assert "needs the encryption key given explicitly" in lines[0] and "pw-canary" not in lines[0]
+
+
+def test_allowed_token_urls_from_flags_and_environment():
+    env = {"OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS": "https://a.test/oauth/token, https://b.test/t/"}
+    assert settings_from([], env=env).allowed_token_urls == ("https://a.test/oauth/token", "https://b.test/t")
+    flagged = settings_from(["--allow-token-url", "https://c.test/t"], env=env)
+    assert flagged.trusted_token_urls == {"https://c.test/t", "https://api.outreach.io/oauth/token"}
+
+
+def test_a_client_that_does_not_finish_its_headers_is_disconnected():
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, http=protocol_with_header_timeout(0.3), log_config=None,
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        with socket.create_connection(("127.0.0.1", port)) as slow:
+            slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+            slow.settimeout(10)
+            assert slow.recv(100) == b""  # closed by the server
+        with socket.create_connection(("127.0.0.1", port)) as prompt:
+            prompt.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            prompt.settimeout(10)
+            assert prompt.recv(100).startswith(b"HTTP/1.1 200")
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_the_served_config_carries_the_connection_limit_and_header_timeout():
+    from outreach_connector.server.serving import uvicorn_config
+
+    settings = settings_from(["--max-connections", "7", "--header-timeout", "2.5"], env={})
+    config = uvicorn_config(object(), settings)
+    assert config.limit_concurrency == 7 and config.http.header_timeout == 2.5
