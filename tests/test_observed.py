@@ -116,6 +116,41 @@ def test_prospect_dates_still_refuse_what_is_neither():
         ["attributes.dateOfBirth"]
 
 
+SAMPLES = {"date": "1990-12-30", "date-time": "1990-12-30T21:00:00.000Z", None: "a@example.com\nb@example.com"}
+
+
+def sample_of(form: dict):
+    """A value that fits one input alternative of a union attribute."""
+    kinds = [form["type"]] if isinstance(form["type"], str) else [k for k in form["type"] if k != "null"]
+    kind = kinds[0]
+    if kind == "array":
+        return [sample_of(form["items"])]
+    return {"string": SAMPLES[form.get("format")], "object": {}, "null": None}[kind]
+
+
+UNION_INPUTS = [(e.name, name, form) for e in ENTRIES.values() if e.kind in ("create", "update")
+                for name, schema in schema_of(e.input_schema)["properties"].get("attributes", {})
+                .get("properties", {}).items()
+                if "x-observed" in schema for form in schema["oneOf"]]
+
+
+@pytest.mark.parametrize(("operation", "attribute", "form"), UNION_INPUTS,
+                         ids=[f"{o}.{a}.{f['type']}-{f.get('format', '')}" for o, a, f in UNION_INPUTS])
+def test_a_value_of_each_union_form_is_accepted_on_input(operation, attribute, form):
+    """``oneOf`` refuses a value that fits two alternatives: a vendor string beside an observed string would
+    refuse a mailbox's newline-delimited ``prospectEmailExclusions`` exactly as the vendor documents it."""
+    problems = errors_for(compile_schema(ENTRIES[operation].input_schema),
+                          {"attributes": {attribute: sample_of(form)}})
+    assert [p for p in problems if p["path"].startswith(f"attributes.{attribute}")] == []
+
+
+@pytest.mark.parametrize("exclusions", ["a@example.com\nb@example.com", ["a@example.com"], None])
+def test_mailbox_exclusions_take_the_vendor_string_or_the_observed_list(exclusions):
+    for name, given in (("create_mailbox", {}), ("update_mailbox", {"mailbox_id": 1})):
+        validator = compile_schema(ENTRIES[name].input_schema)
+        assert errors_for(validator, {**given, "attributes": {"prospectEmailExclusions": exclusions}}) == []
+
+
 def test_observed_only_attributes_are_known_on_output_and_unknown_on_input():
     output = schema_of(ENTRIES["get_user"].output_schema)["properties"]["data"]["properties"]["attributes"]
     assert output["properties"]["primaryTimezone"]["type"] == ["null", "string"]

@@ -121,6 +121,16 @@ def observed_alternatives(note: dict) -> list[dict]:
     return alternatives
 
 
+def covers(kept: dict, observed_form: dict) -> bool:
+    """True when an alternative already takes the observed form's values. ``oneOf`` refuses a value that fits
+    two alternatives, so an observed plain string beside the vendor's string would refuse every string."""
+    if kept["type"] != observed_form["type"]:
+        return False
+    if kept["type"] == "string":
+        return kept.get("format") in (None, observed_form.get("format"))
+    return kept.get("items") == observed_form.get("items")
+
+
 def writable_attribute(schema: dict) -> dict:
     """Vendor type and limits; where real data differs (a reviewed union), every shape Outreach sends as well."""
     vendor = {k: v for k, v in schema.items() if k in ("type", "format", "maxLength", "items")}
@@ -130,7 +140,7 @@ def writable_attribute(schema: dict) -> dict:
     kinds = vendor.pop("type")
     kinds = [kinds] if isinstance(kinds, str) else kinds
     alternatives = [{"type": k, **vendor} for k in kinds if k != "null"]
-    alternatives += [a for a in observed_alternatives(note) if a not in alternatives]
+    alternatives += [a for a in observed_alternatives(note) if not any(covers(v, a) for v in alternatives)]
     nullable = "null" in kinds + note.get("type", [])
     return {"oneOf": alternatives + ([{"type": "null"}] if nullable else []), "x-observed": note["why"]}
 

@@ -38,7 +38,9 @@ class ConnectorError(Exception):
         self.message = message
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": type(self).__name__, "message": self.message}
+        """The CLI's error JSON; a walk that failed part-way adds what it had fetched and where to resume."""
+        found = {"error": type(self).__name__, "message": self.message}
+        return found if self.partial is None else {**found, "partial": dict(vars(self.partial))}
 
 
 class UnknownOperation(ConnectorError):

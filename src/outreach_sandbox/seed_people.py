@@ -29,6 +29,12 @@ def user(ctx: SeedContext, i: int) -> Record:
     return make(i, attrs, rels)
 
 
+def mailbox_exclusions(i: int) -> str | list[str] | None:
+    """Both shapes real data shows: the documented newline-delimited string, and a list (as Airbyte saw)."""
+    excluded = [f"noreply@{ORG_DOMAIN}", "bounces@mailer.example"]
+    return None if i % 3 == 0 else "\n".join(excluded) if i % 3 == 1 else excluded
+
+
 def mailbox(ctx: SeedContext, i: int) -> Record:
     email = ctx.user_email(i)
     provider = "gmail_api" if i % 3 else "exchange_online"
@@ -41,6 +47,7 @@ def mailbox(ctx: SeedContext, i: int) -> Record:
         "syncActiveFrequency": 300, "syncPassiveFrequency": 3600, "providerType": provider,
         "sendSuccessAt": iso(SEED_EPOCH - 1800.0 * i), "syncSuccessAt": iso(SEED_EPOCH - 600.0 * i),
         "emailSignature": f"<p>{ctx.person_name('user', i)[0]} · Sandbox Sales</p>",
+        "prospectEmailExclusions": mailbox_exclusions(i),
         **ctx.stamps("mailbox", i, ctx.config.users),
     }
     rels = {"user": ("user", i), "creator": ref("user", 1), "updater": ref("user", 1)}

@@ -43,3 +43,9 @@ def test_snippets_carry_tags_as_a_string_or_a_list_and_take_either_back(client):
         response = client.patch("/snippets/3", json=doc("snippet", {"tags": tags}, ident=3))
         assert response.status_code == 200, response.json()
         assert response.json()["data"]["attributes"]["tags"] == tags
+
+
+def test_mailboxes_send_exclusions_as_the_documented_string_or_a_list(client):
+    sent = [client.get(f"/mailboxes/{i}").json()["data"]["attributes"]["prospectEmailExclusions"] for i in (1, 2, 3)]
+    assert sent == ["noreply@sandbox-sales.example\nbounces@mailer.example",
+                    ["noreply@sandbox-sales.example", "bounces@mailer.example"], None]
