@@ -135,8 +135,9 @@ def ddl_entry(type_name: str, collection: str) -> dict:
     text, search_field, sort = DDLS[type_name]
     many = words(collection.lstrip("/"))
     entry = base_entry(f"list_{snake(collection.lstrip('/'))}_ddl", f"List {many} (DDL)",
-                       f"Options for a {words(type_name)} dropdown: up to 100 {words(type_name)} records as "
-                       "text/value pairs, optionally narrowed by search text.", "ddl", type_name, collection)
+                       f"Options for a {words(type_name)} dropdown, 100 a page (next_page_after), searchable "
+                       "(case-insensitive, anywhere in the text), labels for saved ids (value).", "ddl", type_name,
+                       collection)
     entry["ddl"] = {"text": list(text), "search_field": search_field, "sort": sort, "value": "id", "limit": 100}
     return with_schemas(entry)
 

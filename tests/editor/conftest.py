@@ -56,11 +56,14 @@ class Editor:
     def __init__(self, page, url: str) -> None:
         self.page = page
         self.errors: list[str] = []
+        self.console: list[str] = []  # every warning and error, the browser's "Failed to load resource" too
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.on("console", self._console)
         page.goto(f"{url}/editor")
 
     def _console(self, message) -> None:
+        if message.type in ("error", "warning"):
+            self.console.append(message.text)
         # A 4xx answer the page handles (a validation error) is logged by Chromium itself, not by our script.
         if message.type == "error" and "Failed to load resource" not in message.text:
             self.errors.append(message.text)

@@ -25,10 +25,16 @@ def test_the_page_and_its_files_need_no_key_and_load_nothing_from_elsewhere(stac
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.text)
-    for name in ("editor.js", "editor.css"):
+    for name in ("editor.js", "editor.css", "editor.svg"):
         assert httpx.get(f"{server_url}/editor/{name}").status_code == 200
     assert httpx.get(f"{server_url}/editor/nothing-here").status_code == 404
     assert httpx.get(f"{server_url}/authentications").status_code == 401  # the data stays behind the key
+
+
+def test_connecting_asks_nothing_the_server_refuses(editor):
+    editor.connect()  # the page, its files and icon, operations, authentications: no 401 (e.g. /favicon.ico)
+    expect(editor.page.get_by_test_id("operation")).to_be_enabled()
+    assert editor.console == []
 
 
 def test_enrol_a_prospect_in_a_sequence_with_searched_dropdowns(stack, editor):
@@ -108,3 +114,21 @@ def test_a_wrong_key_says_so_and_lists_nothing(editor):
     expect(editor.page.locator("#status")).to_contain_text("unauthorized")
     expect(editor.page.get_by_test_id("auth").locator("option")).to_have_count(0)
     expect(editor.page.get_by_test_id("operation")).to_be_disabled()
+
+
+def test_every_served_operation_is_offered_and_a_generated_one_runs(stack, editor):
+    sandbox, server_url = stack
+    served = httpx.get(f"{server_url}/connectors", headers={"Authorization": f"Bearer {API_KEY}"}).json()
+    version = served["elements"][0]["version"]
+    operations = httpx.get(f"{server_url}/connectors/outreach/versions/{version}/operations",
+                           headers={"Authorization": f"Bearer {API_KEY}"}).json()["elements"]
+    editor.connect()
+    offered = editor.page.get_by_test_id("operation").locator("option[value]:not([value=''])")
+    expect(offered).to_have_count(len(operations))
+    assert sorted(offered.evaluate_all("nodes => nodes.map(n => n.value)")) == sorted(op["name"] for op in operations)
+
+    editor.operation("update_persona")  # generated from the hyper-schema, its lookup a generated DDL
+    editor.pick("persona_id", "CHNICAL EV", "Technical evaluator")
+    editor.field("attributes.name").locator("input").fill("Technical evaluator (audited)")
+    assert editor.run() == "success"
+    assert sandbox.store.get("persona", 3).attributes["name"] == "Technical evaluator (audited)"

@@ -1,4 +1,4 @@
-"""Case 6: dropdown search as an editor uses it, on a real-size org in the in-process sandbox.
+"""Case 7: dropdown search as an editor uses it, on a real-size org in the in-process sandbox.
 
 Accounts (3,000) are under the label-index bound: a cold search reads their labels (a probe and three sparse
 pages of 1,000), a warm one is answered from memory. Prospects (20,000) are over it: every search is

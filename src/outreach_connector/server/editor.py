@@ -15,7 +15,8 @@ from outreach_connector.server import envelopes
 STATIC = Path(__file__).resolve().parent / "static"
 FILES = {"": ("editor.html", "text/html; charset=utf-8"), "/": ("editor.html", "text/html; charset=utf-8"),
          "/editor.js": ("editor.js", "text/javascript; charset=utf-8"),
-         "/editor.css": ("editor.css", "text/css; charset=utf-8")}
+         "/editor.css": ("editor.css", "text/css; charset=utf-8"),
+         "/editor.svg": ("editor.svg", "image/svg+xml")}  # the page's icon: else the browser asks /favicon.ico
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                                "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
