@@ -190,6 +190,35 @@ def test_seed_schemas_look_up_seed_ddls_only_and_generated_ones_every_ddl():
         "list_personas_ddl"
 
 
+HYPER_SCHEMA = SHARED / "reference" / "outreach-schemas" / "outreach-official-via-api-evangelist" / \
+    "outreach-hyper-schema.json"
+VERB_KINDS = {"instances": "list", "self": "get", "create": "create", "update": "update", "destroy": "delete"}
+# What the README's Operations section says is left out: collection-level bulk actions and the EWS link actions.
+LEFT_OUT = re.compile(r"^/(batches|imports)/actions/\w+$|^/mailboxes/\{\}/actions/(un)?linkEwsMasterAccount$")
+
+
+def catalogue_requests() -> set[tuple[str, str]]:
+    """(kind, path with {} for ids) of every entry; an action entry counts once per action it runs."""
+    found = set()
+    for entry in ENTRIES:
+        path = re.sub(r"\{\w+\}", "{}", entry.path or "")
+        kind = "create" if entry.kind == "compliance_request" else entry.kind
+        found.add((kind, path))
+        found.update(("action", path.removesuffix("{}") + name) for name in entry.actions or ())
+    return found
+
+
+def test_every_hyper_schema_link_is_an_operation_or_a_documented_omission():
+    have, missing, omitted = catalogue_requests(), [], []
+    for type_name, definition in json.loads(HYPER_SCHEMA.read_text())["definitions"].items():
+        for link in definition.get("links", []):
+            path = re.sub(r"\{:\w+\}", "{}", link["href"].removeprefix("/api/v2"))
+            if (VERB_KINDS.get(link["rel"], "action"), path) not in have:
+                (omitted if LEFT_OUT.match(path) else missing).append((type_name, link["rel"], path))
+    assert missing == []
+    assert len(omitted) == 23 + 6 + 2  # batch bulk actions, import actions, mailbox EWS link/unlink
+
+
 def test_generated_kinds_have_generated_schemas_and_the_rest_hand_written():
     hand = {e.name for e in ENTRIES if e.kind not in GENERATED_KINDS}
     assert hand == {"execute_link", "raw_http_request", "create_compliance_request"}

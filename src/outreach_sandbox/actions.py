@@ -95,7 +95,7 @@ def _toggle(flag: str, at: str, value: bool, verb: str,
             kind: str = "sequence") -> Callable[[WriteContext, Record, dict], Record]:
     def perform(ctx: WriteContext, record: Record, _params: dict) -> Record:
         if bool(record.attributes.get(flag)) == value:
-            raise action_not_allowed(f"Cannot {verb} {kind} {record.id}: it is already {verb}d.")
+            raise action_not_allowed(f"Cannot {verb} {kind} {record.id}: it is already {verb.removesuffix('e')}ed.")
         record.attributes.update({flag: value, at: ctx.now if value else None})
         return record
     return perform

@@ -30,6 +30,17 @@ def check_output(spec, case: dict, output: dict) -> None:
         assert {k: output["data"]["attributes"][k] for k in sent} == sent
 
 
+def check_stored(store, spec, case: dict, output: dict) -> None:
+    """The write is in the sandbox's store, not only in the answer: a deleted record is gone, sent attributes
+    are kept."""
+    if spec.kind == "delete":
+        assert store.get(spec.resource, int(case["input"][spec.id_input])) is None
+        return
+    stored = store.get(spec.resource, int(output["data"]["id"]))
+    sent = case["input"].get("attributes", {})
+    assert {k: stored.attributes[k] for k in sent} == sent
+
+
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["operation"]) for c in CASES])
 def test_extended_operation_succeeds_against_the_sandbox(case, sandbox, sandbox_connector):
     spec = sandbox_connector.registry[case["operation"]].spec
@@ -40,6 +51,7 @@ def test_extended_operation_succeeds_against_the_sandbox(case, sandbox, sandbox_
     assert len(writes) == (1 if spec.kind in WRITE_KINDS else 0), writes  # applied exactly once, or not at all
     if writes:
         assert writes[0].type == spec.resource
+        check_stored(sandbox.store, spec, case, output)
 
 
 def test_every_extended_operation_has_a_sandbox_case(sandbox_connector):

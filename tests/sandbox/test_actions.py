@@ -51,6 +51,16 @@ def test_sequence_activate_and_deactivate(client):
     assert off["enabled"] is False and off["enabledAt"] is None
 
 
+def test_sequence_lock_and_unlock_say_what_the_sequence_already_is(client):
+    locked = attrs(act(client, "/sequences/1", "lock"))
+    assert locked["locked"] is True and locked["lockedAt"] == locked["updatedAt"]
+    refused = act(client, "/sequences/1", "lock")
+    assert refused.json()["errors"][0]["detail"] == "Cannot lock sequence 1: it is already locked."
+    assert attrs(act(client, "/sequences/1", "unlock"))["locked"] is False
+    refused = act(client, "/sequences/1", "unlock")
+    assert refused.json()["errors"][0]["detail"] == "Cannot unlock sequence 1: it is already unlocked."
+
+
 def test_mark_complete(sb, client):
     task = find_task(client, state="incomplete", action="call")
     done = attrs(act(client, task, "markComplete", completionNote="Spoke to them"))
