@@ -16,8 +16,9 @@
     │   ├── NotFound            404
     │   ├── ValidationFailed    422: Outreach refused the data (see errors[].source.pointer)
     │   └── RateLimited         429, or a wait longer than the configured budget
-    └── TransportError          the request could not be completed (timeout, connection dropped)
-        └── OutcomeUnknown      a non-idempotent request may or may not have been applied
+    ├── TransportError          the request could not be completed (timeout, connection dropped)
+    │   └── OutcomeUnknown      a non-idempotent request may or may not have been applied
+    └── PaginationError         Outreach's cursors went nowhere (pagination.RepeatedCursor, StalledPagination)
 
 Messages never contain access tokens, refresh tokens or client secrets: they are built from status codes,
 Outreach's ``errors[]`` and field paths only.
@@ -205,3 +206,9 @@ def describe_upstream(status_code: int, errors: list[dict[str, Any]]) -> str:
         where = source.get("pointer") or source.get("parameter")
         parts.append(f"{text} (at {where})" if where else text)
     return f"Outreach answered {status_code}" + (": " + "; ".join(parts) if parts else "")
+
+
+class PaginationError(ConnectorError):
+    """Outreach's pages do not lead anywhere (a repeated cursor, endless empty pages): an Outreach-side fault."""
+
+    exit_code = 3

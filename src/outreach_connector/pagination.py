@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .errors import ConnectorError, UpstreamError
+from .errors import ConnectorError, PaginationError, UpstreamError
 from .jsonapi import cursor_of
 
 SHRINK_STATUSES = frozenset({502, 504})
@@ -22,11 +22,11 @@ DEFAULT_MAX_RECORDS = 10000  # the schema default: one call never gathers an unb
 PAGINATION_KEYS = ("paginate", "max_records")
 
 
-class RepeatedCursor(ConnectorError):
+class RepeatedCursor(PaginationError):
     """Outreach handed back a cursor it already gave: following it would loop forever."""
 
 
-class StalledPagination(ConnectorError):
+class StalledPagination(PaginationError):
     """Page after page came back empty, each with a fresh cursor: the walk is going nowhere."""
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from outreach_connector.errors import (ConnectorError, InputInvalid, OutputInvalid, TransportError,
-                                       UnknownOperation, UnsafeURL, UpstreamError)
+from outreach_connector.errors import (ConnectorError, InputInvalid, OutputInvalid, PaginationError,
+                                       TransportError, UnknownOperation, UnsafeURL, UpstreamError)
 
 INPUT_INVALID_PREFIX = "Connector input validation failed."
 MAX_DETAIL = 300  # characters of one error's message: a validator may quote the (huge) value it refused
@@ -36,9 +36,12 @@ def success(output: Any) -> JSONResponse:
     return JSONResponse({"outcome": "success", "output": output})
 
 
-def outreach_failure(message: str, status_code: int | None, body: Any) -> JSONResponse:
-    response = {"statusCode": status_code, "body": body}
-    return JSONResponse({"outcome": "error", "output": {"message": message, "response": response}})
+def outreach_failure(message: str, status_code: int | None, body: Any, partial: Any = None) -> JSONResponse:
+    """``partial``: what a paginated call had fetched before it failed, and the cursor to resume from."""
+    output: dict[str, Any] = {"message": message, "response": {"statusCode": status_code, "body": body}}
+    if partial is not None:
+        output["partial"] = {"records": partial.records, "resume_from": partial.resume_from, "pages": partial.pages}
+    return JSONResponse({"outcome": "error", "output": output})
 
 
 def input_invalid(errors: list[dict[str, str]]) -> JSONResponse:
@@ -59,11 +62,11 @@ def for_error(exc: ConnectorError) -> JSONResponse | None:
     if isinstance(exc, UnknownOperation):
         return problem(404, f"The connector operation {shown(exc.name)!r} was not found")
     if isinstance(exc, UpstreamError):
-        return outreach_failure(exc.message, exc.status_code, _upstream_body(exc))
+        return outreach_failure(exc.message, exc.status_code, _upstream_body(exc), exc.partial)
     if isinstance(exc, OutputInvalid):
-        return outreach_failure(exc.message, exc.status_code, exc.raw)
-    if isinstance(exc, TransportError):
-        return outreach_failure(exc.message, None, None)
+        return outreach_failure(exc.message, exc.status_code, exc.raw, exc.partial)
+    if isinstance(exc, (TransportError, PaginationError)):
+        return outreach_failure(exc.message, None, None, exc.partial)
     return None
 
 

@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
                                           "connect 10 s, read/write 60 s, pool 10 s)")
     parser.add_argument("--max-retry-wait", help="seconds one call may spend waiting between retries "
                                                  "(env OUTREACH_MAX_RETRY_WAIT; default 60)")
+    parser.add_argument("--strict-output", action="store_const", const=True, default=None,
+                        help="answer output drift (an attribute of an unexpected type) with an error envelope "
+                             "instead of the record as Outreach sent it (env OUTREACH_STRICT_OUTPUT; default off: "
+                             "drift is logged)")
     parser.add_argument("--allow-token-url", action="append", dest="allowed_token_urls", metavar="URL",
                         help="another OAuth token endpoint a stored credential may name (besides --token-url); "
                              "repeatable (env OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS, comma-separated)")
@@ -141,7 +145,7 @@ def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = No
     chosen = {key: value for key, value in chosen.items() if value is not None}
     chosen["connector"] = Settings.from_env(env, base_url=chosen.get("outreach_base_url"),
                                             token_url=chosen.get("token_url"), timeout=args.timeout,
-                                            max_retry_wait=args.max_retry_wait)
+                                            max_retry_wait=args.max_retry_wait, strict_output=args.strict_output)
     return ServerSettings(**chosen)
 
 
