@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from ..errors import CredentialsMissing, ReconnectRequired
+from ..errors import CredentialsMissing, ReconnectRequired, TransportError
 from .inputs import read_input
 from .session import open_connector
 
@@ -72,13 +72,19 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 def run_call(args: argparse.Namespace, data: Any, lost_race_retries: int = 1) -> Any:
     connector, chain = open_connector(args)
+    log = None
     if args.verbose:
         from .verbose import RequestLog
 
-        RequestLog().attach(connector)
+        log = RequestLog()
+        log.attach(connector)
     with connector:
         try:
             return connector.call(args.name, data)
+        except TransportError:
+            if log is not None:
+                log.report_unanswered()  # the last attempt: no response, so no hook wrote its line
+            raise
         except CredentialsMissing:
             raise CredentialsMissing(NO_CREDENTIALS.format(name=args.name)) from None
         except ReconnectRequired as error:
