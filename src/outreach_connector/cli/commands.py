@@ -12,7 +12,7 @@ from .session import open_connector
 
 NO_CREDENTIALS = ("no Outreach credentials: set OUTREACH_ACCESS_TOKEN, or the OAuth variables OUTREACH_CLIENT_ID, "
                   "OUTREACH_CLIENT_SECRET and OUTREACH_REFRESH_TOKEN (OUTREACH_TOKEN_URL optional), or pass "
-                  "--profile NAME after `outreach-connector auth login --profile NAME`; to try it without "
+                  "--profile NAME after outreach-connector auth login --profile NAME; to try it without "
                   "credentials: outreach-connector call {name} --sandbox. Nothing was sent.")
 
 RECONNECT_HINT = (" Then give the CLI the new refresh token (export OUTREACH_REFRESH_TOKEN, or "
