@@ -55,13 +55,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    from .describe import render, summary
+    from .describe import render, sandbox_refusal, summary
 
     described = summary(shared_catalogue()[args.name])
     if args.json:
         emit(described)
     else:
-        print(render(described))
+        print(render(described, sandbox_refusal(args.name, described["example_input"])))
     return 0
 
 
