@@ -101,6 +101,7 @@ def test_sandbox_help_text(capsys):
                     "(default: sandbox-refresh-token)", "(default: sandbox-auth-code)",
                     "(default: sandbox-access-token)"):
         assert default in " ".join(text.split()), default
+    assert "(default: False)" not in text and "accept requests without a bearer token (default: off)" in text
 
 
 def test_sandbox_start_line_names_its_credentials_and_token_url():
