@@ -125,6 +125,11 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
     def _split_lines(self, text: str, width: int) -> list[str]:
         return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
 
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.nargs == 0 and action.default is False:  # a switch: "off", not Python's False
+            return f"{action.help} (default: off)"
+        return super()._get_help_string(action)
+
 
 def config_from(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(

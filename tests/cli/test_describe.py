@@ -42,6 +42,22 @@ def test_describe_json_takes_the_documented_sample(cli):
     assert described["lookups"] == [{"field": "stage_id", "input": {}, "operation": "list_stages_ddl"}]
 
 
+def test_numbered_custom_fields_are_one_line(cli):
+    text = cli("describe", "create_prospect").out
+    assert "  attributes.custom1..custom150" in text and "string  150 custom fields" in text
+    assert "attributes.custom10 " not in text and "attributes.custom2 " not in text
+    assert "  attributes.firstName " in text  # the named attributes stay one a line
+    described = cli("describe", "create_prospect", "--json").output  # tools still get every field
+    assert sum(item["field"].startswith("attributes.custom") for item in described["inputs"]) == 150
+
+
+def test_an_example_the_sandbox_refuses_says_so_under_try_it(cli):
+    text = cli("describe", "create_stage").out.rstrip().splitlines()
+    assert text[-2] == "Try it: outreach-connector call create_stage '{}' --sandbox"
+    assert text[-1].startswith("  (a fresh sandbox refuses this example as it stands: ValidationFailed: ")
+    assert "Name can't be blank" in text[-1]
+
+
 def test_describe_an_unknown_operation_suggests(cli):
     result = cli("describe", "get_prospekt")
     assert result.code == 2 and result.error["suggestions"][0] == "get_prospect"

@@ -52,10 +52,25 @@ def test_top_help_has_no_markup_and_lists_exit_codes(cli):
     with pytest.raises(SystemExit):
         cli("--help")
     text = parser().format_help()
-    assert "``" not in text and ":mod:" not in text
+    assert "`" not in text and ":mod:" not in text
     assert "Exit status: 0 success, 2 invalid input or local configuration, 3 Outreach-side" in text
     for command in ("operations", "describe", "schema", "call", "auth", "serve", "sandbox", "demo"):
         assert re.search(rf"^    {command}\b", text, re.M), command
+
+
+def test_no_help_text_has_markup(capsys):
+    from outreach_connector.cli import main
+
+    for prog, each in every_parser(parser()):
+        assert "`" not in each.format_help() and ":mod:" not in each.format_help(), prog
+    with pytest.raises(SystemExit):
+        main(["sandbox", "--help"])
+    assert "`" not in capsys.readouterr().out
+
+
+def test_help_lines_fit_the_width():
+    for prog, each in every_parser(parser()):
+        assert max(map(len, each.format_help().splitlines())) <= 110, prog
 
 
 def test_call_help_says_each_sandbox_call_is_fresh_and_how_to_chain():
@@ -86,6 +101,7 @@ def test_sandbox_help_text(capsys):
                     "(default: sandbox-refresh-token)", "(default: sandbox-auth-code)",
                     "(default: sandbox-access-token)"):
         assert default in " ".join(text.split()), default
+    assert "(default: False)" not in text and "accept requests without a bearer token (default: off)" in text
 
 
 def test_sandbox_start_line_names_its_credentials_and_token_url():

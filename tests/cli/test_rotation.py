@@ -114,6 +114,21 @@ def test_a_profile_stored_by_auth_login_needs_no_environment(cli, sandbox, confi
     assert gone.code == 2 and "auth login --profile work" in gone.error["message"]
 
 
+def test_a_login_stored_after_some_runs_continues_their_chain(cli, sandbox, config_dir):
+    """The README's order: calls from the environment first, then auth login from the same environment.
+    The exported refresh token is spent by then; the login and the environment share the live chain."""
+    assert cli("call", "get_stage", '{"stage_id": 2}').code == 0
+    expire_access_token(sandbox, config_dir)
+    assert cli("auth", "login", "--profile", "work").code == 0
+    assert cli("call", "get_stage", '{"stage_id": 2}', "--profile", "work").code == 0
+    entries = json.loads((config_dir / "credentials.json").read_text())["entries"].values()
+    for entry in entries:
+        sandbox.tokens.revoke(entry["access_token"])
+    again = cli("call", "get_stage", '{"stage_id": 3}')  # the environment again, after the profile rotated
+    assert (again.code, again.output["data"]["id"], sandbox.token_refreshes) == (0, 3, 3)
+    assert cli("call", "get_stage", '{"stage_id": 2}', "--profile", "work").code == 0
+
+
 def test_a_misspelt_profile_is_suggested(cli, sandbox):
     assert cli("auth", "login", "--profile", "work").code == 0
     result = cli("call", "get_stage", '{"stage_id": 2}', "--profile", "wrok")
@@ -140,9 +155,9 @@ def test_a_run_that_lost_the_race_for_a_refresh_retries_with_the_stored_successo
     assert cli("call", "get_stage", '{"stage_id": 2}').code == 0  # the other run: spends that refresh token
     expire_access_token(sandbox, config_dir)
     reads = iter([read_before_the_other_run])
-    real_find = CredentialsFile.find
-    monkeypatch.setattr(session.CredentialsFile, "find",
-                        lambda self, *a, **k: next(reads, None) or real_find(self, *a, **k))
+    real_continued = CredentialsFile.continued
+    monkeypatch.setattr(session.CredentialsFile, "continued",
+                        lambda self, entry: next(reads, None) or real_continued(self, entry))
     late = cli("call", "get_stage", '{"stage_id": 3}')
     assert (late.code, late.output["data"]["id"], sandbox.token_refreshes) == (0, 3, 3)
 

@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_PYTHON = r"""#!/usr/bin/env bash
 # stand-in interpreter: FAKE_VERSION, FAKE_PIP_FAIL, FAKE_RUN come from the test
+[ -n "${FAKE_BROKEN:-}" ] && { echo "pyenv: python3.10: command not found" >&2; exit 127; }
 case "$1 ${2:-}" in
   "-c "*version_info*) [ "$FAKE_VERSION" = "3.10.12" ] && exit 1; exit 0 ;;
   "-c "*python_version*) echo "$FAKE_VERSION"; exit 0 ;;
@@ -56,6 +57,16 @@ def test_a_missing_interpreter_is_named(checkout):
     result = run(checkout, "true", PYTHON="python3-that-does-not-exist")
     assert result.returncode == 1 and "no 'python3-that-does-not-exist' found" in result.stderr
     assert "PYTHON=" in result.stderr
+
+
+def test_an_interpreter_that_does_not_start_says_why(checkout):
+    """A pyenv shim for a version pyenv has not selected exists on PATH but fails on every run."""
+    result = run(checkout, "true", FAKE_BROKEN="1")
+    assert result.returncode == 1
+    assert result.stderr == (f"./run: '{checkout / 'fake-python'}' does not start (pyenv: python3.10: command not "
+                             "found): install Python 3.11 or newer, or name one with PYTHON= "
+                             "(PYTHON=/path/to/python3.11 ./run)\n")
+    assert not (checkout / ".venv").exists()
 
 
 def test_a_venv_left_by_a_failed_setup_is_rebuilt(checkout):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import itertools
 
 import httpx
@@ -76,3 +77,44 @@ def test_strict_sets_strict_output(monkeypatch):
     assert connector_for(args).settings.strict_output is True
     assert connector_for(argparse.Namespace(**{**vars(args), "strict": False})).settings.strict_output is False
     assert connector_for(argparse.Namespace(**{**vars(args), "sandbox": True})).settings.strict_output is True
+
+
+def refused_then_ok():
+    answers = iter([httpx.ConnectError("[Errno 111] Connection refused"),
+                    httpx.Response(200, json=STAGE, headers={"Content-Type": "application/vnd.api+json"})])
+
+    def answer(request):
+        reply = next(answers)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    return httpx.MockTransport(answer)
+
+
+def test_a_request_without_a_response_still_gets_its_line():
+    connector = Connector(access_token=TOKEN, transport=refused_then_ok(), retry=RetryPolicy(max_total_wait=10))
+    connector.sender.sleep = lambda seconds: None
+    stream = io.StringIO()
+    RequestLog(stream, clock=lambda: 0.0).attach(connector)
+    connector.call("get_stage", {"stage_id": 2})
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "[http] GET https://api.outreach.io/api/v2/stages/2 -> no response after 0 ms"
+    assert lines[1].startswith("[http] waiting ") and lines[1].endswith(" s before retry 1")
+    assert lines[2] == "[http] GET https://api.outreach.io/api/v2/stages/2 -> 200 OK in 0 ms (retry 1)"
+
+
+def test_verbose_names_the_last_unanswered_request_too(cli, monkeypatch):
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on: connection refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("OUTREACH_ACCESS_TOKEN", TOKEN)
+    result = cli("call", "list_stages", "{}", "--base-url", f"http://127.0.0.1:{port}/api/v2",
+                 "--max-retry-wait", "0.01", "--verbose")
+    url = f"http://127.0.0.1:{port}/api/v2/stages"
+    *log, error = result.err.splitlines()
+    assert result.code == 3 and json.loads(error)["error"] == "TransportError" and url in error
+    assert log and log[-1].startswith(f"[http] GET {url} -> no response after ")
+    assert TOKEN not in result.err

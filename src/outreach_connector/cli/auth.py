@@ -25,6 +25,7 @@ def cmd_login(args: argparse.Namespace) -> int:
                   client_secret=settings.client_secret.get_secret_value(),  # type: ignore[union-attr]
                   base_url=settings.base_url)
     credentials = store()
+    entry = credentials.continued(entry)  # earlier runs may have rotated this refresh token: keep the live one
     credentials.save(entry, replace_profile=True)
     emit({"stored": entry.public(), "file": str(credentials.path),
           "next": f"outreach-connector call list_users '{{}}' --profile {args.profile}"})

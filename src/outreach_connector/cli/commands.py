@@ -6,13 +6,13 @@ import json
 import sys
 from typing import Any
 
-from ..errors import CredentialsMissing, ReconnectRequired
+from ..errors import CredentialsMissing, ReconnectRequired, TransportError
 from .inputs import read_input
 from .session import open_connector
 
 NO_CREDENTIALS = ("no Outreach credentials: set OUTREACH_ACCESS_TOKEN, or the OAuth variables OUTREACH_CLIENT_ID, "
                   "OUTREACH_CLIENT_SECRET and OUTREACH_REFRESH_TOKEN (OUTREACH_TOKEN_URL optional), or pass "
-                  "--profile NAME after `outreach-connector auth login --profile NAME`; to try it without "
+                  "--profile NAME after outreach-connector auth login --profile NAME; to try it without "
                   "credentials: outreach-connector call {name} --sandbox. Nothing was sent.")
 
 RECONNECT_HINT = (" Then give the CLI the new refresh token (export OUTREACH_REFRESH_TOKEN, or "
@@ -55,13 +55,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    from .describe import render, summary
+    from .describe import render, sandbox_refusal, summary
 
     described = summary(shared_catalogue()[args.name])
     if args.json:
         emit(described)
     else:
-        print(render(described))
+        print(render(described, sandbox_refusal(args.name, described["example_input"])))
     return 0
 
 
@@ -72,13 +72,19 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 def run_call(args: argparse.Namespace, data: Any, lost_race_retries: int = 1) -> Any:
     connector, chain = open_connector(args)
+    log = None
     if args.verbose:
         from .verbose import RequestLog
 
-        RequestLog().attach(connector)
+        log = RequestLog()
+        log.attach(connector)
     with connector:
         try:
             return connector.call(args.name, data)
+        except TransportError:
+            if log is not None:
+                log.report_unanswered()  # the last attempt: no response, so no hook wrote its line
+            raise
         except CredentialsMissing:
             raise CredentialsMissing(NO_CREDENTIALS.format(name=args.name)) from None
         except ReconnectRequired as error:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -95,6 +95,21 @@ class CredentialsFile:
                     and token_url in (None, entry.token_url):
                 return entry
         return None
+
+    def newest(self, client_id: str, token_url: str, seeded_from: str) -> Entry | None:
+        """The most recently stored entry of one chain of rotated tokens, whichever profile holds it."""
+        chain = [e for e in self.entries() if (e.client_id, e.token_url, e.seeded_from) == (client_id, token_url,
+                                                                                         seeded_from)]
+        return max(chain, key=lambda e: e.updated_at, default=None)
+
+    def continued(self, entry: Entry) -> Entry:
+        """``entry`` with the newest tokens of its chain: the environment and a profile stored from the same
+        refresh token share one chain, and only the most recently rotated refresh token is still alive."""
+        head = self.newest(entry.client_id, entry.token_url, entry.seeded_from)
+        if head is None or head.updated_at <= entry.updated_at:
+            return entry
+        return replace(entry, refresh_token=head.refresh_token, access_token=head.access_token,
+                       expires_at=head.expires_at)
 
     def save(self, entry: Entry, replace_profile: bool = False) -> None:
         """Store ``entry``; ``replace_profile`` first drops the profile's other entries (a new login)."""

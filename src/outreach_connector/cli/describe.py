@@ -7,6 +7,7 @@ lookups that feed them, and an example input: the documented sample when the che
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -16,6 +17,7 @@ from ..wire import Context
 SAMPLES = Path(__file__).resolve().parents[3] / "fixtures" / "samples"
 METHOD_BY_KIND = {"list": "GET", "get": "GET", "ddl": "GET", "create": "POST", "update": "PATCH",
                   "delete": "DELETE", "action": "POST", "compliance_request": "POST"}
+CUSTOM_FIELD = re.compile(r"(?P<prefix>(?:.*\.)?custom)(?P<number>[1-9][0-9]*)")
 EXAMPLE_STRINGS = {"date-time": "2025-01-15T09:00:00Z", "date": "2025-01-15", "email": "ada@example.com"}
 EXAMPLE_BY_PATTERN = {"^[1-9][0-9]{0,18}$": "1", "^[^@\\s]+@[^@\\s]+$": "ada@example.com",
                       "^[hH][tT][tT][pP][sS]?://": "https://api.outreach.io/api/v2/prospects?page[size]=5",
@@ -111,24 +113,64 @@ def request_example(request: dict[str, Any]) -> str:
     return f"{request['example_path']} (for the example input)" if request["example_path"] else "(built by its handler)"
 
 
-def input_line(item: dict[str, Any]) -> str:
+def input_line(item: dict[str, Any], width: int = 22) -> str:
     description = f"  {item['description']}" if item["description"] else ""
-    return f"  {item['field']:<22} {item['type']}{description}"
+    return f"  {item['field']:<{width}} {item['type']}{description}"
 
 
-def render(described: dict[str, Any]) -> str:
-    """The human view."""
+def numbered_fields_folded(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """custom1 ... custom150 of one type as one line: the names are the numbers, the list would be 150 lines."""
+    folded: list[dict[str, Any]] = []
+    for item in items:
+        numbered = CUSTOM_FIELD.fullmatch(item["field"])
+        last = folded[-1] if folded else None
+        if numbered and last and last.get("numbered") == (numbered["prefix"], item["type"]):
+            last["numbers"].append(int(numbered["number"]))
+        else:
+            folded.append({**item, "numbered": (numbered["prefix"], item["type"]) if numbered else None,
+                           "numbers": [int(numbered["number"])] if numbered else []})
+    for item in folded:
+        if len(item["numbers"]) > 1:
+            item["field"] = f"{item['numbered'][0]}{min(item['numbers'])}..custom{max(item['numbers'])}"
+            item["description"] = f"{len(item['numbers'])} custom fields"
+    return folded
+
+
+def column_width(items: list[dict[str, Any]]) -> int:
+    """The names column: as wide as the longest name (22 at least, 40 at most)."""
+    return min(max([22, *(len(item["field"]) for item in items)]), 40)
+
+
+def sandbox_refusal(name: str, example: Any) -> str | None:
+    """How a fresh in-process sandbox refuses the example (None: it answers it), so "Try it" never misleads:
+    the schemas leave optional what Outreach requires on create, and a sample's IDs may not exist there."""
+    from .session import sandbox_connector
+
+    connector, _ = sandbox_connector()
+    with connector:
+        try:
+            connector.call(name, example)
+        except ConnectorError as error:
+            return f"{type(error).__name__}: {error.message}"
+    return None
+
+
+def render(described: dict[str, Any], refusal: str | None = None) -> str:
+    """The human view; ``refusal`` is how the sandbox refused the example, if it did."""
     request = described["request"]
     lines = [f"{described['name']}: {described['title']} ({described['kind']})", f"  {described['description']}",
              "", f"Outreach request: {request['method'] or '?'} {request['path'] or request_example(request)}"]
     for label, wanted in (("Required inputs", True), ("Optional inputs", False)):
-        chosen = [i for i in described["inputs"] if i["required"] is wanted]
+        chosen = numbered_fields_folded([i for i in described["inputs"] if i["required"] is wanted])
         if chosen:
-            lines += ["", f"{label}:"] + [input_line(i) for i in chosen]
+            lines += ["", f"{label}:"] + [input_line(i, column_width(chosen)) for i in chosen]
     if described["lookups"]:
+        width = column_width(described["lookups"])
         lines += ["", "Lookups (dropdowns that feed a field):"]
-        lines += [f"  {lookup['field']:<22} <- {lookup['operation']}" for lookup in described["lookups"]]
+        lines += [f"  {lookup['field']:<{width}} <- {lookup['operation']}" for lookup in described["lookups"]]
     example = json.dumps(described["example_input"])
     lines += ["", f"Example input, {described['example_source']}:", f"  {example}", "",
               f"Try it: outreach-connector call {described['name']} '{example}' --sandbox"]
+    if refusal:
+        lines += [f"  (a fresh sandbox refuses this example as it stands: {refusal})"]
     return "\n".join(lines)

@@ -18,14 +18,14 @@ Exit status: 0 success, 2 invalid input or local configuration, 3 Outreach-side 
 
 CREDENTIALS = f"""\
 credentials (first match wins):
-  --profile NAME              a login stored by `outreach-connector auth login --profile NAME`
+  --sandbox                   none needed: an in-process sandbox (the credentials below are ignored)
+  --profile NAME              a login stored by: outreach-connector auth login --profile NAME
   OUTREACH_ACCESS_TOKEN       a bearer token
   OUTREACH_CLIENT_ID, OUTREACH_CLIENT_SECRET, OUTREACH_REFRESH_TOKEN (and OUTREACH_TOKEN_URL, default
                               {DEFAULT_TOKEN_URL}): OAuth refresh; each rotated
                               refresh token is stored under OUTREACH_CONNECTOR_CONFIG_DIR (default
                               ~/.config/outreach-connector, mode 0600) and used by the next run
-  a login stored by `outreach-connector auth login` (profile "default")
-  --sandbox                   none needed: an in-process sandbox"""
+  a login stored by: outreach-connector auth login (profile "default")"""
 
 CALL_EPILOG = CREDENTIALS + """
 
@@ -55,10 +55,15 @@ def suggestion(message: str) -> str:
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the description's line breaks; wider option column."""
+    """Keeps the line breaks of a description that has them (else wraps it); wider option column."""
 
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=32, width=110)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return super()._fill_text(text, width, indent)
+        return argparse.HelpFormatter._fill_text(self, text, width, indent)
 
 
 def add_call_options(call: argparse.ArgumentParser) -> None:
@@ -68,9 +73,9 @@ def add_call_options(call: argparse.ArgumentParser) -> None:
     call.add_argument("--sandbox", action="store_true",
                       help="run against a fresh in-process Outreach sandbox, no credentials needed; each call "
                            "gets a new sandbox, so nothing it creates survives to the next call (to chain "
-                           "calls, run `outreach-connector sandbox --port 8090` and pass --base-url)")
+                           "calls, run outreach-connector sandbox --port 8090 and pass --base-url)")
     call.add_argument("--base-url", help=f"Outreach API base URL (default: OUTREACH_BASE_URL, else {DEFAULT_BASE_URL})")
-    call.add_argument("--profile", metavar="NAME", help="use a login stored by `auth login --profile NAME` "
+    call.add_argument("--profile", metavar="NAME", help="use a login stored by auth login --profile NAME "
                                                         "(default: the environment's credentials)")
     call.add_argument("--timeout", help="HTTP timeouts: seconds for all, or connect=5,read=60,write=60,pool=5 "
                                         "(default: OUTREACH_TIMEOUT, else connect 10 s, read/write 60 s, pool 10 s)")

@@ -58,9 +58,8 @@ class TokenChain:
         """True when another run stored a newer refresh token after this one read the file (a lost race:
         this run's refresh token was already spent, but the chain lives on in the file)."""
         entry = self.entry
-        current = self.store.find(entry.profile, entry.client_id, entry.token_url)
-        return (current is not None and current.seeded_from == entry.seeded_from
-                and current.refresh_token != self.started_with)
+        current = self.store.newest(entry.client_id, entry.token_url, entry.seeded_from)
+        return current is not None and current.refresh_token != self.started_with
 
     def __call__(self, tokens: Any) -> None:
         self.entry = replace(self.entry, refresh_token=tokens.refresh_token, access_token=tokens.access_token,
@@ -109,6 +108,7 @@ def stored_profile(store: CredentialsFile, name: str) -> Entry:
 
 def profile_session(store: CredentialsFile, entry: Entry, env: Mapping[str, str] | None,
                     flags: dict[str, Any]) -> Session:
+    entry = store.continued(entry)
     stored = {"client_id": entry.client_id, "client_secret": entry.client_secret, "token_url": entry.token_url,
               "base_url": entry.base_url, "refresh_token": entry.refresh_token, "access_token": usable_access(entry)}
     settings = Settings.from_env(without_credentials(env), **{**stored, **flags})
@@ -129,13 +129,14 @@ def environment_session(store: CredentialsFile, settings: Settings) -> Session:
                                    "client id, the client secret and the refresh token; nothing was sent")
     given = settings.refresh_token.get_secret_value()  # type: ignore[union-attr]
     entry = store.find(DEFAULT_PROFILE, settings.client_id, settings.token_url)
-    if entry is not None and entry.seeded_from == fingerprint(given):
+    if entry is None or entry.seeded_from != fingerprint(given):  # first run, or the user authorised again
+        entry = Entry(DEFAULT_PROFILE, settings.client_id or "", settings.token_url, refresh_token=given,
+                      seeded_from=fingerprint(given))
+    entry = store.continued(entry)  # a profile stored from the same refresh token may have rotated it since
+    if entry.updated_at or entry.refresh_token != given:  # stored tokens: the newest of the chain
         access = usable_access(entry)
         settings = settings.model_copy(update={"refresh_token": SecretStr(entry.refresh_token),
                                                "access_token": SecretStr(access) if access else None})
-    else:  # first run, or the user authorised again: a new chain starts from the given refresh token
-        entry = Entry(DEFAULT_PROFILE, settings.client_id or "", settings.token_url, refresh_token=given,
-                      seeded_from=fingerprint(given))
     return Session(settings, TokenChain(store, entry))
 
 

@@ -30,12 +30,15 @@ class RequestLog:
         self.stream = stream or sys.stderr
         self.clock = clock
         self.waits = 0  # waits since the last answer that ended a request's retries
+        self.unanswered: httpx.Request | None = None  # sent, no response yet (a connection error has no hook)
 
     def on_request(self, request: httpx.Request) -> None:
         request.extensions[STARTED] = self.clock()
+        self.unanswered = request
 
     def on_response(self, response: httpx.Response) -> None:
         request = response.request
+        self.unanswered = None
         elapsed = (self.clock() - request.extensions.get(STARTED, self.clock())) * 1000
         retry = f" (retry {self.waits})" if self.waits else ""
         self.write(f"{request.method} {safe_url(request.url)} -> {response.status_code} "
@@ -44,8 +47,17 @@ class RequestLog:
             self.waits = 0
 
     def on_wait(self, seconds: float) -> None:
+        self.report_unanswered()
         self.waits += 1
         self.write(f"waiting {seconds:.2f} s before retry {self.waits}")
+
+    def report_unanswered(self) -> None:
+        """The line for a request that got no response (refused, unreachable, timed out, dropped)."""
+        request, self.unanswered = self.unanswered, None
+        if request is not None:
+            elapsed = (self.clock() - request.extensions.get(STARTED, self.clock())) * 1000
+            retry = f" (retry {self.waits})" if self.waits else ""
+            self.write(f"{request.method} {safe_url(request.url)} -> no response after {elapsed:.0f} ms{retry}")
 
     def write(self, line: str) -> None:
         print(f"[http] {line}", file=self.stream, flush=True)
