@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import textwrap
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -72,14 +73,25 @@ class ServerSettings(BaseModel):
         return self
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """A wider option column, and paths and URLs never split at their hyphens."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32, width=110)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="outreach-connector serve",
-        description="Serve the Connectors API (GET /connectors, .../operations, POST .../call, /authentications).")
+        prog="outreach-connector serve", formatter_class=HelpFormatter,
+        description="Serve the Connectors API (GET /connectors, .../operations, POST .../call, /authentications, "
+                    "/editor, /healthz, /readyz).")
     parser.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8080)")
     parser.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
-                        help="a key clients must send as a bearer token; repeatable "
+                        help="required: a key clients must send as a bearer token; repeatable "
                              "(env OUTREACH_CONNECTOR_API_KEYS, comma-separated)")
     parser.add_argument("--database", help="SQLite file of stored authentications, or a postgresql://user@host/db "
                                            "URL shared by replicas (env OUTREACH_CONNECTOR_DB, default "
