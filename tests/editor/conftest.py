@@ -21,6 +21,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 API_KEY = f"editor-key-{secrets.token_hex(6)}"
+MANY_KEY = f"editor-many-{secrets.token_hex(6)}"    # a tenant with more authentications than one page lists
+OTHER_KEY = f"editor-other-{secrets.token_hex(6)}"  # a tenant who must never see API_KEY's
 AUTH_NAME = "Sandbox sales team"
 PROSPECTS = 150  # more than one page of options (100)
 
@@ -30,7 +32,8 @@ def stack(tmp_path_factory):
     """(sandbox, server URL): the sandbox served on a socket, the Connectors API server in front of it."""
     sandbox = Sandbox(SandboxConfig(prospects=PROSPECTS))
     with serving(sandbox) as sandbox_url:
-        settings = ServerSettings(api_keys=(API_KEY,), database=tmp_path_factory.mktemp("editor") / "server.db",
+        settings = ServerSettings(api_keys=(API_KEY, MANY_KEY, OTHER_KEY),
+                                  database=tmp_path_factory.mktemp("editor") / "server.db",
                                   outreach_base_url=sandbox_url, token_url=sandbox_url.replace("/api/v2", "/oauth/token"))
         with LiveServer(create_app(settings)) as server_url:
             stored = httpx.post(f"{server_url}/authentications", headers={"Authorization": f"Bearer {API_KEY}"},
@@ -68,10 +71,12 @@ class Editor:
         if message.type == "error" and "Failed to load resource" not in message.text:
             self.errors.append(message.text)
 
-    def connect(self) -> None:
-        self.page.get_by_test_id("api-key").fill(API_KEY)
+    def connect(self, key: str = API_KEY, auth: str | None = AUTH_NAME) -> None:
+        self.page.get_by_test_id("api-key").fill(key)
         self.page.get_by_test_id("connect").click()
-        self.page.get_by_test_id("auth").select_option(label=AUTH_NAME)
+        playwright.expect(self.page.locator("#status")).to_contain_text("Connected")
+        if auth is not None:
+            self.page.get_by_test_id("auth").select_option(label=auth)
 
     def operation(self, name: str) -> None:
         self.page.get_by_test_id("operation").select_option(name)

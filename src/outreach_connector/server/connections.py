@@ -81,7 +81,8 @@ class ConnectorPool:
             async with self._building:  # one build per authentication: two would be two auth objects
                 session = self._sessions.get(auth_id)
                 if session is None:
-                    stored = await run_in_threadpool(self._store.load, auth_id)
+                    # Scoped by owner: another tenant's id decrypts nothing and pushes no session out.
+                    stored = await run_in_threadpool(self._store.load, auth_id, owner)
                     session = Session(self.build(stored), stored.owner, self._clock())
                     self._sessions[auth_id] = session
         if owner is not None and session.owner != owner:
@@ -120,8 +121,12 @@ class ConnectorPool:
             self._sessions.popitem(last=False)
 
     async def forget(self, auth_id: str) -> None:
-        """Drop the session; calls still running on it finish (they own their requests, not the pool)."""
-        self._sessions.pop(auth_id, None)
+        """Drop the session; calls still running on it finish (they own their requests, not the pool).
+
+        Waits for a build in progress: it may have read the row just before the delete, and would otherwise
+        put the deleted authentication's session back after this pop."""
+        async with self._building:
+            self._sessions.pop(auth_id, None)
 
     async def aclose(self) -> None:
         self._sessions.clear()

@@ -6,6 +6,8 @@
   const CONNECTOR = "outreach";
   const TEMPLATE = /^\{\{\{properties\.(.+)\}\}\}$/;  // falafel's reference to another input field
   const INVALID = "Connector input validation failed.";
+  const AUTH_PAGE_SIZE = 100;  // the most GET /authentications gives at once
+  const AUTH_PAGES = 20;       // 2,000 authentications: a select longer than that is of no use to a person
   const $ = (selector) => document.querySelector(selector);
   const ui = {
     key: $("[data-testid=api-key]"), connect: $("[data-testid=connect]"), status: $("#status"),
@@ -55,18 +57,33 @@
     if (connectors.status !== 200) return void (ui.status.textContent = problemText(connectors));
     const mine = connectors.data.elements.find((c) => c.name === CONNECTOR);
     state.base = `/connectors/${CONNECTOR}/versions/${encodeURIComponent(mine.version)}`;
-    const [operations, auths] = await Promise.all([api("GET", `${state.base}/operations`),
-                                                   api("GET", "/authentications")]);
+    const [operations, auths] = await Promise.all([api("GET", `${state.base}/operations`), authentications()]);
     if (operations.status !== 200) return void (ui.status.textContent = problemText(operations));
     fillOperations(operations.data.elements);
-    fillAuthentications(auths.status === 200 ? auths.data.elements : []);
-    ui.status.textContent = auths.status === 200 ? `Connected: ${mine.title} ${mine.version}`
-                                                 : `Connected, but authentications: ${problemText(auths)}`;
+    fillAuthentications(auths.elements, auths.cut);
+    ui.status.textContent = auths.status !== 200 ? `Connected, but authentications: ${problemText(auths)}`
+      : `Connected: ${mine.title} ${mine.version}${auths.cut ? ` (${auths.cut})` : ""}`;
     renderForm();
   }
 
-  function fillAuthentications(elements) {
+  // The key's own authentications, every page, but at most AUTH_PAGES of them (the page says so).
+  async function authentications() {
+    const elements = [];
+    let after = null;
+    for (let page = 0; page < AUTH_PAGES; page += 1) {
+      const query = after === null ? "" : `&after=${encodeURIComponent(after)}`;
+      const reply = await api("GET", `/authentications?limit=${AUTH_PAGE_SIZE}${query}`);
+      if (reply.status !== 200) return { ...reply, elements, cut: elements.length ? "the rest failed" : "" };
+      elements.push(...reply.data.elements);
+      after = reply.data.next_page_after ?? null;
+      if (after === null) return { status: 200, elements, cut: "" };
+    }
+    return { status: 200, elements, cut: `only the first ${elements.length} authentications are listed` };
+  }
+
+  function fillAuthentications(elements, cut) {
     const options = elements.map((a) => el("option", { value: a.id }, a.name));
+    if (cut) options.push(el("option", { value: "", disabled: "", "data-testid": "auth-cut" }, `— ${cut} —`));
     ui.auth.replaceChildren(el("option", { value: "" }, "— choose an authentication —"), ...options);
     if (elements.length === 1) ui.auth.value = elements[0].id;
     ui.auth.disabled = false;
