@@ -150,13 +150,13 @@ def server_case(settings: Settings) -> list[Result]:
     floor_rate = statistics.median(r[1] for r in found["rounds"])
     fds = found["fds"]
     return [
-        Result("server_memory", f"6. server: resident memory per used authentication ({count})", per_auth,
+        Result("server_memory", f"8. server: resident memory per used authentication ({count})", per_auth,
                raw_client_kb(count), "KB", per_auth, TARGETS["server_memory"], 1,
                f"outreach-connector serve in its own process, SQLite store; VmRSS {found['before_kb'] / 1024:.1f} "
                f"-> {found['after_kb'] / 1024:.1f} MB over {count} OAuth authentications used once each (a refresh "
                f"each), open files {fds[0]} -> {fds[1]}; the floor column is one httpx.AsyncClient with its own "
                "pool, what each authentication held before sessions shared one"),
-        Result("server_throughput", f"6. server: calls/s round-robin over {count} authentications, limit "
+        Result("server_throughput", f"8. server: calls/s round-robin over {count} authentications, limit "
                f"{settings.concurrency}", server_rate, floor_rate, "calls/s", statistics.median(ratios),
                TARGETS["server_throughput"], len(ratios),
                "get_prospect through the server (API key, tenant check, session cache, validation, one upstream "
