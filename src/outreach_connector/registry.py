@@ -143,7 +143,7 @@ class Registry:
 
     def _handler_for(self, spec: OperationSpec, owner: str) -> Handler:
         if spec.kind not in self._handlers:
-            raise PluginError(owner, f"no handler for kind {spec.kind!r} (operation {spec.name!r})")
+            raise PluginError(owner, f"no handler for kind {spec.kind!r} (operation {spec.name!r})", spec._file)
         return self._handlers[spec.kind]
 
     def __getitem__(self, name: str) -> Registered:
