@@ -45,7 +45,8 @@ def oauth_auth(settings: Settings, on_token_refresh: Callable | None) -> httpx.A
     assert settings.refresh_token is not None
     return OAuthRefreshAuth(client_id=settings.client_id or "", client_secret=secret,
                             refresh_token=settings.refresh_token.get_secret_value(), token_url=settings.token_url,
-                            access_token=access, on_refresh=on_token_refresh)
+                            access_token=access, on_refresh=on_token_refresh,
+                            max_token_wait=settings.max_retry_wait)  # the calls' retry budget, as in serve
 
 
 def choose_auth(settings: Settings, on_token_refresh: Callable | None) -> httpx.Auth:
