@@ -92,6 +92,15 @@ def test_the_retry_budget_bounds_a_connectors_token_requests_too():
     assert len(outreach.token_requests) == 1
 
 
+def test_a_server_built_in_python_takes_the_process_plugin_choice_like_a_keyword_built_connector(monkeypatch):
+    from outreach_connector.server.settings import ServerSettings
+
+    monkeypatch.setenv("OUTREACH_CONNECTOR_PLUGINS", "stage_names")
+    assert ServerSettings(api_keys=("k",)).connector.plugin_names == ("stage_names",)
+    monkeypatch.setenv("OUTREACH_CONNECTOR_PLUGINS", "none")
+    assert ServerSettings(api_keys=("k",), outreach_base_url="https://other.test/api/v2").connector.plugin_names == ()
+
+
 def test_every_connector_shares_one_process_wide_catalogue():
     first = Connector(access_token="a")
     second = Connector(access_token="b", base_url="https://other.test/api/v2")

@@ -6,7 +6,6 @@ listing and describing operations needs no credentials (``operations()`` and ``d
 """
 from __future__ import annotations
 
-import os
 from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping
 
 import httpx
@@ -20,7 +19,7 @@ from .errors import AuthError, CredentialsMissing, InputInvalid, UpstreamError
 from .pagination import CursorPaginator, collected, keeps_partial
 from .registry import Registry, get_plugin_manager, shared_registry
 from .retry import RetryPolicy
-from .settings import ENVIRONMENT, Settings, plugins_from_env
+from .settings import ENVIRONMENT, Settings, plugins_from_env, with_process_plugins
 from .wire import Context
 
 DYNAMIC_OUTPUT_KINDS = frozenset({"execute_link", "raw_http"})
@@ -64,8 +63,7 @@ def merged_settings(settings: Settings | None, given: Mapping[str, Any]) -> Sett
     """``settings`` (or the defaults) with the keywords given to ``Connector`` on top, validated once."""
     chosen = {name: value for name, value in given.items() if value is not None}
     if settings is None:  # keywords only; the one process-wide choice, which plugins load, still holds
-        return Settings.from_env({"OUTREACH_CONNECTOR_PLUGINS": os.environ.get("OUTREACH_CONNECTOR_PLUGINS", "")},
-                                 **chosen)
+        return with_process_plugins(**chosen)
     if not chosen:
         return settings
     return Settings.from_env(env={}, **{**dict(settings), **chosen})
