@@ -81,7 +81,7 @@ def describe(name: str, registry: Registry | None = None) -> dict[str, Any]:
     """One operation with its schemas; no credentials needed."""
     entry = (registry or shared_registry(plugins_from_env()))[name]
     spec = entry.spec
-    return {"name": spec.name, "kind": spec.kind, "origin": spec.origin, "title": spec.title,
+    return {"name": spec.name, "kind": spec.kind, "origin": entry.origin, "title": spec.title,
             "description": spec.description, "input_schema": entry.input_schema, "output_schema": entry.output_schema,
             "has_dynamic_output": spec.kind in DYNAMIC_OUTPUT_KINDS}
 

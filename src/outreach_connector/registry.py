@@ -74,6 +74,11 @@ class Registered:
     handler: Handler
     owner: str = CORE_OWNER
 
+    @property
+    def origin(self) -> str:
+        """``seed`` or ``outreach-schema`` for the core's entries; ``plugin`` for any a plugin brings."""
+        return self.spec.origin if self.owner == CORE_OWNER else "plugin"
+
     @cached_property
     def input_schema(self) -> dict[str, Any]:
         return schema_for(self.spec, self.spec.input_schema)

@@ -53,7 +53,8 @@ def test_a_folder_plugins_operation_is_listed_and_runs_against_the_sandbox(readm
     conn = Connector(base_url=SANDBOX_URL, access_token="sandbox-access-token", transport=sandbox.transport(),
                      plugins=[FolderPlugin(readme_catalogue)], entry_points=False)
 
-    assert "list_stage_names" in [op["name"] for op in conn.operations()]
+    origins = {op["name"]: op["origin"] for op in conn.operations()}
+    assert origins["list_stage_names"] == "plugin" and origins["list_stages"] == "seed"  # never passed off as seed
     assert conn.describe("list_stage_names")["input_schema"]["properties"]["fields"]["items"]["enum"] == [
         "name", "order"]
     page = conn.call("list_stage_names", {"page_size": 3, "fields": ["name"]})

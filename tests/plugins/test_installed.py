@@ -148,6 +148,8 @@ def test_an_installed_plugin_is_listed_runs_and_can_be_left_out(host, wheels):
     assert names == [spec.name for spec in load_entries()] + ["list_stage_names"]
     page = json.loads(host.cli("call", "list_stage_names", '{"page_size": 3, "fields": ["name"]}', "--sandbox").stdout)
     assert len(page["data"]) == 3 and all(set(r["attributes"]) == {"name"} for r in page["data"])
+    from_plugins = json.loads(host.cli("operations", "--json", "--origin", "plugin").stdout)
+    assert [(op["name"], op["origin"]) for op in from_plugins] == [("list_stage_names", "plugin")]
     core_only = json.loads(host.cli("operations", "--json", OUTREACH_CONNECTOR_PLUGINS="none").stdout)
     assert len(core_only) == len(load_entries())
     refused = host.cli("operations", check=False, OUTREACH_CONNECTOR_PLUGINS="stage_names,nope")
