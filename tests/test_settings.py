@@ -77,6 +77,30 @@ def test_serve_applies_timeout_and_retry_budget_to_its_outreach_calls():
         settings_from(["--api-key", "k", "--timeout", "never"], env={})
 
 
+def test_the_retry_budget_bounds_a_connectors_token_requests_too():
+    from outreach_connector.errors import RateLimited
+    from oauth.fakes import CLIENT_ID, CLIENT_SECRET, TOKEN_URL, FakeOutreach as FakeTokenEndpoint
+
+    outreach = FakeTokenEndpoint()
+    outreach.queued_token_answers.append(httpx.Response(429, headers={"Retry-After": "200"}, json={}))
+    conn = Connector(settings=Settings(base_url="https://api.outreach.test/api/v2", client_id=CLIENT_ID,
+                                       client_secret=CLIENT_SECRET, refresh_token="refresh-0", token_url=TOKEN_URL,
+                                       max_retry_wait=7),
+                     transport=httpx.MockTransport(outreach.handler))
+    with pytest.raises(RateLimited, match="exceeds the 7s budget"):  # the same budget as its API calls
+        conn.call("list_stages", {})
+    assert len(outreach.token_requests) == 1
+
+
+def test_a_server_built_in_python_takes_the_process_plugin_choice_like_a_keyword_built_connector(monkeypatch):
+    from outreach_connector.server.settings import ServerSettings
+
+    monkeypatch.setenv("OUTREACH_CONNECTOR_PLUGINS", "stage_names")
+    assert ServerSettings(api_keys=("k",)).connector.plugin_names == ("stage_names",)
+    monkeypatch.setenv("OUTREACH_CONNECTOR_PLUGINS", "none")
+    assert ServerSettings(api_keys=("k",), outreach_base_url="https://other.test/api/v2").connector.plugin_names == ()
+
+
 def test_every_connector_shares_one_process_wide_catalogue():
     first = Connector(access_token="a")
     second = Connector(access_token="b", base_url="https://other.test/api/v2")

@@ -85,7 +85,7 @@ class CatalogFolder:
             except ValueError as exc:  # name the file and entry: the pydantic message alone does not
                 name = raw.get("name", "?") if isinstance(raw, dict) else "?"
                 raise PluginError(self.owner, f"entry {name!r}: {exc}", str(path)) from None
-            spec._folder = self
+            spec._folder, spec._file = self, str(path)
             specs.append(spec)
         return specs
 
@@ -104,10 +104,13 @@ def _read_schema(folder: CatalogFolder, relative: str) -> dict[str, Any]:
     if not path.is_relative_to((folder.root / "schemas").resolve()):  # a plugin may not reach outside
         raise PluginError(folder.owner, f"schema path {relative!r} leaves the folder's schemas/", str(folder.root))
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        schema = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise PluginError(folder.owner, f"schema {relative!r} cannot be read: {type(exc).__name__}: {exc}",
                           str(path)) from None
+    if not isinstance(schema, dict):  # a list or a string would fail later, far from the file, without its name
+        raise PluginError(folder.owner, f"schema {relative!r} is not a JSON object", str(path))
+    return schema
 
 
 @cache
@@ -167,5 +170,6 @@ def resource_for(spec: OperationSpec) -> ResourceInfo:
     assert spec.resource is not None
     found = folder_of(spec).resource(spec.resource) or core_folder().resource(spec.resource)
     if found is None:
-        raise PluginError(folder_of(spec).owner, f"operation {spec.name!r}: unknown resource type {spec.resource!r}")
+        raise PluginError(folder_of(spec).owner, f"operation {spec.name!r}: unknown resource type {spec.resource!r}",
+                          spec._file)
     return found

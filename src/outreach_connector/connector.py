@@ -6,7 +6,6 @@ listing and describing operations needs no credentials (``operations()`` and ``d
 """
 from __future__ import annotations
 
-import os
 from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping
 
 import httpx
@@ -20,7 +19,7 @@ from .errors import AuthError, CredentialsMissing, InputInvalid, UpstreamError
 from .pagination import CursorPaginator, collected, keeps_partial
 from .registry import Registry, get_plugin_manager, shared_registry
 from .retry import RetryPolicy
-from .settings import ENVIRONMENT, Settings, plugins_from_env
+from .settings import ENVIRONMENT, Settings, plugins_from_env, with_process_plugins
 from .wire import Context
 
 DYNAMIC_OUTPUT_KINDS = frozenset({"execute_link", "raw_http"})
@@ -45,7 +44,8 @@ def oauth_auth(settings: Settings, on_token_refresh: Callable | None) -> httpx.A
     assert settings.refresh_token is not None
     return OAuthRefreshAuth(client_id=settings.client_id or "", client_secret=secret,
                             refresh_token=settings.refresh_token.get_secret_value(), token_url=settings.token_url,
-                            access_token=access, on_refresh=on_token_refresh)
+                            access_token=access, on_refresh=on_token_refresh,
+                            max_token_wait=settings.max_retry_wait)  # the calls' retry budget, as in serve
 
 
 def choose_auth(settings: Settings, on_token_refresh: Callable | None) -> httpx.Auth:
@@ -63,8 +63,7 @@ def merged_settings(settings: Settings | None, given: Mapping[str, Any]) -> Sett
     """``settings`` (or the defaults) with the keywords given to ``Connector`` on top, validated once."""
     chosen = {name: value for name, value in given.items() if value is not None}
     if settings is None:  # keywords only; the one process-wide choice, which plugins load, still holds
-        return Settings.from_env({"OUTREACH_CONNECTOR_PLUGINS": os.environ.get("OUTREACH_CONNECTOR_PLUGINS", "")},
-                                 **chosen)
+        return with_process_plugins(**chosen)
     if not chosen:
         return settings
     return Settings.from_env(env={}, **{**dict(settings), **chosen})
@@ -82,7 +81,7 @@ def describe(name: str, registry: Registry | None = None) -> dict[str, Any]:
     """One operation with its schemas; no credentials needed."""
     entry = (registry or shared_registry(plugins_from_env()))[name]
     spec = entry.spec
-    return {"name": spec.name, "kind": spec.kind, "origin": spec.origin, "title": spec.title,
+    return {"name": spec.name, "kind": spec.kind, "origin": entry.origin, "title": spec.title,
             "description": spec.description, "input_schema": entry.input_schema, "output_schema": entry.output_schema,
             "has_dynamic_output": spec.kind in DYNAMIC_OUTPUT_KINDS}
 

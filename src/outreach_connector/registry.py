@@ -74,6 +74,11 @@ class Registered:
     handler: Handler
     owner: str = CORE_OWNER
 
+    @property
+    def origin(self) -> str:
+        """``seed`` or ``outreach-schema`` for the core's entries; ``plugin`` for any a plugin brings."""
+        return self.spec.origin if self.owner == CORE_OWNER else "plugin"
+
     @cached_property
     def input_schema(self) -> dict[str, Any]:
         return schema_for(self.spec, self.spec.input_schema)
@@ -143,7 +148,7 @@ class Registry:
 
     def _handler_for(self, spec: OperationSpec, owner: str) -> Handler:
         if spec.kind not in self._handlers:
-            raise PluginError(owner, f"no handler for kind {spec.kind!r} (operation {spec.name!r})")
+            raise PluginError(owner, f"no handler for kind {spec.kind!r} (operation {spec.name!r})", spec._file)
         return self._handlers[spec.kind]
 
     def __getitem__(self, name: str) -> Registered:

@@ -119,11 +119,16 @@ class Settings(BaseModel):
             raise SettingsInvalid([_problem(error, given) for error in exc.errors()]) from None
 
 
-def plugins_from_env(env: Mapping[str, str] | None = None) -> tuple[str, ...] | None:
-    """The process's plugin choice (``OUTREACH_CONNECTOR_PLUGINS``): it holds even for a ``Connector`` built
-    from keywords, and for listing operations, which read no other setting."""
+def with_process_plugins(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """``overrides`` on the defaults, with the process's plugin choice (``OUTREACH_CONNECTOR_PLUGINS``): it holds
+    even for a ``Connector`` or a server built from keywords, which read no other variable."""
     env = os.environ if env is None else env
-    return Settings.from_env({"OUTREACH_CONNECTOR_PLUGINS": env.get("OUTREACH_CONNECTOR_PLUGINS", "")}).plugin_names
+    return Settings.from_env({"OUTREACH_CONNECTOR_PLUGINS": env.get("OUTREACH_CONNECTOR_PLUGINS", "")}, **overrides)
+
+
+def plugins_from_env(env: Mapping[str, str] | None = None) -> tuple[str, ...] | None:
+    """The process's plugin choice, for listing operations, which reads no other setting."""
+    return with_process_plugins(env).plugin_names
 
 
 def _problem(error: Any, given: Mapping[str, Any]) -> dict[str, str]:

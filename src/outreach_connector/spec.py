@@ -77,6 +77,7 @@ class OperationSpec(Strict):
     output_schema: str | dict[str, Any]
     # The catalogue folder the entry was read from (its schema paths resolve there); None for code plugins.
     _folder: Any = PrivateAttr(default=None)
+    _file: str | None = PrivateAttr(default=None)  # the YAML file it was read from, named in load errors
 
     @model_validator(mode="after")
     def _kind_needs(self) -> "OperationSpec":

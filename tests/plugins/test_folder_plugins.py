@@ -53,7 +53,8 @@ def test_a_folder_plugins_operation_is_listed_and_runs_against_the_sandbox(readm
     conn = Connector(base_url=SANDBOX_URL, access_token="sandbox-access-token", transport=sandbox.transport(),
                      plugins=[FolderPlugin(readme_catalogue)], entry_points=False)
 
-    assert "list_stage_names" in [op["name"] for op in conn.operations()]
+    origins = {op["name"]: op["origin"] for op in conn.operations()}
+    assert origins["list_stage_names"] == "plugin" and origins["list_stages"] == "seed"  # never passed off as seed
     assert conn.describe("list_stage_names")["input_schema"]["properties"]["fields"]["items"]["enum"] == [
         "name", "order"]
     page = conn.call("list_stage_names", {"page_size": 3, "fields": ["name"]})
@@ -90,24 +91,32 @@ def write_folder(root: Path, entries: list[dict], schemas: dict[str, object] | N
     return root
 
 
-@pytest.mark.parametrize("entries,schemas,problem", [
+@pytest.mark.parametrize("entries,schemas,problem,file", [
     pytest.param([entry(output_schema="missing.json")], None, "schema 'missing.json' cannot be read",
-                 id="missing-schema-file"),
-    pytest.param([entry(input_schema="../../etc/passwd")], None, "leaves the folder's schemas/", id="path-escape"),
+                 "schemas/missing.json", id="missing-schema-file"),
+    pytest.param([entry(input_schema="../../etc/passwd")], None, "leaves the folder's schemas/", "broken",
+                 id="path-escape"),
     pytest.param([entry()], {"in.json": "{not json", "out.json": {}}, "schema 'in.json' cannot be read",
-                 id="schema-not-json"),
+                 "schemas/in.json", id="schema-not-json"),
+    pytest.param([entry()], {"in.json": [], "out.json": {}}, "schema 'in.json' is not a JSON object",
+                 "schemas/in.json", id="schema-is-a-list"),
+    pytest.param([entry()], {"in.json": {}, "out.json": '"out.json"'}, "schema 'out.json' is not a JSON object",
+                 "schemas/out.json", id="schema-is-a-string"),
     pytest.param([entry()], {"in.json": {"type": "objekt"}, "out.json": {}}, "input schema does not compile",
-                 id="schema-does-not-compile"),
-    pytest.param([entry(resource="spaceship")], None, "unknown resource type 'spaceship'", id="unknown-resource"),
-    pytest.param([entry(kind="teleport")], None, "no handler for kind 'teleport'", id="unknown-kind"),
-    pytest.param([entry(titel="typo")], None, "entry 'list_stage_names'", id="typo-in-entry"),
+                 "in.json", id="schema-does-not-compile"),
+    pytest.param([entry(resource="spaceship")], None, "unknown resource type 'spaceship'", "operations/ops.yaml",
+                 id="unknown-resource"),
+    pytest.param([entry(kind="teleport")], None, "no handler for kind 'teleport'", "operations/ops.yaml",
+                 id="unknown-kind"),
+    pytest.param([entry(titel="typo")], None, "entry 'list_stage_names'", "operations/ops.yaml", id="typo-in-entry"),
 ])
-def test_a_broken_folder_plugin_is_refused_naming_the_plugin_and_file(tmp_path, entries, schemas, problem):
+def test_a_broken_folder_plugin_is_refused_naming_the_plugin_and_file(tmp_path, entries, schemas, problem, file):
     folder = write_folder(tmp_path / "broken", entries, schemas)
     with pytest.raises(PluginError) as caught:
         build(folder)
     assert problem in caught.value.message
     assert "FolderPlugin" in caught.value.plugin
+    assert caught.value.file.endswith(file) and f"({caught.value.file})" in caught.value.message
 
 
 def test_a_folder_plugin_cannot_take_a_core_operations_name(tmp_path):

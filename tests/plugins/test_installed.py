@@ -125,7 +125,7 @@ def test_the_python_api_calls_a_sandbox_over_a_socket_with_no_server_packages(ho
             "page = c.call('list_stages', {'page_size': 2})\n"
             "print(json.dumps({'ids': [r['id'] for r in page['data']],\n"
             "  'server_modules': sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('starlette', 'uvicorn', 'cryptography'))}))")
+            "('starlette', 'uvicorn', 'cryptography', 'psycopg'))}))")
     result = json.loads(host.python(code).stdout)
     assert result == {"ids": [1, 2], "server_modules": []}
 
@@ -148,6 +148,8 @@ def test_an_installed_plugin_is_listed_runs_and_can_be_left_out(host, wheels):
     assert names == [spec.name for spec in load_entries()] + ["list_stage_names"]
     page = json.loads(host.cli("call", "list_stage_names", '{"page_size": 3, "fields": ["name"]}', "--sandbox").stdout)
     assert len(page["data"]) == 3 and all(set(r["attributes"]) == {"name"} for r in page["data"])
+    from_plugins = json.loads(host.cli("operations", "--json", "--origin", "plugin").stdout)
+    assert [(op["name"], op["origin"]) for op in from_plugins] == [("list_stage_names", "plugin")]
     core_only = json.loads(host.cli("operations", "--json", OUTREACH_CONNECTOR_PLUGINS="none").stdout)
     assert len(core_only) == len(load_entries())
     refused = host.cli("operations", check=False, OUTREACH_CONNECTOR_PLUGINS="stage_names,nope")
@@ -155,3 +157,16 @@ def test_an_installed_plugin_is_listed_runs_and_can_be_left_out(host, wheels):
     assert json.loads(refused.stderr) == {
         "error": "PluginError", "plugin": "nope", "file": None,
         "message": "plugin 'nope' refused: no installed plugin has this entry-point name (installed: stage_names)"}
+
+
+def test_the_readmes_install_table_names_what_each_extra_brings():
+    import re
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for extra in ("server", "sandbox"):
+        row = re.search(rf"^\| `{extra}` \| (?P<brings>[^|]+) \|", readme, re.MULTILINE)
+        assert row is not None, extra
+        wanted = [re.match(r"[A-Za-z0-9_-]+", requirement)[0] for requirement in extras[extra]]
+        assert [name.strip() for name in row["brings"].split(",")] == wanted

@@ -34,9 +34,9 @@ def shared_catalogue():
 
 def cmd_operations(args: argparse.Namespace) -> int:
     registry = shared_catalogue()
-    ops = [{"name": e.spec.name, "kind": e.spec.kind, "origin": e.spec.origin, "title": e.spec.title,
+    ops = [{"name": e.spec.name, "kind": e.spec.kind, "origin": e.origin, "title": e.spec.title,
             "description": e.spec.description}
-           for e in registry if args.origin in (None, e.spec.origin)]  # names only: no schema files read
+           for e in registry if args.origin in (None, e.origin)]  # names only: no schema files read
     if args.json:
         emit(ops)
     else:

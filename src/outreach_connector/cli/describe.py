@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import ConnectorError
+from ..settings import DEFAULT_BASE_URL
 from ..wire import Context
 
 SAMPLES = Path(__file__).resolve().parents[3] / "fixtures" / "samples"
@@ -38,7 +39,7 @@ def outreach_request(entry: Any, example: Any) -> dict[str, Any]:
     """Method and path; the handler builds the request from the example, so this is what a call sends."""
     spec = entry.spec
     try:
-        call = entry.handler.build(spec, example, Context("https://api.outreach.io/api/v2"))
+        call = entry.handler.build(spec, example, Context(DEFAULT_BASE_URL))
         method, example_path = call.method, call.url.split("?")[0]
     except (ConnectorError, KeyError, TypeError, ValueError):  # a custom kind the example does not fit
         method, example_path = METHOD_BY_KIND.get(spec.kind), None

@@ -121,9 +121,9 @@ def parser() -> argparse.ArgumentParser:
     ops = sub.add_parser("operations", formatter_class=Formatter, help="list every operation (name, kind, title)",
                          description="List every operation: name, kind and title (DDL operations included).")
     ops.add_argument("--json", action="store_true", help="print JSON with descriptions (default: a table)")
-    ops.add_argument("--origin", choices=("seed", "outreach-schema"),
-                     help="only the seed's operations, or only those generated from Outreach's schema "
-                          "(default: both)")
+    ops.add_argument("--origin", choices=("seed", "outreach-schema", "plugin"),
+                     help="only the seed's operations, only those generated from Outreach's schema, or only "
+                          "those installed plugins bring (default: all)")
     describe = sub.add_parser("describe", formatter_class=Formatter, help="a human summary of one operation",
                               description="What an operation does, its Outreach request, its inputs with types, "
                                           "lookups, and an example input.")

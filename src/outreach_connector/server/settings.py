@@ -10,7 +10,7 @@ from typing import Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from outreach_connector.server.opening import DEFAULT_DATABASE
-from outreach_connector.settings import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, Settings
+from outreach_connector.settings import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, Settings, with_process_plugins
 
 MIB = 1024 * 1024
 NO_API_KEY = ("refusing to start without an API key: pass --api-key KEY (repeatable) or set "
@@ -41,7 +41,8 @@ class ServerSettings(BaseModel):
     header_timeout: float = Field(10.0, gt=0)
     max_connections: int = Field(1000, ge=1)
     # How every Outreach call is made (timeouts, retry budget, plugins): the connector's own settings model.
-    connector: Settings = Field(default_factory=Settings)
+    # Built in Python (create_app), it still takes the process's plugin choice, as a keyword-built Connector does.
+    connector: Settings = Field(default_factory=with_process_plugins)
 
     @field_validator("database", mode="before")
     @classmethod
