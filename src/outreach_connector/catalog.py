@@ -8,7 +8,9 @@ and its resource files (``schemas/resources/<type>.json``) add resource types of
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -66,16 +68,30 @@ class CatalogFolder:
         """Every entry in the folder, in file order, each knowing the folder its schema paths resolve in."""
         if not self.root.is_dir():
             raise PluginError(self.owner, "catalogue folder does not exist", str(self.root))
+        sources = [(path, self._read(path)) for path in self.entry_files()]
+        indexed = read_index(self.root, sources)
         found: list[OperationSpec] = []
-        for path in self.entry_files():
-            found.extend(self._read_entries(path))
+        for path, text in sources:
+            raw = indexed[self.relative(path)] if indexed is not None else self._parse(path, text)
+            found.extend(self._specs(path, raw))
         return tuple(found)
 
-    def _read_entries(self, path: Path) -> list[OperationSpec]:
+    def _read(self, path: Path) -> bytes:
         try:
-            raw_entries = read_yaml(path) or []
-        except (OSError, yaml.YAMLError) as exc:
+            return path.read_bytes()
+        except OSError as exc:
+            raise PluginError(self.owner, f"unreadable entry file: {exc.strerror or exc}", str(path)) from None
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def _parse(self, path: Path, text: bytes) -> Any:
+        try:
+            return yaml.load(text, Loader=YAML_LOADER) or []
+        except yaml.YAMLError as exc:
             raise PluginError(self.owner, f"unreadable YAML: {exc}", str(path)) from None
+
+    def _specs(self, path: Path, raw_entries: Any) -> list[OperationSpec]:
         if not isinstance(raw_entries, list):
             raise PluginError(self.owner, "an entry file must hold a list of entries", str(path))
         specs = []
@@ -89,6 +105,9 @@ class CatalogFolder:
             specs.append(spec)
         return specs
 
+    def has_schema_file(self, relative: str) -> bool:
+        return relative in _schema_files(self.root)
+
     def schema(self, relative: str) -> dict[str, Any]:
         return _read_schema(self, relative)
 
@@ -96,6 +115,40 @@ class CatalogFolder:
         if not (self.root / "schemas" / "resources" / f"{type_name}.json").is_file():
             return None
         return _read_resource(self, type_name)
+
+
+# A folder may carry catalogue-index.json: its entry files already parsed (YAML costs about 17 ms for the
+# core's 238 entries, JSON under 1 ms), with a digest of the YAML it came from. It is used only while that
+# digest matches the files as they are, so an index left stale by an edit is ignored, never believed.
+INDEX_FILE = "catalogue-index.json"
+
+
+def sources_digest(root: Path, sources: list[tuple[Path, bytes]]) -> str:
+    digest = hashlib.sha256()
+    for path, text in sources:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + text + b"\0")
+    return digest.hexdigest()
+
+
+def read_index(root: Path, sources: list[tuple[Path, bytes]]) -> dict[str, Any] | None:
+    """The parsed entry files by relative path, if the folder's index is current; else None."""
+    index = root / INDEX_FILE
+    if not index.is_file():
+        return None
+    try:
+        document = json.loads(index.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    current = isinstance(document, dict) and document.get("digest") == sources_digest(root, sources)
+    return document.get("files") if current else None
+
+
+@cache
+def _schema_files(root: Path) -> frozenset[str]:
+    """Every file under the folder's schemas/, relative to it: one walk instead of a stat per schema."""
+    base = root / "schemas"
+    return frozenset((Path(folder) / name).relative_to(base).as_posix()
+                     for folder, _, names in os.walk(base, followlinks=True) for name in names)
 
 
 @cache
