@@ -86,6 +86,18 @@ async def test_input_errors_quoting_a_huge_value_are_truncated(tmp_path, fake):
     assert len(response.json()["message"]) < 1000 and "characters)" in response.json()["message"]
 
 
+async def test_a_lone_surrogate_anywhere_in_the_input_is_400_naming_it(tmp_path, fake):
+    async with client_for(make_app(tmp_path, fake)) as client:
+        auth_id = await store_token(client)
+        body = ('{"operation": "list_prospects", "authId": "%s", "input": {"filters": {"firstName": "\\ud800"}}}'
+                % auth_id)
+        response = await client.post(CALL, content=body.encode(), headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (400, {
+        "message": "Connector input validation failed. filters.firstName: text with a lone surrogate (a "
+                   "\\uD800-\\uDFFF escape without its pair) is not valid Unicode", "code": None})
+    assert fake.requests == []
+
+
 @pytest.mark.parametrize("name", ["Host", "X-Forwarded-Host", "x-forwarded-for", "Forwarded", "Content-Length",
                                   "Transfer-Encoding", "Connection"])
 async def test_raw_http_refuses_headers_that_route_or_frame_a_request(tmp_path, fake, name):
