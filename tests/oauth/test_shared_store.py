@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from outreach_connector.errors import ReconnectRequired, TransportError
+from outreach_connector.retry import BUDGET_LEFT
 from outreach_connector.oauth import MAX_TOKEN_LIFETIME, OAuthRefreshAuth, TokenSet, token_lifetime
 
 from .fakes import API_URL, CLIENT_ID, CLIENT_SECRET, TOKEN_URL, FakeOutreach
@@ -111,7 +112,7 @@ def test_waiting_behind_another_calls_refresh_is_bounded():
     auth = make_auth(store, max_token_wait=0.1, timeout=httpx.Timeout(0.05))  # at most 0.1 + 4 x 0.05 s
 
     async def run() -> BaseException:
-        await auth._acquire_async()  # another call is refreshing and does not finish
+        await auth._acquire_async(auth._max_lock_wait)  # another call is refreshing and does not finish
         transport = httpx.MockTransport(FakeOutreach().async_handler)
         async with httpx.AsyncClient(transport=transport, auth=auth) as client:
             try:
@@ -122,6 +123,28 @@ def test_waiting_behind_another_calls_refresh_is_bounded():
 
     error = asyncio.run(run())
     assert str(error) == "gave up after 0.3 s waiting for another call's token refresh to finish"
+
+
+@pytest.mark.parametrize("left, waited", [pytest.param(0.0, 1.0, id="spent-budget-still-waits-a-second"),
+                                          pytest.param(1.2, 1.2, id="what-the-call-has-left"),
+                                          pytest.param(60.0, 1.4, id="never-beyond-the-auth-bound")])
+def test_a_call_waits_for_another_calls_refresh_only_as_long_as_its_budget_has_left(left, waited):
+    store = MemoryStore(TokenSet("", "refresh-0"))
+    auth = make_auth(store, max_token_wait=1.2, timeout=httpx.Timeout(0.05))  # its own bound: 1.2 + 4 x 0.05 s
+
+    async def run() -> BaseException:
+        await auth._acquire_async(auth._max_lock_wait)  # another call is refreshing and does not finish
+        transport = httpx.MockTransport(FakeOutreach().async_handler)
+        async with httpx.AsyncClient(transport=transport, auth=auth) as client:
+            request = client.build_request("GET", API_URL, extensions={BUDGET_LEFT: left})  # as Sender sets it
+            try:
+                await client.send(request)
+            except TransportError as exc:
+                return exc
+        raise AssertionError("the call did not give up")
+
+    error = asyncio.run(run())
+    assert str(error) == f"gave up after {waited:.1f} s waiting for another call's token refresh to finish"
 
 
 @pytest.mark.parametrize("expires_in, lifetime", [
