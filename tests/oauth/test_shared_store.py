@@ -107,21 +107,26 @@ def test_token_requests_carry_the_timeout():
     assert seen[0] == ("/oauth/token", {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5})
 
 
-def test_waiting_behind_another_calls_refresh_is_bounded():
-    store = MemoryStore(TokenSet("", "refresh-0"))
-    auth = make_auth(store, max_token_wait=0.1, timeout=httpx.Timeout(0.05))  # at most 0.1 + 4 x 0.05 s
+def behind_a_refresh_that_never_ends(auth: OAuthRefreshAuth, extensions: dict | None = None) -> BaseException:
+    """The error of a call that needs a refresh while another call holds the refresh lock for good."""
 
     async def run() -> BaseException:
         await auth._acquire_async(auth._max_lock_wait)  # another call is refreshing and does not finish
         transport = httpx.MockTransport(FakeOutreach().async_handler)
         async with httpx.AsyncClient(transport=transport, auth=auth) as client:
             try:
-                await client.get(API_URL)
+                await client.send(client.build_request("GET", API_URL, extensions=extensions))
             except TransportError as exc:
                 return exc
         raise AssertionError("the call did not give up")
 
-    error = asyncio.run(run())
+    return asyncio.run(run())
+
+
+def test_waiting_behind_another_calls_refresh_is_bounded():
+    store = MemoryStore(TokenSet("", "refresh-0"))
+    auth = make_auth(store, max_token_wait=0.1, timeout=httpx.Timeout(0.05))  # at most 0.1 + 4 x 0.05 s
+    error = behind_a_refresh_that_never_ends(auth)
     assert str(error) == "gave up after 0.3 s waiting for another call's token refresh to finish"
 
 
@@ -131,19 +136,7 @@ def test_waiting_behind_another_calls_refresh_is_bounded():
 def test_a_call_waits_for_another_calls_refresh_only_as_long_as_its_budget_has_left(left, waited):
     store = MemoryStore(TokenSet("", "refresh-0"))
     auth = make_auth(store, max_token_wait=1.2, timeout=httpx.Timeout(0.05))  # its own bound: 1.2 + 4 x 0.05 s
-
-    async def run() -> BaseException:
-        await auth._acquire_async(auth._max_lock_wait)  # another call is refreshing and does not finish
-        transport = httpx.MockTransport(FakeOutreach().async_handler)
-        async with httpx.AsyncClient(transport=transport, auth=auth) as client:
-            request = client.build_request("GET", API_URL, extensions={BUDGET_LEFT: left})  # as Sender sets it
-            try:
-                await client.send(request)
-            except TransportError as exc:
-                return exc
-        raise AssertionError("the call did not give up")
-
-    error = asyncio.run(run())
+    error = behind_a_refresh_that_never_ends(auth, {BUDGET_LEFT: left})  # as the Sender sets it per attempt
     assert str(error) == f"gave up after {waited:.1f} s waiting for another call's token refresh to finish"
 
 
