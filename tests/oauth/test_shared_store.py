@@ -3,13 +3,14 @@ rotation is stored before the lock is released, time bounds hold, absurd lifetim
 from __future__ import annotations
 
 import asyncio
+import gzip
 import math
 import threading
 
 import httpx
 import pytest
 
-from outreach_connector.errors import ReconnectRequired, TransportError
+from outreach_connector.errors import ReconnectRequired, TransportError, UpstreamError
 from outreach_connector.retry import BUDGET_LEFT
 from outreach_connector.oauth import MAX_TOKEN_LIFETIME, OAuthRefreshAuth, TokenSet, token_lifetime
 
@@ -161,3 +162,17 @@ def test_a_clamped_lifetime_reaches_the_stored_expiry():
     with httpx.Client(transport=httpx.MockTransport(fake.handler), auth=auth) as client:
         client.get(API_URL)
     assert store.tokens.expires_at == 1000.0 + MAX_TOKEN_LIFETIME
+
+
+def test_a_token_answer_is_bounded_after_decompression():
+    store = MemoryStore(TokenSet("", "refresh-0"))
+    bomb = gzip.compress(b'{"access_token": "' + b"a" * (8 * 1024 * 1024) + b'"}')  # 8 KB on the wire, 8 MB inflated
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=bomb, headers={"Content-Encoding": "gzip",
+                                                          "Content-Type": "application/json"})
+
+    with httpx.Client(transport=httpx.MockTransport(handler), auth=make_auth(store)) as client:
+        with pytest.raises(UpstreamError, match="the token endpoint's answer is larger than 65536 bytes"):
+            client.get(API_URL)
+    assert store.tokens == TokenSet("", "refresh-0")  # nothing adopted or stored
