@@ -1,6 +1,8 @@
 """Bad input is refused with every offending field named, and no request leaves the process."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import FakeOutreach
@@ -48,6 +50,11 @@ CASES = [
                  [("method", "is not one of")], id="raw-method"),
     pytest.param("list_users_ddl", {"q": "x"}, [("q", "unknown field")], id="ddl-unknown-key"),
     pytest.param("list_prospects", [], [("input", "not of type")], id="not-an-object"),
+    pytest.param("create_account", {"attributes": {"name": "a\ud800", "domain": "\udfffb"}},
+                 [("attributes.name", "lone surrogate"), ("attributes.domain", "lone surrogate")],
+                 id="lone-surrogates"),
+    pytest.param("create_account", {"attributes": {"\ud800": 1}}, [("attributes.?", "lone surrogate")],
+                 id="lone-surrogate-key"),
 ]
 
 
@@ -73,3 +80,12 @@ def test_custom_fields_are_real_attributes(make_connector):
 def test_an_unknown_operation_is_refused(make_connector):
     with pytest.raises(UnknownOperation, match="'list_widgets'"):
         make_connector(FakeOutreach()).call("list_widgets", {})
+
+
+def test_a_surrogate_pair_is_ordinary_text(make_connector):
+    from conftest import jsonapi
+
+    fake = FakeOutreach(lambda r: jsonapi(201, {"data": {"type": "account", "id": 1}}))
+    name = json.loads('"\\ud83d\\ude00"')  # a pair in JSON is one character (an emoji)
+    make_connector(fake).call("create_account", {"attributes": {"name": name}})
+    assert "\U0001f600" in fake.requests[0].content.decode()

@@ -16,7 +16,7 @@ import httpx
 from .errors import OutcomeUnknown, RateLimited, TransportError, UpstreamError
 from .wire import HttpCall, Reply
 from .responses import error_for, to_reply
-from .retry import (DEFAULT_TIMEOUT, IDEMPOTENT, NOT_SENT, Attempts, RatePacer, RetryPolicy, already_applied,
+from .retry import (BUDGET_LEFT, DEFAULT_TIMEOUT, IDEMPOTENT, NOT_SENT, Attempts, RatePacer, RetryPolicy, already_applied,
                     may_retry_exception, may_retry_status)
 
 JSONAPI = "application/vnd.api+json"
@@ -217,7 +217,9 @@ class Sender:
             if pace:
                 self.sleep(pace)
             try:
-                response = self._client.send(build_request(self._client, call, self.config.base_url), stream=True)
+                request = build_request(self._client, call, self.config.base_url)
+                request.extensions[BUDGET_LEFT] = attempts.left()
+                response = self._client.send(request, stream=True)
                 read_bounded(response, call, self.config.max_response_bytes)
             except httpx.TransportError as exc:
                 self.sleep(self._failed(call, exc, attempts))
@@ -238,8 +240,9 @@ class Sender:
             if pace:
                 await self.asleep(pace)
             try:
-                response = await self._aclient.send(build_request(self._aclient, call, self.config.base_url),
-                                                    stream=True)
+                request = build_request(self._aclient, call, self.config.base_url)
+                request.extensions[BUDGET_LEFT] = attempts.left()
+                response = await self._aclient.send(request, stream=True)
                 await aread_bounded(response, call, self.config.max_response_bytes)
             except httpx.TransportError as exc:
                 await self.asleep(self._failed(call, exc, attempts))

@@ -9,7 +9,7 @@ from .drift import DriftMonitor
 from .errors import InputInvalid
 from .wire import Context, HttpCall, Reply
 from .registry import Registered, Registry
-from .validation import errors_for
+from .validation import errors_for, text_errors
 
 
 class Dispatcher:
@@ -21,7 +21,7 @@ class Dispatcher:
 
     def validate(self, name: str, data: Any) -> Registered:
         entry = self.registry[name]
-        problems = errors_for(entry.input_validator, data, entry.read_only, entry.input_schema)
+        problems = text_errors(data) or errors_for(entry.input_validator, data, entry.read_only, entry.input_schema)
         if problems:
             raise InputInvalid(name, problems)
         return entry

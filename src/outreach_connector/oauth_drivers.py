@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generator, Protocol, Union
 import httpx
 
 from outreach_connector.errors import TransportError, UpstreamError
+from outreach_connector.retry import BUDGET_LEFT
 
 if TYPE_CHECKING:
     from outreach_connector.oauth import TokenSet
@@ -84,6 +85,7 @@ class ReleaseStore:
 
 
 ACQUIRE, RELEASE, LOCK_STORE, RELEASE_STORE = Acquire(), Release(), LockStore(), ReleaseStore()
+MIN_LOCK_WAIT = 1.0  # seconds any call may wait for another call's refresh, whatever its budget has left
 Command = Union[httpx.Request, Acquire, Release, Sleep, FetchToken, LockStore, SaveStore, ReleaseStore]
 Flow = Generator[Command, Any, None]
 
@@ -101,7 +103,7 @@ class FlowDrivers:
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.read()
-        flow, held = self._flow(request), Held()
+        flow, held = self._flow(request), Held(self._lock_wait_for(request))
         try:
             reply: Any = None
             while True:
@@ -116,10 +118,18 @@ class FlowDrivers:
         finally:
             held.release_all(self._thread_lock.release)
 
+    def _lock_wait_for(self, request: httpx.Request) -> float:
+        """How long this request may wait for another call's refresh: what is left of its call's retry budget
+        (the sender says, see ``retry.BUDGET_LEFT``) but at least a second (a refresh usually takes less; with
+        no budget left a call would otherwise fail whenever it met a refresh), never more than the auth
+        object's own bound."""
+        left = request.extensions.get(BUDGET_LEFT)
+        return self._max_lock_wait if left is None else min(self._max_lock_wait, max(MIN_LOCK_WAIT, left))
+
     def _run_sync(self, command: Command, held: "Held") -> Any:
         if isinstance(command, Acquire):
-            if not self._thread_lock.acquire(timeout=self._max_lock_wait):
-                raise lock_wait_error(self._max_lock_wait)
+            if not self._thread_lock.acquire(timeout=held.max_wait):
+                raise lock_wait_error(held.max_wait)
             held.lock = True
         elif isinstance(command, Release):
             held.lock = False
@@ -132,7 +142,7 @@ class FlowDrivers:
 
     async def async_auth_flow(self, request: httpx.Request):  # type: ignore[override]
         await request.aread()
-        flow, held = self._flow(request), Held()
+        flow, held = self._flow(request), Held(self._lock_wait_for(request))
         try:
             reply: Any = None
             while True:
@@ -149,7 +159,7 @@ class FlowDrivers:
 
     async def _run_async(self, command: Command, held: "Held") -> Any:
         if isinstance(command, Acquire):
-            await self._acquire_async()
+            await self._acquire_async(held.max_wait)
             held.lock = True
         elif isinstance(command, Release):
             held.lock = False
@@ -170,21 +180,24 @@ class FlowDrivers:
             lock = self._loop_locks.setdefault(loop, asyncio.Lock())
         return lock
 
-    async def _acquire_async(self) -> None:
+    async def _acquire_async(self, max_wait: float) -> None:
         """Queue on the loop's lock, then take the thread lock that also guards sync callers and other loops.
 
-        Both waits together are bounded: a call never waits longer than another call's refresh may take.
+        Both waits together are bounded by ``max_wait``; a free lock is taken even when nothing is left.
         """
-        deadline = time.monotonic() + self._max_lock_wait
+        deadline = time.monotonic() + max_wait
         loop_lock = self._loop_lock()
         try:
-            await asyncio.wait_for(loop_lock.acquire(), self._max_lock_wait)
+            if loop_lock.locked():
+                await asyncio.wait_for(loop_lock.acquire(), max_wait)
+            else:
+                await loop_lock.acquire()
         except asyncio.TimeoutError:
-            raise lock_wait_error(self._max_lock_wait) from None
+            raise lock_wait_error(max_wait) from None
         try:
             while not self._thread_lock.acquire(blocking=False):
                 if time.monotonic() > deadline:
-                    raise lock_wait_error(self._max_lock_wait)
+                    raise lock_wait_error(max_wait)
                 await asyncio.sleep(_LOCK_POLL_SECONDS)  # never block the event loop on a thread lock
         except BaseException:
             loop_lock.release()
@@ -198,9 +211,10 @@ class FlowDrivers:
 class Held:
     """What a driver holds for one flow (the refresh lock, a store lease), so it is released on any exit."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_wait: float) -> None:
         self.lock = False
         self.lease: TokenLease | None = None
+        self.max_wait = max_wait  # seconds the flow may wait for the refresh lock
 
     def store_command(self, command: Command, store: TokenStore | None) -> Any:
         assert store is not None
@@ -274,4 +288,4 @@ async def aread_token_reply(response: httpx.Response) -> None:
 
 
 def lock_wait_error(seconds: float) -> TransportError:
-    return TransportError(f"gave up after {seconds:g} s waiting for another call's token refresh to finish")
+    return TransportError(f"gave up after {seconds:.1f} s waiting for another call's token refresh to finish")

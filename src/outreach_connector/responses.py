@@ -55,11 +55,23 @@ class CollectorPause:
 COLLECTOR_PAUSE = CollectorPause()
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")  # Python's parser takes NaN and Infinity; no JSON answer has them
+
+
+_DECODER = json.JSONDecoder(parse_constant=_not_json)  # one, built once: json.loads(**kw) builds one per call
+
+
+def _parse(content: bytes) -> Any:
+    """``json.loads(content)`` (same encoding detection), refusing NaN and Infinity."""
+    return _DECODER.decode(content.decode(json.detect_encoding(content), "surrogatepass"))
+
+
 def loads(content: bytes, pause_gc: bool = False) -> Any:
     if not pause_gc or len(content) < LARGE_BODY:
-        return json.loads(content)
+        return _parse(content)
     with COLLECTOR_PAUSE:
-        return json.loads(content)
+        return _parse(content)
 
 
 def decode_body(response: httpx.Response, pause_gc: bool = False) -> Any:

@@ -109,6 +109,10 @@ def retry_after_seconds(headers: dict[str, str], now: float, use_reset: bool = T
     return None if at is None else max(0.0, at - now)
 
 
+# The request extension carrying ``Attempts.left()`` to the auth flow, which waits no longer for a refresh lock.
+BUDGET_LEFT = "outreach_connector.budget_left"
+
+
 @dataclass
 class Attempts:
     """The retry bookkeeping of one call: what it waited so far, and why it stopped."""
@@ -119,6 +123,21 @@ class Attempts:
     waited: float = 0.0
     needed: float | None = None   # the wait that did not fit in the budget, when that is why it stopped
     ambiguous: bool = False       # an earlier attempt may have reached Outreach without an answer coming back
+    started: float | None = None  # when the call began (the clock's time); set on creation
+
+    def __post_init__(self) -> None:
+        if self.started is None:
+            self.started = self.clock()
+
+    def left(self) -> float:
+        """Seconds of the budget still unused: the most this attempt may wait for another call's refresh."""
+        return max(0.0, self.policy.max_total_wait - self.spent())
+
+    def spent(self) -> float:
+        """What the call has used of its budget: its waits, or the time since it began if that is more (failed
+        attempts that ran into a timeout, or waited for another call's token refresh, use the budget too: no
+        attempt starts once it is gone, so a call ends within the budget plus that one attempt)."""
+        return max(self.waited, self.clock() - self.started)
 
     def next_delay(self, status: int | None, headers: dict[str, str] | None) -> float | None:
         """Seconds to wait before the next attempt, or None when the attempts or the wait budget are spent.
@@ -131,7 +150,7 @@ class Attempts:
             return None
         hinted = retry_after_seconds(headers or {}, self.clock(), use_reset=status == 429)
         delay = hinted if hinted is not None else self.policy.backoff(self.number)
-        if self.waited + delay > self.policy.max_total_wait:
+        if self.spent() + delay > self.policy.max_total_wait:
             self.needed = delay
             return None
         self.waited += delay
@@ -139,7 +158,7 @@ class Attempts:
 
     def pace(self, pacer: RatePacer) -> float | None:
         """The pacer's wait before the next attempt, counted in the budget; None when it does not fit."""
-        budget = self.policy.max_total_wait - self.waited
+        budget = self.policy.max_total_wait - self.spent()
         wait = pacer.delay(budget)
         if wait > budget:
             self.needed = wait

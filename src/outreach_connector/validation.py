@@ -104,11 +104,58 @@ def errors_for(validator: Any, instance: Any, read_only: frozenset[str] = frozen
     """Every problem with ``instance``, or an empty list when it fits the compiled schema. ``schema``, the one
     it was compiled from, lets messages suggest the closest known names and name the members a missing
     object requires."""
-    if validator.is_valid(instance):
-        return []
-    found: list[dict[str, str]] = []
-    for error in validator.iter_errors(instance):
-        for item in describe(error, read_only, schema):
-            if item not in found:
-                found.append(item)
-    return found
+    try:
+        if validator.is_valid(instance):
+            return []
+        found: list[dict[str, str]] = []
+        for error in validator.iter_errors(instance):
+            for item in describe(error, read_only, schema):
+                if item not in found:
+                    found.append(item)
+        return found
+    except UnicodeEncodeError:  # the validator takes text as UTF-8; a lone surrogate (JSON "\ud800") has none
+        paths = lone_surrogates(instance)
+        if not paths:
+            raise
+        return [{"path": dotted(path), "message": LONE_SURROGATE} for path in paths]
+
+
+LONE_SURROGATE = "text with a lone surrogate (a \\uD800-\\uDFFF escape without its pair) is not valid Unicode"
+
+
+def text_errors(instance: Any) -> list[dict[str, str]]:
+    """Strings no request can carry: lone surrogates, which the validator may pass (a plain ``string`` check
+    never encodes them) but encoding the request body fails on. One C-speed encode, a walk only on failure."""
+    try:
+        json.dumps(instance, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return [{"path": dotted(path), "message": LONE_SURROGATE} for path in lone_surrogates(instance)]
+    except (TypeError, ValueError, RecursionError):
+        pass  # not JSON data: the schema validation says what is wrong with it
+    return []
+
+
+def lone_surrogates(instance: Any) -> list[list[Any]]:
+    """Paths of every string (value or key) that cannot be encoded as UTF-8; a walk without recursion."""
+    found, pending = [], [([], instance)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str) and not _encodable(value):
+            found.append(path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _encodable(key):
+                    pending.append(([*path, key], item))
+                else:  # the key itself is bad: named with "?" for the surrogate, so the message stays valid text
+                    found.append([*path, key.encode("utf-8", "replace").decode()])
+        elif isinstance(value, list):
+            pending.extend(([*path, n], item) for n, item in enumerate(value))
+    return sorted(found, key=str)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

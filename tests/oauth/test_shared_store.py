@@ -3,13 +3,15 @@ rotation is stored before the lock is released, time bounds hold, absurd lifetim
 from __future__ import annotations
 
 import asyncio
+import gzip
 import math
 import threading
 
 import httpx
 import pytest
 
-from outreach_connector.errors import ReconnectRequired, TransportError
+from outreach_connector.errors import ReconnectRequired, TransportError, UpstreamError
+from outreach_connector.retry import BUDGET_LEFT
 from outreach_connector.oauth import MAX_TOKEN_LIFETIME, OAuthRefreshAuth, TokenSet, token_lifetime
 
 from .fakes import API_URL, CLIENT_ID, CLIENT_SECRET, TOKEN_URL, FakeOutreach
@@ -106,22 +108,37 @@ def test_token_requests_carry_the_timeout():
     assert seen[0] == ("/oauth/token", {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5})
 
 
-def test_waiting_behind_another_calls_refresh_is_bounded():
-    store = MemoryStore(TokenSet("", "refresh-0"))
-    auth = make_auth(store, max_token_wait=0.1, timeout=httpx.Timeout(0.05))  # at most 0.1 + 4 x 0.05 s
+def behind_a_refresh_that_never_ends(auth: OAuthRefreshAuth, extensions: dict | None = None) -> BaseException:
+    """The error of a call that needs a refresh while another call holds the refresh lock for good."""
 
     async def run() -> BaseException:
-        await auth._acquire_async()  # another call is refreshing and does not finish
+        await auth._acquire_async(auth._max_lock_wait)  # another call is refreshing and does not finish
         transport = httpx.MockTransport(FakeOutreach().async_handler)
         async with httpx.AsyncClient(transport=transport, auth=auth) as client:
             try:
-                await client.get(API_URL)
+                await client.send(client.build_request("GET", API_URL, extensions=extensions))
             except TransportError as exc:
                 return exc
         raise AssertionError("the call did not give up")
 
-    error = asyncio.run(run())
+    return asyncio.run(run())
+
+
+def test_waiting_behind_another_calls_refresh_is_bounded():
+    store = MemoryStore(TokenSet("", "refresh-0"))
+    auth = make_auth(store, max_token_wait=0.1, timeout=httpx.Timeout(0.05))  # at most 0.1 + 4 x 0.05 s
+    error = behind_a_refresh_that_never_ends(auth)
     assert str(error) == "gave up after 0.3 s waiting for another call's token refresh to finish"
+
+
+@pytest.mark.parametrize("left, waited", [pytest.param(0.0, 1.0, id="spent-budget-still-waits-a-second"),
+                                          pytest.param(1.2, 1.2, id="what-the-call-has-left"),
+                                          pytest.param(60.0, 1.4, id="never-beyond-the-auth-bound")])
+def test_a_call_waits_for_another_calls_refresh_only_as_long_as_its_budget_has_left(left, waited):
+    store = MemoryStore(TokenSet("", "refresh-0"))
+    auth = make_auth(store, max_token_wait=1.2, timeout=httpx.Timeout(0.05))  # its own bound: 1.2 + 4 x 0.05 s
+    error = behind_a_refresh_that_never_ends(auth, {BUDGET_LEFT: left})  # as the Sender sets it per attempt
+    assert str(error) == f"gave up after {waited:.1f} s waiting for another call's token refresh to finish"
 
 
 @pytest.mark.parametrize("expires_in, lifetime", [
@@ -145,3 +162,17 @@ def test_a_clamped_lifetime_reaches_the_stored_expiry():
     with httpx.Client(transport=httpx.MockTransport(fake.handler), auth=auth) as client:
         client.get(API_URL)
     assert store.tokens.expires_at == 1000.0 + MAX_TOKEN_LIFETIME
+
+
+def test_a_token_answer_is_bounded_after_decompression():
+    store = MemoryStore(TokenSet("", "refresh-0"))
+    bomb = gzip.compress(b'{"access_token": "' + b"a" * (8 * 1024 * 1024) + b'"}')  # 8 KB on the wire, 8 MB inflated
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=bomb, headers={"Content-Encoding": "gzip",
+                                                          "Content-Type": "application/json"})
+
+    with httpx.Client(transport=httpx.MockTransport(handler), auth=make_auth(store)) as client:
+        with pytest.raises(UpstreamError, match="the token endpoint's answer is larger than 65536 bytes"):
+            client.get(API_URL)
+    assert store.tokens == TokenSet("", "refresh-0")  # nothing adopted or stored

@@ -134,6 +134,19 @@ def test_the_total_wait_is_bounded(clock):
     assert len(fake.requests) == 5
 
 
+def test_time_spent_in_failed_attempts_uses_the_budget_too(clock):
+    def slow_failure(request):
+        clock.now += 4  # an attempt that ran into a 4 s timeout-like delay before failing
+        return jsonapi(502)
+
+    fake = FakeOutreach(slow_failure)
+    policy = RetryPolicy(max_attempts=50, max_total_wait=10, jitter=0)
+    with pytest.raises(UpstreamError, match="gave up after 3 attempt"):
+        connector(fake, clock, policy).call("get_stage", {"stage_id": 1})
+    # 4 + 0.5 + 4 + 1 + 4 = 13.5 s spent: no third wait (2 s); counting waits alone it would go on to 5 attempts
+    assert clock.slept == 0.5 + 1 and len(fake.requests) == 3
+
+
 def test_attempts_are_bounded(clock):
     fake = FakeOutreach(lambda r: jsonapi(500))
     with pytest.raises(UpstreamError, match="gave up after 3 attempt"):

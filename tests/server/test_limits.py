@@ -86,6 +86,42 @@ async def test_input_errors_quoting_a_huge_value_are_truncated(tmp_path, fake):
     assert len(response.json()["message"]) < 1000 and "characters)" in response.json()["message"]
 
 
+async def test_a_lone_surrogate_anywhere_in_the_input_is_400_naming_it(tmp_path, fake):
+    async with client_for(make_app(tmp_path, fake)) as client:
+        auth_id = await store_token(client)
+        body = ('{"operation": "list_prospects", "authId": "%s", "input": {"filters": {"firstName": "\\ud800"}}}'
+                % auth_id)
+        response = await client.post(CALL, content=body.encode(), headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (400, {
+        "message": "Connector input validation failed. filters.firstName: text with a lone surrogate (a "
+                   "\\uD800-\\uDFFF escape without its pair) is not valid Unicode", "code": None})
+    assert fake.requests == []
+
+
+async def test_an_answer_holding_a_lone_surrogate_escape_goes_back_out_as_that_escape(tmp_path, fake):
+    prospect = {"data": {"type": "prospect", "id": 1, "attributes": {"firstName": "a\ud800"}}}
+    fake.on("GET", "/api/v2/prospects/1", lambda request: jsonapi(200, prospect))  # sent as "a\\ud800"
+    async with client_for(make_app(tmp_path, fake)) as client:
+        auth_id = await store_token(client)
+        response = await client.post(CALL, json={"operation": "get_prospect", "authId": auth_id,
+                                                 "input": {"prospect_id": 1}})
+    assert response.status_code == 200
+    assert response.content == b'{"outcome":"success","output":' + json.dumps(prospect).replace(" ", "").encode() + b"}"
+
+
+async def test_an_answer_holding_nan_is_an_error_envelope(tmp_path, fake):
+    fake.on("GET", "/api/v2/prospects/1", lambda request: httpx.Response(
+        200, content=b'{"data": {"type": "prospect", "id": 1, "attributes": {"engagedScore": NaN}}}',
+        headers={"Content-Type": "application/vnd.api+json"}))
+    async with client_for(make_app(tmp_path, fake)) as client:
+        auth_id = await store_token(client)
+        response = await client.post(CALL, json={"operation": "get_prospect", "authId": auth_id,
+                                                 "input": {"prospect_id": 1}})
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "error"
+    assert response.json()["output"]["message"].startswith("unexpected response shape from Outreach for get_prospect")
+
+
 @pytest.mark.parametrize("name", ["Host", "X-Forwarded-Host", "x-forwarded-for", "Forwarded", "Content-Length",
                                   "Transfer-Encoding", "Connection"])
 async def test_raw_http_refuses_headers_that_route_or_frame_a_request(tmp_path, fake, name):

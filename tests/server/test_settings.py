@@ -14,6 +14,11 @@ def test_defaults():
     assert settings.outreach_base_url == "https://api.outreach.io/api/v2"
     assert settings.token_url == "https://api.outreach.io/oauth/token"
     assert settings.encryption_key is None
+    assert settings.session_check_seconds == 5
+
+
+def test_the_session_check_interval_is_a_flag():
+    assert settings_from(["--session-check-seconds", "0"], env={}).session_check_seconds == 0
 
 
 def test_environment():

@@ -72,6 +72,8 @@ async def test_listing_shows_only_the_callers_authentications_page_by_page(app):
 @pytest.mark.parametrize("query, message", [
     pytest.param({"limit": "0"}, "Invalid query: limit must be a whole number from 1 to 100", id="limit-0"),
     pytest.param({"limit": "abc"}, "Invalid query: limit must be a whole number from 1 to 100", id="limit-text"),
+    pytest.param({"limit": "\u0661"}, "Invalid query: limit must be a whole number from 1 to 100",
+                 id="limit-arabic-indic-digit"),
     pytest.param({"after": "forged"}, "Invalid query: after is not a cursor this server handed out", id="cursor"),
 ])
 async def test_bad_list_queries_are_400(app, query, message):

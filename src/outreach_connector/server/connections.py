@@ -8,6 +8,11 @@ the least recently used beyond ``max_sessions``, are dropped and rebuilt from th
 Single flight survives eviction: within a session the auth object's lock orders refreshes, and across
 sessions (a rebuilt one, another process) the store's row lock does (``OAuthRefreshAuth(token_store=...)``).
 Dropping a session closes nothing: calls still running on it finish on the shared transport.
+
+A delete on another replica cannot reach this process's cache, so a session is re-checked against the store
+(one row read, no decryption) when it is used and was last checked more than ``session_check_seconds`` ago:
+a deleted authentication stops working on every replica within that bound, at a cost of at most one read
+per authentication per interval however busy it is.
 """
 from __future__ import annotations
 
@@ -58,6 +63,7 @@ class Session:
     connector: Connector
     owner: str | None
     last_used: float
+    checked_at: float
 
 
 class ConnectorPool:
@@ -83,14 +89,35 @@ class ConnectorPool:
                 if session is None:
                     # Scoped by owner: another tenant's id decrypts nothing and pushes no session out.
                     stored = await run_in_threadpool(self._store.load, auth_id, owner)
-                    session = Session(self.build(stored), stored.owner, self._clock())
+                    session = Session(self.build(stored), stored.owner, self._clock(), self._clock())
                     self._sessions[auth_id] = session
         if owner is not None and session.owner != owner:
             raise AuthenticationNotFound(auth_id)  # another tenant's authentication does not exist
+        await self._recheck(auth_id, session)
         session.last_used = self._clock()
         self._sessions.move_to_end(auth_id)
         self._evict_beyond_bound()
         return session.connector
+
+    async def _recheck(self, auth_id: str, session: Session) -> None:
+        """Drop the session and raise ``AuthenticationNotFound`` if its row is gone (deleted elsewhere).
+
+        The stamp moves before the read, so calls arriving meanwhile do not read again; if the store fails
+        the stamp goes back and the error (``StoreUnavailable``) reaches the caller: a session is never used
+        past the bound unchecked."""
+        checked_at = session.checked_at
+        if self._clock() - checked_at < self._settings.session_check_seconds:
+            return
+        session.checked_at = self._clock()
+        try:
+            row = await run_in_threadpool(self._store.get, auth_id, session.owner)
+        except BaseException:
+            session.checked_at = checked_at
+            raise
+        if row is None:
+            if self._sessions.get(auth_id) is session:
+                del self._sessions[auth_id]
+            raise AuthenticationNotFound(auth_id)
 
     def build(self, stored: StoredAuthentication) -> Connector:
         settings = self._settings.connector

@@ -11,9 +11,10 @@ reaches a response.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse as StarletteJSONResponse
 
 from outreach_connector.errors import (ConnectorError, InputInvalid, OutputInvalid, PaginationError,
                                        TransportError, UnknownOperation, UnsafeURL, UpstreamError)
@@ -21,6 +22,17 @@ from outreach_connector.errors import (ConnectorError, InputInvalid, OutputInval
 INPUT_INVALID_PREFIX = "Connector input validation failed."
 MAX_DETAIL = 300  # characters of one error's message: a validator may quote the (huge) value it refused
 MAX_ERRORS = 50
+
+
+class JSONResponse(StarletteJSONResponse):
+    """Starlette's, except that text UTF-8 cannot hold (a lone surrogate Outreach sent as the JSON escape
+    ``"\\ud800"``) goes back out as that same escape instead of failing the response."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 def shown(value: str, limit: int = 80) -> str:

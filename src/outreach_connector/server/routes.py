@@ -139,7 +139,7 @@ async def create_authentication(request: Request) -> Response:
 async def list_authentications(request: Request) -> Response:
     """The caller's authentications, oldest first: ``?limit=`` (1-100, default 50) and ``?after=<cursor>``."""
     limit_text = request.query_params.get("limit", "50")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 100:
+    if not (limit_text.isascii() and limit_text.isdigit()) or not 1 <= int(limit_text) <= 100:
         return envelopes.problem(400, "Invalid query: limit must be a whole number from 1 to 100")
     try:
         found, cursor = await run_in_threadpool(services(request).store.page, owner(request),

@@ -37,6 +37,9 @@ class ServerSettings(BaseModel):
     # idle longer than session_idle_seconds, are dropped (and rebuilt from the store when used again).
     max_sessions: int = Field(1000, ge=1)
     session_idle_seconds: float = Field(900.0, gt=0)
+    # A cached session is re-read from the store when used this long after its last check: the bound on how
+    # long a delete made on another replica leaves it working here (0: check on every call).
+    session_check_seconds: float = Field(5.0, ge=0, le=3600)
     max_upstream_connections: int = Field(100, ge=1)
     header_timeout: float = Field(10.0, gt=0)
     max_connections: int = Field(1000, ge=1)
@@ -127,6 +130,9 @@ def add_limits(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-sessions", type=int, help="authentications kept ready in memory (default 1000)")
     parser.add_argument("--session-idle-seconds", type=float,
                         help="drop an authentication's session after this long unused (default 900)")
+    parser.add_argument("--session-check-seconds", type=float,
+                        help="re-check a cached authentication against the store when used this long after the "
+                             "last check, so a delete on another replica takes effect here within it (default 5)")
     parser.add_argument("--header-timeout", type=float,
                         help="seconds a client has to send a request's headers (default 10)")
     parser.add_argument("--max-connections", type=int,
@@ -152,6 +158,7 @@ def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = No
         "max_body_bytes": args.max_body_bytes,
         "max_sessions": args.max_sessions,
         "session_idle_seconds": args.session_idle_seconds,
+        "session_check_seconds": args.session_check_seconds,
         "header_timeout": args.header_timeout,
         "max_connections": args.max_connections,
     }
