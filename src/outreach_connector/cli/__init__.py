@@ -10,7 +10,7 @@ import sys
 from typing import Sequence
 
 from ..errors import ConnectorError
-from .session import SANDBOX_BASE_URL, SANDBOX_TOKEN, sandbox_connector
+from ..sandboxed import SANDBOX_BASE_URL, SANDBOX_TOKEN, sandbox_connector
 
 PASS_THROUGH = ("serve", "sandbox")  # these own their flags
 

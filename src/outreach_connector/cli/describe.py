@@ -145,7 +145,7 @@ def column_width(items: list[dict[str, Any]]) -> int:
 def sandbox_refusal(name: str, example: Any) -> str | None:
     """How a fresh in-process sandbox refuses the example (None: it answers it), so "Try it" never misleads:
     the schemas leave optional what Outreach requires on create, and a sample's IDs may not exist there."""
-    from .session import sandbox_connector
+    from ..sandboxed import sandbox_connector
 
     connector, _ = sandbox_connector()
     with connector:

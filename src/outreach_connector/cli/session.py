@@ -16,12 +16,11 @@ from typing import Any, Mapping
 from pydantic import SecretStr
 
 from ..errors import ConnectorError
+from ..sandboxed import sandbox_connector
 from ..settings import ENVIRONMENT, Settings
 from ..suggest import did_you_mean
 from .credentials_file import CredentialsFile, CredentialsFileError, Entry, config_dir, fingerprint
 
-SANDBOX_BASE_URL = "http://sandbox.test/api/v2"
-SANDBOX_TOKEN = "sandbox-access-token"
 DEFAULT_PROFILE = "default"
 # A stored access token this close to its expiry is not worth a 401: refresh first instead.
 EXPIRY_MARGIN_SECONDS = 120
@@ -33,17 +32,6 @@ class ConfigurationInvalid(ConnectorError):
     """The local configuration cannot work (nothing was sent): exit 2, never 3."""
 
     exit_code = 2
-
-
-def sandbox_connector(settings: Any = None):
-    """A connector wired to a fresh in-process Outreach sandbox (no network, no credentials)."""
-    from outreach_sandbox import Sandbox, SandboxConfig
-
-    from ..connector import Connector
-
-    sandbox = Sandbox(SandboxConfig())
-    return Connector(base_url=SANDBOX_BASE_URL, access_token=SANDBOX_TOKEN, transport=sandbox.transport(),
-                     settings=settings), sandbox
 
 
 class TokenChain:
