@@ -17,7 +17,7 @@ from outreach_connector.oauth import TokenSet
 from outreach_connector.server.opening import StartupError, open_store
 from outreach_connector.server.secrets_box import EncryptionKeyError, generate_key_text
 from outreach_connector.server.store import CredentialStore, owner_of
-from outreach_connector.server.store_sql import SCHEMA_VERSION
+from outreach_connector.server.store_sql import SCHEMA_VERSION, StoreUnavailable
 
 TENANT_A, TENANT_B = owner_of("key-a"), owner_of("key-b")
 
@@ -99,6 +99,18 @@ def test_a_lease_locks_the_row_until_saved(store):
     assert again.tokens == TokenSet("access-1", "refresh-1", 2e9, None)
     again.release()
     assert store.lock(str(__import__("uuid").uuid4())).tokens is None  # a deleted row: nothing to refresh
+
+
+def test_waiting_for_another_process_row_lock_takes_only_what_the_call_has_left(store):
+    """The store's own bound (30 s here) is only the ceiling: a call with 0.2 s left gives up after that."""
+    auth = store.create("ops", oauth_credentials(), owner=TENANT_A)
+    held_elsewhere = store.lock(auth.id)  # another replica is refreshing and does not finish
+    try:
+        with pytest.raises(StoreUnavailable):
+            store.lock(auth.id, max_wait=0.2)
+    finally:
+        held_elsewhere.release()
+    store.lock(auth.id, max_wait=0.2).release()  # a free row is taken whatever the wait
 
 
 def test_the_schema_is_versioned_and_migrating_twice_changes_nothing(store):

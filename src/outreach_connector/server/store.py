@@ -118,9 +118,10 @@ class CredentialStore:
     def delete(self, auth_id: str, owner: str | None = None) -> bool:
         return self.backend.delete(auth_id, owner)
 
-    def lock(self, auth_id: str) -> StoredTokens:
-        """Lock the authentication's row across processes until the lease is saved or released."""
-        return StoredTokens(self, self.backend.lock_row(auth_id))
+    def lock(self, auth_id: str, max_wait: float | None = None) -> StoredTokens:
+        """Lock the authentication's row across processes until the lease is saved or released, waiting at
+        most ``max_wait`` seconds (and never beyond the backend's own lock timeout)."""
+        return StoredTokens(self, self.backend.lock_row(auth_id, max_wait))
 
     def token_store(self, auth_id: str) -> Any:
         """The ``TokenStore`` of one authentication, for ``OAuthRefreshAuth(token_store=...)``."""
