@@ -26,6 +26,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 2: tenants. owner is a SHA-256 digest of the API key that stored the row, never the key.
     ("ALTER TABLE authentications ADD COLUMN owner TEXT",
      "CREATE INDEX authentications_by_owner ON authentications (owner, created_at, id)"),
+    # 3: created_at to the microsecond (listing order within a second); older rows get .000000, which keeps
+    # them in order and before anything created after the upgrade.
+    ("UPDATE authentications SET created_at = substr(created_at, 1, 19) || '.000000Z' "
+     "WHERE length(created_at) = 20",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 COLUMNS = "id, owner, name, kind, created_at, updated_at, access_token_expires_at, secret"
