@@ -38,6 +38,7 @@ class ConnectionLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (len(self.connections) > self.limit or len(self.tasks) > self.limit):
+            logging.getLogger("uvicorn.error").warning("Exceeded --max-connections (%d): answered 503", self.limit)
             busy = problem(503, BUSY, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS), "Connection": "close"})
             await busy(scope, receive, send)
             return
@@ -62,7 +63,7 @@ class HeaderTimeoutProtocol(H11Protocol):
         if self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):  # an answer was already under way
             self.transport.close()
             return
-        body = json.dumps({"message": NOT_HTTP, "code": None}).encode()
+        body = json.dumps({"message": NOT_HTTP, "code": None}, separators=(",", ":")).encode()  # as JSONResponse
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                    (b"connection", b"close")]
         for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body),
