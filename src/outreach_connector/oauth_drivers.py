@@ -39,8 +39,9 @@ class TokenLease(Protocol):
 class TokenStore(Protocol):
     """Where several processes share an authentication's tokens (the server's database)."""
 
-    def lock(self) -> TokenLease:
-        """Block until this process alone may refresh; raises when the lock cannot be had in time."""
+    def lock(self, max_wait: float) -> TokenLease:
+        """Block until this process alone may refresh, at most ``max_wait`` seconds; raises when the lock
+        cannot be had in time."""
 
 
 # --- commands the shared flow yields to its drivers -------------------------------------------------------
@@ -215,11 +216,17 @@ class Held:
         self.lock = False
         self.lease: TokenLease | None = None
         self.max_wait = max_wait  # seconds the flow may wait for the refresh lock
+        self._deadline = time.monotonic() + max_wait
+
+    def store_wait(self) -> float:
+        """How long taking the store's row lock may wait: what is left of ``max_wait`` now (the in-process
+        lock may have used some), at least MIN_LOCK_WAIT as for that lock, never more than ``max_wait``."""
+        return min(self.max_wait, max(MIN_LOCK_WAIT, self._deadline - time.monotonic()))
 
     def store_command(self, command: Command, store: TokenStore | None) -> Any:
         assert store is not None
         if isinstance(command, LockStore):
-            self.lease = store.lock()
+            self.lease = store.lock(self.store_wait())
             return self.lease
         lease, self.lease = self.lease, None
         assert lease is not None
@@ -232,7 +239,7 @@ class Held:
     async def lock_store_async(self, store: TokenStore | None) -> TokenLease:
         """The row lock, taken in a worker thread; a lease that arrives after the caller gave up is released."""
         assert store is not None
-        future = asyncio.get_running_loop().run_in_executor(None, store.lock)
+        future = asyncio.get_running_loop().run_in_executor(None, store.lock, self.store_wait())
         try:
             self.lease = await asyncio.shield(future)
         except asyncio.CancelledError:

@@ -21,6 +21,11 @@ from .retry import DEFAULT_TIMEOUT, RetryPolicy, parse_timeout
 
 DEFAULT_BASE_URL = "https://api.outreach.io/api/v2"
 DEFAULT_TOKEN_URL = "https://api.outreach.io/oauth/token"
+# What --max-retry-wait bounds (retry.Attempts.spent), said once for the CLI's and the server's help.
+MAX_RETRY_WAIT_HELP = ("seconds each request to Outreach (each page on its own) may take from its first try "
+                       "until it gives up: waits between attempts (backoff, Retry-After, rate-limit pacing), "
+                       "failed attempts (timeouts included) and waits for a token refresh all count; no attempt "
+                       "starts once they are spent, so a request ends within this plus one attempt's timeouts")
 
 # setting -> the environment variable it is read from
 ENVIRONMENT = {
@@ -65,7 +70,7 @@ class Settings(BaseModel):
     refresh_token: SecretStr | None = None
     token_url: str = DEFAULT_TOKEN_URL
     timeout: httpx.Timeout = DEFAULT_TIMEOUT
-    max_retry_wait: float = Field(60.0, gt=0, le=86400, description="seconds one call may spend waiting")
+    max_retry_wait: float = Field(60.0, gt=0, le=86400, description=MAX_RETRY_WAIT_HELP)
     plugins: str = Field("all", description="third-party plugins to load: all, none, or entry-point names")
     strict_output: bool = False
     pause_gc_on_large_bodies: bool = False

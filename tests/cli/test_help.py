@@ -113,3 +113,19 @@ def test_sandbox_start_line_names_its_credentials_and_token_url():
                     "http://127.0.0.1:8090/oauth/token); credentials: access token 'sandbox-access-token', "
                     "client id 'sandbox-client-id', client secret 'sandbox-client-secret', refresh token "
                     "'sandbox-refresh-token' (rotated on first use), authorization code 'sandbox-auth-code'")
+
+
+@pytest.mark.parametrize("command", ["call", "serve"])
+def test_max_retry_wait_help_says_what_it_bounds(command):
+    """It counts failed attempts and refresh waits too, not only the sleeps between retries."""
+    from outreach_connector.server.settings import build_parser
+
+    found = parser() if command == "call" else build_parser()
+    if command == "call":
+        found = next(p for prog, p in every_parser(found) if prog.endswith(" call"))
+    option = next(a for a in found._actions if "--max-retry-wait" in a.option_strings)
+    assert option.help.startswith(
+        "seconds each request to Outreach (each page on its own) may take from its first try until it gives up: "
+        "waits between attempts (backoff, Retry-After, rate-limit pacing), failed attempts (timeouts included) "
+        "and waits for a token refresh all count; no attempt starts once they are spent, so a request ends "
+        "within this plus one attempt's timeouts (")

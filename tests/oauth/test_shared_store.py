@@ -24,9 +24,12 @@ class MemoryStore:
         self.tokens = tokens
         self.lock_ = threading.Lock()
         self.events: list[str] = []
+        self.waits: list[float] = []  # how long each lock() was allowed to wait
 
-    def lock(self) -> "MemoryStore.Lease":
-        self.lock_.acquire()
+    def lock(self, max_wait: float) -> "MemoryStore.Lease":
+        self.waits.append(max_wait)
+        if not self.lock_.acquire(timeout=max_wait):
+            raise TransportError("the row lock was not had in time")
         self.events.append("lock")
         return MemoryStore.Lease(self)
 
@@ -74,8 +77,8 @@ def test_on_invalid_grant_the_store_is_read_once_more():
     fake, store = FakeOutreach(refresh_token="refresh-rotated-elsewhere"), MemoryStore(TokenSet("", "refresh-0"))
     original_lock = store.lock
 
-    def lock_then_rotate_elsewhere():
-        lease = original_lock()
+    def lock_then_rotate_elsewhere(max_wait):
+        lease = original_lock(max_wait)
         if store.events.count("lock") == 1:
             store.tokens = TokenSet("", "refresh-rotated-elsewhere")  # lands after our read
         return lease
@@ -131,14 +134,33 @@ def test_waiting_behind_another_calls_refresh_is_bounded():
     assert str(error) == "gave up after 0.3 s waiting for another call's token refresh to finish"
 
 
-@pytest.mark.parametrize("left, waited", [pytest.param(0.0, 1.0, id="spent-budget-still-waits-a-second"),
-                                          pytest.param(1.2, 1.2, id="what-the-call-has-left"),
-                                          pytest.param(60.0, 1.4, id="never-beyond-the-auth-bound")])
+# (budget the call has left, what it may wait for another call's refresh) with an auth bound of 1.2 + 4 x 0.05 s
+BUDGET_LEFT_AND_WAIT = [pytest.param(0.0, 1.0, id="spent-budget-still-waits-a-second"),
+                        pytest.param(1.2, 1.2, id="what-the-call-has-left"),
+                        pytest.param(60.0, 1.4, id="never-beyond-the-auth-bound")]
+
+
+def auth_bounded_at_1_4_seconds(store: MemoryStore) -> OAuthRefreshAuth:
+    return make_auth(store, max_token_wait=1.2, timeout=httpx.Timeout(0.05))
+
+
+@pytest.mark.parametrize("left, waited", BUDGET_LEFT_AND_WAIT)
 def test_a_call_waits_for_another_calls_refresh_only_as_long_as_its_budget_has_left(left, waited):
     store = MemoryStore(TokenSet("", "refresh-0"))
-    auth = make_auth(store, max_token_wait=1.2, timeout=httpx.Timeout(0.05))  # its own bound: 1.2 + 4 x 0.05 s
+    auth = auth_bounded_at_1_4_seconds(store)
     error = behind_a_refresh_that_never_ends(auth, {BUDGET_LEFT: left})  # as the Sender sets it per attempt
     assert str(error) == f"gave up after {waited:.1f} s waiting for another call's token refresh to finish"
+
+
+@pytest.mark.parametrize("left, allowed", BUDGET_LEFT_AND_WAIT)
+def test_waiting_for_another_process_refresh_uses_what_the_budget_has_left(left, allowed):
+    store = MemoryStore(TokenSet("", "refresh-0"))
+    auth = auth_bounded_at_1_4_seconds(store)
+    store.lock_.acquire()  # another process holds the row lock and does not finish
+    with httpx.Client(transport=httpx.MockTransport(FakeOutreach().handler), auth=auth) as client:
+        with pytest.raises(TransportError, match="row lock"):
+            client.send(client.build_request("GET", API_URL, extensions={BUDGET_LEFT: left}))
+    assert store.waits == [pytest.approx(allowed, abs=0.05)]  # what was left when the row lock was asked for
 
 
 @pytest.mark.parametrize("expires_in, lifetime", [

@@ -2,9 +2,13 @@
 updates under a row lock, versioned schema."""
 from __future__ import annotations
 
+import base64
+import json
 import multiprocessing
 import sqlite3
 import stat
+import uuid
+from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,7 +21,7 @@ from outreach_connector.oauth import TokenSet
 from outreach_connector.server.opening import StartupError, open_store
 from outreach_connector.server.secrets_box import EncryptionKeyError, generate_key_text
 from outreach_connector.server.store import CredentialStore, owner_of
-from outreach_connector.server.store_sql import SCHEMA_VERSION
+from outreach_connector.server.store_sql import SCHEMA_VERSION, StoreUnavailable
 
 TENANT_A, TENANT_B = owner_of("key-a"), owner_of("key-b")
 
@@ -84,10 +88,39 @@ def test_pages_list_the_owners_rows_in_creation_order(store):
         pages += 1
         if cursor is None:
             break
-    expected = sorted(made, key=lambda a: (a.created_at, a.id))
-    assert [a.id for a in seen] == [a.id for a in expected] and pages == 3
+    assert [a.id for a in seen] == [a.id for a in made] and pages == 3  # as made, even within one second
     with pytest.raises(ValueError):
         store.page(TENANT_A, "not-a-cursor")
+
+
+def test_authentications_made_in_the_same_second_list_in_the_order_they_were_made(store, monkeypatch):
+    """Ids fall as time moves on within one second: listing by id would give the reverse order."""
+    ticks = iter(datetime(2026, 5, 1, 12, 0, 0, 1000 * n, tzinfo=timezone.utc) for n in range(1, 9))
+    ids = iter(uuid.UUID(int=n) for n in range(99, 0, -1))
+    monkeypatch.setattr("outreach_connector.server.store.uuid.uuid4", lambda: next(ids))
+    timed = CredentialStore(store.backend, store._box, clock=lambda: next(ticks))
+    made = [timed.create(f"auth {n}", AccessTokenCredentials(access_token="t"), owner=TENANT_A) for n in range(8)]
+    first, cursor = timed.page(TENANT_A, limit=3)
+    rest, _ = timed.page(TENANT_A, cursor, limit=10)
+    assert [a.name for a in first + rest] == [a.name for a in made]
+    assert {a.created_at for a in first + rest} == {"2026-05-01T12:00:00Z"}  # shown to the second, as before
+
+
+def test_rows_and_cursors_from_before_microseconds_keep_their_order(tmp_path):
+    path, key = tmp_path / "v2.db", generate_key_text()
+    store = open_store(path, key)
+    old = [store.create(f"old {n}", AccessTokenCredentials(access_token="t"), owner=TENANT_A) for n in range(3)]
+    with sqlite3.connect(path) as db:  # as schema 2 stored them: to the second, in the past
+        db.execute("UPDATE authentications SET created_at = '2020-01-01T00:00:00Z'")
+        db.execute("UPDATE meta SET value = CAST('2' AS BLOB) WHERE key = 'schema_version'")
+    by_id = sorted(old, key=lambda a: a.id)  # within one second, schema 2 listed by id
+    old_cursor = base64.urlsafe_b64encode(json.dumps(["2020-01-01T00:00:00Z", by_id[0].id]).encode()).decode()
+    migrated = open_store(path, key)
+    newer = migrated.create("new", AccessTokenCredentials(access_token="t"), owner=TENANT_A)
+    listed, _ = migrated.page(TENANT_A, limit=10)
+    assert [a.id for a in listed] == [a.id for a in by_id] + [newer.id]
+    assert listed[0].created_at == "2020-01-01T00:00:00Z"
+    assert [a.id for a in migrated.page(TENANT_A, old_cursor, limit=10)[0]] == [by_id[1].id, by_id[2].id, newer.id]
 
 
 def test_a_lease_locks_the_row_until_saved(store):
@@ -99,6 +132,18 @@ def test_a_lease_locks_the_row_until_saved(store):
     assert again.tokens == TokenSet("access-1", "refresh-1", 2e9, None)
     again.release()
     assert store.lock(str(__import__("uuid").uuid4())).tokens is None  # a deleted row: nothing to refresh
+
+
+def test_waiting_for_another_process_row_lock_takes_only_what_the_call_has_left(store):
+    """The store's own bound (30 s here) is only the ceiling: a call with 0.2 s left gives up after that."""
+    auth = store.create("ops", oauth_credentials(), owner=TENANT_A)
+    held_elsewhere = store.lock(auth.id)  # another replica is refreshing and does not finish
+    try:
+        with pytest.raises(StoreUnavailable):
+            store.lock(auth.id, max_wait=0.2)
+    finally:
+        held_elsewhere.release()
+    store.lock(auth.id, max_wait=0.2).release()  # a free row is taken whatever the wait
 
 
 def test_the_schema_is_versioned_and_migrating_twice_changes_nothing(store):

@@ -122,16 +122,23 @@ async def test_an_answer_holding_nan_is_an_error_envelope(tmp_path, fake):
     assert response.json()["output"]["message"].startswith("unexpected response shape from Outreach for get_prospect")
 
 
-@pytest.mark.parametrize("name", ["Host", "X-Forwarded-Host", "x-forwarded-for", "Forwarded", "Content-Length",
-                                  "Transfer-Encoding", "Connection"])
-async def test_raw_http_refuses_headers_that_route_or_frame_a_request(tmp_path, fake, name):
+HTTP_CLIENT_SETS = "is set by the connector's HTTP client; a request may not set it"
+CONNECTOR_AUTHENTICATES = "is set by the connector, which authenticates every request itself; a request may not set it"
+
+
+@pytest.mark.parametrize("name, why", [
+    *[pytest.param(name, HTTP_CLIENT_SETS, id=name) for name in ("Host", "X-Forwarded-Host", "x-forwarded-for", "Forwarded",
+                                            "Content-Length", "Transfer-Encoding", "Connection")],
+    # refused, not ignored: the caller learns its credential is not what authenticates the request
+    *[pytest.param(name, CONNECTOR_AUTHENTICATES, id=name) for name in ("Authorization", "authorization", "AUTHORIZATION")],
+])
+async def test_raw_http_refuses_headers_that_route_frame_or_authenticate_a_request(tmp_path, fake, name, why):
     async with client_for(make_app(tmp_path, fake)) as client:
         auth_id = await store_token(client)
         response = await client.post(CALL, json={"operation": "raw_http_request", "authId": auth_id, "input": {
             "method": "GET", "url": {"endpoint": "/stages"}, "headers": [{"key": name, "value": "evil.test"}]}})
     assert (response.status_code, response.json()) == (400, {
-        "message": f"Connector input validation failed. headers[0].key: {name} is set by the connector's HTTP "
-                   "client; a request may not set it", "code": None})
+        "message": f"Connector input validation failed. headers[0].key: {name} {why}", "code": None})
     assert fake.requests == []
 
 

@@ -1,9 +1,12 @@
 """Start-up problems are one line and a non-zero exit, and leave nothing behind; slow clients are cut off."""
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
 import uvicorn
@@ -69,21 +72,46 @@ def test_allowed_token_urls_from_flags_and_environment():
     assert flagged.trusted_token_urls == {"https://c.test/t", "https://api.outreach.io/oauth/token"}
 
 
-def test_a_client_that_does_not_finish_its_headers_is_disconnected():
-    async def app(scope, receive, send):
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
+async def ok_app(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
 
+
+@contextmanager
+def serving(config: uvicorn.Config) -> Iterator[int]:
+    """``config`` served by uvicorn in a thread on a free loopback port; yields the port."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, http=protocol_with_header_timeout(0.3), log_config=None,
-                                           lifespan="off"))
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.01)
     try:
+        yield listener.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def exchange(connection: socket.socket, request: bytes) -> tuple[bytes, dict[bytes, bytes], bytes]:
+    """Sends ``request`` and reads one whole answer (it carries Content-Length): status line, headers, body."""
+    connection.sendall(request)
+    connection.settimeout(10)
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += connection.recv(4096)
+    head, _, body = received.partition(b"\r\n\r\n")
+    status, *lines = head.split(b"\r\n")
+    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(b":") for line in lines)}
+    while len(body) < int(headers[b"content-length"]):
+        body += connection.recv(4096)
+    return status, headers, body
+
+
+def test_a_client_that_does_not_finish_its_headers_is_disconnected():
+    config = uvicorn.Config(ok_app, http=protocol_with_header_timeout(0.3), log_config=None, lifespan="off")
+    with serving(config) as port:
         with socket.create_connection(("127.0.0.1", port)) as slow:
             slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
             slow.settimeout(10)
@@ -92,14 +120,41 @@ def test_a_client_that_does_not_finish_its_headers_is_disconnected():
             prompt.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             prompt.settimeout(10)
             assert prompt.recv(100).startswith(b"HTTP/1.1 200")
-    finally:
-        server.should_exit = True
-        thread.join(10)
+
+
+def served_config(*argv: str) -> uvicorn.Config:
+    from outreach_connector.server.serving import uvicorn_config
+
+    config = uvicorn_config(ok_app, settings_from(list(argv), env={}))
+    config.log_config, config.lifespan = None, "off"
+    return config
+
+
+def test_beyond_the_connection_limit_the_answer_is_a_json_503_with_retry_after():
+    with serving(served_config("--max-connections", "1")) as port:
+        with socket.create_connection(("127.0.0.1", port)) as first:
+            assert exchange(first, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")[0] == b"HTTP/1.1 200 OK"
+            with socket.create_connection(("127.0.0.1", port)) as second:  # one connection more than allowed
+                status, headers, body = exchange(second, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status == b"HTTP/1.1 503 Service Unavailable"
+    assert headers[b"content-type"] == b"application/json" and headers[b"retry-after"] == b"1"
+    assert json.loads(body) == {"message": "The server is serving as many connections as it may "
+                                           "(--max-connections); try again shortly", "code": None}
+
+
+@pytest.mark.parametrize("request_bytes", [pytest.param(b"NOT HTTP AT ALL\r\n\r\n", id="not-a-request-line"),
+                                           pytest.param(b"GET / HTTP/1.1\r\nno colon\r\n\r\n", id="bad-header"),
+                                           pytest.param(b"GET / HTTP/1.1\r\n\r\n", id="no-host")])
+def test_bytes_that_are_not_http_get_a_json_400(request_bytes):
+    with serving(served_config()) as port, socket.create_connection(("127.0.0.1", port)) as client:
+        status, headers, body = exchange(client, request_bytes)
+        client.settimeout(10)
+        assert client.recv(100) == b""  # and the connection is closed
+    assert status == b"HTTP/1.1 400 Bad Request" and headers[b"content-type"] == b"application/json"
+    assert json.loads(body) == {"message": "The request is not valid HTTP/1.1", "code": None}
 
 
 def test_the_served_config_carries_the_connection_limit_and_header_timeout():
-    from outreach_connector.server.serving import uvicorn_config
-
-    settings = settings_from(["--max-connections", "7", "--header-timeout", "2.5"], env={})
-    config = uvicorn_config(object(), settings)
-    assert config.limit_concurrency == 7 and config.http.header_timeout == 2.5
+    config = served_config("--max-connections", "7", "--header-timeout", "2.5")
+    assert config.http.max_connections == 7 and config.http.header_timeout == 2.5
+    assert config.limit_concurrency is None  # uvicorn's own limit answers in plain text: ours replaces it

@@ -5,7 +5,7 @@ import argparse
 import re
 
 from ..errors import ConnectorError
-from ..settings import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL
+from ..settings import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, MAX_RETRY_WAIT_HELP
 from ..suggest import did_you_mean
 
 DESCRIPTION = """\
@@ -80,8 +80,7 @@ def add_call_options(call: argparse.ArgumentParser) -> None:
     call.add_argument("--timeout", help="HTTP timeouts: seconds for all, or connect=5,read=60,write=60,pool=5 "
                                         "(default: OUTREACH_TIMEOUT, else connect 10 s, read/write 60 s, pool 10 s)")
     call.add_argument("--max-retry-wait", metavar="SECONDS",
-                      help="seconds one call may spend waiting between retries (default: OUTREACH_MAX_RETRY_WAIT, "
-                           "else 60)")
+                      help=f"{MAX_RETRY_WAIT_HELP} (default: OUTREACH_MAX_RETRY_WAIT, else 60)")
     call.add_argument("--verbose", action="store_true",
                       help="print each HTTP request on stderr: method, URL, status, time, retries and waits "
                            "(never a token) (default: off)")

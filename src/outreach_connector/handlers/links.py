@@ -23,6 +23,9 @@ HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 # Headers that say where a request goes, who forwarded it, or how its body is framed belong to the HTTP
 # client and the proxies in between, never to a caller: set by hand they redirect or smuggle requests.
 RESERVED_HEADERS = frozenset({"host", "forwarded", "content-length", "transfer-encoding", "connection"})
+# The connector authenticates every request itself (a stored credential, a refreshed token); a caller's own
+# Authorization would be dropped or, worse, silently replace it, so it is refused like the headers above.
+CREDENTIAL_HEADERS = frozenset({"authorization"})
 
 
 def reserved_header(name: str) -> bool:
@@ -63,7 +66,7 @@ def body_arguments(spec: OperationSpec, body: dict[str, Any] | None) -> dict[str
 
 
 def header_pairs(spec: OperationSpec, headers: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
-    """The caller's headers, refused when HTTP cannot carry them; the connector's own auth always applies."""
+    """The caller's headers, refused when HTTP cannot carry them or when the connector sets them itself."""
     problems = []
     for i, header in enumerate(headers):
         if not HEADER_NAME.fullmatch(header["key"]):
@@ -71,12 +74,15 @@ def header_pairs(spec: OperationSpec, headers: list[dict[str, str]]) -> tuple[tu
         elif reserved_header(header["key"]):
             problems.append({"path": f"headers[{i}].key", "message": f"{header['key']} is set by the connector's "
                              "HTTP client; a request may not set it"})
+        elif header["key"].lower() in CREDENTIAL_HEADERS:
+            problems.append({"path": f"headers[{i}].key", "message": f"{header['key']} is set by the connector, "
+                             "which authenticates every request itself; a request may not set it"})
         if not HEADER_VALUE.fullmatch(header["value"]):
             problems.append({"path": f"headers[{i}].value",
                              "message": "not a valid HTTP header value (visible ASCII, space and tab only)"})
     if problems:
         raise InputInvalid(spec.name, problems)
-    return tuple((h["key"], h["value"]) for h in headers if h["key"].lower() != "authorization")
+    return tuple((h["key"], h["value"]) for h in headers)
 
 
 class RawHttpHandler:

@@ -2,26 +2,74 @@
 message when the port is taken.
 
 * A client gets ``header_timeout`` seconds to send each request's headers (uvicorn itself only bounds the
-  idle time between requests), and at most ``max_connections`` connections are served at once (uvicorn
-  answers 503 beyond that).
+  idle time between requests), and at most ``max_connections`` connections (and requests in flight) are
+  served at once: beyond that a request gets 503 with ``Retry-After``.
+* Whatever the server itself answers is the API's error envelope ``{"message", "code": null}``: the 503
+  beyond the limit and the 400 for bytes that are not HTTP, which uvicorn would answer in plain text.
 * The access log carries paths without their query strings: a query may hold a search term or a cursor.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 from typing import Any
 
+import h11
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from outreach_connector.server.envelopes import problem
 from outreach_connector.server.opening import StartupError
+
+BUSY = "The server is serving as many connections as it may (--max-connections); try again shortly"
+NOT_HTTP = "The request is not valid HTTP/1.1"
+BUSY_RETRY_AFTER_SECONDS = 1
+
+
+class ConnectionLimit:
+    """Answers 503 ``{"message", "code": null}`` with ``Retry-After`` while more than ``limit`` connections are
+    open or requests in flight; ``connections`` and ``tasks`` are uvicorn's server-wide sets (this connection
+    and this request are in them already)."""
+
+    def __init__(self, app: ASGIApp, limit: int, connections: set[Any], tasks: set[Any]) -> None:
+        self.app, self.limit, self.connections, self.tasks = app, limit, connections, tasks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (len(self.connections) > self.limit or len(self.tasks) > self.limit):
+            logging.getLogger("uvicorn.error").warning("Exceeded --max-connections (%d): answered 503", self.limit)
+            busy = problem(503, BUSY, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS), "Connection": "close"})
+            await busy(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class HeaderTimeoutProtocol(H11Protocol):
-    """uvicorn's h11 protocol, closing a connection whose next request's headers do not arrive in time."""
+    """uvicorn's h11 protocol, closing a connection whose next request's headers do not arrive in time, with
+    our connection limit in place of uvicorn's, and our envelope on its answer to bytes that are not HTTP."""
 
     header_timeout = 10.0
+    max_connections: int | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.max_connections is not None:
+            self.limit_concurrency = None  # uvicorn's own check answers in plain text: ours replaces it
+            self.app = ConnectionLimit(self.app, self.max_connections, self.connections, self.tasks)
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request h11 could not parse, as our envelope instead of plain text."""
+        if self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):  # an answer was already under way
+            self.transport.close()
+            return
+        body = json.dumps({"message": NOT_HTTP, "code": None}, separators=(",", ":")).encode()  # as JSONResponse
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                   (b"connection", b"close")]
+        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body),
+                      h11.EndOfMessage()):
+            self.transport.write(self.conn.send(event))
+        self.transport.close()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -40,8 +88,9 @@ class HeaderTimeoutProtocol(H11Protocol):
             self.transport.close()
 
 
-def protocol_with_header_timeout(seconds: float) -> type[H11Protocol]:
-    return type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": seconds})
+def protocol_with_header_timeout(seconds: float, max_connections: int | None = None) -> type[H11Protocol]:
+    return type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,),
+                {"header_timeout": seconds, "max_connections": max_connections})
 
 
 class PathOnlyAccessLog(logging.Filter):
@@ -79,5 +128,5 @@ def bind(host: str, port: int) -> socket.socket:
 def uvicorn_config(app: Any, settings: Any) -> Any:
     import uvicorn
 
-    return uvicorn.Config(app, log_level=settings.log_level, http=protocol_with_header_timeout(settings.header_timeout),
-                          limit_concurrency=settings.max_connections, timeout_keep_alive=5)
+    protocol = protocol_with_header_timeout(settings.header_timeout, settings.max_connections)
+    return uvicorn.Config(app, log_level=settings.log_level, http=protocol, timeout_keep_alive=5)

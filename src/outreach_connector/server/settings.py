@@ -10,7 +10,8 @@ from typing import Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from outreach_connector.server.opening import DEFAULT_DATABASE
-from outreach_connector.settings import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, Settings, with_process_plugins
+from outreach_connector.settings import (DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, MAX_RETRY_WAIT_HELP, Settings,
+                                         with_process_plugins)
 
 MIB = 1024 * 1024
 NO_API_KEY = ("refusing to start without an API key: pass --api-key KEY (repeatable) or set "
@@ -108,8 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", help="HTTP timeouts for every Outreach request: seconds, or "
                                           "connect=5,read=60,write=60,pool=5 (env OUTREACH_TIMEOUT; default "
                                           "connect 10 s, read/write 60 s, pool 10 s)")
-    parser.add_argument("--max-retry-wait", help="seconds one call may spend waiting between retries "
-                                                 "(env OUTREACH_MAX_RETRY_WAIT; default 60)")
+    parser.add_argument("--max-retry-wait", help=f"{MAX_RETRY_WAIT_HELP} (env OUTREACH_MAX_RETRY_WAIT; default 60)")
     parser.add_argument("--strict-output", action="store_const", const=True, default=None,
                         help="answer output drift (an attribute of an unexpected type) with an error envelope "
                              "instead of the record as Outreach sent it (env OUTREACH_STRICT_OUTPUT; default off: "

@@ -17,7 +17,7 @@ import hashlib
 import json
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from outreach_connector.oauth import TokenSet
 from outreach_connector.server.credentials import (AccessTokenCredentials, Authentication,
@@ -64,9 +64,10 @@ class StoredTokens:
 class CredentialStore:
     """Authentications in SQLite or PostgreSQL; any thread may use the store (connections are per operation)."""
 
-    def __init__(self, backend: SqlBackend, box: SecretBox) -> None:
+    def __init__(self, backend: SqlBackend, box: SecretBox, clock: Callable[[], datetime] | None = None) -> None:
         self.backend = backend
         self._box = box
+        self._clock = clock or utc_now
 
     def __repr__(self) -> str:
         return f"CredentialStore({self.backend.describe()!r})"
@@ -83,12 +84,12 @@ class CredentialStore:
                                      "was created with") from None
 
     def create(self, name: str, credentials: Credentials, *, owner: str) -> Authentication:
-        auth_id, now = str(uuid.uuid4()), now_iso()
+        auth_id, now = str(uuid.uuid4()), precise_time(self._clock())
         kind = "access_token" if isinstance(credentials, AccessTokenCredentials) else "oauth"
         self.backend.insert({"id": auth_id, "owner": owner, "name": name, "kind": kind, "created_at": now,
                              "updated_at": now, "access_token_expires_at": None,
                              "secret": self.seal(auth_id, reveal(credentials))})
-        return Authentication(auth_id, name, kind, now, None)
+        return Authentication(auth_id, name, kind, shown_time(now), None)
 
     def get(self, auth_id: str, owner: str | None = None) -> Authentication | None:
         row = self._owned_row(auth_id, owner)
@@ -118,9 +119,10 @@ class CredentialStore:
     def delete(self, auth_id: str, owner: str | None = None) -> bool:
         return self.backend.delete(auth_id, owner)
 
-    def lock(self, auth_id: str) -> StoredTokens:
-        """Lock the authentication's row across processes until the lease is saved or released."""
-        return StoredTokens(self, self.backend.lock_row(auth_id))
+    def lock(self, auth_id: str, max_wait: float | None = None) -> StoredTokens:
+        """Lock the authentication's row across processes until the lease is saved or released, waiting at
+        most ``max_wait`` seconds (and never beyond the backend's own lock timeout)."""
+        return StoredTokens(self, self.backend.lock_row(auth_id, max_wait))
 
     def token_store(self, auth_id: str) -> Any:
         """The ``TokenStore`` of one authentication, for ``OAuthRefreshAuth(token_store=...)``."""
@@ -171,7 +173,8 @@ class _OneAuthentication:
 
 
 def public(row: Row) -> Authentication:
-    return Authentication(row["id"], row["name"], row["kind"], row["created_at"], row["access_token_expires_at"])
+    return Authentication(row["id"], row["name"], row["kind"], shown_time(row["created_at"]),
+                          row["access_token_expires_at"])
 
 
 def encode_cursor(row: Row) -> str:
@@ -188,8 +191,25 @@ def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
         raise ValueError("not a cursor this server handed out") from None
     if not isinstance(created, str) or not isinstance(auth_id, str):
         raise ValueError("not a cursor this server handed out")
+    if len(created) == len("2026-01-01T00:00:00Z"):  # handed out before schema 3 kept microseconds
+        created = created[:-1] + ".000000Z"
     return created, auth_id
 
 
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return utc_now().isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def precise_time(moment: datetime) -> str:
+    """``created_at`` as stored: to the microsecond, fixed width, so text order is creation order (two
+    authentications made in the same second list in the order they were made, not by id)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def shown_time(stored: str) -> str:
+    """``created_at`` as the API shows it: to the second, as it always has."""
+    return stored[:19] + "Z"

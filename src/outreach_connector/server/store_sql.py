@@ -26,6 +26,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 2: tenants. owner is a SHA-256 digest of the API key that stored the row, never the key.
     ("ALTER TABLE authentications ADD COLUMN owner TEXT",
      "CREATE INDEX authentications_by_owner ON authentications (owner, created_at, id)"),
+    # 3: created_at to the microsecond (listing order within a second); older rows get .000000, which keeps
+    # them in order and before anything created after the upgrade.
+    ("UPDATE authentications SET created_at = substr(created_at, 1, 19) || '.000000Z' "
+     "WHERE length(created_at) = 20",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 COLUMNS = "id, owner, name, kind, created_at, updated_at, access_token_expires_at, secret"
@@ -164,12 +168,16 @@ class SqlBackend:
         with self.transaction() as db:
             self.execute(db, "SELECT 1 FROM meta WHERE key = 'schema_version'")
 
-    def lock_row(self, auth_id: str) -> "RowLease":
-        """The authentication's row, locked against every other process's refresh until commit or rollback."""
-        with database_errors():
-            return self._lock_row(auth_id)
+    def lock_row(self, auth_id: str, max_wait: float | None = None) -> "RowLease":
+        """The authentication's row, locked against every other process's refresh until commit or rollback.
 
-    def _lock_row(self, auth_id: str) -> "RowLease":
+        Waiting for another process's lock takes at most ``max_wait`` seconds (what the call's budget has
+        left), never more than ``lock_timeout``."""
+        wait = self.lock_timeout if max_wait is None else max(0.0, min(self.lock_timeout, max_wait))
+        with database_errors():
+            return self._lock_row(auth_id, wait)
+
+    def _lock_row(self, auth_id: str, wait: float) -> "RowLease":
         raise NotImplementedError
 
 
@@ -212,9 +220,10 @@ class SqliteBackend(SqlBackend):
     def describe(self) -> str:
         return str(self.path)
 
-    def connect(self) -> sqlite3.Connection:
+    def connect(self, busy_timeout: float | None = None) -> sqlite3.Connection:
         # Autocommit mode: every statement commits unless a transaction is opened explicitly.
-        db = sqlite3.connect(self.path, timeout=self.lock_timeout, isolation_level=None, check_same_thread=False)
+        timeout = self.lock_timeout if busy_timeout is None else busy_timeout
+        db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         return db
 
@@ -235,8 +244,8 @@ class SqliteBackend(SqlBackend):
     def table_exists(self, db: Any, name: str) -> bool:
         return bool(self.rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
 
-    def _lock_row(self, auth_id: str) -> RowLease:
-        db = self.connect()
+    def _lock_row(self, auth_id: str, wait: float) -> RowLease:
+        db = self.connect(busy_timeout=wait)
         try:
             db.execute("BEGIN IMMEDIATE")  # the write lock, taken before reading: no lost rotation
             found = self.rows(db, f"SELECT {COLUMNS} FROM authentications WHERE id = ?", (auth_id,))
@@ -297,17 +306,18 @@ class PostgresBackend(SqlBackend):
         finally:
             self.give_back(db)
 
-    def _set_lock_timeout(self, db: Any) -> None:
-        db.execute(f"SET LOCAL lock_timeout = {int(self.lock_timeout * 1000)}")
+    def _set_lock_timeout(self, db: Any, seconds: float | None = None) -> None:
+        milliseconds = max(1, int((self.lock_timeout if seconds is None else seconds) * 1000))  # 0 would be none
+        db.execute(f"SET LOCAL lock_timeout = {milliseconds}")
 
     def table_exists(self, db: Any, name: str) -> bool:
         return bool(self.rows(db, "SELECT to_regclass(?) AS found", (name,))[0]["found"])
 
-    def _lock_row(self, auth_id: str) -> RowLease:
+    def _lock_row(self, auth_id: str, wait: float) -> RowLease:
         db = self.connect()
         try:
             db.execute("BEGIN")
-            self._set_lock_timeout(db)
+            self._set_lock_timeout(db, wait)
             found = self.rows(db, f"SELECT {COLUMNS} FROM authentications WHERE id = ? FOR UPDATE", (auth_id,))
         except BaseException:
             db.close()
