@@ -34,9 +34,11 @@ def test_a_bulk_action_without_ids_or_a_filter_is_refused_before_sending(make_co
     ({"attributes": {"ids": []}}, "ids"),
     ({"attributes": {"ids": [1], "color": "red"}}, "color"),  # only BulkModify takes free attributes
     ({"attributes": {"ids": [1]}}, "objectName"),
+    ({"attributes": {"ids": [1], "tags": []}}, "tags"),  # what the action adds is required, and not empty
 ])
 def test_bad_bulk_input_names_the_field(make_connector, data, field):
-    name = "batch_custom_object_bulk_delete" if field == "objectName" else "batch_prospects_destroy_all"
+    name = {"objectName": "batch_custom_object_bulk_delete", "tags": "batch_prospects_add_tags"}.get(
+        field, "batch_prospects_destroy_all")
     with pytest.raises(InputInvalid, match=field):
         make_connector(FakeOutreach()).call(name, data)
 

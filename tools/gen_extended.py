@@ -94,6 +94,9 @@ def member_actions(type_name: str, hs_type: dict) -> dict[str, dict]:
     return found
 
 
+# The OpenAPI marks no body member required; what an action changes is (its tags, ownerId...), except these.
+OPTIONAL_BULK_ATTRIBUTES = ("stepOverrides",)
+
 BULK_PARAMS = {
     "skipConfirmation": {"type": "boolean", "title": "Skip confirmation",
                          "description": "Run at once instead of waiting in a pending batch for a confirm."},
@@ -103,8 +106,10 @@ BULK_PARAMS = {
 
 
 def bulk_attribute(name: str, vendor: dict) -> dict:
-    """The vendor's type (ids: at least one, positive), with its description as the field's title."""
+    """The vendor's type (lists: at least one item; ids positive), with its description as the field's title."""
     schema = {k: v for k, v in vendor.items() if k in ("type", "items")}
+    if schema.get("type") == "array":
+        schema["minItems"] = 1
     if name == "ids":
         schema = {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1}}
     text = vendor.get("description") or name
@@ -134,7 +139,9 @@ def bulk_entry(link: dict, oas: dict) -> dict:
     description = " ".join(operation.get("description", "").replace("### Bulk Action", "").split())
     entry = base_entry(BULK_PREFIX + snake(rel), f"Batch: {words(rel)}", description, "collection_action", "batch",
                        path)
-    entry["bulk"] = {"target": bulk_target(rel), "attributes": attributes, "free_attributes": free,
+    entry["bulk"] = {"target": bulk_target(rel), "attributes": attributes,
+                     "required": [n for n in attributes if n not in ("ids", *OPTIONAL_BULK_ATTRIBUTES)],
+                     "free_attributes": free,
                      "params": {p: dict(BULK_PARAMS[p]) for p in params if p in BULK_PARAMS},
                      "required_params": list(link.get("requiredParams", []))}
     return with_schemas(entry)

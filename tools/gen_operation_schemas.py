@@ -283,7 +283,7 @@ def collection_action_input(spec: OperationSpec) -> dict:
     free = {"type": ["string", "number", "boolean", "null"]} if bulk.free_attributes else False
     params = {"filter": bulk_filter(spec), **copy.deepcopy(bulk.params)}
     attributes = {"type": "object", "additionalProperties": free, "properties": copy.deepcopy(bulk.attributes),
-                  "title": "Attributes"}
+                  "required": list(bulk.required), "title": "Attributes"}
     schema = {
         "type": "object", "additionalProperties": False,
         "properties": {"attributes": attributes,
@@ -292,8 +292,8 @@ def collection_action_input(spec: OperationSpec) -> dict:
         "anyOf": [{"required": ["attributes"], "properties": {"attributes": {"required": ["ids"]}}},
                   {"required": ["action_params"], "properties": {"action_params": {"required": ["filter"]}}}],
     }
-    if bulk.required_params:
-        schema["required"] = ["action_params"]
+    schema["required"] = [*(["attributes"] if bulk.required else []),
+                          *(["action_params"] if bulk.required_params else [])]
     return schema
 
 

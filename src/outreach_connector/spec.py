@@ -44,6 +44,7 @@ class BulkSpec(Strict):
 
     target: str | None = None  # the resource type whose records it changes (filter fields); None: custom objects
     attributes: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    required: tuple[str, ...] = ()  # attributes the action needs (what it adds, assigns...), besides ids
     free_attributes: bool = False  # BulkModify: any attribute name -> its new value, besides ``ids``
     params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     required_params: tuple[str, ...] = ()
