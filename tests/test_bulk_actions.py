@@ -60,3 +60,18 @@ def test_an_action_answer_that_is_neither_is_still_refused(make_connector):
     fake = FakeOutreach(lambda r: jsonapi(200, {"ok": True}))
     with pytest.raises(OutputInvalid):
         make_connector(fake, strict_output=True).call("set_mailbox_action", {"mailbox_id": 2, "action": "testSend"})
+
+
+@pytest.mark.parametrize("operation, member, ddl", [
+    ("batch_prospects_assign_owner", "ownerId", "list_users_ddl"),
+    ("batch_accounts_assign_owner", "ownerId", "list_users_ddl"),
+    ("batch_prospects_add_to_sequence", "sequenceId", "list_sequences_ddl"),
+    ("batch_prospects_add_to_sequence", "mailboxId", "list_mailboxes_ddl"),
+    ("batch_prospects_assign_account", "accountId", "list_accounts_ddl"),
+    ("batch_prospects_assign_opportunity", "opportunityId", "list_opportunities_ddl"),
+])
+def test_a_bulk_action_offers_the_dropdown_of_the_record_it_names(operation, member, ddl):
+    from outreach_connector import connector
+
+    schema = connector.describe(operation)["input_schema"]
+    assert schema["properties"]["attributes"]["properties"][member]["lookup"] == {"operation": ddl, "input": {}}

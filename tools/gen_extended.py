@@ -94,6 +94,10 @@ def member_actions(type_name: str, hs_type: dict) -> dict[str, dict]:
     return found
 
 
+# Body members that hold one record's id: the type, so the input schema offers that type's dropdown.
+BULK_ID_TARGETS = {"ownerId": "user", "sequenceId": "sequence", "mailboxId": "mailbox", "accountId": "account",
+                   "opportunityId": "opportunity"}
+
 # The OpenAPI marks no body member required; what an action changes is (its tags, ownerId...), except these.
 OPTIONAL_BULK_ATTRIBUTES = ("stepOverrides",)
 
@@ -113,7 +117,8 @@ def bulk_attribute(name: str, vendor: dict) -> dict:
     if name == "ids":
         schema = {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1}}
     text = vendor.get("description") or name
-    return {**schema, "title": name, "description": text}
+    target = {"x-target": BULK_ID_TARGETS[name]} if name in BULK_ID_TARGETS else {}
+    return {**schema, "title": name, "description": text, **target}
 
 
 def bulk_target(action: str) -> str | None:

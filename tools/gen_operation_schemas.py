@@ -282,7 +282,9 @@ def collection_action_input(spec: OperationSpec) -> dict:
     bulk = spec.bulk
     free = {"type": ["string", "number", "boolean", "null"]} if bulk.free_attributes else False
     params = {"filter": bulk_filter(spec), **copy.deepcopy(bulk.params)}
-    attributes = {"type": "object", "additionalProperties": free, "properties": copy.deepcopy(bulk.attributes),
+    members = {name: with_lookup({k: v for k, v in member.items() if k != "x-target"}, member.get("x-target"),
+                                 spec.origin) for name, member in bulk.attributes.items()}
+    attributes = {"type": "object", "additionalProperties": free, "properties": members,
                   "required": list(bulk.required), "title": "Attributes"}
     schema = {
         "type": "object", "additionalProperties": False,
