@@ -34,13 +34,20 @@ def _list(payload: dict, name: str) -> list:
     return list(payload.get(name) or [])
 
 
+def _added(current: list, wanted: list) -> list:
+    return current + [r for r in wanted if r not in current]
+
+
+def _removed(current: list, wanted: list) -> list:
+    return [r for r in current if r not in wanted]
+
+
 def add_tags(_ctx: WriteContext, record: Record, payload: dict) -> None:
-    tags = list(record.attributes.get("tags") or [])
-    record.attributes["tags"] = tags + [t for t in _list(payload, "tags") if t not in tags]
+    record.attributes["tags"] = _added(list(record.attributes.get("tags") or []), _list(payload, "tags"))
 
 
 def remove_tags(_ctx: WriteContext, record: Record, payload: dict) -> None:
-    record.attributes["tags"] = [t for t in record.attributes.get("tags") or [] if t not in _list(payload, "tags")]
+    record.attributes["tags"] = _removed(list(record.attributes.get("tags") or []), _list(payload, "tags"))
 
 
 def _ref(ctx: WriteContext, type_name: str, raw: Any) -> tuple[str, int] | str:
@@ -127,10 +134,8 @@ def _both(kind: str, plural: str, **more: BulkAction) -> dict[str, BulkAction]:
         ("accountAddTags" if kind == "account" else f"{plural}AddTags"): BulkAction(kind, add_tags, ("tags",)),
         f"{plural}RemoveTags": BulkAction(kind, remove_tags, ("tags",)),
         f"{plural}AssignOwner": BulkAction(kind, _assign("owner", "user", "ownerId"), ("ownerId",)),
-        f"{plural}AddAssignments": BulkAction(kind, _assignments(lambda now, new: now + [r for r in new if r not in now]),
-                                              ("userIds",)),
-        f"{plural}RemoveAssignments": BulkAction(kind, _assignments(lambda now, new: [r for r in now if r not in new]),
-                                                 ("userIds",)),
+        f"{plural}AddAssignments": BulkAction(kind, _assignments(_added), ("userIds",)),
+        f"{plural}RemoveAssignments": BulkAction(kind, _assignments(_removed), ("userIds",)),
         f"{plural}RemoveAllAssignments": BulkAction(kind, _assignments(lambda _now, _new: [])),
         f"{plural}BulkModify": BulkAction(kind, _modify(kind)),
         f"{plural}DestroyAll": BulkAction(kind, DESTROY),

@@ -70,3 +70,15 @@ def test_bulk_modify_refuses_attributes_the_type_does_not_write(client):
                 skipConfirmation="true")
     assert made.json()["data"]["attributes"]["failures"] == 1
     assert items_of(client, made.json()["data"]["id"])[0]["info"] == "createdAt: not a writable prospect attribute."
+
+
+def test_assignments_are_added_removed_and_cleared(client):
+    def assigned() -> list:
+        return [u["id"] for u in record(client, "/prospects/2")["relationships"]["assignedUsers"]["data"]]
+
+    bulk(client, "prospectsAddAssignments", {"ids": [2], "userIds": ["3", "5"]}, skipConfirmation="true")
+    assert assigned() == [3, 5]
+    bulk(client, "prospectsRemoveAssignments", {"ids": [2], "userIds": ["3"]}, skipConfirmation="true")
+    assert assigned() == [5]
+    bulk(client, "prospectsRemoveAllAssignments", {"ids": [2]}, skipConfirmation="true")
+    assert assigned() == []
