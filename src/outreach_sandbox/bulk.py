@@ -16,7 +16,9 @@ from typing import Any
 from .errors import ApiError, bad_request
 from .lifecycle import WriteContext, active_state_ids, on_create, touch
 from .query import parse_filter
+from .schema import ResourceType
 from .store import Record
+from .validation import validate_write
 
 # Changes one record (a copy); answers why it could not, or None. DESTROY deletes the record instead.
 Change = Callable[[WriteContext, Record, dict], "str | None"]
@@ -28,6 +30,9 @@ class BulkAction:
     target: str | None  # the type it changes; None for custom objects, which the sandbox does not model
     change: Change | str
     body: tuple[str, ...] = ()  # data.attributes members it requires besides ids
+
+
+LIST_MEMBERS = ("tags", "userIds")  # body members that are lists of strings (the rest: one id)
 
 
 def _list(payload: dict, name: str) -> list:
@@ -83,14 +88,11 @@ def _assignments(keep: Callable[[list, list], list]) -> Change:
     return change
 
 
-def bulk_modify(ctx: WriteContext, record: Record, payload: dict, type_name: str = "") -> str | None:
-    rtype = ctx.catalog[type_name]
+def bulk_modify(ctx: WriteContext, record: Record, payload: dict, type_name: str = "") -> None:
+    """Any writable attribute, checked as an update of the record would be (a refusal fails the item)."""
     changes = {k: v for k, v in payload.items() if k != "ids"}
-    unknown = [k for k in changes if k not in rtype.attributes or rtype.attributes[k].read_only]
-    if unknown:
-        return f"{', '.join(sorted(unknown))}: not a writable {type_name} attribute."
-    record.attributes.update(changes)
-    return None
+    write = validate_write(ctx.catalog, ctx.store, ctx.catalog[type_name], {"attributes": changes}, creating=False)
+    record.attributes.update(write.attributes)
 
 
 def _modify(type_name: str) -> Change:
@@ -185,8 +187,11 @@ def _check_body(spec: BulkAction, attributes: dict) -> list[int]:
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
         raise bad_request("'ids' must be a list of record ids.", pointer="/data/attributes/ids")
     for member in spec.body:
-        if attributes.get(member) in (None, "", []):
+        value = attributes.get(member)
+        if value in (None, "", []):
             raise bad_request(f"'{member}' is required.", pointer=f"/data/attributes/{member}")
+        if member in LIST_MEMBERS and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise bad_request(f"'{member}' must be a list of strings.", pointer=f"/data/attributes/{member}")
     return ids
 
 
@@ -194,9 +199,17 @@ def _targets(ctx: WriteContext, spec: BulkAction, ids: list[int], filters: list[
     if spec.target is None or (ids and not filters):
         return ids
     rtype = ctx.catalog[spec.target]
-    tests = [parse_filter(rtype, key, value).test for key, value in filters]
+    tests = [_filter_test(rtype, key, value) for key, value in filters]
     chosen = [r.id for r in ctx.store.records(spec.target) if all(test(r) for test in tests)]
     return [i for i in chosen if i in ids] if ids else chosen
+
+
+def _filter_test(rtype: ResourceType, key: str, value: str) -> Callable[[Record], bool]:
+    """A list's filter, its refusal naming the parameter as it was sent (actionParams[filter][...])."""
+    try:
+        return parse_filter(rtype, key, value).test
+    except ApiError as error:
+        raise bad_request(error.errors[0]["detail"], "actionParams[filter]" + key.removeprefix("filter")) from None
 
 
 def start(ctx: WriteContext, name: str, attributes: dict, query: list[tuple[str, str]]) -> Record:

@@ -65,11 +65,19 @@ def test_refusals_name_what_is_wrong(client):
     assert client.post("/prospects/actions/prospectsAddTags", json=doc("batch", {})).status_code == 404
 
 
-def test_bulk_modify_refuses_attributes_the_type_does_not_write(client):
-    made = bulk(client, "prospectsBulkModify", {"ids": [1], "createdAt": "2020-01-01T00:00:00Z"},
-                skipConfirmation="true")
-    assert made.json()["data"]["attributes"]["failures"] == 1
-    assert items_of(client, made.json()["data"]["id"])[0]["info"] == "createdAt: not a writable prospect attribute."
+def test_bulk_modify_checks_values_as_an_update_would_and_fails_the_item(client):
+    made = bulk(client, "prospectsBulkModify", {"ids": [1, 2], "title": {"not": "text"}}, skipConfirmation="true")
+    assert made.json()["data"]["attributes"]["failures"] == 2
+    assert items_of(client, made.json()["data"]["id"])[0]["info"] == "Title must be string."
+    assert record(client, "/prospects/1")["attributes"]["title"] != {"not": "text"}
+
+
+def test_a_filter_or_list_member_it_cannot_use_is_a_400_naming_it(client):
+    unknown = bulk(client, "prospectsAddTags", {"tags": ["x"]}, {"actionParams[filter][nope]": "1"})
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"][0]["source"] == {"parameter": "actionParams[filter][nope]"}
+    not_a_list = bulk(client, "prospectsAddTags", {"ids": [1], "tags": "x"})
+    assert not_a_list.status_code == 400 and "list of strings" in not_a_list.json()["errors"][0]["detail"]
 
 
 def test_assignments_are_added_removed_and_cleared(client):
