@@ -229,6 +229,7 @@ def start(ctx: WriteContext, name: str, attributes: dict, query: list[tuple[str,
         on_create(ctx, ctx.catalog["batchItem"], item)
         ctx.store.table("batchItem").insert(item)
     if params.get("skipConfirmation") == "true":
+        batch = batch.copy()  # a stored record is replaced, never changed in place (the tables index values)
         run(ctx, batch)
         ctx.store.table("batch").put(batch)
     return batch
