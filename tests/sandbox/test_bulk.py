@@ -90,4 +90,3 @@ def test_assignments_are_added_removed_and_cleared(client):
     assert assigned() == [5]
     bulk(client, "prospectsRemoveAllAssignments", {"ids": [2]}, skipConfirmation="true")
     assert assigned() == []
-
