@@ -265,6 +265,40 @@ def action_input(spec: OperationSpec) -> dict:
     }
 
 
+def bulk_filter(spec: OperationSpec) -> dict:
+    """The records to act on, in a list's filter shape; field names from the target type where there is one."""
+    field = ({"enum": filter_fields(load_resource(spec.bulk.target))} if spec.bulk.target
+             else {"type": "string", "minLength": 1, "maxLength": 255})
+    item = {"type": "object", "additionalProperties": False, "required": ["field", "criteria"],
+            "properties": {"field": {**field, "title": "Field"},
+                           "criteria": shared("filter_criteria", title="Criteria")}}
+    return {"type": "array", "minItems": 1, "items": item, "title": "Filter",
+            "description": "Act on the records matching these filters (actionParams[filter])."}
+
+
+def collection_action_input(spec: OperationSpec) -> dict:
+    """attributes (the body's data.attributes) and action_params. Outreach acts on ALL records when neither
+    ``ids`` nor a filter is given; that is refused here, so no call empties a collection by omission."""
+    bulk = spec.bulk
+    free = {"type": ["string", "number", "boolean", "null"]} if bulk.free_attributes else False
+    params = {"filter": bulk_filter(spec), **copy.deepcopy(bulk.params)}
+    members = {name: with_lookup({k: v for k, v in member.items() if k != "x-target"}, member.get("x-target"),
+                                 spec.origin) for name, member in bulk.attributes.items()}
+    attributes = {"type": "object", "additionalProperties": free, "properties": members,
+                  "required": list(bulk.required), "title": "Attributes"}
+    schema = {
+        "type": "object", "additionalProperties": False,
+        "properties": {"attributes": attributes,
+                       "action_params": {"type": "object", "additionalProperties": False, "properties": params,
+                                         "required": list(bulk.required_params), "title": "Action parameters"}},
+        "anyOf": [{"required": ["attributes"], "properties": {"attributes": {"required": ["ids"]}}},
+                  {"required": ["action_params"], "properties": {"action_params": {"required": ["filter"]}}}],
+    }
+    schema["required"] = [*(["attributes"] if bulk.required else []),
+                          *(["action_params"] if bulk.required_params else [])]
+    return schema
+
+
 def input_schema(spec: OperationSpec) -> dict:
     return wire_lookups(unwired_input_schema(spec), spec.origin)
 
@@ -282,6 +316,8 @@ def unwired_input_schema(spec: OperationSpec) -> dict:
         return {"type": "object", "additionalProperties": False, "required": [spec.id_input], "properties": props}
     if spec.kind == "action":
         return action_input(spec)
+    if spec.kind == "collection_action":
+        return collection_action_input(spec)
     return write_input(spec, res)
 
 
@@ -328,9 +364,13 @@ def output_schema(spec: OperationSpec) -> dict:
     data = resource_object(res)
     if spec.kind == "list":
         data = {"type": "array", "items": data}
-    return {"type": "object", "required": ["data"],
-            "properties": {"data": data, "links": shared("links"), "meta": {"type": "object"},
-                           "included": {"type": "array", "items": {"type": "object"}}}}
+    schema = {"type": "object", "required": ["data"],
+              "properties": {"data": data, "links": shared("links"), "meta": {"type": "object"},
+                             "included": {"type": "array", "items": {"type": "object"}}}}
+    empty = [f"{name}: {a.empty_answer}" for name, a in (spec.actions or {}).items() if a.empty_answer]
+    if empty:  # the vendor's documents disagree on what these answer; both are accepted
+        return {"anyOf": [schema, {"type": "object", "maxProperties": 0}], "x-empty-answer": empty}
+    return schema
 
 
 def document(spec: OperationSpec, which: str, body: dict) -> dict:

@@ -36,7 +36,8 @@ def rows(entries) -> str:
     rows = ["| operation | kind | Outreach request | title |", "|---|---|---|---|"]
     for e in sorted(entries, key=lambda e: (e.kind == "ddl", e.name)):
         method = {"list": "GET", "get": "GET", "ddl": "GET", "create": "POST", "update": "PATCH",
-                  "delete": "DELETE", "action": "POST", "compliance_request": "POST"}.get(e.kind)
+                  "delete": "DELETE", "action": "POST", "collection_action": "POST",
+                  "compliance_request": "POST"}.get(e.kind)
         request = f"`{method} {e.path}`" if method else {"execute_link": "`GET {link}`",
                                                           "raw_http": "any method, API origin"}[e.kind]
         rows.append(f"| `{e.name}` | {e.kind} | {request} | {e.title} |")

@@ -10,11 +10,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 # Kinds are open (a plugin may bring a handler for a new kind); the registry refuses a kind with no handler.
-BUILTIN_KINDS = ("list", "get", "create", "update", "delete", "action", "ddl",
+BUILTIN_KINDS = ("list", "get", "create", "update", "delete", "action", "collection_action", "ddl",
                  "execute_link", "raw_http", "compliance_request")
 
 # Kinds whose per-operation schemas are generated from the resource schemas (the rest are written by hand).
-GENERATED_KINDS = frozenset({"list", "get", "create", "update", "delete", "action", "ddl"})
+GENERATED_KINDS = frozenset({"list", "get", "create", "update", "delete", "action", "collection_action", "ddl"})
 RESOURCE_KINDS = GENERATED_KINDS | {"compliance_request"}
 
 # Where an entry comes from: the seed's 95 documented operations, or generated from Outreach's hyper-schema
@@ -33,6 +33,21 @@ class ActionSpec(Strict):
 
     params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     required: tuple[str, ...] = ()
+    # Why the action may answer an empty object instead of the record (the vendor's documents disagree);
+    # set, the operation's output accepts ``{}`` as well.
+    empty_answer: str | None = None
+
+
+class BulkSpec(Strict):
+    """One collection-level bulk action (``POST /batches/actions/<name>``): the ``data.attributes`` its body
+    takes and its ``actionParams`` (name -> JSON Schema each), with the required ones."""
+
+    target: str | None = None  # the resource type whose records it changes (filter fields); None: custom objects
+    attributes: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    required: tuple[str, ...] = ()  # attributes the action needs (what it adds, assigns...), besides ids
+    free_attributes: bool = False  # BulkModify: any attribute name -> its new value, besides ``ids``
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    required_params: tuple[str, ...] = ()
 
 
 class DdlSpec(Strict):
@@ -70,6 +85,7 @@ class OperationSpec(Strict):
     path: str | None = None
     id_input: str | None = None
     actions: dict[str, ActionSpec] | None = None
+    bulk: BulkSpec | None = None
     ddl: DdlSpec | None = None
     id_relationships: dict[str, str] | None = None  # flat input key -> relationship name
     required_relationships: tuple[str, ...] = ()
@@ -81,8 +97,8 @@ class OperationSpec(Strict):
 
     @model_validator(mode="after")
     def _kind_needs(self) -> "OperationSpec":
-        needs = {"action": ("actions", "id_input"), "ddl": ("ddl",), "get": ("id_input",),
-                 "update": ("id_input",), "delete": ("id_input",)}
+        needs = {"action": ("actions", "id_input"), "collection_action": ("bulk",), "ddl": ("ddl",),
+                 "get": ("id_input",), "update": ("id_input",), "delete": ("id_input",)}
         missing = [f for f in needs.get(self.kind, ()) if getattr(self, f) is None]
         if self.kind in RESOURCE_KINDS and (self.resource is None or self.path is None):
             missing += ["resource/path"]

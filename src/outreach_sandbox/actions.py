@@ -4,7 +4,8 @@ Each action declares the parameters it accepts and requires; an unknown or missi
 reference reports for unsupported actionParams), an action the record's state does not allow is a 422, and
 success is a 200 with the updated record. State machines: a sequence state goes active <-> paused and either
 one -> finished; a sequence is enabled/disabled and locked/unlocked; a task is incomplete -> complete; a
-sequence template is enabled/disabled; a pending batch is canceled or confirmed (running).
+sequence template is enabled/disabled; a pending batch is canceled or confirmed (running; a bulk action's batch
+then runs at once and is finished, see :mod:`.bulk`).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import bulk
 from .clock import iso, parse_datetime
 from .errors import action_not_allowed, bad_request
 from .lifecycle import WriteContext, touch
@@ -250,7 +252,9 @@ def confirm_batch(ctx: WriteContext, record: Record, params: dict) -> Record:
     if record.attributes.get("confirmedCountRequired") and params.get("confirmedCount") != wanted:
         raise action_not_allowed(f"Cannot confirm batch {record.id}: confirmedCount must be {wanted}.")
     record.attributes["confirmedAt"] = ctx.now
-    return _set_state(ctx, record, "running")
+    _set_state(ctx, record, "running")
+    bulk.run(ctx, record)  # a bulk action's batch runs now (synchronously here) and finishes
+    return record
 
 
 def _empty(_ctx: WriteContext, _record: Record, _params: dict) -> dict:

@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urlencode
 
-from . import actions, compliance, paging
+from . import actions, bulk, compliance, paging
 from .config import SandboxConfig
 from .errors import ApiError, method_not_allowed, not_found, route_not_found, unsupported_media_type
 from .lifecycle import WriteContext, on_create, on_update, touch
@@ -97,6 +97,8 @@ class Resources:
         rtype = self.catalog.by_collection.get(segments[0]) if segments else None
         if rtype is None or len(segments) > 4 or (len(segments) == 4 and segments[2] != "actions"):
             raise route_not_found(request.path)
+        if len(segments) == 3 and segments[1] == "actions":
+            return self.bulk_action(request, ctx, rtype, segments[2])
         if len(segments) == 1:
             verb = _verb(rtype, COLLECTION_VERBS, request)
             return self.list(request, rtype) if verb == "list" else self.create(request, ctx, rtype)
@@ -217,6 +219,17 @@ class Resources:
         self.store.table(rtype.name).delete(ident)
         self.store.log_write("DELETE", request.path, rtype.name, ident)
         return ApiResponse(204)
+
+    def bulk_action(self, request: ApiRequest, ctx: WriteContext, rtype: ResourceType, name: str) -> ApiResponse:
+        """/batches/actions/{name}: a bulk action, answered (200) with the batch it made."""
+        if rtype.name != "batch" or bulk.find(name) is None:
+            raise route_not_found(request.path)
+        if request.method != "POST":
+            raise method_not_allowed(request.method, request.path, ["POST"])
+        _require_jsonapi(request)
+        batch = bulk.start(ctx, name, parse_document(request.body).get("attributes") or {}, request.query)
+        self.store.log_write("POST", request.path, "batch", batch.id)
+        return ApiResponse(200, self._document(request, rtype, batch))
 
     def action(self, request: ApiRequest, ctx: WriteContext, rtype: ResourceType, ident: int,
                name: str) -> ApiResponse:

@@ -207,4 +207,6 @@ def test_batch_cancel_and_confirm(client):
     wrong = act(client, "/batches/3", "confirm", confirmedCount=1)  # batch 3 asks for its count confirmed
     assert wrong.status_code == 422 and "confirmedCount must be 2" in wrong.json()["errors"][0]["detail"]
     confirmed = attrs(act(client, "/batches/3", "confirm", confirmedCount=2))
-    assert confirmed["state"] == "running" and confirmed["confirmedAt"]
+    # a bulk action's batch runs at once once confirmed (batch 3 adds the tag webinar to prospects 5 and 6)
+    assert confirmed["state"] == "finished" and confirmed["confirmedAt"] and confirmed["pending"] == 0
+    assert "webinar" in client.get("/prospects/5").json()["data"]["attributes"]["tags"]

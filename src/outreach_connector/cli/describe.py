@@ -17,7 +17,7 @@ from ..wire import Context
 
 SAMPLES = Path(__file__).resolve().parents[3] / "fixtures" / "samples"
 METHOD_BY_KIND = {"list": "GET", "get": "GET", "ddl": "GET", "create": "POST", "update": "PATCH",
-                  "delete": "DELETE", "action": "POST", "compliance_request": "POST"}
+                  "delete": "DELETE", "action": "POST", "collection_action": "POST", "compliance_request": "POST"}
 CUSTOM_FIELD = re.compile(r"(?P<prefix>(?:.*\.)?custom)(?P<number>[1-9][0-9]*)")
 EXAMPLE_STRINGS = {"date-time": "2025-01-15T09:00:00Z", "date": "2025-01-15", "email": "ada@example.com"}
 EXAMPLE_BY_PATTERN = {"^[1-9][0-9]{0,18}$": "1", "^[^@\\s]+@[^@\\s]+$": "ada@example.com",
@@ -102,12 +102,21 @@ def example_for(prop: dict[str, Any]) -> Any:
     kinds = prop.get("type", "object")
     kind = next((k for k in (kinds if isinstance(kinds, list) else [kinds]) if k != "null"), "null")
     if kind == "object":  # an anyOf of "required" lists (update: attributes or relationships) takes the first
-        wanted = [*prop.get("required", ()), *alternatives[0].get("required", ())]
-        return {name: example_for(prop["properties"][name]) for name in dict.fromkeys(wanted)
-                if name in prop.get("properties", {})}
+        first = alternatives[0]
+        wanted = [*prop.get("required", ()), *first.get("required", ())]
+        return {name: example_for(with_required(prop["properties"][name], first.get("properties", {}).get(name)))
+                for name in dict.fromkeys(wanted) if name in prop.get("properties", {})}
     if kind == "string":
         return EXAMPLE_BY_PATTERN.get(prop.get("pattern", ""), EXAMPLE_STRINGS.get(prop.get("format", ""), "text"))
-    return {"integer": 1, "number": 1, "boolean": True, "array": [], "null": None}.get(kind)
+    if kind == "array":
+        return [example_for(prop.get("items") or {})] * prop.get("minItems", 0)
+    return {"integer": 1, "number": 1, "boolean": True, "null": None}.get(kind)
+
+
+def with_required(prop: dict[str, Any], alternative: dict[str, Any] | None) -> dict[str, Any]:
+    """A member's schema plus what the chosen anyOf alternative requires of it (a bulk action's ``ids``)."""
+    extra = (alternative or {}).get("required", ())
+    return {**prop, "required": [*prop.get("required", ()), *extra]} if extra else prop
 
 
 def request_example(request: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..wire import Context, HttpCall, Reply
 from .base import Handler
+from .bulk import CollectionActionHandler
 from .compliance import ComplianceRequestHandler
 from .ddl import DdlHandler
 from .links import ExecuteLinkHandler, RawHttpHandler
@@ -16,6 +17,7 @@ BUILTIN_HANDLERS: dict[str, Handler] = {
     "update": UpdateHandler(),
     "delete": DeleteHandler(),
     "action": ActionHandler(),
+    "collection_action": CollectionActionHandler(),
     "ddl": DdlHandler(),
     "execute_link": ExecuteLinkHandler(),
     "raw_http": RawHttpHandler(),
