@@ -118,7 +118,7 @@ class CatalogFolder:
 
 
 # A folder may carry catalogue-index.json: its entry files already parsed (YAML costs about 17 ms for the
-# core's 238 entries, JSON under 1 ms), with a digest of the YAML it came from. It is used only while that
+# core's entries, JSON under 1 ms), with a digest of the YAML it came from. It is used only while that
 # digest matches the files as they are, so an index left stale by an edit is ignored, never believed.
 INDEX_FILE = "catalogue-index.json"
 

@@ -21,7 +21,6 @@ RESOURCE_KINDS = GENERATED_KINDS | {"compliance_request"}
 # (tools/gen_extended.py). The default is "seed" so the seed's entries stay byte-for-byte as specified; every
 # generated entry states its origin explicitly.
 Origin = Literal["seed", "outreach-schema"]
-ORIGINS: tuple[Origin, ...] = ("seed", "outreach-schema")
 
 
 class Strict(BaseModel):
