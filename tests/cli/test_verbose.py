@@ -8,7 +8,7 @@ import itertools
 import httpx
 
 from outreach_connector import Connector
-from outreach_connector.cli.session import connector_for
+from outreach_connector.cli.session import open_connector
 from outreach_connector.cli.verbose import RequestLog, safe_url
 from outreach_connector.retry import RetryPolicy
 
@@ -74,9 +74,9 @@ def test_strict_sets_strict_output(monkeypatch):
     monkeypatch.setenv("OUTREACH_ACCESS_TOKEN", "t")
     args = argparse.Namespace(strict=True, sandbox=False, profile=None, base_url=None, timeout=None,
                               max_retry_wait=None)
-    assert connector_for(args).settings.strict_output is True
-    assert connector_for(argparse.Namespace(**{**vars(args), "strict": False})).settings.strict_output is False
-    assert connector_for(argparse.Namespace(**{**vars(args), "sandbox": True})).settings.strict_output is True
+    assert open_connector(args)[0].settings.strict_output is True
+    assert open_connector(argparse.Namespace(**{**vars(args), "strict": False}))[0].settings.strict_output is False
+    assert open_connector(argparse.Namespace(**{**vars(args), "sandbox": True}))[0].settings.strict_output is True
 
 
 def refused_then_ok():

@@ -136,10 +136,6 @@ def usable_access(entry: Entry, now: float | None = None) -> str | None:
     return entry.access_token if entry.expires_at - EXPIRY_MARGIN_SECONDS > now else None
 
 
-def connector_for(args: argparse.Namespace, env: Mapping[str, str] | None = None):
-    return open_connector(args, env)[0]
-
-
 def open_connector(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> tuple[Any, TokenChain | None]:
     """The connector for ``call``, and the token chain it stores rotated tokens in (None: nothing to store)."""
     from ..connector import Connector
