@@ -61,7 +61,6 @@ DDLS = {
 }
 
 ACTION_PARAM_TYPES = {"confirmedCount": {"type": "integer", "minimum": 0}}
-VERB_ORDER = ("list", "get", "create", "update", "delete", "action")
 
 
 def snake(name: str) -> str:
