@@ -28,7 +28,8 @@ DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference" / "outreach-schemas" / 
 OUT_DIR = ROOT / "schemas" / "resources"
 OVERLAY_NAME = "tools/observed_overlay.yaml"
 
-# The resource types the 95 operations use, with their collection paths.
+# The resource types the seed's 95 operations use, with their collection paths (tools/gen_extended.py passes the
+# paths of the types only the generated entries use).
 RESOURCE_PATHS = {
     "account": "/accounts",
     "call": "/calls",
