@@ -15,7 +15,7 @@ from .client import BearerToken, ClientConfig, Sender
 from .dispatcher import Dispatcher
 from .drift import DriftMonitor, DriftReport
 from .dropdowns import Dropdowns
-from .errors import AuthError, CredentialsMissing, InputInvalid, UpstreamError
+from .errors import CredentialsMissing, InputInvalid, UpstreamError
 from .pagination import CursorPaginator, collected, keeps_partial
 from .registry import Registry, get_plugin_manager, shared_registry
 from .retry import RetryPolicy
