@@ -8,7 +8,7 @@ import pytest
 
 from outreach_connector.catalog import load_entries
 
-from .helpers import CALL, FakeOutreach, jsonapi, make_client, sample, store_token
+from .helpers import CALL, jsonapi, make_client, sample, store_token
 
 pytestmark = pytest.mark.anyio
 

@@ -10,7 +10,6 @@ import stat
 import uuid
 from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError

@@ -15,7 +15,7 @@ from outreach_connector.errors import UpstreamError
 from outreach_connector.server.serving import PathOnlyAccessLog
 from outreach_connector.wire import HttpCall
 
-from .helpers import CALL, FakeOutreach, client_for, jsonapi, make_app, sample, store_token
+from .helpers import CALL, client_for, jsonapi, make_app, sample, store_token
 
 pytestmark = pytest.mark.anyio
 

@@ -22,7 +22,6 @@ import pytest
 
 from outreach_connector.server.secrets_box import generate_key_text
 
-from .postgres import fresh_database
 from .test_serve_process import SRC, free_port, wait_until_up
 
 pytestmark = pytest.mark.replicas

@@ -11,11 +11,10 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from outreach_connector.oauth import TokenSet
 from outreach_connector.server import ServerSettings, create_app
 from outreach_connector.settings import Settings
 
-from .helpers import CALL, OUTREACH, TOKEN_URL, client_for, make_app
+from .helpers import CALL, client_for, make_app
 from .live import LiveServer
 
 pytestmark = pytest.mark.anyio
