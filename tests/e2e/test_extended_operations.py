@@ -1,7 +1,8 @@
 """Every operation generated from Outreach's schema succeeds through the connector against a fresh sandbox.
 
-Unlike the seed's cases, outputs are not snapshotted (143 more snapshots would mostly echo seed data): each
-case checks the record type and id the operation is about, what a write changed, and that it was applied once.
+Unlike the seed's cases, outputs are not snapshotted (a snapshot per generated operation would mostly echo seed
+data): each case checks the record type and id the operation is about, what a write changed, and that it was
+applied once.
 A bulk action (collection_action) answers the batch it made; its case lists what the batch changed in the store.
 """
 from __future__ import annotations
