@@ -12,13 +12,12 @@ Cursors handed to the editor as ``next_page_after`` are opaque: a version tag an
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable
+
+from . import cursors
 
 DEFAULT_TTL = 300.0          # seconds: long enough for an editing session, short enough to see new records
 DEFAULT_BOUND = 10_000       # records: 10 sparse pages to build; bigger collections use exact filters
@@ -90,8 +89,7 @@ class LabelCache:
 
 
 def encode_cursor(state: dict[str, Any]) -> str:
-    raw = json.dumps(state, separators=(",", ":")).encode()
-    return CURSOR_TAG + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return CURSOR_TAG + cursors.pack(state, separators=(",", ":"))
 
 
 def decode_cursor(text: str) -> dict[str, Any] | None:
@@ -100,7 +98,7 @@ def decode_cursor(text: str) -> dict[str, Any] | None:
         return None
     body = text[len(CURSOR_TAG):]
     try:
-        state = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        state = cursors.unpack(body)
+    except ValueError:  # binascii.Error and UnicodeDecodeError included
         return None
     return state if isinstance(state, dict) else None

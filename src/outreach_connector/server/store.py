@@ -11,7 +11,6 @@ before the lock is released (see :mod:`store_sql`).
 """
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import json
@@ -19,6 +18,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from outreach_connector import cursors
 from outreach_connector.oauth import TokenSet
 from outreach_connector.server.credentials import (AccessTokenCredentials, Authentication,
                                                    AuthenticationNotFound, Credentials, OAuthCredentials,
@@ -178,7 +178,7 @@ def public(row: Row) -> Authentication:
 
 
 def encode_cursor(row: Row) -> str:
-    return base64.urlsafe_b64encode(json.dumps([row["created_at"], row["id"]]).encode()).decode().rstrip("=")
+    return cursors.pack([row["created_at"], row["id"]])
 
 
 def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
@@ -186,7 +186,7 @@ def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
     if not cursor:
         return None
     try:
-        created, auth_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        created, auth_id = cursors.unpack(cursor)
     except (ValueError, TypeError):
         raise ValueError("not a cursor this server handed out") from None
     if not isinstance(created, str) or not isinstance(auth_id, str):
