@@ -5,20 +5,24 @@
     ├── RegistryError           a plugin registered a duplicate or malformed operation/handler
     │   └── PluginError         a plugin (named) or one of its files could not be loaded or checked
     ├── SettingsInvalid         a setting (flag, keyword or OUTREACH_* variable) is unusable (settings.py)
+    ├── ExtraMissing            a command needs a package only an extra installs (extras.py)
     ├── CredentialsMissing      a call needs Outreach credentials and none were given (nothing was sent)
     ├── InputInvalid            the input does not fit the operation's input schema (no request was sent)
     ├── UnsafeURL               a link or full URL points outside the configured Outreach API origin
     ├── OutputInvalid           Outreach answered, but not in the documented shape (carries the raw response)
     ├── AuthError               Outreach rejected the credentials (401) and refreshing did not help
-    │   └── ReconnectRequired   the refresh token is dead: the user must authorise the app again
+    │   ├── ReconnectRequired   the refresh token is dead: the user must authorise the app again
+    │   └── AuthenticationGone  the stored authentication was deleted while a call waited to refresh (oauth.py)
     ├── UpstreamError           Outreach answered with an error status (carries status and all errors[])
     │   ├── PermissionDenied    403: missing OAuth scope or governance denial
     │   ├── NotFound            404
     │   ├── ValidationFailed    422: Outreach refused the data (see errors[].source.pointer)
     │   └── RateLimited         429, or a wait longer than the configured budget
     ├── TransportError          the request could not be completed (timeout, connection dropped)
-    │   └── OutcomeUnknown      a non-idempotent request may or may not have been applied
-    └── PaginationError         Outreach's cursors went nowhere (pagination.RepeatedCursor, StalledPagination)
+    │   ├── OutcomeUnknown      a non-idempotent request may or may not have been applied
+    │   └── StoreUnavailable    the server's database did not answer, or not in time (server/store_sql.py)
+    ├── PaginationError         Outreach's cursors went nowhere (pagination.RepeatedCursor, StalledPagination)
+    └── (the CLI's own, exit 2) UsageError, InputUnreadable, ConfigurationInvalid, CredentialsFileError (cli/)
 
 Messages never contain access tokens, refresh tokens or client secrets: they are built from status codes,
 Outreach's ``errors[]`` and field paths only.
