@@ -46,6 +46,12 @@ def jsonapi(status: int, body: object | None = None, headers: dict | None = None
                           headers={"Content-Type": "application/vnd.api+json", **(headers or {})})
 
 
+def stage_page(ids: list[int], next_cursor: str | None = None) -> dict:
+    """A page of stage ids, with a ``links.next`` carrying ``next_cursor`` unless it is the last page."""
+    links = {"next": f"{BASE_URL}/stages?page[size]=2&page[after]={next_cursor}"} if next_cursor else {}
+    return {"data": [{"type": "stage", "id": i} for i in ids], "links": links, "meta": {}}
+
+
 @pytest.fixture
 def make_connector():
     from outreach_connector import Connector

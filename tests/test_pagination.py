@@ -5,36 +5,31 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import BASE_URL, FakeOutreach, jsonapi
+from conftest import FakeOutreach, jsonapi, stage_page
 from outreach_connector.errors import UpstreamError
 from outreach_connector.pagination import CursorPaginator, RepeatedCursor, StalledPagination
-
-
-def page(ids, next_cursor=None):
-    links = {"next": f"{BASE_URL}/stages?page[size]=2&page[after]={next_cursor}"} if next_cursor else {}
-    return {"data": [{"type": "stage", "id": i} for i in ids], "links": links, "meta": {}}
 
 
 def test_paginator_follows_cursors_and_stops_at_the_last_page():
     paginator = CursorPaginator.for_input({"page_size": 2, "paginate": True})
     assert paginator.page_input == {"page_size": 2}
-    assert [r["id"] for r in paginator.take(page([1, 2], "c1"))] == [1, 2]
+    assert [r["id"] for r in paginator.take(stage_page([1, 2], "c1"))] == [1, 2]
     assert paginator.page_input == {"page_size": 2, "page_after": "c1"}
-    paginator.take(page([3]))
+    paginator.take(stage_page([3]))
     assert paginator.done and not paginator.truncated and paginator.pages == 2
 
 
 def test_paginator_refuses_a_repeated_cursor():
     paginator = CursorPaginator.for_input({})
-    paginator.take(page([1], "same"))
+    paginator.take(stage_page([1], "same"))
     with pytest.raises(RepeatedCursor, match="earlier page"):
-        paginator.take(page([2], "same"))
+        paginator.take(stage_page([2], "same"))
 
 
 def test_paginator_caps_records_and_says_it_truncated():
     paginator = CursorPaginator.for_input({"paginate": True, "max_records": 3})
-    assert len(paginator.take(page([1, 2], "a"))) == 2
-    assert len(paginator.take(page([3, 4], "b"))) == 1
+    assert len(paginator.take(stage_page([1, 2], "a"))) == 2
+    assert len(paginator.take(stage_page([3, 4], "b"))) == 1
     assert paginator.done and paginator.truncated
 
 
@@ -59,7 +54,7 @@ def fake_collection(total: int, fail_big_pages: int | None = None):
             return jsonapi(502, None)
         after = int(query.get("page[after]", ["0"])[0])
         ids = list(range(after + 1, min(after + size, total) + 1))
-        return jsonapi(200, page(ids, ids[-1] if ids and ids[-1] < total else None))
+        return jsonapi(200, stage_page(ids, ids[-1] if ids and ids[-1] < total else None))
     return respond
 
 
@@ -96,12 +91,12 @@ def test_paginate_is_only_for_list_operations(make_connector):
 
 def test_paginator_stops_on_endless_empty_pages_with_fresh_cursors():
     paginator = CursorPaginator.for_input({})
-    paginator.take(page([], "e1"))
-    paginator.take(page([], "e2"))
+    paginator.take(stage_page([], "e1"))
+    paginator.take(stage_page([], "e2"))
     with pytest.raises(StalledPagination, match="3 empty pages"):
-        paginator.take(page([], "e3"))
+        paginator.take(stage_page([], "e3"))
     ok = CursorPaginator.for_input({})
     for cursor in ("a", "b"):
-        ok.take(page([], cursor))
-    ok.take(page([1], "c"))  # a record resets the count
+        ok.take(stage_page([], cursor))
+    ok.take(stage_page([1], "c"))  # a record resets the count
     assert ok.empty_in_a_row == 0

@@ -5,14 +5,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import BASE_URL, FakeOutreach, jsonapi
+from conftest import FakeOutreach, jsonapi, stage_page
 from outreach_connector.errors import OutputInvalid, PermissionDenied
 from outreach_connector.pagination import Partial
-
-
-def stages(ids: list[int], next_cursor: str | None) -> dict:
-    links = {"next": f"{BASE_URL}/stages?page[size]=2&page[after]={next_cursor}"} if next_cursor else {}
-    return {"data": [{"type": "stage", "id": i} for i in ids], "links": links, "meta": {}}
 
 
 class FlakyCollection:
@@ -28,7 +23,7 @@ class FlakyCollection:
             failure, self.failure = self.failure, None
             return failure()
         ids = [int(after) + 1, int(after) + 2]
-        return jsonapi(200, stages(ids, str(ids[-1]) if ids[-1] < 6 else None))
+        return jsonapi(200, stage_page(ids, str(ids[-1]) if ids[-1] < 6 else None))
 
 
 def forbidden():
