@@ -15,7 +15,7 @@ from ..connector import Connector
 from .results import Result
 from .settings import TARGETS, Settings
 from .timing import ainterleaved, interleaved, median_ratio, seconds_per_call
-from .transports import (SANDBOX_TOKEN, SANDBOX_URL, Captured, Prerendered, capture, raw_async_client,
+from .transports import (SANDBOX_TOKEN, SANDBOX_URL, Captured, Prerendered, raw_async_client,
                          raw_client, served_sandbox)
 
 

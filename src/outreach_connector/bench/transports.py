@@ -16,8 +16,8 @@ from typing import Any, Iterator
 
 import httpx
 
-SANDBOX_URL = "http://sandbox.test/api/v2"
-SANDBOX_TOKEN = "sandbox-access-token"
+from ..sandboxed import SANDBOX_BASE_URL as SANDBOX_URL, SANDBOX_TOKEN  # the in-process sandbox's
+
 JSONAPI = "application/vnd.api+json"
 UNLIMITED = 10**9  # requests per window: the bench measures speed, not the rate limiter
 
