@@ -151,8 +151,20 @@ def capped(found: list[dict[str, str]], unlisted: int, limit: int = MAX_LISTED) 
     unlisted += max(len(found) - limit, 0)
     found = found[:limit]
     if unlisted:
-        found.append({"path": "input", "message": f"{unlisted} more problems not listed (the first {limit} are)"})
+        found.append({"path": "input", "message": f"{unlisted} {UNLISTED} (the first {limit} are)"})
     return found
+
+
+UNLISTED = "more problems not listed"
+
+
+def problems_in(errors: list[dict[str, str]]) -> int:
+    """How many problems a list from :func:`capped` stands for: its entries, the counted rest included."""
+    last = errors[-1]["message"] if errors else ""
+    count, _, rest = last.partition(" ")
+    if count.isdigit() and rest.startswith(UNLISTED):
+        return len(errors) - 1 + int(count)
+    return len(errors)
 
 
 LONE_SURROGATE = "text with a lone surrogate (a \\uD800-\\uDFFF escape without its pair) is not valid Unicode"
