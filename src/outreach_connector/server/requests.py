@@ -63,12 +63,14 @@ def parse_json(body: bytes, what: str, max_depth: int, max_items: int = 20_000) 
     """The body as strict JSON nested at most ``max_depth`` deep with at most ``max_items`` array items and
     object members. Linear in the body, at C speed, and the shape is measured before the parser runs: a hostile
     body must not hold the event loop (the parse and the validation after it cost time per item)."""
-    depth, items = json_shape(body)
-    if depth > max_depth:
-        raise BadRequest(f"Invalid {what}: JSON nested {depth} levels deep; at most {max_depth} are accepted")
+    outside = outside_strings(body)
+    items = item_bound(outside)  # counted first: the depth's pass costs per bracket, this bound caps them
     if items > max_items:
         raise BadRequest(f"Invalid {what}: JSON with {items} array items and object members; at most "
                          f"{max_items} are accepted")
+    depth = deepest(outside)
+    if depth > max_depth:
+        raise BadRequest(f"Invalid {what}: JSON nested {depth} levels deep; at most {max_depth} are accepted")
     constants: list[str] = []
 
     def refuse_constant(name: str) -> _NonFinite:  # NaN, Infinity, -Infinity: not JSON, though Python reads them
@@ -98,16 +100,28 @@ _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
 def json_shape(body: bytes) -> tuple[int, int]:
-    """The deepest bracket nesting of a JSON text and an upper bound on its items (commas plus containers),
-    what lies inside strings not counted. Every step is one C pass over the bytes (no regex that can
-    backtrack, no Python loop per character): drop escaped backslashes, then escaped quotes, so that every
-    quote left opens or closes a string; keep what lies outside strings; the deepest running sum of +1/-1 over
-    its brackets is the depth."""
+    """The deepest bracket nesting of a JSON text and an upper bound on its items, strings not looked into."""
+    outside = outside_strings(body)
+    return deepest(outside), item_bound(outside)
+
+
+def outside_strings(body: bytes) -> bytes:
+    """What of a JSON text lies outside its strings. Every step is one C pass over the bytes (no regex that
+    can backtrack, no Python loop per character): drop escaped backslashes, then escaped quotes, so that every
+    quote left opens or closes a string; keep every other piece."""
     unescaped = body.replace(b"\\\\", b"").replace(b'\\"', b"")
-    outside_strings = b"".join(unescaped.split(b'"')[::2])
-    brackets = outside_strings.translate(None, _NOT_BRACKETS)
-    depth = max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
-    return depth, outside_strings.count(b",") + len(brackets) // 2
+    return b"".join(unescaped.split(b'"')[::2])
+
+
+def item_bound(outside: bytes) -> int:
+    """At least the number of array items and object members: commas, plus one per container."""
+    return outside.count(b",") + (outside.count(b"[") + outside.count(b"{"))
+
+
+def deepest(outside: bytes) -> int:
+    """The deepest running sum of +1 per opening and -1 per closing bracket."""
+    brackets = outside.translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
 def _first_non_finite(payload: Any) -> str:
