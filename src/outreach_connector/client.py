@@ -5,6 +5,7 @@ and maps error statuses to the connector's errors. Handlers never see httpx.
 """
 from __future__ import annotations
 
+import logging
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -261,3 +262,15 @@ class Sender:
         if self._aclient is not None:
             await self._aclient.aclose()
             self._aclient = None
+
+
+HTTP_LIBRARY_LOGGERS = ("httpx", "httpcore")
+
+
+def quiet_http_libraries(debug: bool = False) -> None:
+    """httpx logs every request's URL, query string included (filters on e-mail addresses, cursors, dropdown
+    searches: customer data), at INFO. Entry points (``serve``, the CLI) call this so that only warnings from
+    those libraries reach a log unless debugging was asked for; a host embedding the library keeps its own
+    logging untouched."""
+    for name in HTTP_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)

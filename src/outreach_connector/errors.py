@@ -93,8 +93,12 @@ class InputInvalid(ConnectorError):
 
     exit_code = 2
 
+    NAMED_IN_MESSAGE = 10  # the message names the first few; ``errors`` lists up to 100 and counts the rest
+
     def __init__(self, operation: str, errors: list[dict[str, str]]) -> None:
-        lines = "; ".join(f"{e['path']}: {e['message']}" for e in errors)
+        lines = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:self.NAMED_IN_MESSAGE])
+        if len(errors) > self.NAMED_IN_MESSAGE:
+            lines += f"; and more (see errors: {len(errors)} entries)"
         super().__init__(f"invalid input for {operation}: {lines}")
         self.operation = operation
         self.errors = errors

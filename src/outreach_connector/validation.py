@@ -6,10 +6,14 @@ jsonschema-rs (a compiled validator; pure-Python jsonschema costs tens of millis
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from .catalog import load_schema
 from .suggest import did_you_mean
+
+MAX_LISTED = 100  # problems an error lists one by one; the rest are counted in one last entry
+MAX_SUGGESTED = 10  # unknown names of one object that get a did-you-mean (each costs ~1 ms against 200 names)
 
 
 def schema_of(ref: str | dict[str, Any]) -> dict[str, Any]:
@@ -62,19 +66,23 @@ PATTERN_WORDS = {
 }
 
 
-def describe(error: Any, read_only: frozenset[str], schema: dict[str, Any] | None = None) -> list[dict[str, str]]:
-    """One jsonschema-rs error as one or more {path, message}, naming each offending field itself."""
+def describe(error: Any, read_only: frozenset[str], schema: dict[str, Any] | None = None,
+             room: int = MAX_LISTED) -> list[dict[str, str]]:
+    """One jsonschema-rs error as one or more {path, message} (at most about ``room`` of them), naming each
+    offending field itself. Suggestions cost a comparison with every known name, so only listed names get one."""
     path = list(error.instance_path)
     kind = type(error.kind).__name__
     if kind == "AdditionalProperties":
         known = sibling_properties(schema, list(error.schema_path))
         return [{"path": dotted(path + [name]),
                  "message": "read-only in Outreach: it cannot be written" if name in read_only and path
-                 else "unknown field" + did_you_mean(name, known)}
-                for name in error.kind.unexpected]
+                 else "unknown field" + (did_you_mean(name, known) if n < MAX_SUGGESTED else "")}
+                for n, name in enumerate(error.kind.unexpected[:max(room, 0)])]
     if kind == "OneOfNotValid":  # report the alternative that came closest, not "none matched"
-        closest = min(error.kind.context, key=len)
-        return [item for sub in closest for item in describe(sub, read_only, schema)]
+        found: list[dict[str, str]] = []
+        for sub in _closest_alternative(error):
+            found += describe(sub, read_only, schema, room - len(found))
+        return found
     if kind == "Required":
         inner = [[error.kind.property, name] for name in missing_members(error, schema)]
         return [{"path": dotted(path + p), "message": "required field is missing"}
@@ -99,58 +107,115 @@ def sibling_properties(schema: dict[str, Any] | None, schema_path: list[Any]) ->
     return list(node.get("properties", {})) if isinstance(node, dict) else []
 
 
+def problem_count(error: Any) -> int:
+    """How many {path, message} entries ``describe`` would make of ``error``, without making them."""
+    kind = type(error.kind).__name__
+    if kind == "AdditionalProperties":
+        return len(error.kind.unexpected)
+    if kind == "OneOfNotValid":
+        return sum(problem_count(sub) for sub in _closest_alternative(error))
+    return 1
+
+
+def _closest_alternative(error: Any) -> list[Any]:
+    return min(error.kind.context, key=len)
+
+
 def errors_for(validator: Any, instance: Any, read_only: frozenset[str] = frozenset(),
-               schema: dict[str, Any] | None = None) -> list[dict[str, str]]:
-    """Every problem with ``instance``, or an empty list when it fits the compiled schema. ``schema``, the one
-    it was compiled from, lets messages suggest the closest known names and name the members a missing
-    object requires."""
+               schema: dict[str, Any] | None = None, limit: int = MAX_LISTED) -> list[dict[str, str]]:
+    """Every problem with ``instance`` up to ``limit``, then one entry counting the rest; an empty list when it
+    fits the compiled schema. ``schema``, the one it was compiled from, lets messages suggest the closest known
+    names and name the members a missing object requires. Linear in the number of problems: a hostile input
+    with 60,000 unknown keys costs one pass, not a comparison of each with the others."""
     try:
         if validator.is_valid(instance):
             return []
-        found: list[dict[str, str]] = []
+        listed: dict[tuple[str, str], dict[str, str]] = {}  # insertion-ordered, and a set for duplicates
+        unlisted = 0
         for error in validator.iter_errors(instance):
-            for item in describe(error, read_only, schema):
-                if item not in found:
-                    found.append(item)
-        return found
+            items = describe(error, read_only, schema, limit - len(listed)) if len(listed) < limit else []
+            for item in items:
+                listed.setdefault((item["path"], item["message"]), item)
+            unlisted += max(problem_count(error) - len(items), 0)
+        return capped(list(listed.values()), unlisted, limit)
     except UnicodeEncodeError:  # the validator takes text as UTF-8; a lone surrogate (JSON "\ud800") has none
         paths = lone_surrogates(instance)
         if not paths:
             raise
-        return [{"path": dotted(path), "message": LONE_SURROGATE} for path in paths]
+        return capped([{"path": dotted(path), "message": LONE_SURROGATE} for path in paths[:limit]],
+                      max(len(paths) - limit, 0), limit)
+
+
+def capped(found: list[dict[str, str]], unlisted: int, limit: int = MAX_LISTED) -> list[dict[str, str]]:
+    """``found`` cut to ``limit`` entries, plus one entry counting what was left out."""
+    unlisted += max(len(found) - limit, 0)
+    found = found[:limit]
+    if unlisted:
+        found.append({"path": "input", "message": f"{unlisted} {UNLISTED} (the first {limit} are)"})
+    return found
+
+
+UNLISTED = "more problems not listed"
+
+
+def problems_in(errors: list[dict[str, str]]) -> int:
+    """How many problems a list from :func:`capped` stands for: its entries, the counted rest included."""
+    last = errors[-1]["message"] if errors else ""
+    count, _, rest = last.partition(" ")
+    if count.isdigit() and rest.startswith(UNLISTED):
+        return len(errors) - 1 + int(count)
+    return len(errors)
 
 
 LONE_SURROGATE = "text with a lone surrogate (a \\uD800-\\uDFFF escape without its pair) is not valid Unicode"
 
 
+NOT_FINITE = "NaN and Infinity are not JSON numbers: a request body can only carry finite numbers"
+
+
 def text_errors(instance: Any) -> list[dict[str, str]]:
-    """Strings no request can carry: lone surrogates, which the validator may pass (a plain ``string`` check
-    never encodes them) but encoding the request body fails on. One C-speed encode, a walk only on failure."""
+    """Values no request body can carry, which the schema may pass: lone surrogates (a plain ``string`` check
+    never encodes them) and NaN or Infinity (strict JSON has no such numbers). One C-speed encode, a walk only
+    on failure."""
     try:
-        json.dumps(instance, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return [{"path": dotted(path), "message": LONE_SURROGATE} for path in lone_surrogates(instance)]
-    except (TypeError, ValueError, RecursionError):
+        json.dumps(instance, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError):
+        found = unsendable(instance)
+        return capped(found[:MAX_LISTED], max(len(found) - MAX_LISTED, 0))
+    except (TypeError, RecursionError):
         pass  # not JSON data: the schema validation says what is wrong with it
     return []
 
 
+def unsendable(instance: Any) -> list[dict[str, str]]:
+    """Every string (value or key) that cannot be encoded as UTF-8 and every non-finite number, by path."""
+    return [{"path": dotted(path), "message": message} for path, message in _unsendable_paths(instance)]
+
+
 def lone_surrogates(instance: Any) -> list[list[Any]]:
-    """Paths of every string (value or key) that cannot be encoded as UTF-8; a walk without recursion."""
-    found, pending = [], [([], instance)]
+    """Paths of every string (value or key) that cannot be encoded as UTF-8."""
+    return [path for path, message in _unsendable_paths(instance) if message is LONE_SURROGATE]
+
+
+def _unsendable_paths(instance: Any) -> list[tuple[list[Any], str]]:
+    """A walk without recursion, sorted by path."""
+    found: list[tuple[list[Any], str]] = []
+    pending: list[tuple[list[Any], Any]] = [([], instance)]
     while pending:
         path, value = pending.pop()
         if isinstance(value, str) and not _encodable(value):
-            found.append(path)
+            found.append((path, LONE_SURROGATE))
+        elif isinstance(value, float) and not math.isfinite(value):
+            found.append((path, NOT_FINITE))
         elif isinstance(value, dict):
             for key, item in value.items():
-                if _encodable(key):
+                if not isinstance(key, str) or _encodable(key):
                     pending.append(([*path, key], item))
                 else:  # the key itself is bad: named with "?" for the surrogate, so the message stays valid text
-                    found.append([*path, key.encode("utf-8", "replace").decode()])
+                    found.append(([*path, key.encode("utf-8", "replace").decode()], LONE_SURROGATE))
         elif isinstance(value, list):
             pending.extend(([*path, n], item) for n, item in enumerate(value))
-    return sorted(found, key=str)
+    return sorted(found, key=lambda entry: str(entry[0]))
 
 
 def _encodable(text: str) -> bool:

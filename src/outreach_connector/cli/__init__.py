@@ -54,6 +54,9 @@ def command(name: str):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ..client import quiet_http_libraries
+
+    quiet_http_libraries()  # `call --verbose` prints its own request lines; httpx's would add query strings
     try:
         return run(sys.argv[1:] if argv is None else argv)
     except ModuleNotFoundError as exc:  # serve, sandbox, demo and --sandbox need an extra the host may lack

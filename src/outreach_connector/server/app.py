@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
 
+from outreach_connector.client import quiet_http_libraries
 from outreach_connector.errors import ConnectorError
 from outreach_connector.oauth import longest_request_seconds
 from outreach_connector.server.secrets_box import EncryptionKeyError
@@ -60,7 +61,6 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
         await services.pool.aclose()
         store.close()
 
-    quiet_access_log()
     app = Starlette(routes=ROUTES, lifespan=lifespan,
                     middleware=[Middleware(InternalErrorShield),
                                 Middleware(ApiKeyGate, keys=keys),
@@ -105,8 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     startup.announce_key_file(new_key_file)
     # uvicorn configures only its own loggers; this gives the server's (and httpx's) records a home.
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
-    server = uvicorn.Server(uvicorn_config(app, settings))
+    quiet_http_libraries(debug=settings.log_level == "debug")  # their INFO lines carry upstream query strings
     quiet_access_log()
+    server = uvicorn.Server(uvicorn_config(app, settings))
     host, port = listener.getsockname()[:2]
     logging.getLogger("outreach_connector.server").info("serving the Connectors API on http://%s:%d (store: %s)",
                                                          host, port, app.state.services.store.backend.describe())

@@ -16,6 +16,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse as StarletteJSONResponse
 
+from outreach_connector.validation import problems_in
 from outreach_connector.errors import (ConnectorError, InputInvalid, OutputInvalid, PaginationError,
                                        TransportError, UnknownOperation, UnsafeURL, UpstreamError)
 
@@ -60,7 +61,7 @@ def input_invalid(errors: list[dict[str, str]]) -> JSONResponse:
     """400 naming every offending field, as ``path: message`` pairs."""
     details = "; ".join(f"{shown(e['path'], 200)}: {shown(e['message'], MAX_DETAIL)}" for e in errors[:MAX_ERRORS])
     if len(errors) > MAX_ERRORS:
-        details += f"; and {len(errors) - MAX_ERRORS} more"
+        details += f"; and {problems_in(errors) - MAX_ERRORS} more"
     return problem(400, f"{INPUT_INVALID_PREFIX} {details}")
 
 

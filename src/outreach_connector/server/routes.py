@@ -84,7 +84,8 @@ async def list_operations(request: Request) -> Response:
 async def call_operation(request: Request) -> Response:
     catalogue = require_connector(request)
     try:
-        call = await parse_body(request, CallRequest, "call request", services(request).settings.max_json_depth)
+        limits = services(request).settings
+        call = await parse_body(request, CallRequest, "call request", limits.max_json_depth, limits.max_json_items)
     except BadRequest as exc:
         return envelopes.problem(400, exc.message)
     if call.operation not in catalogue.operation_names:
@@ -120,8 +121,9 @@ async def run_call(connector, call: CallRequest, catalogue: Catalogue) -> tuple[
 
 async def create_authentication(request: Request) -> Response:
     try:
-        body = await parse_body(request, AuthenticationRequest, "authentication",
-                                services(request).settings.max_json_depth)
+        limits = services(request).settings
+        body = await parse_body(request, AuthenticationRequest, "authentication", limits.max_json_depth,
+                                limits.max_json_items)
         credentials = parse_credentials(body.credentials)
     except BadRequest as exc:
         return envelopes.problem(400, exc.message)

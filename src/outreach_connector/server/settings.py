@@ -34,6 +34,8 @@ class ServerSettings(BaseModel):
     log_level: str = "info"
     max_body_bytes: int = Field(MIB, ge=1024, le=1024 * MIB)
     max_json_depth: int = Field(64, ge=4, le=512)
+    # Array items and object members in one request body: what the parse and the validation cost is per item.
+    max_json_items: int = Field(20_000, ge=100)
     # Sessions (one per used authentication) kept in memory: least recently used beyond max_sessions, and any
     # idle longer than session_idle_seconds, are dropped (and rebuilt from the store when used again).
     max_sessions: int = Field(1000, ge=1)
@@ -137,6 +139,8 @@ def add_limits(parser: argparse.ArgumentParser) -> None:
                         help="seconds a client has to send a request's headers (default 10)")
     parser.add_argument("--max-connections", type=int,
                         help="concurrent client connections; beyond it requests get 503 (default 1000)")
+    parser.add_argument("--max-json-items", type=int,
+                        help="array items and object members in one request body; more is 400 (default 20000)")
 
 
 def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = None) -> ServerSettings:
@@ -161,6 +165,7 @@ def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = No
         "session_check_seconds": args.session_check_seconds,
         "header_timeout": args.header_timeout,
         "max_connections": args.max_connections,
+        "max_json_items": args.max_json_items,
     }
     chosen = {key: value for key, value in chosen.items() if value is not None}
     chosen["connector"] = Settings.from_env(env, base_url=chosen.get("outreach_base_url"),
