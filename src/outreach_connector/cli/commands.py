@@ -39,8 +39,8 @@ def cmd_operations(args: argparse.Namespace) -> int:
            for e in registry if args.origin in (None, e.origin)]  # names only: no schema files read
     if args.json:
         emit(ops)
-    else:
-        width = max(len(op["name"]) for op in ops)
+    else:  # no rows (e.g. --origin plugin with no plugin installed) prints nothing
+        width = max((len(op["name"]) for op in ops), default=0)
         for op in ops:
             print(f"{op['name']:<{width}}  {op['kind']:<18}  {op['origin']:<15}  {op['title']}")
     return 0
