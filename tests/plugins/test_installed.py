@@ -156,7 +156,9 @@ def test_an_installed_plugin_is_listed_runs_and_can_be_left_out(host, wheels):
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert json.loads(refused.stderr) == {
         "error": "PluginError", "plugin": "nope", "file": None,
-        "message": "plugin 'nope' refused: no installed plugin has this entry-point name (installed: stage_names)"}
+        "message": "plugin 'nope' refused: no installed plugin has this entry-point name (installed: stage_names); "
+                   "to start without it: OUTREACH_CONNECTOR_PLUGINS=none (no installed plugins), or name the ones "
+                   "to load, comma-separated"}
 
 
 def test_the_readmes_install_table_names_what_each_extra_brings():

@@ -19,6 +19,17 @@ RECONNECT_HINT = (" Then give the CLI the new refresh token (export OUTREACH_REF
                   "outreach-connector auth login); it stores every rotated one from then on.")
 
 
+def misspelt_credentials() -> str:
+    """A did-you-mean for a credentials variable set under a wrong name (its name only, never its value)."""
+    import os
+
+    from ..settings import ENVIRONMENT
+    from ..suggest import misspelt_variables
+
+    wanted = [ENVIRONMENT[k] for k in ("access_token", "client_id", "client_secret", "refresh_token", "token_url")]
+    return misspelt_variables(os.environ, wanted, known=ENVIRONMENT.values())
+
+
 def emit(value: Any) -> None:
     json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
@@ -86,7 +97,7 @@ def run_call(args: argparse.Namespace, data: Any, lost_race_retries: int = 1) ->
                 log.report_unanswered()  # the last attempt: no response, so no hook wrote its line
             raise
         except CredentialsMissing:
-            raise CredentialsMissing(NO_CREDENTIALS.format(name=args.name)) from None
+            raise CredentialsMissing(NO_CREDENTIALS.format(name=args.name) + misspelt_credentials()) from None
         except ReconnectRequired as error:
             # A concurrent run spent our refresh token and stored its successor: nothing was applied (the
             # refresh comes before the request, or after a 401), so run once more with the newest tokens.
