@@ -66,13 +66,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    from .describe import render, sandbox_refusal, summary
+    from .describe import render, sandbox_note, summary
 
     described = summary(shared_catalogue()[args.name])
     if args.json:
         emit(described)
     else:
-        print(render(described, sandbox_refusal(args.name, described["example_input"])))
+        print(render(described, sandbox_note(args.name, described["example_input"])))
     return 0
 
 
@@ -108,9 +108,17 @@ def run_call(args: argparse.Namespace, data: Any, lost_race_retries: int = 1) ->
 
 
 def cmd_serve(rest: list[str]) -> int:
-    from ..server import main as serve_main
+    from ..extras import missing_extra
 
-    return serve_main(rest)
+    try:
+        from ..server import main as serve_main
+
+        return serve_main(rest)
+    except ModuleNotFoundError as exc:  # the server extra brings all it needs: name it, not the first module's
+        error = missing_extra(exc, extra="server")
+        if error is None:
+            raise
+        raise error from None
 
 
 def cmd_sandbox(rest: list[str]) -> int:
