@@ -2,15 +2,10 @@
 gives the editor's URL."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-
 import pytest
 
 from .helpers import FakeOutreach, make_client
-from .test_serve_process import SRC, free_port, wait_until_up
+from .test_serve_process import free_port, output_of_a_start
 
 
 @pytest.mark.anyio
@@ -30,14 +25,6 @@ async def test_the_root_without_a_key_says_what_is_here_and_what_needs_no_key(tm
 
 def test_the_start_line_gives_the_editors_url(tmp_path):
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(SRC), "OUTREACH_CONNECTOR_API_KEYS": "k"}
-    process = subprocess.Popen([sys.executable, "-m", "outreach_connector.server", "--port", str(port),
-                                "--database", str(tmp_path / "s.db")], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
-    finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=20)
-    started = [line for line in output.splitlines() if "serving the Connectors API" in line]
+    started = [line for line in output_of_a_start(tmp_path / "s.db", port).splitlines()
+               if "serving the Connectors API" in line]
     assert len(started) == 1 and started[0].endswith(f"; the solution editor: http://127.0.0.1:{port}/editor")
