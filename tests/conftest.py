@@ -37,6 +37,13 @@ def pytest_report_header(config):
         "reference checks: not run (they need the shared folder: --reference DIR)"
 
 
+def pytest_terminal_summary(terminalreporter, config):
+    """Said even under -q: the checks against the shared folder did not run (nothing is wrong with the clone)."""
+    if not config.getoption("--reference") and not hasattr(config, "workerinput"):
+        terminalreporter.write_line("reference checks not run (the project's copies of the shared folder): "
+                                    "./run test --reference DIR runs them")
+
+
 def pytest_collection_modifyitems(config, items):
     """Without --reference the checks against the folder outside the project are not collected: a clone has
     everything else it needs inside it."""
