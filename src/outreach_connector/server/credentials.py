@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from outreach_connector.oauth import TokenSet
+from outreach_connector.server.envelopes import shown
 from outreach_connector.suggest import close_names, did_you_mean
 
 Kind = Literal["access_token", "oauth"]
@@ -118,7 +119,7 @@ def credentials_problems(exc: ValidationError, prefix: str = "credentials.") -> 
     fields. Names and pydantic's messages only: never a value (pydantic's ``input`` may be a secret)."""
     problems = []
     for error in exc.errors()[:20]:
-        field = ".".join(map(str, error["loc"]))[:100] or "body"
+        field = shown(".".join(map(str, error["loc"])), 100) or "body"
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "not a credentials field" + (did_you_mean(field, KNOWN_FIELDS) or
