@@ -14,9 +14,51 @@ import pytest
 os.environ["OUTREACH_CONNECTOR_PLUGINS"] = "none"
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# The facts of Outreach's documents the generators read (tools/extract_vendor_facts.py keeps them current).
+VENDOR_FACTS = ROOT / "tools" / "data" / "vendor-facts"
 BASE_URL = "https://api.outreach.io/api/v2"
 TOKEN = "test-token-not-secret"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--reference", metavar="DIR", type=Path, default=None,
+                     help="the shared folder (reference/ and spec/ inside): also run the maintainer's checks that "
+                          "the project's copies of it are current (tests marked 'reference')")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "reference: checks the project's copies against the shared folder "
+                                       "(the maintainer's; run with --reference DIR)")
+
+
+def pytest_report_header(config):
+    folder = config.getoption("--reference")
+    return f"reference checks: against {folder}" if folder else \
+        "reference checks: not run (they need the shared folder: --reference DIR)"
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Said even under -q: the checks against the shared folder did not run (nothing is wrong with the clone)."""
+    if not config.getoption("--reference") and not hasattr(config, "workerinput"):
+        terminalreporter.write_line("reference checks not run (the project's copies of the shared folder): "
+                                    "./run test --reference DIR runs them")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without --reference the checks against the folder outside the project are not collected: a clone has
+    everything else it needs inside it."""
+    if config.getoption("--reference"):
+        return
+    outside = [item for item in items if item.get_closest_marker("reference")]
+    if outside:
+        config.hook.pytest_deselected(items=outside)
+        items[:] = [item for item in items if not item.get_closest_marker("reference")]
+
+
+@pytest.fixture
+def shared_folder(request) -> Path:
+    """The folder named by --reference (reference checks only run with it)."""
+    return request.config.getoption("--reference")
 
 
 class FakeOutreach:

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import ROOT, SHARED
+from conftest import ROOT, VENDOR_FACTS
 from outreach_connector.catalog import load_entries, load_resource
 from outreach_connector.handlers.ddl import options
 from outreach_connector.registry import Registry, get_plugin_manager
@@ -68,10 +68,10 @@ def test_seed_entries_are_the_only_ones_in_the_seed_files():
         assert origins == ({"outreach-schema"} if path.name.startswith("outreach_") else {"seed"}), path.name
 
 
-@pytest.mark.skipif(not (SHARED / "spec").exists(), reason="the shared spec folder is not beside the checkout")
-def test_committed_names_table_matches_the_shared_spec():
+@pytest.mark.reference
+def test_committed_names_table_matches_the_shared_spec(shared_folder):
     assert (ROOT / "fixtures" / "operation-names.tsv").read_text() == \
-        (SHARED / "spec" / "operation-names.tsv").read_text()
+        (shared_folder / "spec" / "operation-names.tsv").read_text()
 
 
 def test_every_kind_is_a_builtin_kind():
@@ -102,7 +102,6 @@ def run_tool(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.skipif(not (SHARED / "reference" / "outreach-schemas").exists(), reason="reference folder absent")
 def test_extended_entries_and_resource_schemas_have_not_drifted():
     result = run_tool("tools/gen_extended.py", "--check")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -113,16 +112,54 @@ def test_generated_operation_schemas_have_not_drifted():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.skipif(not (SHARED / "reference" / "outreach-schemas").exists(), reason="reference folder absent")
 def test_resource_schemas_have_not_drifted_from_the_official_reference():
     result = run_tool("tools/gen_resources.py", "--check")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.skipif(not (SHARED / "spec").exists(), reason="the shared spec folder is not beside the checkout")
-def test_fixtures_are_every_documented_sample():
-    result = run_tool("tools/extract_fixtures.py", "--check")
+def test_generators_read_only_the_facts_inside_the_project(tmp_path):
+    """A changed fact changes the output (so the drift checks above test the in-project facts, not a folder
+    beside the checkout): a sortable attribute that is no longer sortable drifts."""
+    facts = tmp_path / "facts"
+    subprocess.run(["cp", "-r", str(VENDOR_FACTS), str(facts)], check=True)
+    openapi = json.loads((facts / "outreach-openapi.json").read_text())
+    openapi["components"]["schemas"]["account"]["properties"]["name"]["x-badges"].remove("sortable")
+    (facts / "outreach-openapi.json").write_text(json.dumps(openapi))
+    hyper = json.loads((facts / "outreach-hyper-schema.json").read_text())
+    hyper["definitions"]["account"]["definitions"]["name"]["sortable"] = False
+    (facts / "outreach-hyper-schema.json").write_text(json.dumps(hyper))
+    result = run_tool("tools/gen_resources.py", "--check", "--facts", str(facts))
+    assert (result.returncode, result.stdout.strip()) == (1, "drift: account.json")
+
+
+@pytest.mark.reference
+def test_fixtures_are_every_documented_sample(shared_folder):
+    result = run_tool("tools/extract_fixtures.py", "--check", "--spec", str(shared_folder / "spec"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.reference
+def test_vendor_facts_are_current_with_the_reference(shared_folder):
+    result = run_tool("tools/extract_vendor_facts.py", "--check",
+                      "--reference", str(shared_folder / "reference" / "outreach-schemas"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def described_places(node, where: str = "") -> list[str]:
+    """The JSON path of every string ``description`` in a document."""
+    found = [where] if isinstance(node, dict) and isinstance(node.get("description"), str) else []
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in children:
+        found += described_places(value, f"{where}/{key}")
+    return found
+
+
+def test_vendor_facts_keep_no_vendor_prose():
+    """Descriptions survive only where the catalogue publishes them verbatim: the bulk actions' (POST
+    /batches/actions/<name>, and their body members')."""
+    found = [place for path in sorted(VENDOR_FACTS.rglob("*.json"))
+             for place in described_places(json.loads(path.read_text()))]
+    assert found and [p for p in found if not p.startswith("/paths//batches/actions/")] == []
 
 
 def sample_cases(which: str, ddl: bool):
@@ -198,8 +235,7 @@ def test_seed_schemas_look_up_seed_ddls_only_and_generated_ones_every_ddl():
         "list_personas_ddl"
 
 
-HYPER_SCHEMA = SHARED / "reference" / "outreach-schemas" / "outreach-official-via-api-evangelist" / \
-    "outreach-hyper-schema.json"
+HYPER_SCHEMA = VENDOR_FACTS / "outreach-hyper-schema.json"
 VERB_KINDS = {"instances": "list", "self": "get", "create": "create", "update": "update", "destroy": "delete"}
 # What the README's Operations section says is left out: the import collection actions (upload bodies).
 LEFT_OUT = re.compile(r"^/imports/actions/\w+$")

@@ -1,7 +1,7 @@
 """Observed types: every place real Outreach data departs from the vendor documents has a reviewed decision.
 
-The evidence (the Singer tap's and Airbyte's schemas of real tenants' records) lives beside the checkout in
-``../shared/reference/outreach-schemas``; the decisions in ``tools/observed_overlay.yaml``.
+The evidence (the types in the Singer tap's and Airbyte's schemas of real tenants' records) is kept in
+``tools/data/vendor-facts`` (``tools/extract_vendor_facts.py``); the decisions in ``tools/observed_overlay.yaml``.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, SHARED
+from conftest import ROOT, VENDOR_FACTS
 from outreach_connector.catalog import load_entries, load_resource
 from outreach_connector.validation import compile_schema, errors_for, schema_of
 
@@ -18,14 +18,13 @@ sys.path.insert(0, str(ROOT / "tools"))
 from gen_resources import apply_observed  # noqa: E402
 from observed import SOURCES, disagreements, load_overlay  # noqa: E402
 
-REFERENCE = SHARED / "reference" / "outreach-schemas"
+REFERENCE = VENDOR_FACTS
 OVERLAY = load_overlay()
 ENTRIES = {e.name: e for e in load_entries()}
-needs_evidence = pytest.mark.skipif(not REFERENCE.exists(), reason="the reference folder is not beside the checkout")
 
 
 def vendor() -> dict:
-    openapi = REFERENCE / "outreach-official-via-api-evangelist" / "outreach-openapi.json"
+    openapi = REFERENCE / "outreach-openapi.json"
     return json.loads(openapi.read_text())["components"]["schemas"]
 
 
@@ -34,14 +33,12 @@ def decided() -> set[str]:
     return set(OVERLAY["typed_differently"]) | only | set(OVERLAY["rejected"])
 
 
-@needs_evidence
 def test_every_disagreement_in_the_evidence_has_a_decision_and_no_decision_is_stale():
     found = set(disagreements(REFERENCE, OVERLAY["streams"], vendor()))
     assert sorted(found - decided()) == [], "undecided: add them to tools/observed_overlay.yaml"
     assert sorted(decided() - found) == [], "stale: the evidence no longer shows these"
 
 
-@needs_evidence
 def test_every_evidence_stream_is_mapped_to_a_type_or_marked_unused():
     streams = {p.stem for source in SOURCES for p in (REFERENCE / source).glob("*.json")}
     assert streams == set(OVERLAY["streams"])
@@ -49,7 +46,6 @@ def test_every_evidence_stream_is_mapped_to_a_type_or_marked_unused():
     assert sorted(t for t in types if not (ROOT / "schemas" / "resources" / f"{t}.json").exists()) == []
 
 
-@needs_evidence
 def test_generation_stops_on_an_undecided_disagreement_of_any_type_it_is_given(tmp_path):
     (tmp_path / "singer-io-tap-outreach").mkdir()
     (tmp_path / "singer-io-tap-outreach" / "teams.json").write_text(

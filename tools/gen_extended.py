@@ -10,7 +10,7 @@ entry named by the seed's convention unless a seed entry already has that name:
 
 Their per-operation schemas come from ``tools/gen_operation_schemas.py`` afterwards, like the seed's.
 
-Usage: python tools/gen_extended.py [--reference DIR] [--check]
+Usage: python tools/gen_extended.py [--facts DIR] [--check]
 """
 from __future__ import annotations
 
@@ -231,22 +231,21 @@ def entry_file(entries: list[dict]) -> str:
     return HEADER + body
 
 
-def extended_resources(reference: Path, oas: dict, hs: dict) -> list[dict]:
+def extended_resources(facts: Path, oas: dict, hs: dict) -> list[dict]:
     """The types outside the seed, with the same reviewed decisions on real data as the seed's."""
     resources = [gen_resources.build_resource(t, oas, hs, collection_path(hs_type))
                  for t, hs_type in sorted(hs["definitions"].items()) if t not in gen_resources.RESOURCE_PATHS]
-    gen_resources.apply_observed(resources, reference.parent, oas["components"]["schemas"])
+    gen_resources.apply_observed(resources, facts, oas["components"]["schemas"])
     return resources
 
 
-def generate(reference: Path) -> dict[str, str]:
+def generate(facts: Path) -> dict[str, str]:
     """{path relative to the project root: text} for every generated resource schema and entry file."""
-    oas = json.loads((reference / "outreach-openapi.json").read_text())
-    hs = json.loads((reference / "outreach-hyper-schema.json").read_text())
+    oas, hs = gen_resources.load_facts(facts)
     seed_names = {e.name for e in load_entries() if e.origin == "seed"}
     files = {f"schemas/resources/{r['type']}.json": json.dumps(gen_resources.as_json_schema(r), indent=1,
                                                                 sort_keys=True) + "\n"
-             for r in extended_resources(reference, oas, hs)}
+             for r in extended_resources(facts, oas, hs)}
     for type_name, hs_type in sorted(hs["definitions"].items()):
         main, ddl = type_entries(type_name, hs_type, seed_names, oas)
         if main:
@@ -265,10 +264,10 @@ def stale_files(files: dict[str, str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reference", type=Path, default=gen_resources.DEFAULT_REFERENCE)
+    parser.add_argument("--facts", type=Path, default=gen_resources.FACTS)
     parser.add_argument("--check", action="store_true", help="fail if the committed files differ")
     args = parser.parse_args(argv)
-    files = generate(args.reference)
+    files = generate(args.facts)
     stale = stale_files(files)
     if stale:
         print("stale generated entry files: " + ", ".join(stale))

@@ -1,21 +1,20 @@
 """Generate ``schemas/resources/<type>.json`` from Outreach's official API description.
 
-Reads the OpenAPI document (types, nullability, max lengths, badges) and the JSON hyper-schema (read-only,
-filterable and sortable flags, relationship targets, allowed methods and member actions) found in
-``../shared/reference/outreach-schemas/outreach-official-via-api-evangelist``. Writes one JSON Schema per
-resource type the connector's operations touch. Vendor prose is dropped: only names, types and flags are kept.
+Reads the facts of the OpenAPI document (types, nullability, max lengths, badges) and of the JSON hyper-schema
+(read-only, filterable and sortable flags, relationship targets, allowed methods and member actions) kept in
+``tools/data/vendor-facts`` (extracted from the reference by ``tools/extract_vendor_facts.py``, so any clone
+regenerates). Writes one JSON Schema per resource type the connector's operations touch: names, types and flags.
 
 Where real tenants' data (the Singer and Airbyte schemas beside the vendor's) types an attribute differently, or
 shows one the vendor lacks, the reviewed decision in ``tools/observed_overlay.yaml`` is written beside the
 vendor type as ``x-observed`` (see ``tools/observed.py``).
 
-Usage: python tools/gen_resources.py [--reference DIR] [--check]
+Usage: python tools/gen_resources.py [--facts DIR] [--check]
 """
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from generated import write_or_check  # noqa: E402
 from observed import disagreements, load_overlay, observed_schema  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference" / "outreach-schemas" / "outreach-official-via-api-evangelist"
+FACTS = ROOT / "tools" / "data" / "vendor-facts"  # written by tools/extract_vendor_facts.py
 OUT_DIR = ROOT / "schemas" / "resources"
 OVERLAY_NAME = "tools/observed_overlay.yaml"
 
@@ -83,14 +82,13 @@ ERRATA = {
     ("sequence", "secondaryReplyAction"): {"drop": "maxLength"},
 }
 
-BADGE = re.compile(r"badges/(readonly|writeonly|filterable|sortable)\.svg")
-REL_NO_FILTER = re.compile(r"cannot be used as a filter")
 HS_METHOD_KIND = {("GET", "self"): "get", ("GET", "instances"): "list", ("POST", "create"): "create",
                   ("PATCH", "update"): "update", ("DELETE", "destroy"): "delete"}
 
 
-def badges(description: str | None) -> set[str]:
-    return set(BADGE.findall(description or ""))
+def badges(prop: dict) -> set[str]:
+    """The badges of the vendor's description (readonly, writeonly, filterable, sortable), as the facts keep them."""
+    return set(prop.get("x-badges", ()))
 
 
 def json_type(prop: dict) -> dict:
@@ -110,7 +108,7 @@ def json_type(prop: dict) -> dict:
 
 def attribute_schema(name: str, oas_prop: dict, hs_def: dict | None) -> dict:
     schema = json_type(oas_prop)
-    flags = badges(oas_prop.get("description"))
+    flags = badges(oas_prop)
     hs_def = hs_def or {}
     if "readonly" in flags:
         schema["readOnly"] = True
@@ -146,13 +144,13 @@ def relationship_schema(name: str, oas_rel: dict, hs_def: dict | None) -> dict:
         targets = ((data.get("properties") or {}).get("type") or {}).get("enum") or \
                   (((data.get("items") or {}).get("properties") or {}).get("type") or {}).get("enum") or []
         to_many = to_many or data.get("type") == "array"
-    flags = badges(oas_rel.get("description"))
+    flags = badges(oas_rel)
     schema: dict = {"x-target": targets[0] if targets else None, "x-to-many": bool(to_many)}
     if len(targets) > 1:
         schema["x-targets"] = sorted(targets)
     if "readonly" in flags or hs_def.get("readOnly"):
         schema["readOnly"] = True
-    if not REL_NO_FILTER.search(oas_rel.get("description") or ""):
+    if not oas_rel.get("x-no-filter"):
         schema["x-filterable"] = True
     if hs_def.get("data") is False or (not data and to_many):
         schema["x-links-only"] = True
@@ -241,22 +239,27 @@ def apply_observed(resources: list[dict], evidence: Path, vendor: dict) -> None:
             by_type[type_name]["requiredOnCreate"] = names
 
 
-def generate(reference: Path) -> dict[str, str]:
+def load_facts(facts: Path) -> tuple[dict, dict]:
+    """The OpenAPI and hyper-schema facts (the documents' shape, without prose)."""
+    return (json.loads((facts / "outreach-openapi.json").read_text()),
+            json.loads((facts / "outreach-hyper-schema.json").read_text()))
+
+
+def generate(facts: Path) -> dict[str, str]:
     """Return {file name: JSON text} for every resource schema."""
-    oas = json.loads((reference / "outreach-openapi.json").read_text())
-    hs = json.loads((reference / "outreach-hyper-schema.json").read_text())
+    oas, hs = load_facts(facts)
     resources = [build_resource(t, oas, hs) for t in sorted(RESOURCE_PATHS)] + [AUDIT_SUPPLEMENT]
-    apply_observed(resources, reference.parent, oas["components"]["schemas"])
+    apply_observed(resources, facts, oas["components"]["schemas"])
     return {f"{r['type']}.json": json.dumps(as_json_schema(r), indent=1, sort_keys=True) + "\n"
             for r in resources}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
+    parser.add_argument("--facts", type=Path, default=FACTS)
     parser.add_argument("--check", action="store_true", help="fail if the committed files differ")
     args = parser.parse_args(argv)
-    return write_or_check(generate(args.reference), OUT_DIR, args.check, "resource schemas")
+    return write_or_check(generate(args.facts), OUT_DIR, args.check, "resource schemas")
 
 
 if __name__ == "__main__":

@@ -74,12 +74,20 @@ class PluginError(RegistryError):
 
     def __init__(self, plugin: str, problem: str, file: str | None = None) -> None:
         where = f" ({file})" if file else ""
-        super().__init__(f"plugin {plugin!r} refused{where}: {problem}")
+        super().__init__(f"plugin {plugin!r} refused{where}: {problem}{without_plugin_hint(plugin)}")
         self.plugin = plugin
         self.file = file
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "plugin": self.plugin, "file": self.file}
+
+
+def without_plugin_hint(plugin: str) -> str:
+    """How to start without an installed plugin; the built-in one (a module of this package) cannot be left out."""
+    if plugin.startswith("outreach_connector."):
+        return ""
+    return ("; to start without it: OUTREACH_CONNECTOR_PLUGINS=none (no installed plugins), or name the ones to "
+            "load, comma-separated")
 
 
 class CredentialsMissing(ConnectorError):

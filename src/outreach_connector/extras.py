@@ -13,11 +13,15 @@ class ExtraMissing(ConnectorError):
     exit_code = 2
 
 
-def missing_extra(error: ModuleNotFoundError) -> ExtraMissing | None:
-    """The ``ExtraMissing`` a failed import of an optional package stands for, or None if it is not one."""
+def missing_extra(error: ModuleNotFoundError, extra: str | None = None) -> ExtraMissing | None:
+    """The ``ExtraMissing`` a failed import of an optional package stands for, or None if it is not one.
+
+    ``extra`` is the one the command needs, when several bring the module: ``serve`` needs ``server``, though
+    ``sandbox`` brings starlette too (naming ``sandbox`` would send the user round twice).
+    """
     module = (error.name or "").split(".")[0]
-    extra = EXTRA_FOR.get(module)
-    if extra is None:
+    if module not in EXTRA_FOR:
         return None
+    extra = extra or EXTRA_FOR[module]
     return ExtraMissing(f"this command needs {module!r}, which the {extra!r} extra installs: "
                         f"pip install 'outreach-connector[{extra}]' (or [server,sandbox] for both)")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from typing import Iterable, Mapping
 
 
 # Longer than any real name: a hostile input is not compared (difflib's cost grows with the product of lengths).
@@ -32,3 +32,16 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
         return ""
     listed = found[0] if len(found) == 1 else ", ".join(found[:-1]) + " or " + found[-1]
     return f" (did you mean {listed}?)"
+
+
+def misspelt_variables(env: Mapping[str, str], wanted: Iterable[str], known: Iterable[str] = ()) -> str:
+    """`` OUTREACH_ACESS_TOKEN is set: did you mean OUTREACH_ACCESS_TOKEN?`` for each set variable that is
+    none of ``wanted`` (nor another ``known`` one) but looks like one of them. Names only, never a value."""
+    wanted = list(wanted)
+    skip = {*wanted, *known}
+    notes = []
+    for name in sorted(env):
+        found = close_names(name, wanted, limit=1) if name.startswith("OUTREACH_") and name not in skip else []
+        if found and env[name]:
+            notes.append(f" {name} is set: did you mean {found[0]}?")
+    return "".join(notes)

@@ -1,4 +1,5 @@
-"""``./run`` (item 8): the Python version first, a broken ``.venv`` rebuilt, ``./run help``.
+"""``./run`` (item 8): the Python version first, a broken ``.venv`` rebuilt, ``./run help`` (and ``./run`` alone),
+commands in the caller's directory.
 
 A stand-in interpreter (a shell script named by ``PYTHON=``) plays an old Python, a venv creator and a pip
 that fails or succeeds on demand, so these run in milliseconds and offline. A real interpreter older than
@@ -38,11 +39,11 @@ def checkout(tmp_path):
     return tmp_path
 
 
-def run(checkout: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+def run(checkout: Path, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
     environment = {"PATH": os.environ["PATH"], "HOME": str(checkout), "PYTHON": str(checkout / "fake-python"),
                    "FAKE_VERSION": "3.11.7", **env}
     return subprocess.run(["bash", str(checkout / "run"), *args], capture_output=True, text=True, timeout=60,
-                          env=environment)
+                          env=environment, cwd=cwd)
 
 
 def test_an_old_interpreter_is_named_before_anything_is_written(checkout):
@@ -84,9 +85,27 @@ def test_a_venv_left_by_a_failed_setup_is_rebuilt(checkout):
 @pytest.mark.parametrize("word", ["help", "--help", "-h"])
 def test_help_answers_without_setting_anything_up(checkout, word):
     result = run(checkout, word, PYTHON="python3-that-does-not-exist")
-    assert result.returncode == 0 and result.stdout.startswith("usage: ./run [TASK [ARGS...]]")
+    assert result.returncode == 0 and result.stdout.startswith("usage: ./run TASK [ARGS...]")
     assert "Python 3.11 or newer" in result.stdout and "PYTHON=" in result.stdout
     assert not (checkout / ".venv").exists()
+
+
+def test_no_task_prints_the_help_and_runs_nothing(checkout):
+    """A first ``./run`` must not start a two-worker test suite."""
+    result = run(checkout, PYTHON="python3-that-does-not-exist")
+    assert result.returncode == 0 and result.stdout.startswith("usage: ./run TASK [ARGS...]")
+    assert "./run help              this text (also ./run with no task)" in result.stdout
+    assert not (checkout / ".venv").exists()
+
+
+def test_a_command_runs_in_the_callers_directory_with_the_checkouts_venv(checkout, tmp_path_factory):
+    """``./run outreach-connector call x @input.json --database ./my.db`` from elsewhere reads and writes there."""
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    relative_python = os.path.relpath(checkout / "fake-python", elsewhere)  # PYTHON= relative to the caller too
+    result = run(checkout, "sh", "-c", 'pwd; command -v python', cwd=elsewhere, PYTHON=relative_python)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [str(elsewhere), str(checkout / ".venv" / "bin" / "python")]
+    assert not (elsewhere / ".venv").exists()
 
 
 def old_interpreters() -> list[tuple[str, str]]:

@@ -1,18 +1,14 @@
 """``serve`` startup (item 9) and the server's did-you-mean 404 (item 3)."""
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 
 import pytest
 
 from outreach_connector.server.app import main as serve_main
 
 from server.helpers import CALL, FakeOutreach, make_client, store_token
-from server.test_serve_process import SRC, free_port, wait_until_up
+from server.test_serve_process import free_port, output_of_a_start
 
 
 def test_a_busy_port_is_one_line_and_writes_nothing(tmp_path, capsys):
@@ -29,16 +25,7 @@ def test_a_busy_port_is_one_line_and_writes_nothing(tmp_path, capsys):
 
 
 def test_a_generated_key_file_is_announced_with_its_path(tmp_path):
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(SRC), "OUTREACH_CONNECTOR_API_KEYS": "k"}
-    process = subprocess.Popen([sys.executable, "-m", "outreach_connector.server", "--port", str(port),
-                                "--database", str(tmp_path / "s.db")], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/connectors", process)
-    finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=20)
+    output = output_of_a_start(tmp_path / "s.db", free_port())
     assert (f"outreach-connector serve: generated the encryption key file {tmp_path / 's.db.key'} (mode 0600); "
             "back it up with the database") in output
 

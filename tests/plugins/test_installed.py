@@ -136,10 +136,37 @@ def test_the_sandbox_needs_its_extra_and_says_so(host):
     assert json.loads(missing.stderr)["error"] == "ExtraMissing" and "outreach-connector[sandbox]" in missing.stderr
 
 
+def test_describe_works_on_the_core_install_and_says_it_did_not_try_the_sandbox(host):
+    described = host.cli("describe", "get_stage")
+    lines = described.stdout.splitlines()
+    assert described.stderr == "" and lines[0] == "get_stage: Get stage (get)"
+    assert lines[-2].startswith("Try it: outreach-connector call get_stage ") and lines[-2].endswith(" --sandbox")
+    assert lines[-1] == ("  (not tried against a sandbox: the 'sandbox' extra is not installed; "
+                         "pip install 'outreach-connector[sandbox]' to run the line above)")
+
+
+def serve_refusal(host) -> dict:
+    refused = host.cli("serve", "--api-key", "k", "--port", "0", check=False)
+    assert refused.returncode == 2 and refused.stdout == "", refused.stderr
+    return json.loads(refused.stderr)
+
+
+def test_serve_on_the_core_install_names_the_server_extra_first(host):
+    """starlette is the first module serve misses, and the sandbox extra brings it too: the server extra
+    is the one that makes serve work."""
+    assert serve_refusal(host) == {"error": "ExtraMissing", "message": (
+        "this command needs 'starlette', which the 'server' extra installs: "
+        "pip install 'outreach-connector[server]' (or [server,sandbox] for both)")}
+
+
 def test_with_the_sandbox_extra_the_cli_calls_the_in_process_sandbox(host, wheels):
     host.pip_install(f"{wheels['core']}[sandbox]")
     page = json.loads(host.cli("call", "list_stages", '{"page_size": 2}', "--sandbox").stdout)
     assert [r["type"] for r in page["data"]] == ["stage", "stage"]
+
+
+def test_serve_with_only_the_sandbox_extra_still_names_the_server_extra(host):
+    assert "pip install 'outreach-connector[server]'" in serve_refusal(host)["message"]
 
 
 def test_an_installed_plugin_is_listed_runs_and_can_be_left_out(host, wheels):
@@ -156,7 +183,9 @@ def test_an_installed_plugin_is_listed_runs_and_can_be_left_out(host, wheels):
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert json.loads(refused.stderr) == {
         "error": "PluginError", "plugin": "nope", "file": None,
-        "message": "plugin 'nope' refused: no installed plugin has this entry-point name (installed: stage_names)"}
+        "message": "plugin 'nope' refused: no installed plugin has this entry-point name (installed: stage_names); "
+                   "to start without it: OUTREACH_CONNECTOR_PLUGINS=none (no installed plugins), or name the ones "
+                   "to load, comma-separated"}
 
 
 def test_the_readmes_install_table_names_what_each_extra_brings():

@@ -1,7 +1,7 @@
 """Sandbox responses validate against Outreach's official OpenAPI response schemas.
 
-The vendor document lives outside the repository (``../shared/reference/outreach-schemas``); CI may not have
-it, so the test skips without it. OpenAPI 3.0's ``nullable`` becomes a JSON Schema ``null`` type.
+The vendor document's schemas come from the facts kept in the project (``tools/data/vendor-facts``, prose
+dropped by ``tools/extract_vendor_facts.py``). OpenAPI 3.0's ``nullable`` becomes a JSON Schema ``null`` type.
 """
 from __future__ import annotations
 
@@ -18,12 +18,9 @@ from outreach_sandbox.schema import ERRATA, load_catalog
 
 from .conftest import REPO_ROOT
 
-OPENAPI = (REPO_ROOT.parent / "shared" / "reference" / "outreach-schemas" / "outreach-official-via-api-evangelist"
-           / "outreach-openapi.json")
+OPENAPI = REPO_ROOT / "tools" / "data" / "vendor-facts" / "outreach-openapi.json"
 CATALOG = load_catalog()
 DOC_URI = "urn:outreach-openapi"
-
-pytestmark = pytest.mark.skipif(not OPENAPI.exists(), reason="Outreach's OpenAPI reference is not available")
 
 
 def nullable_to_json_schema(node):

@@ -238,7 +238,15 @@ async def test_authentication_lifecycle(client):
     pytest.param({"name": "x", "credentials": {"client_id": "c", "client_secret": "secret-canary"}},
                  "Invalid authentication: credentials.refresh_token: Field required", id="missing-refresh"),
     pytest.param({"name": "x", "credentials": {"access_token": "secret-canary", "password": "secret-canary"}},
-                 "Invalid authentication: credentials.password: Extra inputs are not permitted", id="extra"),
+                 "Invalid authentication: credentials.password: not a credentials field (fields: access_token; or "
+                 "client_id, client_secret, refresh_token and token_url)", id="extra"),
+    pytest.param({"name": "x", "credentials": {"acess_token": "secret-canary"}},
+                 "Invalid authentication: credentials.access_token: Field required; credentials.acess_token: not a "
+                 "credentials field (did you mean access_token?)", id="misspelt-access-token"),
+    pytest.param({"name": "x", "credentials": {"client_id": "c", "client_secret": "secret-canary",
+                                               "refresh_tokn": "secret-canary"}},
+                 "Invalid authentication: credentials.refresh_token: Field required; credentials.refresh_tokn: not a "
+                 "credentials field (did you mean refresh_token?)", id="misspelt-refresh-token"),
     pytest.param({"name": "x", "credentials": {"client_id": "c", "client_secret": "s", "refresh_token": "r",
                                                "token_url": "file:///etc/passwd"}},
                  "Invalid authentication: credentials.token_url: Value error, must be an absolute http(s) URL "

@@ -31,6 +31,20 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 20) -> N
     raise AssertionError("the server did not come up")
 
 
+def output_of_a_start(database: Path, port: int, api_keys: str = "k") -> str:
+    """Start the server on ``port`` with ``database``, wait until it answers, stop it: what it printed."""
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OUTREACH_CONNECTOR_API_KEYS": api_keys}
+    process = subprocess.Popen([sys.executable, "-m", "outreach_connector.server", "--port", str(port),
+                                "--database", str(database)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    return output
+
+
 def test_serve_from_the_environment_and_shut_down_cleanly(tmp_path):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(SRC), "OUTREACH_CONNECTOR_API_KEYS": "proc-key-canary,other",

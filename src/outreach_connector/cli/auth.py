@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..settings import ENVIRONMENT, Settings
-from .commands import emit
+from .commands import emit, misspelt_credentials
 from .credentials_file import CredentialsFile, Entry, config_dir, fingerprint
 from .session import ConfigurationInvalid
 
@@ -18,7 +18,8 @@ def cmd_login(args: argparse.Namespace) -> int:
     missing = [ENVIRONMENT[k] for k in ("client_id", "client_secret", "refresh_token") if not getattr(settings, k)]
     if missing:
         raise ConfigurationInvalid(f"auth login needs {', '.join(missing)} (the client secret and refresh token "
-                                   "are read from the environment only, never from flags); nothing was stored")
+                                   "are read from the environment only, never from flags); nothing was stored."
+                                   + misspelt_credentials())
     refresh = settings.refresh_token.get_secret_value()  # type: ignore[union-attr]
     entry = Entry(args.profile, settings.client_id or "", settings.token_url, refresh_token=refresh,
                   seeded_from=fingerprint(refresh),

@@ -19,6 +19,17 @@ RECONNECT_HINT = (" Then give the CLI the new refresh token (export OUTREACH_REF
                   "outreach-connector auth login); it stores every rotated one from then on.")
 
 
+def misspelt_credentials() -> str:
+    """A did-you-mean for a credentials variable set under a wrong name (its name only, never its value)."""
+    import os
+
+    from ..settings import ENVIRONMENT
+    from ..suggest import misspelt_variables
+
+    wanted = [ENVIRONMENT[k] for k in ("access_token", "client_id", "client_secret", "refresh_token", "token_url")]
+    return misspelt_variables(os.environ, wanted, known=ENVIRONMENT.values())
+
+
 def emit(value: Any) -> None:
     json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
@@ -39,8 +50,8 @@ def cmd_operations(args: argparse.Namespace) -> int:
            for e in registry if args.origin in (None, e.origin)]  # names only: no schema files read
     if args.json:
         emit(ops)
-    else:
-        width = max(len(op["name"]) for op in ops)
+    else:  # no rows (e.g. --origin plugin with no plugin installed) prints nothing
+        width = max((len(op["name"]) for op in ops), default=0)
         for op in ops:
             print(f"{op['name']:<{width}}  {op['kind']:<18}  {op['origin']:<15}  {op['title']}")
     return 0
@@ -55,13 +66,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    from .describe import render, sandbox_refusal, summary
+    from .describe import render, sandbox_note, summary
 
     described = summary(shared_catalogue()[args.name])
     if args.json:
         emit(described)
     else:
-        print(render(described, sandbox_refusal(args.name, described["example_input"])))
+        print(render(described, sandbox_note(args.name, described["example_input"])))
     return 0
 
 
@@ -86,7 +97,7 @@ def run_call(args: argparse.Namespace, data: Any, lost_race_retries: int = 1) ->
                 log.report_unanswered()  # the last attempt: no response, so no hook wrote its line
             raise
         except CredentialsMissing:
-            raise CredentialsMissing(NO_CREDENTIALS.format(name=args.name)) from None
+            raise CredentialsMissing(NO_CREDENTIALS.format(name=args.name) + misspelt_credentials()) from None
         except ReconnectRequired as error:
             # A concurrent run spent our refresh token and stored its successor: nothing was applied (the
             # refresh comes before the request, or after a 401), so run once more with the newest tokens.
@@ -97,9 +108,17 @@ def run_call(args: argparse.Namespace, data: Any, lost_race_retries: int = 1) ->
 
 
 def cmd_serve(rest: list[str]) -> int:
-    from ..server import main as serve_main
+    from ..extras import missing_extra
 
-    return serve_main(rest)
+    try:
+        from ..server import main as serve_main
+
+        return serve_main(rest)
+    except ModuleNotFoundError as exc:  # the server extra brings all it needs: name it, not the first module's
+        error = missing_extra(exc, extra="server")
+        if error is None:
+            raise
+        raise error from None
 
 
 def cmd_sandbox(rest: list[str]) -> int:

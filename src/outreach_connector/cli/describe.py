@@ -151,22 +151,34 @@ def column_width(items: list[dict[str, Any]]) -> int:
     return min(max([22, *(len(item["field"]) for item in items)]), 40)
 
 
-def sandbox_refusal(name: str, example: Any) -> str | None:
-    """How a fresh in-process sandbox refuses the example (None: it answers it), so "Try it" never misleads:
-    the schemas leave optional what Outreach requires on create, and a sample's IDs may not exist there."""
-    from ..sandboxed import sandbox_connector
+SANDBOX_SKIPPED = ("(not tried against a sandbox: the 'sandbox' extra is not installed; "
+                   "pip install 'outreach-connector[sandbox]' to run the line above)")
 
-    connector, _ = sandbox_connector()
+
+def sandbox_note(name: str, example: Any) -> str | None:
+    """How a fresh in-process sandbox refuses the example (None: it answers it), so "Try it" never misleads:
+    the schemas leave optional what Outreach requires on create, and a sample's IDs may not exist there.
+    Without the sandbox extra (a base install) the check is skipped, and the note says so."""
+    from ..extras import missing_extra
+
+    try:
+        from ..sandboxed import sandbox_connector
+
+        connector, _ = sandbox_connector()
+    except ModuleNotFoundError as exc:
+        if missing_extra(exc) is None:
+            raise
+        return SANDBOX_SKIPPED
     with connector:
         try:
             connector.call(name, example)
         except ConnectorError as error:
-            return f"{type(error).__name__}: {error.message}"
+            return f"(a fresh sandbox refuses this example as it stands: {type(error).__name__}: {error.message})"
     return None
 
 
-def render(described: dict[str, Any], refusal: str | None = None) -> str:
-    """The human view; ``refusal`` is how the sandbox refused the example, if it did."""
+def render(described: dict[str, Any], note: str | None = None) -> str:
+    """The human view; ``note`` says how the sandbox refused the example, or that it was not tried."""
     request = described["request"]
     lines = [f"{described['name']}: {described['title']} ({described['kind']})", f"  {described['description']}",
              "", f"Outreach request: {request['method'] or '?'} {request['path'] or request_example(request)}"]
@@ -181,6 +193,6 @@ def render(described: dict[str, Any], refusal: str | None = None) -> str:
     example = json.dumps(described["example_input"])
     lines += ["", f"Example input, {described['example_source']}:", f"  {example}", "",
               f"Try it: outreach-connector call {described['name']} '{example}' --sandbox"]
-    if refusal:
-        lines += [f"  (a fresh sandbox refuses this example as it stands: {refusal})"]
+    if note:
+        lines += [f"  {note}"]
     return "\n".join(lines)

@@ -109,8 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet_access_log()
     server = uvicorn.Server(uvicorn_config(app, settings))
     host, port = listener.getsockname()[:2]
-    logging.getLogger("outreach_connector.server").info("serving the Connectors API on http://%s:%d (store: %s)",
-                                                         host, port, app.state.services.store.backend.describe())
+    logging.getLogger("outreach_connector.server").info(
+        "serving the Connectors API on http://%s:%d (store: %s); the solution editor: http://%s:%d/editor",
+        host, port, app.state.services.store.backend.describe(), host, port)
     try:
         server.run(sockets=[listener])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: the shutdown was clean

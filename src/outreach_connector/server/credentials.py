@@ -12,9 +12,11 @@ from datetime import datetime, timezone
 from typing import Any, Literal, Union
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from outreach_connector.oauth import TokenSet
+from outreach_connector.server.envelopes import shown
+from outreach_connector.suggest import close_names, did_you_mean
 
 Kind = Literal["access_token", "oauth"]
 # Header-safe: printable Latin-1, no control characters (CR, LF, NUL, DEL, C1) at all.
@@ -92,11 +94,39 @@ Credentials = Union[AccessTokenCredentials, OAuthCredentials]
 def parse_credentials(raw: Any) -> Credentials:
     """The credentials model a request body means: an access token, or OAuth refresh credentials.
 
-    Raises pydantic's ``ValidationError``; report it by ``loc`` and ``msg`` only (its ``input`` holds secrets).
+    Raises pydantic's ``ValidationError``; report it with :func:`credentials_problems` (its ``input`` holds
+    secrets).
     """
-    if isinstance(raw, dict) and "access_token" in raw:
+    if isinstance(raw, dict) and means_access_token(raw):
         return AccessTokenCredentials.model_validate(raw)
     return OAuthCredentials.model_validate(raw)
+
+
+def means_access_token(raw: dict) -> bool:
+    """``access_token`` is there, or a misspelling of it (``acess_token``) is with nothing of OAuth's: judged
+    as an access token, the error is one field to fix, not three OAuth fields missing."""
+    if "access_token" in raw:
+        return True
+    return not set(raw) & set(OAuthCredentials.model_fields) and \
+        any(close_names(str(key), ["access_token"]) for key in raw)
+
+
+KNOWN_FIELDS = [*AccessTokenCredentials.model_fields, *OAuthCredentials.model_fields]
+
+
+def credentials_problems(exc: ValidationError, prefix: str = "credentials.") -> str:
+    """``credentials.<field>: <problem>`` for each error, an unknown field with a did-you-mean over both kinds'
+    fields. Names and pydantic's messages only: never a value (pydantic's ``input`` may be a secret)."""
+    problems = []
+    for error in exc.errors()[:20]:
+        field = shown(".".join(map(str, error["loc"])), 100) or "body"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "not a credentials field" + (did_you_mean(field, KNOWN_FIELDS) or
+                                                   " (fields: access_token; or client_id, client_secret, "
+                                                   "refresh_token and token_url)")
+        problems.append(f"{prefix}{field}: {message}")
+    return "; ".join(problems)
 
 
 @dataclass(frozen=True)

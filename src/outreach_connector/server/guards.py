@@ -16,6 +16,10 @@ from outreach_connector.server.store import owner_of
 
 logger = logging.getLogger("outreach_connector.server")
 UNAUTHORIZED = "The request is unauthorized: send the server's API key as 'Authorization: Bearer <key>'"
+# GET / is where a person's browser goes first: say what is here, and what needs no key.
+UNAUTHORIZED_ROOT = (UNAUTHORIZED + ". This is the Outreach Connectors API (it starts at /connectors); "
+                     "open /editor in a browser for the solution editor (the page asks for the key); "
+                     "/healthz and /readyz need no key")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})  # for load balancers and orchestrators: they hold no key
 
 
@@ -41,7 +45,8 @@ class ApiKeyGate:
             return
         owner = self._owner(scope)
         if owner is None:
-            response = problem(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+            message = UNAUTHORIZED_ROOT if scope["path"] == "/" else UNAUTHORIZED
+            response = problem(401, message, headers={"WWW-Authenticate": "Bearer"})
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["owner"] = owner

@@ -17,13 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from outreach_connector.server.credentials import AuthenticationNotFound, OAuthCredentials, parse_credentials
+from outreach_connector.server.credentials import credentials_problems
 from outreach_connector.errors import ConnectorError
 from outreach_connector.suggest import did_you_mean
 from outreach_connector.server import envelopes
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import shown
-from outreach_connector.server.requests import (AuthenticationRequest, BadRequest, CallRequest, describe,
+from outreach_connector.server.requests import (AuthenticationRequest, BadRequest, CallRequest,
                                                 parse_body)
 from outreach_connector.server.settings import ServerSettings
 from outreach_connector.server.store import CredentialStore
@@ -128,7 +129,7 @@ async def create_authentication(request: Request) -> Response:
     except BadRequest as exc:
         return envelopes.problem(400, exc.message)
     except ValidationError as exc:
-        return envelopes.problem(400, f"Invalid authentication: {describe(exc, 'credentials.')}")
+        return envelopes.problem(400, f"Invalid authentication: {credentials_problems(exc)}")
     if isinstance(credentials, OAuthCredentials) and credentials.token_url is not None and \
             credentials.token_url.rstrip("/") not in services(request).settings.trusted_token_urls:
         return envelopes.problem(400, "Invalid authentication: credentials.token_url: not a token endpoint this "
