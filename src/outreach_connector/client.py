@@ -15,7 +15,7 @@ import httpx
 
 from .errors import OutcomeUnknown, RateLimited, TransportError, UpstreamError
 from .wire import HttpCall, Reply
-from .responses import error_for, to_reply
+from .responses import aread_capped, error_for, read_capped, to_reply
 from .retry import (BUDGET_LEFT, DEFAULT_TIMEOUT, IDEMPOTENT, NOT_SENT, Attempts, RatePacer, RetryPolicy, already_applied,
                     may_retry_exception, may_retry_status)
 
@@ -104,29 +104,11 @@ def _size(count: int) -> str:
 
 def read_bounded(response: httpx.Response, call: HttpCall, limit: int) -> None:
     """Read the body, decompressed, refusing (and closing) it past ``limit`` bytes."""
-    chunks, size = [], 0
-    try:
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise too_large(call, response, limit)
-            chunks.append(chunk)
-    finally:
-        response.close()  # gives the connection back to the pool, read or not
-    response._content = b"".join(chunks)  # what Response.read() would have stored
+    read_capped(response, limit, lambda: too_large(call, response, limit))
 
 
 async def aread_bounded(response: httpx.Response, call: HttpCall, limit: int) -> None:
-    chunks, size = [], 0
-    try:
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise too_large(call, response, limit)
-            chunks.append(chunk)
-    finally:
-        await response.aclose()
-    response._content = b"".join(chunks)
+    await aread_capped(response, limit, lambda: too_large(call, response, limit))
 
 
 def final_error(call: HttpCall, reply: Reply, attempts: Attempts) -> UpstreamError:

@@ -4,11 +4,12 @@ from __future__ import annotations
 import gc
 import json
 import threading
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 
-from .errors import (AuthError, NotFound, PermissionDenied, RateLimited, UpstreamError, ValidationFailed)
+from .errors import (AuthError, ConnectorError, NotFound, PermissionDenied, RateLimited, UpstreamError,
+                     ValidationFailed)
 from .wire import Reply
 from .retry import retry_after_seconds
 
@@ -82,6 +83,62 @@ def decode_body(response: httpx.Response, pause_gc: bool = False) -> Any:
         return loads(response.content, pause_gc)
     except ValueError:
         return response.text
+
+
+# The most content codings the connector undoes on one answer. Each gzip or deflate layer can expand a
+# thousandfold, and httpx undoes all layers of a chunk at once, before any byte count can stop it: two layers
+# turned 1,830 bytes into gigabytes. No server compresses twice on purpose.
+MAX_CONTENT_CODINGS = 1
+
+Refusal = Callable[[], ConnectorError]
+
+
+def content_codings(response: httpx.Response) -> list[str]:
+    """The codings of ``Content-Encoding`` (every header line, in order), ``identity`` left out."""
+    found = [c.strip().lower() for c in response.headers.get("Content-Encoding", "").split(",")]
+    return [c for c in found if c and c != "identity"]
+
+
+def stacked_codings(response: httpx.Response, codings: list[str]) -> UpstreamError:
+    return UpstreamError(response.status_code, [], None, message=(
+        f"Outreach's answer is compressed {len(codings)} times (Content-Encoding: {', '.join(codings)[:100]}); "
+        f"the connector undoes at most {MAX_CONTENT_CODINGS} content coding"))
+
+
+def read_capped(response: httpx.Response, limit: int, too_large: Refusal) -> None:
+    """Read the body, decompressed, as ``response.read()`` would, raising ``too_large()`` past ``limit`` bytes
+    (and before reading at all when it is compressed more than once). The response is closed either way."""
+    chunks, size = [], 0
+    try:
+        _check_codings(response)
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise too_large()
+            chunks.append(chunk)
+    finally:
+        response.close()  # gives the connection back to the pool, read or not
+    response._content = b"".join(chunks)  # what Response.read() would have stored
+
+
+async def aread_capped(response: httpx.Response, limit: int, too_large: Refusal) -> None:
+    chunks, size = [], 0
+    try:
+        _check_codings(response)
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise too_large()
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    response._content = b"".join(chunks)
+
+
+def _check_codings(response: httpx.Response) -> None:
+    codings = content_codings(response)
+    if len(codings) > MAX_CONTENT_CODINGS:
+        raise stacked_codings(response, codings)
 
 
 def header_dict(headers: httpx.Headers) -> dict[str, str]:
