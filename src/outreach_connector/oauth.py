@@ -30,6 +30,7 @@ import httpx
 from outreach_connector.errors import AuthError, RateLimited, ReconnectRequired, UpstreamError
 from outreach_connector.oauth_drivers import (ACQUIRE, LOCK_STORE, RELEASE, RELEASE_STORE, Command, FetchToken,
                                               Flow, FlowDrivers, SaveStore, Sleep, TokenLease, TokenStore)
+from outreach_connector.responses import loads
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +239,7 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
         if response.status_code != 200:
             raise _refresh_error(response)
         try:
-            payload = response.json()
+            payload = loads(response.content)
             access_token = payload["access_token"]
         except (ValueError, KeyError, TypeError):
             raise UpstreamError(response.status_code, [], None,
@@ -324,8 +325,8 @@ def _error_body(response: httpx.Response) -> dict[str, Any] | None:
     """Only the OAuth error code of a token-endpoint answer: its free text (``error_description``) is the
     endpoint's to choose, so it is never echoed to a caller."""
     try:
-        payload = response.json()
-    except ValueError:
+        payload = loads(response.content)
+    except ValueError:  # not JSON, or nested too deep
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("error"), str):
         return None

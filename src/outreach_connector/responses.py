@@ -63,12 +63,48 @@ def _not_json(constant: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_not_json)  # one, built once: json.loads(**kw) builds one per call
 
 
+# The deepest JSON the connector takes from Outreach. Outreach's JSON:API documents nest about 7 levels; what
+# handles the parsed value later (the schema validator, the JSON encoder, a recursive walk) has limits between
+# 255 and Python's recursion limit, so anything deeper is refused here, where the body is parsed, once.
+MAX_UPSTREAM_DEPTH = 100
+_CONTAINERS = (dict, list)
+
+
+class NestedTooDeep(ValueError):
+    """The body is JSON nested deeper than MAX_UPSTREAM_DEPTH (or than Python's parser can go)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"JSON nested deeper than {MAX_UPSTREAM_DEPTH} levels")
+
+
+def deeper_than(value: Any, limit: int) -> bool:
+    """True when ``value`` nests containers more than ``limit`` levels deep. One pass, level by level, no
+    recursion: each level is the containers found among the previous level's members."""
+    level = [value] if type(value) in _CONTAINERS else []
+    for _ in range(limit):
+        if not level:
+            return False
+        members: list[Any] = []
+        for node in level:
+            members.extend(node.values() if type(node) is dict else node)
+        level = [m for m in members if type(m) in _CONTAINERS]
+    return bool(level)
+
+
 def _parse(content: bytes) -> Any:
-    """``json.loads(content)`` (same encoding detection), refusing NaN and Infinity."""
-    return _DECODER.decode(content.decode(json.detect_encoding(content), "surrogatepass"))
+    """``json.loads(content)`` (same encoding detection), refusing NaN, Infinity and deep nesting."""
+    try:
+        value = _DECODER.decode(content.decode(json.detect_encoding(content), "surrogatepass"))
+    except RecursionError:
+        raise NestedTooDeep() from None
+    # At most one opening bracket per level: a body with few of them cannot be deep (most answers skip the walk).
+    if content.count(b"[") + content.count(b"{") > MAX_UPSTREAM_DEPTH and deeper_than(value, MAX_UPSTREAM_DEPTH):
+        raise NestedTooDeep()
+    return value
 
 
 def loads(content: bytes, pause_gc: bool = False) -> Any:
+    """The JSON in an upstream body; raises ValueError (NestedTooDeep when it nests too deep)."""
     if not pause_gc or len(content) < LARGE_BODY:
         return _parse(content)
     with COLLECTOR_PAUSE:
@@ -76,11 +112,16 @@ def loads(content: bytes, pause_gc: bool = False) -> Any:
 
 
 def decode_body(response: httpx.Response, pause_gc: bool = False) -> Any:
-    """JSON when the body is JSON (whatever the declared type), text otherwise, None when empty."""
+    """JSON when the body is JSON (whatever the declared type), text otherwise, None when empty; a JSON body
+    nested too deep is an UpstreamError, not text that would then pass for the answer."""
     if not response.content:
         return None
     try:
         return loads(response.content, pause_gc)
+    except NestedTooDeep as deep:
+        raise UpstreamError(response.status_code, [], None, message=(
+            f"{response.request.method} {response.request.url.path}: Outreach's answer is {deep}, "
+            "more than the connector reads")) from None
     except ValueError:
         return response.text
 
