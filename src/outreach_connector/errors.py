@@ -22,6 +22,7 @@
     │   ├── OutcomeUnknown      a non-idempotent request may or may not have been applied
     │   └── StoreUnavailable    the server's database did not answer, or not in time (server/store_sql.py)
     ├── PaginationError         Outreach's cursors went nowhere (pagination.RepeatedCursor, StalledPagination)
+    │   └── TooManyPages        a walk reached its page cap with Outreach still handing out next links
     └── (the CLI's own, exit 2) UsageError, InputUnreadable, ConfigurationInvalid, CredentialsFileError (cli/)
 
 Messages never contain access tokens, refresh tokens or client secrets: they are built from status codes,
@@ -216,3 +217,8 @@ class PaginationError(ConnectorError):
     """Outreach's pages do not lead anywhere (a repeated cursor, endless empty pages): an Outreach-side fault."""
 
     exit_code = 3
+
+
+class TooManyPages(PaginationError):
+    """A walk (``paginate``, ``iterate``, a DDL label index) reached its page cap and Outreach still had a next
+    link: short or empty pages with fresh cursors would otherwise keep it going without end."""

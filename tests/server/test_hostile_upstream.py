@@ -1,5 +1,5 @@
-"""A hostile Outreach (or whatever answers in its place): answers compressed twice, nested thousands deep (issue
-17, items 5 and 8). Each is a typed ConnectorError in the Python API and an error envelope from the server,
+"""A hostile Outreach (or whatever answers in its place): answers compressed twice, nested thousands deep, pages
+that never end (issue 17, items 5, 6 and 8). Each is a typed ConnectorError in the Python API and an error envelope from the server,
 never a 500, and the connector's memory stays bounded while it refuses them."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from outreach_connector import Connector
-from outreach_connector.errors import UpstreamError
+from outreach_connector.errors import PaginationError, UpstreamError
 from outreach_connector.responses import MAX_UPSTREAM_DEPTH, NestedTooDeep, loads
 
 from .helpers import CALL, OUTREACH, TOKEN_URL, client_for, make_app
@@ -207,3 +207,45 @@ def test_the_depth_bound_is_exact(depth, refused, shape):
             loads(body)
     else:
         assert loads(body)[0] == 1
+
+
+# --- item 6: a label index on pages that lead nowhere --------------------------------------------------------
+
+GIVE_UP = 200  # the hostile upstream ends its walk here, so a connector without the guards still finishes
+
+
+def endless_pages(kind: str, requests: list[httpx.Request]) -> Answer:
+    """Pages that never end: empty with a fresh cursor, one record with a fresh cursor, or the same cursor."""
+    def answer(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        number = len(requests)
+        records = [] if kind == "empty" else [{"type": "prospect", "id": number, "attributes": {"name": f"an{number}"}}]
+        cursor = "same" if kind == "repeated" else f"fresh{number}"
+        links = {"next": f"{OUTREACH}/prospects?page%5Bafter%5D={cursor}"} if number < GIVE_UP else {}
+        return httpx.Response(200, json={"data": records, "links": links, "meta": {}}, headers=JSONAPI)
+    return answer
+
+
+INDEX_WALKS = [  # (pages Outreach hands out, the error, requests made: the count probe and the index pages)
+    pytest.param("empty", "StalledPagination", 1 + 3, id="empty-pages"),
+    pytest.param("short", "TooManyPages", 1 + 12, id="one-record-pages"),
+    pytest.param("repeated", "RepeatedCursor", 1 + 2, id="repeated-cursor"),
+]
+
+
+@pytest.mark.parametrize("kind, error, requests_made", INDEX_WALKS)
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["call", "acall"])
+def test_a_label_index_on_endless_pages_stops_with_a_pagination_error(kind, error, requests_made, asynchronous):
+    requests: list[httpx.Request] = []
+    with pytest.raises(PaginationError) as raised:
+        python_call(endless_pages(kind, requests), "list_prospects_ddl", {"search": "an"}, asynchronous)
+    assert (type(raised.value).__name__, len(requests)) == (error, requests_made)
+    assert [r.url.params.get("page[size]") for r in requests] == ["1"] + ["1000"] * (requests_made - 1)
+
+
+@pytest.mark.parametrize("kind, error, requests_made", INDEX_WALKS)
+def test_a_label_index_on_endless_pages_is_an_error_envelope_on_the_server(tmp_path, kind, error, requests_made):
+    requests: list[httpx.Request] = []
+    response = server_call(tmp_path, endless_pages(kind, requests), "list_prospects_ddl", {"search": "an"})
+    assert error_envelope(response).startswith("Outreach ")
+    assert len(requests) == requests_made
