@@ -14,9 +14,10 @@ from typing import Any
 import httpx
 
 from .errors import OutcomeUnknown, RateLimited, TransportError, UpstreamError
+from .header_values import bearer
 from .wire import HttpCall, Reply
 from .responses import aread_capped, error_for, read_capped, to_reply
-from .retry import (BUDGET_LEFT, DEFAULT_TIMEOUT, IDEMPOTENT, NOT_SENT, Attempts, RatePacer, RetryPolicy, already_applied,
+from .retry import (BUDGET_LEFT, DEFAULT_TIMEOUT, IDEMPOTENT, LOCAL_ERRORS, NOT_SENT, Attempts, RatePacer, RetryPolicy, already_applied,
                     may_retry_exception, may_retry_status)
 
 JSONAPI = "application/vnd.api+json"
@@ -36,10 +37,10 @@ class BearerToken(httpx.Auth):
     """A fixed access token. Its repr never shows the token."""
 
     def __init__(self, token: str) -> None:
-        self._header = f"Bearer {token}"
+        self._token = token
 
     def auth_flow(self, request: httpx.Request):
-        request.headers["Authorization"] = self._header
+        request.headers["Authorization"] = bearer(self._token)
         yield request
 
     def __repr__(self) -> str:
@@ -136,6 +137,9 @@ def paced_out(call: HttpCall, attempts: Attempts) -> RateLimited:
 
 def transport_error(call: HttpCall, exc: Exception, attempts: Attempts) -> TransportError:
     what = f"{call.method} {_where(call, exc)}"
+    if isinstance(exc, LOCAL_ERRORS):  # its text quotes the offending header, which may be a credential
+        return TransportError(f"{what}: the request could not be written: a header or the URL holds a value "
+                              "HTTP cannot carry; it was not sent again")
     if not may_retry_exception(call, exc):
         return OutcomeUnknown(f"{what}: the connection failed after the request was sent ({type(exc).__name__});"
                               " Outreach may or may not have applied it, so it was not repeated")

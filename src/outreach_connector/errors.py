@@ -20,6 +20,7 @@
     │   └── RateLimited         429, or a wait longer than the configured budget
     ├── TransportError          the request could not be completed (timeout, connection dropped)
     │   ├── OutcomeUnknown      a non-idempotent request may or may not have been applied
+    │   ├── CredentialUnsendable  a credential HTTP cannot carry (whitespace around it); nothing was sent
     │   └── StoreUnavailable    the server's database did not answer, or not in time (server/store_sql.py)
     ├── PaginationError         Outreach's cursors went nowhere (pagination.RepeatedCursor, StalledPagination)
     │   └── TooManyPages        a walk reached its page cap with Outreach still handing out next links
@@ -211,6 +212,11 @@ def describe_upstream(status_code: int, errors: list[dict[str, Any]]) -> str:
         where = source.get("pointer") or source.get("parameter")
         parts.append(f"{text} (at {where})" if where else text)
     return f"Outreach answered {status_code}" + (": " + "; ".join(parts) if parts else "")
+
+
+class CredentialUnsendable(TransportError):
+    """A credential cannot go in an HTTP header (whitespace around it, a control character): the request was
+    not tried. The message says what is wrong with it, never the value (see header_values.py)."""
 
 
 class PaginationError(ConnectorError):

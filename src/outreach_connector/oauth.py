@@ -28,6 +28,7 @@ from typing import Any, Callable, Generator
 import httpx
 
 from outreach_connector.errors import AuthError, RateLimited, ReconnectRequired, UpstreamError
+from outreach_connector.header_values import bearer, header_problem
 from outreach_connector.oauth_drivers import (ACQUIRE, LOCK_STORE, RELEASE, RELEASE_STORE, Command, FetchToken,
                                               Flow, FlowDrivers, SaveStore, Sleep, TokenLease, TokenStore)
 from outreach_connector.responses import loads
@@ -57,7 +58,7 @@ class BearerAuth(httpx.Auth):
         self._access_token = access_token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._access_token}"
+        request.headers["Authorization"] = bearer(self._access_token)
         yield request
 
     def __repr__(self) -> str:
@@ -154,7 +155,7 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
 
     def _authorize(self, request: httpx.Request) -> str:
         token = self._access_token
-        request.headers["Authorization"] = f"Bearer {token}"
+        request.headers["Authorization"] = bearer(token)
         return token
 
     def _refresh_flow(self, rejected: str | None, bounds: "_Bounds") -> Flow:
@@ -247,6 +248,10 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
         if not isinstance(access_token, str) or not access_token:
             raise UpstreamError(response.status_code, [], None,
                                 message="Outreach's token endpoint answered 200 without an access token")
+        problem = header_problem(access_token)
+        if problem is not None:  # never stored nor sent: h11 would quote it in its error and its debug log
+            raise UpstreamError(response.status_code, [], None, message=(
+                f"Outreach's token endpoint answered 200 with an access token HTTP cannot carry (it {problem})"))
         lifetime = token_lifetime(payload.get("expires_in"))
         refresh_token = payload.get("refresh_token")
         # Outreach rotates refresh tokens; a server that does not keeps the old one valid.
