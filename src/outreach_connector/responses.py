@@ -79,15 +79,13 @@ class NestedTooDeep(ValueError):
 
 def deeper_than(value: Any, limit: int) -> bool:
     """True when ``value`` nests containers more than ``limit`` levels deep. One pass, level by level, no
-    recursion: each level is the containers found among the previous level's members."""
+    recursion: each level is the containers among the previous level's members."""
     level = [value] if type(value) in _CONTAINERS else []
     for _ in range(limit):
         if not level:
             return False
-        members: list[Any] = []
-        for node in level:
-            members.extend(node.values() if type(node) is dict else node)
-        level = [m for m in members if type(m) in _CONTAINERS]
+        level = [member for node in level for member in (node.values() if type(node) is dict else node)
+                 if type(member) in _CONTAINERS]
     return bool(level)
 
 
