@@ -26,7 +26,7 @@ from outreach_sandbox.server import serving
 
 from outreach_connector.sandboxed import SANDBOX_BASE_URL, SANDBOX_TOKEN
 
-from .helpers import CALL, TOKEN_URL, client_for, make_app
+from .helpers import CALL, TOKEN_URL, client_for, make_app, run_call
 
 PROSPECTS = 1200  # the label index takes two pages of 1,000
 OAUTH = {"client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret",
@@ -58,14 +58,7 @@ def check_answer(size: str, output: Any, sandbox: Sandbox) -> None:
 def python_api(credentials: dict[str, Any], asynchronous: bool) -> Callable[[Sandbox, str, dict], Any]:
     def run(sandbox: Sandbox, name: str, data: dict) -> Any:
         connector = Connector(base_url=SANDBOX_BASE_URL, transport=sandbox.transport(), **credentials)
-        if not asynchronous:
-            with connector:
-                return connector.call(name, data)
-
-        async def go() -> Any:
-            async with connector:
-                return await connector.acall(name, data)
-        return asyncio.run(go())
+        return run_call(connector, name, data, asynchronous)
     return run
 
 

@@ -17,7 +17,7 @@ from outreach_connector import Connector
 from outreach_connector.errors import PaginationError, UpstreamError
 from outreach_connector.responses import MAX_UPSTREAM_DEPTH, NestedTooDeep, loads
 
-from .helpers import CALL, OUTREACH, TOKEN_URL, client_for, make_app
+from .helpers import CALL, OUTREACH, TOKEN_URL, client_for, make_app, run_call
 
 JSONAPI = {"Content-Type": "application/vnd.api+json"}
 OAUTH = {"client_id": "app", "client_secret": "app-secret", "refresh_token": "user-refresh"}
@@ -52,14 +52,7 @@ def python_call(answer: Answer, name: str, data: dict[str, Any], asynchronous: b
                 credentials: dict[str, Any] | None = None) -> Any:
     connector = Connector(base_url=OUTREACH, transport=httpx.MockTransport(answer),
                           **(credentials or {"access_token": "token"}))
-    if not asynchronous:
-        with connector:
-            return connector.call(name, data)
-
-    async def go() -> Any:
-        async with connector:
-            return await connector.acall(name, data)
-    return asyncio.run(go())
+    return run_call(connector, name, data, asynchronous)
 
 
 def server_call(tmp_path, answer: Answer, name: str, data: dict[str, Any],
