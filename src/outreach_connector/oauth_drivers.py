@@ -292,8 +292,8 @@ async def aread_token_reply(response: httpx.Response) -> None:
 
 def _passed_over(response: httpx.Response) -> UpstreamError:
     return UpstreamError(response.status_code, [], None, message=(
-        f"Outreach's {response.status_code} answer is larger than the {MAX_RESPONSE_BYTES} bytes the connector "
-        "reads (counted after decompression)"))
+        f"Outreach's {response.status_code} answer is larger than the {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB the "
+        "connector reads (counted after decompression)"))
 
 
 def read_passed_over(response: httpx.Response | None) -> None:

@@ -122,3 +122,26 @@ def test_every_credential_type_reads_every_answer_size(caller, size, request, tm
     name, data = ANSWERS[size]
     check_answer(size, run(sandbox, name, data), sandbox)
     assert sandbox.token_refreshes == (0 if caller.startswith("access-token") else 1)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["call", "acall"])
+def test_a_large_401_before_a_refresh_is_read_under_the_api_cap_not_the_token_bound(asynchronous):
+    """The answer the OAuth flow goes past (a 401, then a refresh and the same request again) is an API answer."""
+    import httpx
+
+    sent: list[str] = []
+
+    def outreach(request: httpx.Request) -> httpx.Response:
+        sent.append(f"{request.method} {request.url.path} {request.headers.get('Authorization', '')}")
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "fresh", "refresh_token": "next", "expires_in": 7200})
+        if request.headers["Authorization"] == "Bearer stale":
+            return httpx.Response(401, json={"errors": [{"detail": "x" * 100_000}]})
+        return httpx.Response(200, json={"data": {"type": "stage", "id": 2, "attributes": {"name": "y" * 100_000}}})
+
+    connector = Connector(base_url=SANDBOX_BASE_URL, transport=httpx.MockTransport(outreach), access_token="stale",
+                          token_url=TOKEN_URL, **OAUTH)
+    output = run_call(connector, "get_stage", {"stage_id": 2}, asynchronous)
+    assert output["data"]["attributes"]["name"] == "y" * 100_000
+    assert sent == ["GET /api/v2/stages/2 Bearer stale", "POST /oauth/token ",
+                    "GET /api/v2/stages/2 Bearer fresh"]
