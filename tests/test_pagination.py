@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conftest import FakeOutreach, jsonapi, stage_page
-from outreach_connector.errors import UpstreamError
+from outreach_connector.errors import TooManyPages, UpstreamError
 from outreach_connector.pagination import CursorPaginator, RepeatedCursor, StalledPagination
 
 
@@ -100,3 +100,16 @@ def test_paginator_stops_on_endless_empty_pages_with_fresh_cursors():
         ok.take(stage_page([], cursor))
     ok.take(stage_page([1], "c"))  # a record resets the count
     assert ok.empty_in_a_row == 0
+
+
+def test_paginator_stops_at_its_page_cap_with_the_cursor_to_resume_from():
+    paginator = CursorPaginator(page_input={"page_size": 1}, max_pages=3)
+    paginator.take(stage_page([1], "c1"))
+    paginator.take(stage_page([2], "c2"))
+    with pytest.raises(TooManyPages, match="still had a next page after 3 pages"):
+        paginator.take(stage_page([3], "c3"))
+    assert paginator.after == "c2"  # resuming fetches the third page again: its records were not handed out
+    last = CursorPaginator(page_input={}, max_pages=3)
+    for page in (stage_page([1], "c1"), stage_page([2], "c2"), stage_page([3])):
+        last.take(page)
+    assert last.done and last.pages == 3  # the cap counts only pages that would follow it

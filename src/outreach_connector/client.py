@@ -15,10 +15,11 @@ from typing import Any
 import httpx
 
 from .errors import OutcomeUnknown, RateLimited, TransportError, UpstreamError
+from .header_values import bearer
 from .wire import HttpCall, Reply
-from .responses import error_for, to_reply
-from .retry import (BUDGET_LEFT, DEFAULT_TIMEOUT, IDEMPOTENT, NOT_SENT, Attempts, RatePacer, RetryPolicy, already_applied,
-                    may_retry_exception, may_retry_status)
+from .responses import aread_capped, error_for, read_capped, to_reply
+from .retry import (BUDGET_LEFT, DEFAULT_TIMEOUT, IDEMPOTENT, LOCAL_ERRORS, NOT_SENT, Attempts, RatePacer,
+                    RetryPolicy, already_applied, may_retry_exception, may_retry_status)
 
 JSONAPI = "application/vnd.api+json"
 # The most of one answer the connector reads, counted after decompression: a small gzip body can expand a
@@ -37,10 +38,10 @@ class BearerToken(httpx.Auth):
     """A fixed access token. Its repr never shows the token."""
 
     def __init__(self, token: str) -> None:
-        self._header = f"Bearer {token}"
+        self._token = token
 
     def auth_flow(self, request: httpx.Request):
-        request.headers["Authorization"] = self._header
+        request.headers["Authorization"] = bearer(self._token)
         yield request
 
     def __repr__(self) -> str:
@@ -105,29 +106,11 @@ def _size(count: int) -> str:
 
 def read_bounded(response: httpx.Response, call: HttpCall, limit: int) -> None:
     """Read the body, decompressed, refusing (and closing) it past ``limit`` bytes."""
-    chunks, size = [], 0
-    try:
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise too_large(call, response, limit)
-            chunks.append(chunk)
-    finally:
-        response.close()  # gives the connection back to the pool, read or not
-    response._content = b"".join(chunks)  # what Response.read() would have stored
+    read_capped(response, limit, lambda: too_large(call, response, limit))
 
 
 async def aread_bounded(response: httpx.Response, call: HttpCall, limit: int) -> None:
-    chunks, size = [], 0
-    try:
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise too_large(call, response, limit)
-            chunks.append(chunk)
-    finally:
-        await response.aclose()
-    response._content = b"".join(chunks)
+    await aread_capped(response, limit, lambda: too_large(call, response, limit))
 
 
 def final_error(call: HttpCall, reply: Reply, attempts: Attempts) -> UpstreamError:
@@ -155,6 +138,9 @@ def paced_out(call: HttpCall, attempts: Attempts) -> RateLimited:
 
 def transport_error(call: HttpCall, exc: Exception, attempts: Attempts) -> TransportError:
     what = f"{call.method} {_where(call, exc)}"
+    if isinstance(exc, LOCAL_ERRORS):  # its text quotes the offending header, which may be a credential
+        return TransportError(f"{what}: the request could not be written: a header or the URL holds a value "
+                              "HTTP cannot carry; it was not sent again")
     if not may_retry_exception(call, exc):
         return OutcomeUnknown(f"{what}: the connection failed after the request was sent ({type(exc).__name__});"
                               " Outreach may or may not have applied it, so it was not repeated")

@@ -13,5 +13,9 @@ def pack(value: Any, separators: tuple[str, str] | None = None) -> str:
 
 
 def unpack(text: str) -> Any:
-    """What :func:`pack` packed; raises ValueError for text that is not base64 of JSON."""
-    return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    """What :func:`pack` packed; raises ValueError for text that is not base64 of JSON (or nests too deep for
+    Python's parser: a client writes cursors, and a RecursionError would otherwise escape as a 500)."""
+    try:
+        return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except RecursionError:
+        raise ValueError("the cursor nests too deep") from None

@@ -20,8 +20,10 @@
     │   └── RateLimited         429, or a wait longer than the configured budget
     ├── TransportError          the request could not be completed (timeout, connection dropped)
     │   ├── OutcomeUnknown      a non-idempotent request may or may not have been applied
+    │   ├── CredentialUnsendable  a credential HTTP cannot carry (whitespace around it); nothing was sent
     │   └── StoreUnavailable    the server's database did not answer, or not in time (server/store_sql.py)
     ├── PaginationError         Outreach's cursors went nowhere (pagination.RepeatedCursor, StalledPagination)
+    │   └── TooManyPages        a walk reached its page cap with Outreach still handing out next links
     └── (the CLI's own, exit 2) UsageError, InputUnreadable, ConfigurationInvalid, CredentialsFileError (cli/)
 
 Messages never contain access tokens, refresh tokens or client secrets: they are built from status codes,
@@ -224,7 +226,17 @@ def describe_upstream(status_code: int, errors: list[dict[str, Any]]) -> str:
     return f"Outreach answered {status_code}" + (": " + "; ".join(parts) if parts else "")
 
 
+class CredentialUnsendable(TransportError):
+    """A credential cannot go in an HTTP header (whitespace around it, a control character): the request was
+    not tried. The message says what is wrong with it, never the value (see header_values.py)."""
+
+
 class PaginationError(ConnectorError):
     """Outreach's pages do not lead anywhere (a repeated cursor, endless empty pages): an Outreach-side fault."""
 
     exit_code = 3
+
+
+class TooManyPages(PaginationError):
+    """A walk (``paginate``, ``iterate``, a DDL label index) reached its page cap and Outreach still had a next
+    link: short or empty pages with fresh cursors would otherwise keep it going without end."""

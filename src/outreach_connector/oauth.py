@@ -28,8 +28,10 @@ from typing import Any, Callable, Generator
 import httpx
 
 from outreach_connector.errors import AuthError, RateLimited, ReconnectRequired, UpstreamError
+from outreach_connector.header_values import bearer, header_problem
 from outreach_connector.oauth_drivers import (ACQUIRE, LOCK_STORE, RELEASE, RELEASE_STORE, Command, FetchToken,
                                               Flow, FlowDrivers, SaveStore, Sleep, TokenLease, TokenStore)
+from outreach_connector.responses import loads
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ class BearerAuth(httpx.Auth):
         self._access_token = access_token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._access_token}"
+        request.headers["Authorization"] = bearer(self._access_token)
         yield request
 
     def __repr__(self) -> str:
@@ -153,7 +155,7 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
 
     def _authorize(self, request: httpx.Request) -> str:
         token = self._access_token
-        request.headers["Authorization"] = f"Bearer {token}"
+        request.headers["Authorization"] = bearer(token)
         return token
 
     def _refresh_flow(self, rejected: str | None, bounds: "_Bounds") -> Flow:
@@ -238,7 +240,7 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
         if response.status_code != 200:
             raise _refresh_error(response)
         try:
-            payload = response.json()
+            payload = loads(response.content)
             access_token = payload["access_token"]
         except (ValueError, KeyError, TypeError):
             raise UpstreamError(response.status_code, [], None,
@@ -246,6 +248,10 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
         if not isinstance(access_token, str) or not access_token:
             raise UpstreamError(response.status_code, [], None,
                                 message="Outreach's token endpoint answered 200 without an access token")
+        problem = header_problem(access_token)
+        if problem is not None:  # never stored nor sent: h11 would quote it in its error and its debug log
+            raise UpstreamError(response.status_code, [], None, message=(
+                f"Outreach's token endpoint answered 200 with an access token HTTP cannot carry (it {problem})"))
         lifetime = token_lifetime(payload.get("expires_in"))
         refresh_token = payload.get("refresh_token")
         # Outreach rotates refresh tokens; a server that does not keeps the old one valid.
@@ -324,8 +330,8 @@ def _error_body(response: httpx.Response) -> dict[str, Any] | None:
     """Only the OAuth error code of a token-endpoint answer: its free text (``error_description``) is the
     endpoint's to choose, so it is never echoed to a caller."""
     try:
-        payload = response.json()
-    except ValueError:
+        payload = loads(response.content)
+    except ValueError:  # not JSON, or nested too deep
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("error"), str):
         return None

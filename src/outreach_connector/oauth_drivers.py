@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any, Callable, Generator, Protocol, Union
 
 import httpx
 
+from outreach_connector.client import MAX_RESPONSE_BYTES
 from outreach_connector.errors import TransportError, UpstreamError
+from outreach_connector.responses import aread_capped, read_capped
 from outreach_connector.retry import BUDGET_LEFT
 
 if TYPE_CHECKING:
@@ -107,11 +109,16 @@ class FlowDrivers:
         flow, held = self._flow(request), Held(self._lock_wait_for(request))
         try:
             reply: Any = None
+            api_reply: httpx.Response | None = None  # the API's answer, left to the sender unless the flow goes on
             while True:
                 command = flow.send(reply)
-                if isinstance(command, (httpx.Request, FetchToken)):
-                    reply = yield (command if isinstance(command, httpx.Request) else command.request)
-                    read_token_reply(reply)
+                read_passed_over(api_reply)
+                api_reply = None
+                if isinstance(command, httpx.Request):
+                    reply = api_reply = yield command
+                elif isinstance(command, FetchToken):
+                    reply = yield command.request
+                    read_token_reply(reply)  # only token answers have the token bound
                 else:
                     reply = self._run_sync(command, held)
         except StopIteration:
@@ -146,10 +153,15 @@ class FlowDrivers:
         flow, held = self._flow(request), Held(self._lock_wait_for(request))
         try:
             reply: Any = None
+            api_reply: httpx.Response | None = None
             while True:
                 command = flow.send(reply)
-                if isinstance(command, (httpx.Request, FetchToken)):
-                    reply = yield (command if isinstance(command, httpx.Request) else command.request)
+                await aread_passed_over(api_reply)
+                api_reply = None
+                if isinstance(command, httpx.Request):
+                    reply = api_reply = yield command
+                elif isinstance(command, FetchToken):
+                    reply = yield command.request
                     await aread_token_reply(reply)
                 else:
                     reply = await self._run_async(command, held)
@@ -270,28 +282,30 @@ def _oversized_reply(response: httpx.Response) -> UpstreamError:
 
 
 def read_token_reply(response: httpx.Response) -> None:
-    """Read the answer (decompressed) up to MAX_TOKEN_REPLY bytes, as ``response.read()`` would."""
-    chunks: list[bytes] = []
-    try:
-        for chunk in response.iter_bytes():
-            chunks.append(chunk)
-            if sum(map(len, chunks)) > MAX_TOKEN_REPLY:
-                raise _oversized_reply(response)
-    finally:
-        response.close()
-    response._content = b"".join(chunks)
+    """Read a token endpoint's answer (decompressed) up to MAX_TOKEN_REPLY bytes, as ``response.read()`` would."""
+    read_capped(response, MAX_TOKEN_REPLY, lambda: _oversized_reply(response))
 
 
 async def aread_token_reply(response: httpx.Response) -> None:
-    chunks: list[bytes] = []
-    try:
-        async for chunk in response.aiter_bytes():
-            chunks.append(chunk)
-            if sum(map(len, chunks)) > MAX_TOKEN_REPLY:
-                raise _oversized_reply(response)
-    finally:
-        await response.aclose()
-    response._content = b"".join(chunks)
+    await aread_capped(response, MAX_TOKEN_REPLY, lambda: _oversized_reply(response))
+
+
+def _passed_over(response: httpx.Response) -> UpstreamError:
+    return UpstreamError(response.status_code, [], None, message=(
+        f"Outreach's {response.status_code} answer is larger than the {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB the "
+        "connector reads (counted after decompression)"))
+
+
+def read_passed_over(response: httpx.Response | None) -> None:
+    """An API answer the flow went past (a 401 before a refresh and a retry): httpx keeps it in the history and
+    would read it whole, so it is read here under the API answers' own cap."""
+    if response is not None:
+        read_capped(response, MAX_RESPONSE_BYTES, lambda: _passed_over(response))
+
+
+async def aread_passed_over(response: httpx.Response | None) -> None:
+    if response is not None:
+        await aread_capped(response, MAX_RESPONSE_BYTES, lambda: _passed_over(response))
 
 
 def lock_wait_error(seconds: float) -> TransportError:

@@ -1,8 +1,10 @@
 """Auto-pagination over list operations: follow ``links.next`` cursors, page by page, with bounded memory.
 
 The paginator is a small strategy object fed one page at a time, so it is tested without any HTTP. It never
-computes offsets, refuses a cursor it has already seen (a server bug would otherwise loop forever), and
-halves the page size when Outreach answers 502/504 to a large page, then goes on from the same cursor.
+computes offsets, refuses a cursor it has already seen (a server bug would otherwise loop forever), stops
+after a few empty pages that each bring a fresh cursor and at a page cap, and halves the page size when
+Outreach answers 502/504 to a large page, then goes on from the same cursor. Every walk over Outreach's
+cursors uses it: ``paginate``, ``iterate`` and the DDL label index (handlers/ddl.py).
 
 A walk that fails part-way raises the error that stopped it (its type unchanged, so callers and the server map
 it as before) with ``error.partial``: the records already fetched and the cursor to resume from.
@@ -13,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .errors import ConnectorError, PaginationError, UpstreamError
+from .errors import ConnectorError, PaginationError, TooManyPages, UpstreamError
 from .jsonapi import cursor_of
 
 SHRINK_STATUSES = frozenset({502, 504})
@@ -31,6 +33,10 @@ class StalledPagination(PaginationError):
 
 
 MAX_EMPTY_PAGES = 3
+# Pages one walk may fetch: 10 million records at Outreach's largest page. Non-empty pages with fresh cursors
+# are bounded only by this (an ``iterate`` has no record cap); a walk that reaches it fails with the cursor
+# to resume from, like any other failed walk.
+DEFAULT_MAX_PAGES = 10_000
 
 
 @dataclass
@@ -42,6 +48,7 @@ class CursorPaginator:
     pages: int = 0
     truncated: bool = False  # stopped by max_records while Outreach had more
     empty_in_a_row: int = 0
+    max_pages: int = DEFAULT_MAX_PAGES
 
     @classmethod
     def for_input(cls, data: dict[str, Any]) -> "CursorPaginator":
@@ -74,6 +81,9 @@ class CursorPaginator:
         if self.max_records is not None and self.records >= self.max_records:
             self.truncated = True
             return None
+        if self.pages >= self.max_pages:
+            raise TooManyPages(f"Outreach still had a next page after {self.pages} pages, the most one walk "
+                               "reads; stopping (resume from the cursor of the next page)")
         cursor = cursor_of(link)
         if cursor in self.seen:
             raise RepeatedCursor(f"Outreach returned the cursor of an earlier page again after {self.pages} "
@@ -84,6 +94,11 @@ class CursorPaginator:
     @property
     def done(self) -> bool:
         return self.page_input is None
+
+    @property
+    def after(self) -> str | None:
+        """The cursor of the next page to fetch (None: the first page, or the walk is done)."""
+        return None if self.page_input is None else self.page_input.get("page_after")
 
     @property
     def shrinkable(self) -> bool:

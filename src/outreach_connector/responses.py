@@ -4,11 +4,12 @@ from __future__ import annotations
 import gc
 import json
 import threading
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 
-from .errors import (AuthError, NotFound, PermissionDenied, RateLimited, UpstreamError, ValidationFailed)
+from .errors import (AuthError, ConnectorError, NotFound, PermissionDenied, RateLimited, UpstreamError,
+                     ValidationFailed)
 from .wire import Reply
 from .retry import retry_after_seconds
 
@@ -62,12 +63,46 @@ def _not_json(constant: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_not_json)  # one, built once: json.loads(**kw) builds one per call
 
 
+# The deepest JSON the connector takes from Outreach. Outreach's JSON:API documents nest about 7 levels; what
+# handles the parsed value later (the schema validator, the JSON encoder, a recursive walk) has limits between
+# 255 and Python's recursion limit, so anything deeper is refused here, where the body is parsed, once.
+MAX_UPSTREAM_DEPTH = 100
+_CONTAINERS = (dict, list)
+
+
+class NestedTooDeep(ValueError):
+    """The body is JSON nested deeper than MAX_UPSTREAM_DEPTH (or than Python's parser can go)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"JSON nested deeper than {MAX_UPSTREAM_DEPTH} levels")
+
+
+def deeper_than(value: Any, limit: int) -> bool:
+    """True when ``value`` nests containers more than ``limit`` levels deep. One pass, level by level, no
+    recursion: each level is the containers among the previous level's members."""
+    level = [value] if type(value) in _CONTAINERS else []
+    for _ in range(limit):
+        if not level:
+            return False
+        level = [member for node in level for member in (node.values() if type(node) is dict else node)
+                 if type(member) in _CONTAINERS]
+    return bool(level)
+
+
 def _parse(content: bytes) -> Any:
-    """``json.loads(content)`` (same encoding detection), refusing NaN and Infinity."""
-    return _DECODER.decode(content.decode(json.detect_encoding(content), "surrogatepass"))
+    """``json.loads(content)`` (same encoding detection), refusing NaN, Infinity and deep nesting."""
+    try:
+        value = _DECODER.decode(content.decode(json.detect_encoding(content), "surrogatepass"))
+    except RecursionError:
+        raise NestedTooDeep() from None
+    # At most one opening bracket per level: a body with few of them cannot be deep (most answers skip the walk).
+    if content.count(b"[") + content.count(b"{") > MAX_UPSTREAM_DEPTH and deeper_than(value, MAX_UPSTREAM_DEPTH):
+        raise NestedTooDeep()
+    return value
 
 
 def loads(content: bytes, pause_gc: bool = False) -> Any:
+    """The JSON in an upstream body; raises ValueError (NestedTooDeep when it nests too deep)."""
     if not pause_gc or len(content) < LARGE_BODY:
         return _parse(content)
     with COLLECTOR_PAUSE:
@@ -75,13 +110,74 @@ def loads(content: bytes, pause_gc: bool = False) -> Any:
 
 
 def decode_body(response: httpx.Response, pause_gc: bool = False) -> Any:
-    """JSON when the body is JSON (whatever the declared type), text otherwise, None when empty."""
+    """JSON when the body is JSON (whatever the declared type), text otherwise, None when empty; a JSON body
+    nested too deep is an UpstreamError, not text that would then pass for the answer."""
     if not response.content:
         return None
     try:
         return loads(response.content, pause_gc)
+    except NestedTooDeep as deep:
+        raise UpstreamError(response.status_code, [], None, message=(
+            f"{response.request.method} {response.request.url.path}: Outreach's answer is {deep}, "
+            "more than the connector reads")) from None
     except ValueError:
         return response.text
+
+
+# The most content codings the connector undoes on one answer. Each gzip or deflate layer can expand a
+# thousandfold, and httpx undoes all layers of a chunk at once, before any byte count can stop it: two layers
+# turned 1,830 bytes into gigabytes. No server compresses twice on purpose.
+MAX_CONTENT_CODINGS = 1
+
+Refusal = Callable[[], ConnectorError]
+
+
+def content_codings(response: httpx.Response) -> list[str]:
+    """The codings of ``Content-Encoding`` (every header line, in order), ``identity`` left out."""
+    found = [c.strip().lower() for c in response.headers.get("Content-Encoding", "").split(",")]
+    return [c for c in found if c and c != "identity"]
+
+
+def stacked_codings(response: httpx.Response, codings: list[str]) -> UpstreamError:
+    return UpstreamError(response.status_code, [], None, message=(
+        f"Outreach's answer is compressed {len(codings)} times (Content-Encoding: {', '.join(codings)[:100]}); "
+        f"the connector undoes at most {MAX_CONTENT_CODINGS} content coding"))
+
+
+def read_capped(response: httpx.Response, limit: int, too_large: Refusal) -> None:
+    """Read the body, decompressed, as ``response.read()`` would, raising ``too_large()`` past ``limit`` bytes
+    (and before reading at all when it is compressed more than once). The response is closed either way."""
+    chunks, size = [], 0
+    try:
+        _check_codings(response)
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise too_large()
+            chunks.append(chunk)
+    finally:
+        response.close()  # gives the connection back to the pool, read or not
+    response._content = b"".join(chunks)  # what Response.read() would have stored
+
+
+async def aread_capped(response: httpx.Response, limit: int, too_large: Refusal) -> None:
+    chunks, size = [], 0
+    try:
+        _check_codings(response)
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise too_large()
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    response._content = b"".join(chunks)
+
+
+def _check_codings(response: httpx.Response) -> None:
+    codings = content_codings(response)
+    if len(codings) > MAX_CONTENT_CODINGS:
+        raise stacked_codings(response, codings)
 
 
 def header_dict(headers: httpx.Headers) -> dict[str, str]:

@@ -29,6 +29,9 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Raised before any byte of the request reached Outreach: safe to resend whatever the method.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Refused by our own HTTP stack before the request left (a header value HTTP cannot carry): the same request
+# would be refused again, so it is never retried.
+LOCAL_ERRORS = (httpx.LocalProtocolError,)
 # X-RateLimit-Reset below this is a number of seconds from now, above it an epoch time (in ms above the next).
 EPOCH_FLOOR = 1e9
 EPOCH_MS_FLOOR = 1e12
@@ -63,6 +66,8 @@ def may_retry_status(call: HttpCall, status: int, headers: dict[str, str] | None
 
 
 def may_retry_exception(call: HttpCall, exc: Exception) -> bool:
+    if isinstance(exc, LOCAL_ERRORS):
+        return False
     return isinstance(exc, NOT_SENT) or call.method in IDEMPOTENT
 
 

@@ -17,6 +17,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from .errors import ConnectorError
+from .header_values import header_problem
 from .retry import DEFAULT_TIMEOUT, RetryPolicy, parse_timeout
 
 DEFAULT_BASE_URL = "https://api.outreach.io/api/v2"
@@ -81,6 +82,16 @@ class Settings(BaseModel):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an absolute http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("access_token", "client_id", "client_secret", "refresh_token")
+    @classmethod
+    def _sendable(cls, value: SecretStr | str | None) -> SecretStr | str | None:
+        """A credential HTTP can carry, checked here so a pasted space fails at start-up, not on every call."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        problem = None if text is None else header_problem(text)
+        if problem is not None:
+            raise ValueError(problem)  # the message never holds the value
+        return value
 
     @field_validator("timeout", mode="before")
     @classmethod

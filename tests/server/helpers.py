@@ -1,6 +1,7 @@
 """In-process harness: the server app on httpx.ASGITransport, Outreach faked on httpx.MockTransport."""
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -67,3 +68,15 @@ async def store_token(client: httpx.AsyncClient, token: str = "access-token-cana
     response = await client.post("/authentications", json={"name": "t", "credentials": {"access_token": token}})
     assert response.status_code == 201
     return response.json()["id"]
+
+
+def run_call(connector: Any, name: str, data: Any, asynchronous: bool = False) -> Any:
+    """``connector.call`` or, on a fresh event loop, ``connector.acall``; the connector is closed after."""
+    if not asynchronous:
+        with connector:
+            return connector.call(name, data)
+
+    async def go() -> Any:
+        async with connector:
+            return await connector.acall(name, data)
+    return asyncio.run(go())

@@ -25,6 +25,7 @@ from .. import jsonapi
 from ..catalog import resource_for
 from ..errors import InputInvalid
 from ..labels import LabelCache, LabelIndex, decode_cursor, encode_cursor
+from ..pagination import CursorPaginator
 from ..spec import DdlSpec, OperationSpec
 from ..wire import Context, HttpCall, Reply
 
@@ -175,7 +176,9 @@ def read_index(spec: OperationSpec, data: dict[str, Any], labels: LabelCache) ->
     """Every label of the collection, or ``too_big`` as soon as it is known to hold more than the bound.
 
     A one-record probe asks for ``meta.count`` first (unsorted: cheap for Outreach), so a huge collection
-    costs one small request, not a page of a thousand records nobody will see.
+    costs one small request, not a page of a thousand records nobody will see. The pages are walked by the
+    paginator every list walk uses: a repeated cursor, empty pages with fresh cursors, or more pages than the
+    bound needs end the walk with a PaginationError instead of requests without end.
     """
     parents = parent_params(spec, data)
     probe = yield get(spec, [("page[size]", "1"), ("count", "true")] + fields_params(spec) + parents)
@@ -183,16 +186,23 @@ def read_index(spec: OperationSpec, data: dict[str, Any], labels: LabelCache) ->
     if isinstance(count, int) and count > labels.bound:
         return LabelIndex.too_big(labels.clock())
     found: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        reply = yield get(spec, page_params(spec, INDEX_PAGE) + parents
-                          + ([("page[after]", cursor)] if cursor else []))
-        found += reply_options(spec, reply)
-        cursor = next_cursor(reply)
+    walk = CursorPaginator({}, max_pages=index_pages(labels.bound))
+    while not walk.done:
+        after = walk.after
+        reply = yield get(spec, page_params(spec, INDEX_PAGE) + parents + ([("page[after]", after)] if after else []))
+        found += option_list(spec.ddl, [jsonapi.flatten(r) for r in walk.take(page_of(reply))])
         if len(found) > labels.bound:
             return LabelIndex.too_big(labels.clock())
-        if cursor is None:
-            return LabelIndex.of(found, labels.clock())
+    return LabelIndex.of(found, labels.clock())
+
+
+def index_pages(bound: int) -> int:
+    """The most pages a label index reads: full pages of INDEX_PAGE cross the bound before this many."""
+    return bound // INDEX_PAGE + 2
+
+
+def page_of(reply: Reply) -> dict[str, Any]:
+    return reply.body if isinstance(reply.body, dict) else {}
 
 
 def searched(spec: OperationSpec, index: LabelIndex, search: str, start: int) -> dict[str, Any]:

@@ -80,6 +80,8 @@ def header_pairs(spec: OperationSpec, headers: list[dict[str, str]]) -> tuple[tu
         if not HEADER_VALUE.fullmatch(header["value"]):
             problems.append({"path": f"headers[{i}].value",
                              "message": "not a valid HTTP header value (visible ASCII, space and tab only)"})
+        elif header["value"] != header["value"].strip(" \t"):  # HTTP trims them; h11 refuses, quoting the value
+            problems.append({"path": f"headers[{i}].value", "message": "must not start or end with a space or tab"})
     if problems:
         raise InputInvalid(spec.name, problems)
     return tuple((h["key"], h["value"]) for h in headers)

@@ -26,7 +26,7 @@ import httpx
 from starlette.concurrency import run_in_threadpool
 
 from outreach_connector import Connector
-from outreach_connector.client import shared_ssl_context
+from outreach_connector.client import BearerToken, shared_ssl_context
 from outreach_connector.oauth import OAuthRefreshAuth
 from outreach_connector.server.credentials import (AccessTokenCredentials, AuthenticationNotFound,
                                                    StoredAuthentication)
@@ -123,7 +123,9 @@ class ConnectorPool:
         settings = self._settings.connector
         credentials = stored.credentials
         if isinstance(credentials, AccessTokenCredentials):
-            return Connector(settings=settings, access_token=credentials.access_token.get_secret_value(),
+            # As an auth, not a setting: a token stored before whitespace was refused fails its calls with an
+            # error envelope (the bearer check), not the whole session with a settings error.
+            return Connector(settings=settings, auth=BearerToken(credentials.access_token.get_secret_value()),
                              transport=self.transport)
         tokens = stored.tokens
         assert tokens is not None  # an OAuth row always carries its refresh token

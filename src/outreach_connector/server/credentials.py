@@ -1,12 +1,11 @@
 """The credentials a client stores (access token, or OAuth refresh credentials) and the public view of them.
 
-Every credential must be something HTTP can carry: a value with CR, LF, NUL or another control character,
-or a character outside Latin-1, could never be sent in a header or would split one, so it is refused when
-stored (400) rather than failing every later call. Errors name the field, never the value.
+Every credential must be something HTTP can carry: a value with whitespace around it, CR, LF, NUL or another
+control character, or a character outside Latin-1, could never be sent in a header or would split one, so it
+is refused when stored (400) rather than failing every later call. Errors name the field, never the value.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, Union
@@ -14,13 +13,12 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from outreach_connector.header_values import header_problem
 from outreach_connector.oauth import TokenSet
 from outreach_connector.server.envelopes import shown
 from outreach_connector.suggest import close_names, did_you_mean
 
 Kind = Literal["access_token", "oauth"]
-# Header-safe: printable Latin-1, no control characters (CR, LF, NUL, DEL, C1) at all.
-_NOT_HTTP_SAFE = re.compile(r"[^\x20-\x7e\xa0-\xff]")
 MAX_CREDENTIAL_LENGTH = 8192
 
 
@@ -53,24 +51,17 @@ class OAuthCredentials(BaseModel):
     @field_validator("client_id")
     @classmethod
     def _printable(cls, value: str) -> str:
-        if _NOT_HTTP_SAFE.search(value):
-            raise ValueError(HTTP_UNSAFE)
-        return value
+        return _checked(value)
 
     @field_validator("token_url")
     @classmethod
     def _absolute_http_url(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        if _NOT_HTTP_SAFE.search(value):
-            raise ValueError(HTTP_UNSAFE)
-        parts = urlsplit(value)
+        parts = urlsplit(_checked(value))
         if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
             raise ValueError("must be an absolute http(s) URL without user info")
         return value
-
-
-HTTP_UNSAFE = "must be printable Latin-1 text that HTTP can carry (no CR, LF, NUL or other control characters)"
 
 
 def _not_empty(value: SecretStr) -> SecretStr:
@@ -83,9 +74,16 @@ def _http_safe(value: SecretStr) -> SecretStr:
     text = value.get_secret_value()
     if len(text) > MAX_CREDENTIAL_LENGTH:
         raise ValueError(f"must be at most {MAX_CREDENTIAL_LENGTH} characters")
-    if _NOT_HTTP_SAFE.search(text):
-        raise ValueError(HTTP_UNSAFE)
+    _checked(text)
     return value
+
+
+def _checked(text: str) -> str:
+    """``text`` when HTTP can carry it (see header_values.py); the error never holds the value."""
+    problem = header_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
+    return text
 
 
 Credentials = Union[AccessTokenCredentials, OAuthCredentials]
@@ -127,6 +125,16 @@ def credentials_problems(exc: ValidationError, prefix: str = "credentials.") -> 
                                                    "refresh_token and token_url)")
         problems.append(f"{prefix}{field}: {message}")
     return "; ".join(problems)
+
+
+def stored_credentials(kind: str, secret: dict[str, Any]) -> Credentials:
+    """Credentials as stored, not checked again: a row stored before a check was added must still load (its
+    calls then fail one by one with an error, see header_values.bearer), never the store with a 500."""
+    if kind == "access_token":
+        return AccessTokenCredentials.model_construct(access_token=SecretStr(secret["access_token"]))
+    return OAuthCredentials.model_construct(
+        client_id=secret["client_id"], client_secret=SecretStr(secret["client_secret"]),
+        refresh_token=SecretStr(secret["refresh_token"]), token_url=secret.get("token_url"))
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from typing import Any, Callable
 from outreach_connector import cursors
 from outreach_connector.oauth import TokenSet
 from outreach_connector.server.credentials import (AccessTokenCredentials, Authentication,
-                                                   AuthenticationNotFound, Credentials, OAuthCredentials,
-                                                   StoredAuthentication, reveal)
+                                                   AuthenticationNotFound, Credentials, StoredAuthentication,
+                                                   reveal, stored_credentials)
 from outreach_connector.server.secrets_box import EncryptionKeyError, SecretBox
 from outreach_connector.server.store_sql import Row, RowLease, SqlBackend
 
@@ -109,11 +109,9 @@ class CredentialStore:
         if row is None:
             raise AuthenticationNotFound(auth_id)
         secret = self.open_secret(row)
+        credentials = stored_credentials(row["kind"], secret)
         if row["kind"] == "access_token":
-            return StoredAuthentication(public(row), AccessTokenCredentials(access_token=secret["access_token"]),
-                                        owner=row["owner"])
-        credentials = OAuthCredentials(**{k: secret[k] for k in
-                                          ("client_id", "client_secret", "refresh_token", "token_url")})
+            return StoredAuthentication(public(row), credentials, owner=row["owner"])
         return StoredAuthentication(public(row), credentials, self.tokens_of(row, secret), owner=row["owner"])
 
     def delete(self, auth_id: str, owner: str | None = None) -> bool:
