@@ -49,8 +49,7 @@ class StoredTokens:
             raise AuthenticationNotFound("deleted while refreshing")
         try:
             secret = self._store.open_secret(row)
-            secret.update(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
-                          expires_at=tokens.expires_at, scope=tokens.scope)
+            secret.update(token_fields(tokens))
             self._lease.update(self._store.seal(row["id"], secret), tokens.expires_at, now_iso())
         except BaseException:
             self._lease.rollback()
@@ -83,13 +82,18 @@ class CredentialStore:
             raise EncryptionKeyError(f"the encryption key does not match the one {self.backend.describe()} "
                                      "was created with") from None
 
-    def create(self, name: str, credentials: Credentials, *, owner: str) -> Authentication:
+    def create(self, name: str, credentials: Credentials, *, owner: str,
+               tokens: TokenSet | None = None) -> Authentication:
+        """Store a new authentication; ``tokens``: the set a code exchange just issued (OAuth only)."""
         auth_id, now = str(uuid.uuid4()), precise_time(self._clock())
         kind = "access_token" if isinstance(credentials, AccessTokenCredentials) else "oauth"
-        self.backend.insert({"id": auth_id, "owner": owner, "name": name, "kind": kind, "created_at": now,
-                             "updated_at": now, "access_token_expires_at": None,
-                             "secret": self.seal(auth_id, reveal(credentials))})
-        return Authentication(auth_id, name, kind, shown_time(now), None)
+        secret = {**reveal(credentials), **(token_fields(tokens) if tokens else {})}
+        expires_at = tokens.expires_at if tokens else None
+        row = {"id": auth_id, "owner": owner, "name": name, "kind": kind, "created_at": now, "updated_at": now,
+               "access_token_expires_at": expires_at, "secret": self.seal(auth_id, secret),
+               "status": "connected", "status_reason": None, "status_since": now}
+        self.backend.insert(row)
+        return public(row)
 
     def get(self, auth_id: str, owner: str | None = None) -> Authentication | None:
         row = self._owned_row(auth_id, owner)
@@ -113,7 +117,8 @@ class CredentialStore:
             return StoredAuthentication(public(row), AccessTokenCredentials(access_token=secret["access_token"]),
                                         owner=row["owner"])
         credentials = OAuthCredentials(**{k: secret[k] for k in
-                                          ("client_id", "client_secret", "refresh_token", "token_url")})
+                                          ("client_id", "client_secret", "refresh_token", "token_url")},
+                                       redirect_uri=secret.get("redirect_uri"))
         return StoredAuthentication(public(row), credentials, self.tokens_of(row, secret), owner=row["owner"])
 
     def delete(self, auth_id: str, owner: str | None = None) -> bool:
@@ -172,9 +177,17 @@ class _OneAuthentication:
         self.lock = lock
 
 
+def token_fields(tokens: TokenSet) -> dict[str, Any]:
+    """A token set as the sealed secret keeps it."""
+    return {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
+            "expires_at": tokens.expires_at, "scope": tokens.scope}
+
+
 def public(row: Row) -> Authentication:
+    oauth = row["kind"] == "oauth"
     return Authentication(row["id"], row["name"], row["kind"], shown_time(row["created_at"]),
-                          row["access_token_expires_at"])
+                          row["access_token_expires_at"], row["status"], row["status_reason"],
+                          shown_time(row["status_since"]), shown_time(row["updated_at"]) if oauth else None)
 
 
 def encode_cursor(row: Row) -> str:
