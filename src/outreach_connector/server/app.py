@@ -16,7 +16,7 @@ from starlette.routing import Route
 from outreach_connector.errors import ConnectorError
 from outreach_connector.oauth import longest_request_seconds
 from outreach_connector.server.secrets_box import EncryptionKeyError
-from outreach_connector.server import editor, routes, startup
+from outreach_connector.server import consent, editor, routes, startup
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import problem
@@ -33,6 +33,8 @@ ROUTES = [
     Route(CONNECTOR + "/call", routes.call_operation, methods=["POST"]),
     Route("/healthz", routes.healthz, methods=["GET"]),
     Route("/readyz", routes.readyz, methods=["GET"]),
+    Route("/authentications/connect", consent.connect, methods=["POST"]),
+    Route(consent.CALLBACK_PATH, consent.callback, methods=["GET"]),
     Route("/authentications", routes.create_authentication, methods=["POST"]),
     Route("/authentications", routes.list_authentications, methods=["GET"]),
     Route("/authentications/{auth_id}", routes.get_authentication, methods=["GET"]),

@@ -132,7 +132,7 @@ class ConnectorPool:
             refresh_token=tokens.refresh_token, token_url=credentials.token_url or self._settings.token_url,
             access_token=tokens.access_token or None, expires_at=tokens.expires_at,
             max_token_wait=settings.max_retry_wait, timeout=settings.timeout,
-            token_store=self._store.token_store(stored.info.id))
+            token_store=self._store.token_store(stored.info.id), redirect_uri=credentials.redirect_uri)
         return Connector(settings=settings, auth=auth, transport=self.transport)
 
     def expire_idle(self) -> None:

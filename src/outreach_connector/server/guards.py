@@ -17,11 +17,13 @@ from outreach_connector.server.store import owner_of
 logger = logging.getLogger("outreach_connector.server")
 UNAUTHORIZED = "The request is unauthorized: send the server's API key as 'Authorization: Bearer <key>'"
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})  # for load balancers and orchestrators: they hold no key
+# Outreach sends the user's browser here; the state in its query is the credential (server/consent.py).
+CALLBACK_PATHS = frozenset({"/oauth/callback"})
 
 
 def is_open(path: str, method: str) -> bool:
-    """Health checks and the editor's own files (it holds no data) need no API key."""
-    return method in ("GET", "HEAD") and (path in OPEN_PATHS or is_public(path, method))
+    """Health checks, the OAuth callback and the editor's own files (it holds no data) need no API key."""
+    return method in ("GET", "HEAD") and (path in OPEN_PATHS or path in CALLBACK_PATHS or is_public(path, method))
 
 
 class ApiKeyGate:

@@ -71,6 +71,10 @@ class CredentialStore:
     def __repr__(self) -> str:
         return f"CredentialStore({self.backend.describe()!r})"
 
+    def now(self) -> datetime:
+        """The store's clock (timestamps it writes)."""
+        return self._clock()
+
     def check_key(self) -> None:
         """Fail at start-up, not at the first call, when the key is not the one the database was sealed with."""
         stored = self.backend.get_meta("key_check")
