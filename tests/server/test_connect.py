@@ -13,6 +13,7 @@ import pytest
 import outreach_sandbox
 from outreach_connector.catalog import load_manifest
 from outreach_connector.server import ServerSettings, create_app
+from outreach_connector.server.secrets_box import generate_key_text
 
 from .helpers import API_KEY, CALL, OTHER_KEY, client_for
 
@@ -316,3 +317,22 @@ def test_serve_refuses_an_app_without_a_public_url(tmp_path):
                            env={"OUTREACH_CONNECTOR_OAUTH_CLIENT_ID": "a", "OUTREACH_CONNECTOR_OAUTH_CLIENT_SECRET": "b"})
     assert (chosen.oauth_client_id, chosen.public_url, chosen.allowed_return_urls) == ("a", "https://x", ("https://h/r",))
     assert "b" not in repr(chosen.oauth_client_secret)
+
+
+async def test_a_state_made_on_one_replica_completes_on_another_and_only_once(postgres_url, outreach, sandbox):
+    key = generate_key_text()
+    replica_a = create_app(settings_for(postgres_url, encryption_key=key), transport=outreach)
+    replica_b = create_app(settings_for(postgres_url, encryption_key=key), transport=outreach)
+    try:
+        async with client_for(replica_a) as client_a, client_for(replica_b, OTHER_KEY) as other_b:
+            started = await start(client_a, return_url=RETURN)
+            callback_url = consent(sandbox, started.json()["authorize_url"])
+            arrived = await follow(replica_b, callback_url)
+            assert arrived.status_code == 303
+            auth_id = parse_qs(urlsplit(arrived.headers["location"]).query)["authentication_id"][0]
+            assert [a["id"] for a in await listed(client_a)] == [auth_id]
+            assert await listed(other_b) == []  # never in another tenant
+            assert (await follow(replica_a, callback_url)).status_code == 400  # spent on every replica
+    finally:
+        for app in (replica_a, replica_b):
+            app.state.services.store.close()
