@@ -16,7 +16,7 @@ from starlette.routing import Route
 from outreach_connector.errors import ConnectorError
 from outreach_connector.oauth import longest_request_seconds
 from outreach_connector.server.secrets_box import EncryptionKeyError
-from outreach_connector.server import consent, editor, routes, startup
+from outreach_connector.server import consent, editor, keepalive, routes, startup
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import problem
@@ -58,7 +58,9 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        keeping_alive = keepalive.start(services)
         yield
+        await keepalive.stop(keeping_alive)
         await services.pool.aclose()
         store.close()
 

@@ -59,6 +59,16 @@ class StoredTokens:
     def release(self) -> None:
         self._lease.rollback()
 
+    def mark_reconnect_required(self, reason: str) -> None:
+        """Mark the row ``reconnect_required`` and release the lock (one transaction), so a process waiting
+        for the lock sees the mark and never sends the refused refresh token again."""
+        try:
+            self._lease.mark(reason, precise_time(self._store.now()))
+        except BaseException:
+            self._lease.rollback()
+            raise
+        self._lease.commit()
+
 
 class CredentialStore:
     """Authentications in SQLite or PostgreSQL; any thread may use the store (connections are per operation)."""
@@ -103,9 +113,11 @@ class CredentialStore:
         row = self._owned_row(auth_id, owner)
         return None if row is None else public(row)
 
-    def page(self, owner: str, after: str | None = None, limit: int = 50) -> tuple[list[Authentication], str | None]:
-        """Up to ``limit`` of the owner's authentications, oldest first, and the cursor of the next page."""
-        rows = self.backend.page(owner, decode_cursor(after), min(max(limit, 1), MAX_PAGE) + 1)
+    def page(self, owner: str, after: str | None = None, limit: int = 50, *, status: str | None = None,
+             changed_since: str | None = None) -> tuple[list[Authentication], str | None]:
+        """Up to ``limit`` of the owner's authentications, oldest first, and the cursor of the next page;
+        ``status`` and ``changed_since`` (a stored timestamp) filter."""
+        rows = self.backend.page(owner, decode_cursor(after), min(max(limit, 1), MAX_PAGE) + 1, status, changed_since)
         more = len(rows) > limit
         rows = rows[:limit]
         cursor = encode_cursor(rows[-1]) if more and rows else None

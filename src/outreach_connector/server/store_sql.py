@@ -213,6 +213,13 @@ class RowLease:
             self._backend.execute(self._db, "UPDATE authentications SET secret = ?, access_token_expires_at = ?, "
                                             "updated_at = ? WHERE id = ?", (secret, expires_at, updated_at, auth_id))
 
+    def mark(self, reason: str, since: str) -> None:
+        """Set the locked row's status to reconnect_required (committed by ``commit``)."""
+        auth_id = self.row["id"] if self.row else ""
+        with database_errors():
+            self._backend.execute(self._db, "UPDATE authentications SET status = 'reconnect_required', "
+                                            "status_reason = ?, status_since = ? WHERE id = ?", (reason, since, auth_id))
+
     def commit(self) -> None:
         self._finish("COMMIT")
 

@@ -36,11 +36,12 @@ def safe_error_code(value: Any, fallback: str) -> str:
 
 
 async def request_tokens(transport: httpx.AsyncBaseTransport, settings: ServerSettings, form: dict[str, str],
-                         keep_refresh_token: str | None = None) -> TokenSet:
-    """POST ``form`` to the server's token URL; the issued set (a refresh that returns no new refresh token
-    keeps ``keep_refresh_token``). Raises :class:`TokenEndpointRefused`."""
+                         keep_refresh_token: str | None = None, token_url: str | None = None) -> TokenSet:
+    """POST ``form`` to ``token_url`` (default: the server's); the issued set (a refresh that returns no new
+    refresh token keeps ``keep_refresh_token``). Raises :class:`TokenEndpointRefused`."""
     async with httpx.AsyncClient(transport=transport, timeout=settings.connector.timeout) as client:
-        request = client.build_request("POST", settings.token_url, data=form, headers={"Accept": "application/json"})
+        request = client.build_request("POST", token_url or settings.token_url, data=form,
+                                       headers={"Accept": "application/json"})
         try:
             response = await client.send(request, stream=True)
             await aread_token_reply(response)
