@@ -22,6 +22,7 @@
     │   ├── OutcomeUnknown      a non-idempotent request may or may not have been applied
     │   └── StoreUnavailable    the server's database did not answer, or not in time (server/store_sql.py)
     ├── PaginationError         Outreach's cursors went nowhere (pagination.RepeatedCursor, StalledPagination)
+    ├── BrowserLoginFailed      auth login --browser got no authorization (denied, timed out, exchange refused)
     └── (the CLI's own, exit 2) UsageError, InputUnreadable, ConfigurationInvalid, CredentialsFileError (cli/)
 
 Messages never contain access tokens, refresh tokens or client secrets: they are built from status codes,
@@ -214,5 +215,12 @@ def describe_upstream(status_code: int, errors: list[dict[str, Any]]) -> str:
 
 class PaginationError(ConnectorError):
     """Outreach's pages do not lead anywhere (a repeated cursor, endless empty pages): an Outreach-side fault."""
+
+    exit_code = 3
+
+
+class BrowserLoginFailed(ConnectorError):
+    """``auth login --browser`` ended without an authorization: consent denied, no answer in time, or the
+    token endpoint refused the code. Nothing was stored. An auth failure: exit 3."""
 
     exit_code = 3
