@@ -127,7 +127,7 @@ async def test_allow_connects_stores_for_the_tenant_and_a_call_works(client, app
     payload, origin = json.loads(message.group(1)), json.loads(message.group(2))
     assert payload["type"] == "outreach-connector:connected" and origin == PUBLIC
     assert arrived.headers["referrer-policy"] == "no-referrer"
-    assert f"'nonce-" in arrived.headers["content-security-policy"]
+    assert "'nonce-" in arrived.headers["content-security-policy"]
     (auth,) = await listed(client)
     assert auth["id"] == payload["authentication_id"]
     assert (auth["name"], auth["kind"], auth["status"], auth["status_reason"]) == ("sales", "oauth", "connected", None)

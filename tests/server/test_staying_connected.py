@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-import outreach_sandbox
 from outreach_sandbox.faults import FaultRule
 from outreach_connector.server import create_app
 from outreach_connector.server.connect_store import mark_reconnect_required
@@ -19,32 +17,12 @@ from outreach_connector.server.secrets_box import generate_key_text
 
 from .helpers import CALL, OTHER_KEY, client_for
 from .live import LiveServer
-from .test_connect import RETURN, SANDBOX, Recorder, connect_through_sandbox, listed, settings_for
+from .test_connect import (RETURN, app, client, connect_through_sandbox, listed, outreach,  # noqa: F401 - fixtures
+                           sandbox, settings_for)
 
 pytestmark = pytest.mark.anyio
 
 LONG_AGO = "2020-01-01T00:00:00.000000Z"
-
-
-@pytest.fixture
-def sandbox() -> outreach_sandbox.Sandbox:
-    return outreach_sandbox.Sandbox()
-
-
-@pytest.fixture
-def outreach(sandbox) -> Recorder:
-    return Recorder(sandbox)
-
-
-@pytest.fixture
-def app(tmp_path: Path, outreach: Recorder):
-    return create_app(settings_for(tmp_path / "server.db"), transport=outreach)
-
-
-@pytest.fixture
-async def client(app):
-    async with client_for(app) as c:
-        yield c
 
 
 async def store_oauth(client: httpx.AsyncClient, refresh_token: str = "sandbox-refresh-token", **extra: str) -> str:
