@@ -270,8 +270,8 @@ async def test_a_return_url_with_its_own_query_and_default_port_matches(client):
 
 
 async def test_chosen_scopes_are_sent(client):
-    response = await start(client, scopes=["prospects.all", "users.all"])
-    assert parse_qs(urlsplit(response.json()["authorize_url"]).query)["scope"] == ["prospects.all users.all"]
+    response = await start(client, scopes=["prospects.all", "users.read"])
+    assert parse_qs(urlsplit(response.json()["authorize_url"]).query)["scope"] == ["prospects.all users.read"]
 
 
 async def test_without_an_app_connect_is_400(tmp_path, outreach):

@@ -50,7 +50,7 @@ def age(app, auth_id: str, updated_at: str = LONG_AGO) -> None:
         backend.execute(db, "UPDATE authentications SET updated_at = ? WHERE id = ?", (updated_at, auth_id))
 
 
-def api_requests(outreach: Recorder) -> int:
+def api_requests(outreach) -> int:
     return len(outreach.requests)
 
 
