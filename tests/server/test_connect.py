@@ -336,3 +336,21 @@ async def test_a_state_made_on_one_replica_completes_on_another_and_only_once(po
     finally:
         for app in (replica_a, replica_b):
             app.state.services.store.close()
+
+
+async def test_a_head_request_does_not_spend_the_state(client, app, sandbox):
+    started = await start(client)
+    callback_url = consent(sandbox, started.json()["authorize_url"])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC) as browser:
+        assert (await browser.head(callback_url)).status_code == 405
+    assert (await follow(app, callback_url)).status_code == 200
+
+
+async def test_a_replica_without_the_app_stores_nothing(tmp_path, client, sandbox, outreach):
+    """A state another replica made, completed on one started without --oauth-client-id: an error, never a 500."""
+    bare = create_app(settings_for(tmp_path / "server.db", oauth_client_id=None, oauth_client_secret=None,
+                                   public_url=None), transport=outreach)
+    started = await start(client)
+    page = await follow(bare, consent(sandbox, started.json()["authorize_url"]))
+    assert page.status_code == 200 and '"error": "server_not_configured"}, "/")' in page.text
+    assert outreach.token_forms() == [] and await listed(client) == []

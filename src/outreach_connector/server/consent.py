@@ -132,6 +132,8 @@ async def connect(request: Request) -> Response:
 async def callback(request: Request) -> Response:
     """``GET /oauth/callback?code&state`` (or ``?error&state``): no API key; the state is the credential."""
     svc = services(request)
+    if request.method != "GET":  # a HEAD (a link checker, a prefetch) must not spend the state
+        return Response(status_code=405, headers={"Allow": "GET", **_PAGE_HEADERS})
     state = request.query_params.get("state", "")
     taken = None
     if state and len(state) <= MAX_STATE_LENGTH:
@@ -148,9 +150,11 @@ async def callback(request: Request) -> Response:
     if not code or len(code) > 2048:
         return _finish_error(svc.settings, pending, "invalid_request")
     settings = svc.settings
-    assert settings.oauth_client_secret is not None  # a state exists only when an app is configured
+    if settings.oauth_client_id is None or settings.oauth_client_secret is None:
+        logger.warning("oauth callback on a replica without the Outreach app (--oauth-client-id): nothing stored")
+        return _finish_error(settings, pending, "server_not_configured")
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri(settings),
-            "client_id": settings.oauth_client_id or "",
+            "client_id": settings.oauth_client_id,
             "client_secret": settings.oauth_client_secret.get_secret_value()}
     try:
         tokens = await request_tokens(svc.pool.transport, settings, form)
@@ -187,7 +191,8 @@ def _finish(settings: ServerSettings, pending: dict[str, Any], params: dict[str,
     if pending.get("return_url"):
         return Response(status_code=303, headers={"Location": with_query(pending["return_url"], params),
                                                   **_PAGE_HEADERS})
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(settings.public_url or ""))
+    # The page's own origin: the public URL's, or "/" (postMessage's "same origin as this page") without one.
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(settings.public_url)) if settings.public_url else "/"
     return _page(200, title, text, message, origin)
 
 
