@@ -24,6 +24,7 @@
     │   └── StoreUnavailable    the server's database did not answer, or not in time (server/store_sql.py)
     ├── PaginationError         Outreach's cursors went nowhere (pagination.RepeatedCursor, StalledPagination)
     │   └── TooManyPages        a walk reached its page cap with Outreach still handing out next links
+    ├── BrowserLoginFailed      auth login --browser got no authorization (denied, timed out, exchange refused)
     └── (the CLI's own, exit 2) UsageError, InputUnreadable, ConfigurationInvalid, CredentialsFileError (cli/)
 
 Messages never contain access tokens, refresh tokens or client secrets: they are built from status codes,
@@ -240,3 +241,10 @@ class PaginationError(ConnectorError):
 class TooManyPages(PaginationError):
     """A walk (``paginate``, ``iterate``, a DDL label index) reached its page cap and Outreach still had a next
     link: short or empty pages with fresh cursors would otherwise keep it going without end."""
+
+
+class BrowserLoginFailed(ConnectorError):
+    """``auth login --browser`` ended without an authorization: consent denied, no answer in time, or the
+    token endpoint refused the code. Nothing was stored. An auth failure: exit 3."""
+
+    exit_code = 3

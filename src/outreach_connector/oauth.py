@@ -83,8 +83,10 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
                  access_token: str | None = None, expires_at: float | None = None,
                  on_refresh: OnRefresh | None = None, clock: Callable[[], float] = time.time,
                  refresh_margin: float = 60.0, max_token_wait: float = 120.0,
-                 timeout: httpx.Timeout | None = None, token_store: TokenStore | None = None) -> None:
+                 timeout: httpx.Timeout | None = None, token_store: TokenStore | None = None,
+                 redirect_uri: str | None = None) -> None:
         self._client_id = client_id
+        self._redirect_uri = redirect_uri  # sent again on every refresh when the authorisation had one
         self._client_secret = client_secret
         self._token_url = token_url
         self._on_refresh = on_refresh
@@ -220,6 +222,8 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
     def _token_request(self, timeout: dict[str, Any] | None) -> httpx.Request:
         form = {"grant_type": "refresh_token", "refresh_token": self._tokens.refresh_token,
                 "client_id": self._client_id, "client_secret": self._client_secret}
+        if self._redirect_uri:
+            form["redirect_uri"] = self._redirect_uri
         extensions = {} if timeout is None else {"timeout": timeout}
         return httpx.Request("POST", self._token_url, data=form, headers={"Accept": "application/json"},
                              extensions=extensions)

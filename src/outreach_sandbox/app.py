@@ -1,7 +1,7 @@
 """The Starlette application: routes, and the translation between HTTP and the API pipeline.
 
-Routes: ``/api/v2/...`` (every method; the pipeline decides), ``POST /oauth/token``, and a JSON 404 for
-anything else. The fault gate wraps the whole middleware stack, outside Starlette's error handling.
+Routes: ``/api/v2/...`` (every method; the pipeline decides), ``POST /oauth/token``, the consent page
+``GET``/``POST /oauth/authorize``, and a JSON 404 for anything else. The fault gate wraps the whole middleware stack, outside Starlette's error handling.
 """
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from .consent import authorize
 from .errors import method_not_allowed, route_not_found
 from .gate import FaultGate
 from .oauth import token_request
@@ -71,9 +72,20 @@ def build_app(sandbox: Sandbox) -> Starlette:
             status, payload, extra = token_request(sandbox.tokens, sandbox.config, headers, body, sandbox.now())
         return Response(encode(payload), status, extra, media_type="application/json")
 
+    async def consent(request: Request) -> Response:
+        body = await request.body() if request.method == "POST" else b""
+        path_qs = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        with sandbox.lock:
+            page = authorize(sandbox.config, sandbox.tokens, request.method, path_qs,
+                             dict(request.query_params), body, sandbox.now())
+        if page.location:
+            return Response(status_code=page.status, headers={"Location": page.location, "Cache-Control": "no-store"})
+        return HTMLResponse(page.html, page.status, headers={"Cache-Control": "no-store"})
+
     async def unknown(request: Request) -> Response:
         return to_response(error_response(route_not_found(request.url.path)))
 
-    routes = [Route("/oauth/token", token, methods=METHODS), Route("/api/v2/{rest:path}", api, methods=METHODS),
+    routes = [Route("/oauth/token", token, methods=METHODS),
+              Route("/oauth/authorize", consent, methods=["GET", "POST"]), Route("/api/v2/{rest:path}", api, methods=METHODS),
               Route("/{rest:path}", unknown, methods=METHODS)]
     return SandboxStarlette(sandbox, routes=routes)

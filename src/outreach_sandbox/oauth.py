@@ -1,7 +1,9 @@
 """OAuth 2.0 as Outreach runs it: ``POST /oauth/token`` and the bearer tokens the API accepts.
 
-Grants: ``authorization_code`` (the sandbox's code is fixed, ``sandbox-auth-code`` by default, and may be
-reused; any ``redirect_uri`` is accepted) and ``refresh_token``. Every grant mints a new access token that
+Grants: ``authorization_code`` and ``refresh_token``. A code comes either from the consent page (see
+``consent.py``: single use, 10 minutes, bound to the ``client_id`` and ``redirect_uri`` it was issued for, as
+Outreach's are) or is the configured fixed one (``sandbox-auth-code`` by default), which tests may reuse with
+any ``redirect_uri``. Every grant mints a new access token that
 expires after ``access_token_ttl`` and a new refresh token; the refresh token used dies, so presenting it
 again is ``invalid_grant``. Client credentials come in the form (or JSON) body or as HTTP Basic; wrong ones
 are 401 ``invalid_client``. The configured long-lived access token never expires.
@@ -12,9 +14,20 @@ import base64
 import binascii
 import json
 import random
+from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from .config import SandboxConfig
+
+
+CODE_TTL = 600.0  # seconds an authorization code from the consent page lives
+MAX_PENDING_CODES = 1000  # issued, unspent codes kept; the oldest goes first, so a busy page cannot grow memory
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    redirect_uri: str
+    expires_at: float
 
 
 class TokenRegistry:
@@ -30,8 +43,32 @@ class TokenRegistry:
         if self._config.access_token:
             self._access[self._config.access_token] = None
         self._refresh = {self._config.refresh_token}
+        self._codes: dict[str, IssuedCode] = {}
         self.refreshes = 0
         self.code_exchanges = 0
+
+    def issue_code(self, redirect_uri: str, now: float) -> str:
+        """A new authorization code for the sandbox's client and one redirect URI, alive ``CODE_TTL`` seconds."""
+        while len(self._codes) >= MAX_PENDING_CODES:
+            del self._codes[next(iter(self._codes))]
+        code = f"sbx_code_{self._rng.getrandbits(160):040x}"
+        self._codes[code] = IssuedCode(redirect_uri, now + CODE_TTL)
+        return code
+
+    def redeem_code(self, code: str, redirect_uri: str | None, now: float) -> str | None:
+        """Why a code is refused, or None when it is good. The configured fixed code is reusable; an issued
+        one is spent by its first presentation, good or bad, so a replay never works. The sandbox has one
+        client and the token endpoint authenticates it first, so a code only ever reaches its own client."""
+        if code == self._config.authorization_code:
+            return None
+        issued = self._codes.pop(code, None)
+        if issued is None:
+            return "The authorization code is invalid or has already been used."
+        if now >= issued.expires_at:
+            return "The authorization code has expired."
+        if issued.redirect_uri != redirect_uri:
+            return "The redirect_uri does not match the one the authorization code was issued for."
+        return None
 
     def check(self, token: str, now: float) -> str | None:
         """Why a token is refused, or None when it is valid."""
@@ -102,8 +139,11 @@ def token_request(registry: TokenRegistry, config: SandboxConfig, headers: dict[
         return oauth_error(401, "invalid_client", "Client authentication failed.")
     grant = form.get("grant_type")
     if grant == "authorization_code":
-        if form.get("code") != config.authorization_code:
-            return oauth_error(400, "invalid_grant", "The authorization code is invalid.")
+        if not form.get("code"):
+            return oauth_error(400, "invalid_request", "code is required.")
+        refused = registry.redeem_code(form["code"], form.get("redirect_uri"), now)
+        if refused:
+            return oauth_error(400, "invalid_grant", refused)
         registry.code_exchanges += 1
     elif grant == "refresh_token":
         if not form.get("refresh_token"):

@@ -49,9 +49,11 @@ def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8090) -> N
 
 
 def start_line(url: str, config: SandboxConfig) -> str:
-    """The base URL, the token URL and the sandbox's own (not secret) credentials, on one line."""
+    """The base URL, the token and consent URLs and the sandbox's own (not secret) credentials, on one line."""
     access = f"access token {config.access_token!r}, " if config.access_token else ""
-    return (f"Outreach sandbox at {url} (token endpoint {url.removesuffix('/api/v2')}/oauth/token); "
+    root = url.removesuffix("/api/v2")
+    return (f"Outreach sandbox at {url} (token endpoint {root}/oauth/token, "
+            f"consent page {root}/oauth/authorize); "
             f"credentials: {access}client id {config.client_id!r}, client secret {config.client_secret!r}, "
             f"refresh token {config.refresh_token!r} (rotated on first use), "
             f"authorization code {config.authorization_code!r}")

@@ -110,7 +110,8 @@ def test_sandbox_start_line_names_its_credentials_and_token_url():
 
     line = start_line("http://127.0.0.1:8090/api/v2", SandboxConfig())
     assert line == ("Outreach sandbox at http://127.0.0.1:8090/api/v2 (token endpoint "
-                    "http://127.0.0.1:8090/oauth/token); credentials: access token 'sandbox-access-token', "
+                    "http://127.0.0.1:8090/oauth/token, consent page http://127.0.0.1:8090/oauth/authorize); "
+                    "credentials: access token 'sandbox-access-token', "
                     "client id 'sandbox-client-id', client secret 'sandbox-client-secret', refresh token "
                     "'sandbox-refresh-token' (rotated on first use), authorization code 'sandbox-auth-code'")
 

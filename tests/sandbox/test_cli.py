@@ -31,7 +31,8 @@ def test_python_dash_m_serves_and_prints_the_base_url():
     try:
         line = process.stdout.readline()
         match = re.match(r"Outreach sandbox at (http://127\.0\.0\.1:\d+/api/v2) \(token endpoint "
-                         r"(http://127\.0\.0\.1:\d+/oauth/token)\)", line)
+                         r"(http://127\.0\.0\.1:\d+/oauth/token), consent page "
+                         r"http://127\.0\.0\.1:\d+/oauth/authorize\)", line)
         assert match, line + process.stderr.read() if process.poll() is not None else line
         response = httpx.get(f"{match.group(1)}/prospects", headers=AUTH, timeout=10)
         assert response.status_code == 200

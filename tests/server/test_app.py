@@ -221,8 +221,10 @@ async def test_authentication_lifecycle(client):
     assert created.status_code == 201 and list(created.json()) == ["id"]
     auth_id = created.json()["id"]
     found = await client.get(f"/authentications/{auth_id}")
-    assert found.json() == {"id": auth_id, "name": "ops", "kind": "oauth",
-                            "created_at": found.json()["created_at"], "access_token_expires_at": None}
+    created_at = found.json()["created_at"]
+    assert found.json() == {"id": auth_id, "name": "ops", "kind": "oauth", "created_at": created_at,
+                            "access_token_expires_at": None, "status": "connected", "status_reason": None,
+                            "status_since": created_at, "last_refreshed_at": created_at}
     assert "canary" not in found.text
     deleted = await client.delete(f"/authentications/{auth_id}")
     assert (deleted.status_code, deleted.content) == (204, b"")

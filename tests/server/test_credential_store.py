@@ -47,10 +47,14 @@ def test_round_trip_and_public_view(store):
     token_auth = store.create("sales team", AccessTokenCredentials(access_token=CANARIES[0]), owner=TENANT_A)
     oauth = store.create("ops", oauth_credentials(), owner=TENANT_A)
     assert token_auth.to_public_dict() == {"id": token_auth.id, "name": "sales team", "kind": "access_token",
-                                           "created_at": token_auth.created_at}
+                                           "created_at": token_auth.created_at, "status": "connected",
+                                           "status_reason": None, "status_since": token_auth.created_at,
+                                           "last_refreshed_at": None}
     assert store.get(oauth.id).to_public_dict() == {"id": oauth.id, "name": "ops", "kind": "oauth",
                                                     "created_at": oauth.created_at,
-                                                    "access_token_expires_at": None}
+                                                    "access_token_expires_at": None, "status": "connected",
+                                                    "status_reason": None, "status_since": oauth.created_at,
+                                                    "last_refreshed_at": oauth.created_at}
     loaded = store.load(oauth.id)
     assert loaded.credentials.client_secret.get_secret_value() == CANARIES[1]
     assert loaded.tokens == TokenSet("", CANARIES[2], None, None)
@@ -105,11 +109,30 @@ def test_authentications_made_in_the_same_second_list_in_the_order_they_were_mad
     assert {a.created_at for a in first + rest} == {"2026-05-01T12:00:00Z"}  # shown to the second, as before
 
 
+def undo_schema_4(db: sqlite3.Connection) -> None:
+    """Take a database made by this code back to before schema 4 (status columns, pending consent states)."""
+    for column in ("status", "status_reason", "status_since"):
+        db.execute(f"ALTER TABLE authentications DROP COLUMN {column}")
+    db.execute("DROP TABLE oauth_states")
+
+
+def test_schema_4_gives_existing_rows_a_connected_status_since_their_creation(tmp_path):
+    path, key = tmp_path / "v3.db", generate_key_text()
+    store = open_store(path, key)
+    old = store.create("old", AccessTokenCredentials(access_token="t"), owner=TENANT_A)
+    with sqlite3.connect(path) as db:
+        undo_schema_4(db)
+        db.execute("UPDATE meta SET value = CAST('3' AS BLOB) WHERE key = 'schema_version'")
+    migrated = open_store(path, key).get(old.id)
+    assert (migrated.status, migrated.status_reason, migrated.status_since) == ("connected", None, old.created_at)
+
+
 def test_rows_and_cursors_from_before_microseconds_keep_their_order(tmp_path):
     path, key = tmp_path / "v2.db", generate_key_text()
     store = open_store(path, key)
     old = [store.create(f"old {n}", AccessTokenCredentials(access_token="t"), owner=TENANT_A) for n in range(3)]
     with sqlite3.connect(path) as db:  # as schema 2 stored them: to the second, in the past
+        undo_schema_4(db)
         db.execute("UPDATE authentications SET created_at = '2020-01-01T00:00:00Z'")
         db.execute("UPDATE meta SET value = CAST('2' AS BLOB) WHERE key = 'schema_version'")
     by_id = sorted(old, key=lambda a: a.id)  # within one second, schema 2 listed by id
@@ -223,6 +246,7 @@ def test_a_database_from_before_tenants_is_migrated_and_given_to_the_only_key(tm
     with sqlite3.connect(path) as db:
         db.execute("UPDATE authentications SET owner = NULL")
         db.execute("DELETE FROM meta WHERE key = 'schema_version'")
+        undo_schema_4(db)
         db.execute("DROP INDEX authentications_by_owner")
         db.execute("ALTER TABLE authentications DROP COLUMN owner")
     migrated = open_store(path, key, api_keys=("key-b",))

@@ -65,7 +65,8 @@ async def test_listing_shows_only_the_callers_authentications_page_by_page(app):
                 break
     assert pages == [2, 2, 1]
     assert sorted(e["id"] for e in seen) == sorted(mine)
-    assert {tuple(e) for e in seen} == {("id", "name", "kind", "created_at")}
+    assert {tuple(e) for e in seen} == {("id", "name", "kind", "created_at", "status", "status_reason",
+                                         "status_since", "last_refreshed_at")}
     assert "tok-canary-77" not in str(seen)
 
 

@@ -14,6 +14,10 @@ def store() -> CredentialsFile:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
+    if args.browser:
+        from .browser_login import cmd_login_browser
+
+        return cmd_login_browser(args)
     settings = Settings.from_env(client_id=args.client_id, token_url=args.token_url, base_url=args.base_url)
     missing = [ENVIRONMENT[k] for k in ("client_id", "client_secret", "refresh_token") if not getattr(settings, k)]
     if missing:

@@ -103,6 +103,7 @@ def add_auth(sub: argparse._SubParsersAction) -> None:
     login.add_argument("--client-id", help="OAuth client id (default: OUTREACH_CLIENT_ID)")
     login.add_argument("--token-url", help=f"OAuth token endpoint (default: OUTREACH_TOKEN_URL, else {DEFAULT_TOKEN_URL})")
     login.add_argument("--base-url", help=f"Outreach API base URL (default: OUTREACH_BASE_URL, else {DEFAULT_BASE_URL})")
+    add_browser_login(login)
     actions.add_parser("status", formatter_class=Formatter, help="list stored logins (never a secret)",
                        description="List stored logins as JSON: profile, client id, token URL, expiry; never a "
                                    "token or secret.")
@@ -110,6 +111,24 @@ def add_auth(sub: argparse._SubParsersAction) -> None:
                                 description="Forget the stored tokens and secrets of a profile (or all).")
     logout.add_argument("--profile", default="default", metavar="NAME", help="profile to forget (default: default)")
     logout.add_argument("--all", action="store_true", help="forget every stored login (default: off)")
+
+
+def add_browser_login(login: argparse.ArgumentParser) -> None:
+    """``auth login --browser``: the consent flow with a loopback redirect (cli/browser_login.py)."""
+    login.add_argument("--browser", action="store_true",
+                       help="connect through Outreach's consent page instead of OUTREACH_REFRESH_TOKEN: needs "
+                            "OUTREACH_CLIENT_ID and OUTREACH_CLIENT_SECRET; the redirect URI to register is "
+                            "http://127.0.0.1:PORT/callback (default: off)")
+    login.add_argument("--port", type=int, default=8765, help="with --browser: the loopback port (default: 8765)")
+    login.add_argument("--no-browser", action="store_true",
+                       help="with --browser: only print the address to open; the address the browser is sent back "
+                            "to may also be pasted on stdin (default: off)")
+    login.add_argument("--timeout", type=float, default=300.0,
+                       help="with --browser: seconds to wait for the browser (default: 300)")
+    login.add_argument("--scope", action="append", metavar="SCOPE",
+                       help="with --browser: a scope to ask for, repeatable (default: connector.yaml's scopes)")
+    login.add_argument("--authorize-url", help="with --browser: Outreach's consent page (default: "
+                                               "OUTREACH_AUTHORIZE_URL, else https://api.outreach.io/oauth/authorize)")
 
 
 def parser() -> argparse.ArgumentParser:

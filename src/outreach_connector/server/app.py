@@ -17,7 +17,7 @@ from outreach_connector.client import quiet_http_libraries
 from outreach_connector.errors import ConnectorError
 from outreach_connector.oauth import longest_request_seconds
 from outreach_connector.server.secrets_box import EncryptionKeyError
-from outreach_connector.server import editor, routes, startup
+from outreach_connector.server import consent, editor, keepalive, routes, startup
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import problem
@@ -34,6 +34,8 @@ ROUTES = [
     Route(CONNECTOR + "/call", routes.call_operation, methods=["POST"]),
     Route("/healthz", routes.healthz, methods=["GET"]),
     Route("/readyz", routes.readyz, methods=["GET"]),
+    Route("/authentications/connect", consent.connect, methods=["POST"]),
+    Route(consent.CALLBACK_PATH, consent.callback, methods=["GET"]),
     Route("/authentications", routes.create_authentication, methods=["POST"]),
     Route("/authentications", routes.list_authentications, methods=["GET"]),
     Route("/authentications/{auth_id}", routes.get_authentication, methods=["GET"]),
@@ -57,7 +59,9 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        keeping_alive = keepalive.start(services)
         yield
+        await keepalive.stop(keeping_alive)
         await services.pool.aclose()
         store.close()
 

@@ -28,9 +28,10 @@ from starlette.concurrency import run_in_threadpool
 from outreach_connector import Connector
 from outreach_connector.client import BearerToken, shared_ssl_context
 from outreach_connector.oauth import OAuthRefreshAuth
-from outreach_connector.server.credentials import (AccessTokenCredentials, AuthenticationNotFound,
+from outreach_connector.server.credentials import (AccessTokenCredentials, Authentication, AuthenticationNotFound,
                                                    StoredAuthentication)
 from outreach_connector.server.settings import ServerSettings
+from outreach_connector.server.status import ReconnectNeeded
 from outreach_connector.server.store import CredentialStore
 
 
@@ -64,6 +65,11 @@ class Session:
     owner: str | None
     last_used: float
     checked_at: float
+    info: Authentication  # as loaded: a status change seen by a re-check rebuilds the session
+
+
+def same_status(a: Authentication, b: Authentication) -> bool:
+    return (a.status, a.status_since) == (b.status, b.status_since)
 
 
 class ConnectorPool:
@@ -80,7 +86,14 @@ class ConnectorPool:
         return len(self._sessions)
 
     async def get(self, auth_id: str, owner: str | None) -> Connector:
-        """The authentication's connector for this owner; raises ``AuthenticationNotFound``."""
+        """The authentication's connector for this owner; raises ``AuthenticationNotFound``, or
+        ``ReconnectNeeded`` when it is marked ``reconnect_required`` (nothing may be sent with it)."""
+        connector, info = await self.get_with_info(auth_id, owner)
+        if info.status != "connected":
+            raise ReconnectNeeded(info)
+        return connector
+
+    async def get_with_info(self, auth_id: str, owner: str | None) -> tuple[Connector, Authentication]:
         self.expire_idle()
         session = self._sessions.get(auth_id)
         if session is None:
@@ -89,35 +102,40 @@ class ConnectorPool:
                 if session is None:
                     # Scoped by owner: another tenant's id decrypts nothing and pushes no session out.
                     stored = await run_in_threadpool(self._store.load, auth_id, owner)
-                    session = Session(self.build(stored), stored.owner, self._clock(), self._clock())
+                    session = Session(self.build(stored), stored.owner, self._clock(), self._clock(), stored.info)
                     self._sessions[auth_id] = session
         if owner is not None and session.owner != owner:
             raise AuthenticationNotFound(auth_id)  # another tenant's authentication does not exist
-        await self._recheck(auth_id, session)
+        if not await self._recheck(auth_id, session):
+            return await self.get_with_info(auth_id, owner)  # its status changed elsewhere: rebuilt from the store
         session.last_used = self._clock()
         self._sessions.move_to_end(auth_id)
         self._evict_beyond_bound()
-        return session.connector
+        return session.connector, session.info
 
-    async def _recheck(self, auth_id: str, session: Session) -> None:
-        """Drop the session and raise ``AuthenticationNotFound`` if its row is gone (deleted elsewhere).
+    async def _recheck(self, auth_id: str, session: Session) -> bool:
+        """Drop the session and raise ``AuthenticationNotFound`` if its row is gone (deleted elsewhere); drop it
+        and answer False if its status changed (marked or reconnected elsewhere); True when it may be used.
 
         The stamp moves before the read, so calls arriving meanwhile do not read again; if the store fails
         the stamp goes back and the error (``StoreUnavailable``) reaches the caller: a session is never used
         past the bound unchecked."""
         checked_at = session.checked_at
         if self._clock() - checked_at < self._settings.session_check_seconds:
-            return
+            return True
         session.checked_at = self._clock()
         try:
             row = await run_in_threadpool(self._store.get, auth_id, session.owner)
         except BaseException:
             session.checked_at = checked_at
             raise
-        if row is None:
+        if row is None or not same_status(row, session.info):
             if self._sessions.get(auth_id) is session:
                 del self._sessions[auth_id]
-            raise AuthenticationNotFound(auth_id)
+            if row is None:
+                raise AuthenticationNotFound(auth_id)
+            return False
+        return True
 
     def build(self, stored: StoredAuthentication) -> Connector:
         settings = self._settings.connector
@@ -134,7 +152,7 @@ class ConnectorPool:
             refresh_token=tokens.refresh_token, token_url=credentials.token_url or self._settings.token_url,
             access_token=tokens.access_token or None, expires_at=tokens.expires_at,
             max_token_wait=settings.max_retry_wait, timeout=settings.timeout,
-            token_store=self._store.token_store(stored.info.id))
+            token_store=self._store.token_store(stored.info.id), redirect_uri=credentials.redirect_uri)
         return Connector(settings=settings, auth=auth, transport=self.transport)
 
     def expire_idle(self) -> None:

@@ -35,13 +35,15 @@ class AccessTokenCredentials(BaseModel):
 
 
 class OAuthCredentials(BaseModel):
-    """An OAuth app and a user's refresh token; ``token_url`` defaults to the server's configured one."""
+    """An OAuth app and a user's refresh token; ``token_url`` defaults to the server's configured one.
+    ``redirect_uri``, when the authorisation had one, is sent again on every refresh, as Outreach's form has it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     client_id: str = Field(min_length=1, max_length=MAX_CREDENTIAL_LENGTH)
     client_secret: SecretStr
     refresh_token: SecretStr
     token_url: str | None = Field(None, max_length=2048)
+    redirect_uri: str | None = Field(None, max_length=2048)
 
     @field_validator("client_secret", "refresh_token")
     @classmethod
@@ -53,7 +55,7 @@ class OAuthCredentials(BaseModel):
     def _printable(cls, value: str) -> str:
         return _checked(value)
 
-    @field_validator("token_url")
+    @field_validator("token_url", "redirect_uri")
     @classmethod
     def _absolute_http_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -134,23 +136,38 @@ def stored_credentials(kind: str, secret: dict[str, Any]) -> Credentials:
         return AccessTokenCredentials.model_construct(access_token=SecretStr(secret["access_token"]))
     return OAuthCredentials.model_construct(
         client_id=secret["client_id"], client_secret=SecretStr(secret["client_secret"]),
-        refresh_token=SecretStr(secret["refresh_token"]), token_url=secret.get("token_url"))
+        refresh_token=SecretStr(secret["refresh_token"]), token_url=secret.get("token_url"),
+        redirect_uri=secret.get("redirect_uri"))
+
+
+Status = Literal["connected", "reconnect_required"]
 
 
 @dataclass(frozen=True)
 class Authentication:
-    """The public view of a stored authentication: never a secret."""
+    """The public view of a stored authentication: never a secret.
+
+    ``status`` is ``reconnect_required`` once Outreach refused the authentication for good (``status_reason``
+    ``invalid_grant``: a dead refresh token; ``access_token_rejected``: a 401 on a stored access token);
+    ``status_since`` is when the status last changed (creation, marking, reconnecting); ``last_refreshed_at``
+    is when an OAuth authentication's tokens were last issued or stored (None for an access token)."""
 
     id: str
     name: str
     kind: Kind
     created_at: str
     access_token_expires_at: float | None
+    status: Status = "connected"
+    status_reason: str | None = None
+    status_since: str | None = None
+    last_refreshed_at: str | None = None
 
     def to_public_dict(self) -> dict[str, Any]:
         view: dict[str, Any] = {"id": self.id, "name": self.name, "kind": self.kind, "created_at": self.created_at}
         if self.kind == "oauth":
             view["access_token_expires_at"] = iso_time(self.access_token_expires_at)
+        view.update(status=self.status, status_reason=self.status_reason, status_since=self.status_since,
+                    last_refreshed_at=self.last_refreshed_at)
         return view
 
 

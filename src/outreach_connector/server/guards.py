@@ -21,11 +21,13 @@ UNAUTHORIZED_ROOT = (UNAUTHORIZED + ". This is the Outreach Connectors API (it s
                      "open /editor in a browser for the solution editor (the page asks for the key); "
                      "/healthz and /readyz need no key")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})  # for load balancers and orchestrators: they hold no key
+# Outreach sends the user's browser here; the state in its query is the credential (server/consent.py).
+CALLBACK_PATHS = frozenset({"/oauth/callback"})
 
 
 def is_open(path: str, method: str) -> bool:
-    """Health checks and the editor's own files (it holds no data) need no API key."""
-    return method in ("GET", "HEAD") and (path in OPEN_PATHS or is_public(path, method))
+    """Health checks, the OAuth callback and the editor's own files (it holds no data) need no API key."""
+    return method in ("GET", "HEAD") and (path in OPEN_PATHS or path in CALLBACK_PATHS or is_public(path, method))
 
 
 class ApiKeyGate:

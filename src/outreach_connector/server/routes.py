@@ -20,7 +20,7 @@ from outreach_connector.server.credentials import AuthenticationNotFound, OAuthC
 from outreach_connector.server.credentials import credentials_problems
 from outreach_connector.errors import ConnectorError
 from outreach_connector.suggest import did_you_mean
-from outreach_connector.server import envelopes
+from outreach_connector.server import envelopes, status
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import shown
@@ -95,11 +95,14 @@ async def call_operation(request: Request) -> Response:
     if not known_id(call.authId):
         return not_found(call.authId)
     try:
-        connector = await services(request).pool.get(call.authId, owner(request))
+        connector, info = await services(request).pool.get_with_info(call.authId, owner(request))
     except AuthenticationNotFound:
         return not_found(call.authId)
+    if info.status != "connected":
+        return status.reconnect_response(info)  # nothing is sent with a marked authentication
     started = time.perf_counter()
     response, outcome = await run_call(connector, call, catalogue)
+    await status.mark_after_failure(services(request), info, outcome)
     logger.info("call %s auth=%s -> %s in %.1f ms", call.operation, call.authId, outcome,
                 (time.perf_counter() - started) * 1000)
     return response
@@ -140,13 +143,18 @@ async def create_authentication(request: Request) -> Response:
 
 
 async def list_authentications(request: Request) -> Response:
-    """The caller's authentications, oldest first: ``?limit=`` (1-100, default 50) and ``?after=<cursor>``."""
+    """The caller's authentications, oldest first: ``?limit=`` (1-100, default 50) and ``?after=<cursor>``;
+    ``?status=`` and ``?changed_since=`` filter (see status.list_filters)."""
     limit_text = request.query_params.get("limit", "50")
     if not (limit_text.isascii() and limit_text.isdigit()) or not 1 <= int(limit_text) <= 100:
         return envelopes.problem(400, "Invalid query: limit must be a whole number from 1 to 100")
     try:
+        filters = status.list_filters(request.query_params)
+    except ValueError as exc:
+        return envelopes.problem(400, f"Invalid query: {exc}")
+    try:
         found, cursor = await run_in_threadpool(services(request).store.page, owner(request),
-                                                request.query_params.get("after"), int(limit_text))
+                                                request.query_params.get("after"), int(limit_text), **filters)
     except ValueError:
         return envelopes.problem(400, "Invalid query: after is not a cursor this server handed out")
     return JSONResponse({"elements": [auth.to_public_dict() for auth in found], "next_page_after": cursor})

@@ -5,7 +5,8 @@ import argparse
 import os
 import textwrap
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -14,6 +15,7 @@ from outreach_connector.settings import (DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, MA
                                          with_process_plugins)
 
 MIB = 1024 * 1024
+DEFAULT_AUTHORIZE_URL = "https://api.outreach.io/oauth/authorize"
 NO_API_KEY = ("refusing to start without an API key: pass --api-key KEY (repeatable) or set "
               "OUTREACH_CONNECTOR_API_KEYS=key1,key2; every request must then send 'Authorization: Bearer KEY'")
 
@@ -46,6 +48,18 @@ class ServerSettings(BaseModel):
     max_upstream_connections: int = Field(100, ge=1)
     header_timeout: float = Field(10.0, gt=0)
     max_connections: int = Field(1000, ge=1)
+    # The host's Outreach app, for connecting accounts through the consent flow (server/consent.py).
+    oauth_client_id: str | None = Field(None, min_length=1, max_length=2048)
+    oauth_client_secret: SecretStr | None = None
+    authorize_url: str = DEFAULT_AUTHORIZE_URL
+    public_url: str | None = None  # the server's external base URL; the redirect URI is <public_url>/oauth/callback
+    allowed_return_urls: tuple[str, ...] = ()
+    # OAuth authentications not refreshed for this long are refreshed by serve (0: never); Outreach's refresh
+    # tokens lapse after 14 days unused. The scan runs every keep_alive_interval seconds (jittered), refreshing
+    # keep_alive_batch authentications at a time.
+    keep_alive_days: float = Field(7.0, ge=0, le=13)
+    keep_alive_interval: float = Field(3600.0, gt=0)
+    keep_alive_batch: int = Field(5, ge=1, le=100)
     # How every Outreach call is made (timeouts, retry budget, plugins): the connector's own settings model.
     # Built in Python (create_app), it still takes the process's plugin choice, as a keyword-built Connector does.
     connector: Settings = Field(default_factory=with_process_plugins)
@@ -66,6 +80,29 @@ class ServerSettings(BaseModel):
             if not isinstance(url, str) or not url.startswith(("http://", "https://")) or "@" in url:
                 raise ValueError("an allowed token URL must be an absolute http(s) URL without user info")
         return tuple(url.rstrip("/") for url in urls)
+
+    @field_validator("authorize_url", "public_url", "allowed_return_urls", mode="before")
+    @classmethod
+    def _app_urls(cls, value: object, info: Any) -> object:
+        for url in (value if isinstance(value, (list, tuple)) else (value,)):
+            if url is not None and not plain_http_url(url):
+                raise ValueError(f"{info.field_name}: must be an absolute http(s) URL without user info or fragment")
+        if info.field_name == "public_url" and isinstance(value, str):
+            return value.rstrip("/")
+        return tuple(value) if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _app_needs_public_url(self) -> "ServerSettings":
+        if (self.oauth_client_id is None) != (self.oauth_client_secret is None):
+            raise ValueError("the Outreach app needs both --oauth-client-id and --oauth-client-secret")
+        if self.oauth_client_id is not None and self.public_url is None:
+            raise ValueError("refusing to start with an Outreach app but no --public-url: the redirect URI "
+                             "registered with Outreach is <public-url>/oauth/callback")
+        return self
+
+    @property
+    def has_oauth_app(self) -> bool:
+        return self.oauth_client_id is not None
 
     @property
     def trusted_token_urls(self) -> frozenset[str]:
@@ -120,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="another OAuth token endpoint a stored credential may name (besides --token-url); "
                              "repeatable (env OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS, comma-separated)")
     add_limits(parser)
+    add_oauth_app(parser)
     parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
                         help="log level (default info)")
     return parser
@@ -141,6 +179,23 @@ def add_limits(parser: argparse.ArgumentParser) -> None:
                         help="concurrent client connections; beyond it requests get 503 (default 1000)")
     parser.add_argument("--max-json-items", type=int,
                         help="array items and object members in one request body; more is 400 (default 20000)")
+
+
+def add_oauth_app(parser: argparse.ArgumentParser) -> None:
+    """The host's Outreach app: connecting accounts (POST /authentications/connect) and keeping them alive."""
+    parser.add_argument("--oauth-client-id", help="the host's Outreach app: client id "
+                                                  "(env OUTREACH_CONNECTOR_OAUTH_CLIENT_ID)")
+    parser.add_argument("--oauth-client-secret", help="the host's Outreach app: client secret "
+                                                      "(env OUTREACH_CONNECTOR_OAUTH_CLIENT_SECRET)")
+    parser.add_argument("--authorize-url", help=f"Outreach's consent page (default {DEFAULT_AUTHORIZE_URL})")
+    parser.add_argument("--public-url", help="this server's external base URL; the redirect URI to register with "
+                                             "Outreach is <public-url>/oauth/callback (required with an app)")
+    parser.add_argument("--allow-return-url", action="append", dest="allowed_return_urls", metavar="URL",
+                        help="where a connect flow may send the browser back (scheme, host, port and path must "
+                             "equal; its own query is kept); repeatable")
+    parser.add_argument("--keep-alive-days", type=float,
+                        help="refresh OAuth authentications not refreshed for this many days, so Outreach's "
+                             "14-day refresh tokens never lapse (default 7; 0 turns it off)")
 
 
 def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = None) -> ServerSettings:
@@ -166,6 +221,12 @@ def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = No
         "header_timeout": args.header_timeout,
         "max_connections": args.max_connections,
         "max_json_items": args.max_json_items,
+        "oauth_client_id": args.oauth_client_id or env.get("OUTREACH_CONNECTOR_OAUTH_CLIENT_ID"),
+        "oauth_client_secret": args.oauth_client_secret or env.get("OUTREACH_CONNECTOR_OAUTH_CLIENT_SECRET"),
+        "authorize_url": args.authorize_url,
+        "public_url": args.public_url,
+        "allowed_return_urls": tuple(args.allowed_return_urls or ()) or None,
+        "keep_alive_days": args.keep_alive_days,
     }
     chosen = {key: value for key, value in chosen.items() if value is not None}
     chosen["connector"] = Settings.from_env(env, base_url=chosen.get("outreach_base_url"),
@@ -176,3 +237,12 @@ def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = No
 
 def _listed(env: Mapping[str, str], name: str) -> list[str]:
     return [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+
+
+def plain_http_url(url: object) -> bool:
+    """An absolute http(s) URL with a host, and no user info or fragment."""
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and "@" not in parts.netloc \
+        and not parts.fragment and "#" not in url

@@ -49,8 +49,7 @@ class StoredTokens:
             raise AuthenticationNotFound("deleted while refreshing")
         try:
             secret = self._store.open_secret(row)
-            secret.update(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
-                          expires_at=tokens.expires_at, scope=tokens.scope)
+            secret.update(token_fields(tokens))
             self._lease.update(self._store.seal(row["id"], secret), tokens.expires_at, now_iso())
         except BaseException:
             self._lease.rollback()
@@ -59,6 +58,16 @@ class StoredTokens:
 
     def release(self) -> None:
         self._lease.rollback()
+
+    def mark_reconnect_required(self, reason: str) -> None:
+        """Mark the row ``reconnect_required`` and release the lock (one transaction), so a process waiting
+        for the lock sees the mark and never sends the refused refresh token again."""
+        try:
+            self._lease.mark(reason, precise_time(self._store.now()))
+        except BaseException:
+            self._lease.rollback()
+            raise
+        self._lease.commit()
 
 
 class CredentialStore:
@@ -72,6 +81,10 @@ class CredentialStore:
     def __repr__(self) -> str:
         return f"CredentialStore({self.backend.describe()!r})"
 
+    def now(self) -> datetime:
+        """The store's clock (timestamps it writes)."""
+        return self._clock()
+
     def check_key(self) -> None:
         """Fail at start-up, not at the first call, when the key is not the one the database was sealed with."""
         stored = self.backend.get_meta("key_check")
@@ -83,21 +96,28 @@ class CredentialStore:
             raise EncryptionKeyError(f"the encryption key does not match the one {self.backend.describe()} "
                                      "was created with") from None
 
-    def create(self, name: str, credentials: Credentials, *, owner: str) -> Authentication:
+    def create(self, name: str, credentials: Credentials, *, owner: str,
+               tokens: TokenSet | None = None) -> Authentication:
+        """Store a new authentication; ``tokens``: the set a code exchange just issued (OAuth only)."""
         auth_id, now = str(uuid.uuid4()), precise_time(self._clock())
         kind = "access_token" if isinstance(credentials, AccessTokenCredentials) else "oauth"
-        self.backend.insert({"id": auth_id, "owner": owner, "name": name, "kind": kind, "created_at": now,
-                             "updated_at": now, "access_token_expires_at": None,
-                             "secret": self.seal(auth_id, reveal(credentials))})
-        return Authentication(auth_id, name, kind, shown_time(now), None)
+        secret = {**reveal(credentials), **(token_fields(tokens) if tokens else {})}
+        expires_at = tokens.expires_at if tokens else None
+        row = {"id": auth_id, "owner": owner, "name": name, "kind": kind, "created_at": now, "updated_at": now,
+               "access_token_expires_at": expires_at, "secret": self.seal(auth_id, secret),
+               "status": "connected", "status_reason": None, "status_since": now}
+        self.backend.insert(row)
+        return public(row)
 
     def get(self, auth_id: str, owner: str | None = None) -> Authentication | None:
         row = self._owned_row(auth_id, owner)
         return None if row is None else public(row)
 
-    def page(self, owner: str, after: str | None = None, limit: int = 50) -> tuple[list[Authentication], str | None]:
-        """Up to ``limit`` of the owner's authentications, oldest first, and the cursor of the next page."""
-        rows = self.backend.page(owner, decode_cursor(after), min(max(limit, 1), MAX_PAGE) + 1)
+    def page(self, owner: str, after: str | None = None, limit: int = 50, *, status: str | None = None,
+             changed_since: str | None = None) -> tuple[list[Authentication], str | None]:
+        """Up to ``limit`` of the owner's authentications, oldest first, and the cursor of the next page;
+        ``status`` and ``changed_since`` (a stored timestamp) filter."""
+        rows = self.backend.page(owner, decode_cursor(after), min(max(limit, 1), MAX_PAGE) + 1, status, changed_since)
         more = len(rows) > limit
         rows = rows[:limit]
         cursor = encode_cursor(rows[-1]) if more and rows else None
@@ -170,9 +190,17 @@ class _OneAuthentication:
         self.lock = lock
 
 
+def token_fields(tokens: TokenSet) -> dict[str, Any]:
+    """A token set as the sealed secret keeps it."""
+    return {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
+            "expires_at": tokens.expires_at, "scope": tokens.scope}
+
+
 def public(row: Row) -> Authentication:
+    oauth = row["kind"] == "oauth"
     return Authentication(row["id"], row["name"], row["kind"], shown_time(row["created_at"]),
-                          row["access_token_expires_at"])
+                          row["access_token_expires_at"], row["status"], row["status_reason"],
+                          shown_time(row["status_since"]), shown_time(row["updated_at"]) if oauth else None)
 
 
 def encode_cursor(row: Row) -> str:

@@ -30,9 +30,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # them in order and before anything created after the upgrade.
     ("UPDATE authentications SET created_at = substr(created_at, 1, 19) || '.000000Z' "
      "WHERE length(created_at) = 20",),
+    # 4: staying connected (status, why, since when; existing rows are connected since they were made) and
+    # the pending states of the OAuth consent flow (a digest of the state, never the state; any replica
+    # completes a flow another started).
+    ("ALTER TABLE authentications ADD COLUMN status TEXT NOT NULL DEFAULT 'connected'",
+     "ALTER TABLE authentications ADD COLUMN status_reason TEXT",
+     "ALTER TABLE authentications ADD COLUMN status_since TEXT",
+     "UPDATE authentications SET status_since = created_at",
+     "CREATE TABLE IF NOT EXISTS oauth_states (state_digest TEXT PRIMARY KEY, owner TEXT NOT NULL, "
+     "expires_at {real} NOT NULL, request TEXT NOT NULL)",
+     "CREATE INDEX oauth_states_by_owner ON oauth_states (owner, expires_at)"),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-COLUMNS = "id, owner, name, kind, created_at, updated_at, access_token_expires_at, secret"
+COLUMNS = ("id, owner, name, kind, created_at, updated_at, access_token_expires_at, secret, "
+           "status, status_reason, status_since")
 
 
 class SchemaTooNew(ValueError):
@@ -136,21 +147,30 @@ class SqlBackend:
 
     def insert(self, row: Row) -> None:
         with self.transaction() as db:
-            self.execute(db, f"INSERT INTO authentications ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         [row[name] for name in COLUMNS.split(", ")])
+            names = COLUMNS.split(", ")
+            self.execute(db, f"INSERT INTO authentications ({COLUMNS}) VALUES ({', '.join('?' * len(names))})",
+                         [row[name] for name in names])
 
     def fetch(self, auth_id: str) -> Row | None:
         with self.transaction() as db:
             found = self.rows(db, f"SELECT {COLUMNS} FROM authentications WHERE id = ?", (auth_id,))
         return found[0] if found else None
 
-    def page(self, owner: str, after: tuple[str, str] | None, limit: int) -> list[Row]:
-        """The owner's rows in creation order, from just after ``after`` (created_at, id)."""
+    def page(self, owner: str, after: tuple[str, str] | None, limit: int, status: str | None = None,
+             changed_since: str | None = None) -> list[Row]:
+        """The owner's rows in creation order, from just after ``after`` (created_at, id); ``status`` and
+        ``changed_since`` (status_since at or after it) filter."""
         created, last_id = after or ("", "")
+        filters, params = "", []
+        if status is not None:
+            filters, params = filters + " AND status = ?", [*params, status]
+        if changed_since is not None:
+            filters, params = filters + " AND status_since >= ?", [*params, changed_since]
         with self.transaction() as db:
             return self.rows(db, f"SELECT {COLUMNS} FROM authentications WHERE owner = ? AND "
-                                 "(created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?",
-                             (owner, created, created, last_id, limit))
+                                 f"(created_at > ? OR (created_at = ? AND id > ?)){filters} "
+                                 "ORDER BY created_at, id LIMIT ?",
+                             (owner, created, created, last_id, *params, limit))
 
     def delete(self, auth_id: str, owner: str | None) -> bool:
         with self.transaction() as db:
@@ -192,6 +212,13 @@ class RowLease:
         with database_errors():
             self._backend.execute(self._db, "UPDATE authentications SET secret = ?, access_token_expires_at = ?, "
                                             "updated_at = ? WHERE id = ?", (secret, expires_at, updated_at, auth_id))
+
+    def mark(self, reason: str, since: str) -> None:
+        """Set the locked row's status to reconnect_required (committed by ``commit``)."""
+        auth_id = self.row["id"] if self.row else ""
+        with database_errors():
+            self._backend.execute(self._db, "UPDATE authentications SET status = 'reconnect_required', "
+                                            "status_reason = ?, status_since = ? WHERE id = ?", (reason, since, auth_id))
 
     def commit(self) -> None:
         self._finish("COMMIT")
