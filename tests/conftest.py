@@ -1,6 +1,8 @@
 """Shared test helpers: paths, a recording fake Outreach on httpx.MockTransport, connectors wired to it."""
 from __future__ import annotations
 
+import logging
+
 import json
 import os
 from pathlib import Path
@@ -8,6 +10,8 @@ from typing import Callable
 
 import httpx
 import pytest
+
+from outreach_connector.client import HTTP_LIBRARY_LOGGERS
 
 # The suite loads only the built-in plugin, whatever else is installed; a test that wants others asks for
 # them (explicit plugin objects, or its own OUTREACH_CONNECTOR_PLUGINS in a subprocess).
@@ -122,3 +126,12 @@ def snapshot_json(snapshot):
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _http_library_log_levels():
+    """The CLI's entry point quiets httpx and httpcore for its process (their INFO lines carry query strings);
+    tests call it in-process, so each test starts from the levels a host would have."""
+    yield
+    for name in HTTP_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)

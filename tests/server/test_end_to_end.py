@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from outreach_connector.catalog import load_entries
+from outreach_connector.client import HTTP_LIBRARY_LOGGERS, quiet_http_libraries
 from outreach_connector.server.opening import open_store as open_database
 from outreach_connector.server.store import CredentialStore
 from outreach_connector.oauth import TokenSet
@@ -95,6 +96,7 @@ def env(tmp_path_factory):
     previous_level = root.level
     root.addHandler(logs)
     root.setLevel(logging.DEBUG)
+    quiet_http_libraries(debug=True)  # as `serve --log-level debug` does: the run below checks httpx's lines too
     config = outreach_sandbox.SandboxConfig(clock=time.time, client_id=CLIENT_ID, client_secret=CANARY_SECRET,
                                             refresh_token=CANARY_REFRESH, access_token=CANARY_ACCESS)
     sandbox = outreach_sandbox.Sandbox(config)
@@ -108,6 +110,8 @@ def env(tmp_path_factory):
     finally:
         root.removeHandler(logs)
         root.setLevel(previous_level)
+        for name in HTTP_LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 @pytest.fixture(scope="module")
