@@ -15,12 +15,13 @@ from server.helpers import CALL, FakeOutreach, make_client, store_token
 from server.test_serve_process import SRC, free_port, wait_until_up
 
 
-def test_a_busy_port_is_one_line_and_writes_nothing(tmp_path, capsys):
+def test_a_busy_port_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("OUTREACH_CONNECTOR_API_KEYS", "serve-test-api-key")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        code = serve_main(["--port", str(port), "--api-key", "k", "--database", str(tmp_path / "s.db")])
+        code = serve_main(["--port", str(port), "--database", str(tmp_path / "s.db")])
     err = capsys.readouterr().err
     assert code == 2
     assert err == (f"outreach-connector serve: cannot listen on 127.0.0.1:{port}: Address already in use; "
@@ -30,7 +31,7 @@ def test_a_busy_port_is_one_line_and_writes_nothing(tmp_path, capsys):
 
 def test_a_generated_key_file_is_announced_with_its_path(tmp_path):
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(SRC), "OUTREACH_CONNECTOR_API_KEYS": "k"}
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OUTREACH_CONNECTOR_API_KEYS": "serve-test-api-key"}
     process = subprocess.Popen([sys.executable, "-m", "outreach_connector.server", "--port", str(port),
                                 "--database", str(tmp_path / "s.db")], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
