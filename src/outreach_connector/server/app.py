@@ -98,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_from(argv)
         if not settings.api_keys:
             raise ValueError(NO_API_KEY)
+        check_api_keys([k.get_secret_value() for k in settings.api_keys])  # before anything is bound or written
         listener = bind(settings.host, settings.port)
         new_key_file = startup.key_file_to_generate(settings)
         app = create_app(settings)
