@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import sqlite3
 
-import httpx
 import pytest
 
 from outreach_connector.server import ServerSettings, main

@@ -41,7 +41,8 @@ def test_serve_from_the_environment_and_shut_down_cleanly(tmp_path):
                                stderr=subprocess.STDOUT, text=True)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/connectors", process)
-        answer = httpx.get(f"http://127.0.0.1:{port}/connectors", headers={"Authorization": "Bearer other-key-at-16-chars"})
+        answer = httpx.get(f"http://127.0.0.1:{port}/connectors",
+                           headers={"Authorization": "Bearer other-key-at-16-chars"})
         assert answer.json()["elements"][0]["name"] == "outreach"
     finally:
         process.send_signal(signal.SIGINT)
