@@ -76,7 +76,7 @@ def test_the_going_live_walkthrough_connects_an_account(tmp_path):
         query = parse_qs(target.query)
         assert query["status"] == ["connected"]
         called = httpx.post(f"{server}/connectors/outreach/versions/1.0/call", timeout=30,
-                            headers={"Authorization": "Bearer demo-key"},
+                            headers={"Authorization": "Bearer demo-key-for-the-sandbox"},
                             json={"operation": "get_stage", "authId": query["authentication_id"][0],
                                   "input": {"stage_id": 2}})
         assert called.json()["outcome"] == "success", called.text

@@ -11,12 +11,13 @@ from server.helpers import CALL, FakeOutreach, make_client, store_token
 from server.test_serve_process import free_port, output_of_a_start
 
 
-def test_a_busy_port_is_one_line_and_writes_nothing(tmp_path, capsys):
+def test_a_busy_port_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("OUTREACH_CONNECTOR_API_KEYS", "serve-test-api-key")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        code = serve_main(["--port", str(port), "--api-key", "k", "--database", str(tmp_path / "s.db")])
+        code = serve_main(["--port", str(port), "--database", str(tmp_path / "s.db")])
     err = capsys.readouterr().err
     assert code == 2
     assert err == (f"outreach-connector serve: cannot listen on 127.0.0.1:{port}: Address already in use; "

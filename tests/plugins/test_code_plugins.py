@@ -96,9 +96,10 @@ def test_serve_refuses_to_start_on_a_refused_plugin_with_one_line_and_writes_not
     import sys
 
     database = tmp_path / "auth.db"
-    result = subprocess.run([sys.executable, "-m", "outreach_connector.cli", "serve", "--api-key", "k",
+    result = subprocess.run([sys.executable, "-m", "outreach_connector.cli", "serve",
                              "--database", str(database), "--port", "0"], capture_output=True, text=True,
-                            timeout=60, env={"PATH": "/usr/bin", "OUTREACH_CONNECTOR_PLUGINS": "missing_plugin"})
+                            timeout=60, env={"PATH": "/usr/bin", "OUTREACH_CONNECTOR_PLUGINS": "missing_plugin",
+                                 "OUTREACH_CONNECTOR_API_KEYS": "plugin-test-api-key"})
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(

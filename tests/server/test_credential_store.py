@@ -19,10 +19,10 @@ from outreach_connector.server.credentials import (AccessTokenCredentials, Authe
 from outreach_connector.oauth import TokenSet
 from outreach_connector.server.opening import StartupError, open_store
 from outreach_connector.server.secrets_box import EncryptionKeyError, generate_key_text
-from outreach_connector.server.store import CredentialStore, owner_of
+from outreach_connector.server.store import CredentialStore
 from outreach_connector.server.store_sql import SCHEMA_VERSION, StoreUnavailable
 
-TENANT_A, TENANT_B = owner_of("key-a"), owner_of("key-b")
+TENANT_A, TENANT_B = "owner-of-key-a", "owner-of-key-b"  # owners are opaque to the store
 
 CANARIES = ("canary-access-3b9f", "canary-secret-77aa", "canary-refresh-c0de", "canary-client-id-91")
 
@@ -109,20 +109,20 @@ def test_authentications_made_in_the_same_second_list_in_the_order_they_were_mad
     assert {a.created_at for a in first + rest} == {"2026-05-01T12:00:00Z"}  # shown to the second, as before
 
 
-def undo_schema_4(db: sqlite3.Connection) -> None:
-    """Take a database made by this code back to before schema 4 (status columns, pending consent states)."""
+def undo_schema_5(db: sqlite3.Connection) -> None:
+    """Take a database made by this code back to before schema 5 (status columns, pending consent states)."""
     for column in ("status", "status_reason", "status_since"):
         db.execute(f"ALTER TABLE authentications DROP COLUMN {column}")
     db.execute("DROP TABLE oauth_states")
 
 
-def test_schema_4_gives_existing_rows_a_connected_status_since_their_creation(tmp_path):
-    path, key = tmp_path / "v3.db", generate_key_text()
+def test_schema_5_gives_existing_rows_a_connected_status_since_their_creation(tmp_path):
+    path, key = tmp_path / "v4.db", generate_key_text()
     store = open_store(path, key)
     old = store.create("old", AccessTokenCredentials(access_token="t"), owner=TENANT_A)
     with sqlite3.connect(path) as db:
-        undo_schema_4(db)
-        db.execute("UPDATE meta SET value = CAST('3' AS BLOB) WHERE key = 'schema_version'")
+        undo_schema_5(db)
+        db.execute("UPDATE meta SET value = CAST('4' AS BLOB) WHERE key = 'schema_version'")
     migrated = open_store(path, key).get(old.id)
     assert (migrated.status, migrated.status_reason, migrated.status_since) == ("connected", None, old.created_at)
 
@@ -132,17 +132,24 @@ def test_rows_and_cursors_from_before_microseconds_keep_their_order(tmp_path):
     store = open_store(path, key)
     old = [store.create(f"old {n}", AccessTokenCredentials(access_token="t"), owner=TENANT_A) for n in range(3)]
     with sqlite3.connect(path) as db:  # as schema 2 stored them: to the second, in the past
-        undo_schema_4(db)
+        undo_schema_5(db)
         db.execute("UPDATE authentications SET created_at = '2020-01-01T00:00:00Z'")
         db.execute("UPDATE meta SET value = CAST('2' AS BLOB) WHERE key = 'schema_version'")
+        drop_schema_4_columns(db)
     by_id = sorted(old, key=lambda a: a.id)  # within one second, schema 2 listed by id
     old_cursor = base64.urlsafe_b64encode(json.dumps(["2020-01-01T00:00:00Z", by_id[0].id]).encode()).decode()
     migrated = open_store(path, key)
-    newer = migrated.create("new", AccessTokenCredentials(access_token="t"), owner=TENANT_A)
-    listed, _ = migrated.page(TENANT_A, limit=10)
+    owner = "sha256:" + TENANT_A  # schema 4 marks the owners stored before it
+    newer = migrated.create("new", AccessTokenCredentials(access_token="t"), owner=owner)
+    listed, _ = migrated.page(owner, limit=10)
     assert [a.id for a in listed] == [a.id for a in by_id] + [newer.id]
     assert listed[0].created_at == "2020-01-01T00:00:00Z"
-    assert [a.id for a in migrated.page(TENANT_A, old_cursor, limit=10)[0]] == [by_id[1].id, by_id[2].id, newer.id]
+    assert [a.id for a in migrated.page(owner, old_cursor, limit=10)[0]] == [by_id[1].id, by_id[2].id, newer.id]
+
+
+def drop_schema_4_columns(db) -> None:
+    db.execute("ALTER TABLE authentications DROP COLUMN lease_until")
+    db.execute("ALTER TABLE authentications DROP COLUMN lease_holder")
 
 
 def test_a_lease_locks_the_row_until_saved(store):
@@ -246,11 +253,12 @@ def test_a_database_from_before_tenants_is_migrated_and_given_to_the_only_key(tm
     with sqlite3.connect(path) as db:
         db.execute("UPDATE authentications SET owner = NULL")
         db.execute("DELETE FROM meta WHERE key = 'schema_version'")
-        undo_schema_4(db)
+        undo_schema_5(db)
         db.execute("DROP INDEX authentications_by_owner")
         db.execute("ALTER TABLE authentications DROP COLUMN owner")
+        drop_schema_4_columns(db)
     migrated = open_store(path, key, api_keys=("key-b",))
-    assert migrated.get(row.id, TENANT_B).name == "legacy"
+    assert migrated.get(row.id, migrated.owner_of("key-b")).name == "legacy"
 
 
 @pytest.mark.parametrize("key", [pytest.param("not base64 !!", id="not-base64"),

@@ -31,7 +31,7 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 20) -> N
     raise AssertionError("the server did not come up")
 
 
-def output_of_a_start(database: Path, port: int, api_keys: str = "k") -> str:
+def output_of_a_start(database: Path, port: int, api_keys: str = "serve-test-api-key") -> str:
     """Start the server on ``port`` with ``database``, wait until it answers, stop it: what it printed."""
     env = {**os.environ, "PYTHONPATH": str(SRC), "OUTREACH_CONNECTOR_API_KEYS": api_keys}
     process = subprocess.Popen([sys.executable, "-m", "outreach_connector.server", "--port", str(port),
@@ -47,14 +47,16 @@ def output_of_a_start(database: Path, port: int, api_keys: str = "k") -> str:
 
 def test_serve_from_the_environment_and_shut_down_cleanly(tmp_path):
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(SRC), "OUTREACH_CONNECTOR_API_KEYS": "proc-key-canary,other",
+    env = {**os.environ, "PYTHONPATH": str(SRC),
+           "OUTREACH_CONNECTOR_API_KEYS": "proc-key-canary-long,other-key-at-16-chars",
            "OUTREACH_CONNECTOR_DB": str(tmp_path / "p.db")}
     process = subprocess.Popen([sys.executable, "-m", "outreach_connector.server", "--port", str(port),
                                 "--log-level", "debug"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/connectors", process)
-        answer = httpx.get(f"http://127.0.0.1:{port}/connectors", headers={"Authorization": "Bearer other"})
+        answer = httpx.get(f"http://127.0.0.1:{port}/connectors",
+                           headers={"Authorization": "Bearer other-key-at-16-chars"})
         assert answer.json()["elements"][0]["name"] == "outreach"
     finally:
         process.send_signal(signal.SIGINT)

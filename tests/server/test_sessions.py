@@ -14,7 +14,7 @@ import pytest
 from outreach_connector.server import ServerSettings, create_app
 from outreach_connector.settings import Settings
 
-from .helpers import CALL, client_for, make_app
+from .helpers import API_KEY, CALL, client_for, make_app
 from .live import LiveServer
 
 pytestmark = pytest.mark.anyio
@@ -156,11 +156,12 @@ async def test_a_hanging_token_endpoint_bounds_the_call_and_the_calls_waiting_be
     stop = threading.Event()
     try:
         with LiveServer(hanging_outreach(stop)) as url:
-            settings = ServerSettings(api_keys=("k",), database=tmp_path / "s.db", outreach_base_url=f"{url}/api/v2",
+            settings = ServerSettings(api_keys=(API_KEY,), database=tmp_path / "s.db",
+                                      outreach_base_url=f"{url}/api/v2",
                                       token_url=f"{url}/oauth/token",
                                       connector=Settings(timeout="0.3", max_retry_wait=0.5))
             app = create_app(settings)
-            async with client_for(app, "k") as client:
+            async with client_for(app) as client:
                 auth_id = await store_oauth(client)
                 answers = await asyncio.gather(*(client.post(CALL, json=list_call(auth_id)) for _ in range(2)))
                 await app.state.services.pool.aclose()

@@ -51,7 +51,8 @@ def test_main_refuses_to_start_without_an_api_key(tmp_path, monkeypatch, capsys)
 
 
 def test_main_reports_a_bad_encryption_key_without_echoing_it(tmp_path, capsys):
-    assert main(["--api-key", "k", "--database", str(tmp_path / "x.db"), "--encryption-key", "bad-key-canary"]) == 2
+    assert main(["--api-key", "settings-test-api-key", "--database", str(tmp_path / "x.db"), "--encryption-key",
+                 "bad-key-canary"]) == 2
     err = capsys.readouterr().err
     assert "encryption key" in err and "bad-key-canary" not in err
     assert list(tmp_path.iterdir()) == []  # nothing created on a refused start

@@ -18,7 +18,9 @@ from outreach_connector.server.settings import settings_from
 
 
 def run_main(capsys, *argv: str) -> tuple[int, list[str]]:
-    status = main(["--api-key", "k", *argv])
+    with pytest.MonkeyPatch.context() as patch:  # the key from the environment: on argv it adds a warning line
+        patch.setenv("OUTREACH_CONNECTOR_API_KEYS", "startup-test-api-key")
+        status = main(list(argv))
     return status, capsys.readouterr().err.strip().splitlines()
 
 
@@ -52,17 +54,19 @@ def test_a_wrong_key_is_one_line(tmp_path, capsys):
     from outreach_connector.server.opening import open_store
 
     open_store(tmp_path / "x.db", generate_key_text()).close()
+    (tmp_path / "other.key").write_text(generate_key_text())
     before = sorted(p.name for p in tmp_path.iterdir())
     status, lines = run_main(capsys, "--port", "0", "--database", str(tmp_path / "x.db"),
-                             "--encryption-key", generate_key_text())
+                             "--encryption-key-file", str(tmp_path / "other.key"))
     assert status == 2 and len(lines) == 1 and "does not match" in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
 def test_postgresql_without_an_explicit_key_is_one_line(capsys):
     status, lines = run_main(capsys, "--port", "0", "--database", "postgresql://nobody:pw-canary@127.0.0.1:1/x")
-    assert status == 2 and len(lines) == 1
-    assert "needs the encryption key given explicitly" in lines[0] and "pw-canary" not in lines[0]
+    assert status == 2 and len(lines) == 2  # the warning that a password came on argv, then the error
+    assert "a password in --database on the command line" in lines[0]
+    assert "needs the encryption key given explicitly" in lines[1] and "pw-canary" not in "".join(lines)
 
 
 def test_allowed_token_urls_from_flags_and_environment():

@@ -237,11 +237,10 @@ def test_serve_runs_the_keep_alive_on_its_interval(tmp_path, sandbox, outreach, 
     caplog.set_level("INFO", "outreach_connector.server.keepalive")
     store = app.state.services.store
     from outreach_connector.server.credentials import OAuthCredentials
-    from outreach_connector.server.store import owner_of
     from .helpers import API_KEY
 
     created = store.create("idle", OAuthCredentials(client_id="sandbox-client-id", client_secret="sandbox-client-secret",
-                                                    refresh_token="sandbox-refresh-token"), owner=owner_of(API_KEY))
+                                                    refresh_token="sandbox-refresh-token"), owner=store.owner_of(API_KEY))
     age(app, created.id)
     def logged() -> str:
         return "\n".join(record.getMessage() for record in caplog.records)

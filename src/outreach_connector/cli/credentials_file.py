@@ -5,6 +5,10 @@ keep the new one somewhere the next run finds it: ``credentials.json`` under ``O
 (default ``~/.config/outreach-connector``), mode 0600 in a 0700 directory, written atomically (a temporary
 file renamed over the old one, under a lock, so two runs never interleave a read-modify-write).
 
+Another local user must not be able to redirect or read what is written here: the temporary file gets a random
+name and is created exclusively without following links, the file and its lock are never opened through a
+symbolic link, and a folder that others can write is refused (made 0700 when it is ours).
+
 One entry per (profile, client id, token URL). An entry remembers a fingerprint (SHA-256) of the refresh
 token it grew from: the environment's ``OUTREACH_REFRESH_TOKEN`` keeps meaning "the authorisation I gave",
 and a *different* value there (the user authorised again) starts a new chain instead of being overridden.
@@ -13,10 +17,13 @@ Nothing here prints or logs a token.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
 import os
+import secrets
+import stat
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -131,20 +138,28 @@ class CredentialsFile:
             return len(entries) - len(kept)
 
     def _read(self) -> dict[str, Entry]:
+        if not self.directory.exists():
+            return {}
+        self._check_directory()
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            with os.fdopen(_open_no_link(self.path, os.O_RDONLY), encoding="utf-8") as handle:
+                raw = json.load(handle)
             return {key: Entry(**value) for key, value in raw["entries"].items()}
         except FileNotFoundError:
             return {}
+        except _LinkRefused:
+            raise CredentialsFileError(f"the credentials file {self.path} is a symbolic link; refusing to follow "
+                                       "it (delete it, then log in again)") from None
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise CredentialsFileError(f"the credentials file {self.path} is unreadable ({type(exc).__name__}); "
                                        "fix or delete it (outreach-connector auth logout --all)") from None
 
     def _write(self, entries: dict[str, Entry]) -> None:
         document = {"version": FORMAT_VERSION, "entries": {k: asdict(e) for k, e in entries.items()}}
-        temporary = self.path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
+        # A random name created exclusively, never through a link: nothing planted in advance is written to.
+        temporary = self.path.with_name(f".{FILE_NAME}.{secrets.token_hex(8)}.tmp")
         try:
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
                 json.dump(document, handle, indent=2)
                 handle.flush()
@@ -158,7 +173,11 @@ class CredentialsFile:
     def _locked(self) -> Iterator[None]:
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            lock = os.open(self.directory / f".{FILE_NAME}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            self._check_directory()
+            lock = _open_no_link(self.directory / f".{FILE_NAME}.lock", os.O_RDWR | os.O_CREAT)
+        except _LinkRefused:
+            raise CredentialsFileError(f"the lock file in {self.directory} is a symbolic link; refusing to follow "
+                                       "it (delete it)") from None
         except OSError as exc:
             raise CredentialsFileError(f"cannot use {self.directory}: {exc.strerror or type(exc).__name__}") from None
         try:
@@ -166,3 +185,35 @@ class CredentialsFile:
             yield
         finally:
             os.close(lock)
+
+    def _check_directory(self) -> None:
+        """Refuse a folder others can write (they could swap the file); ours is made 0700 instead."""
+        try:
+            info = os.stat(self.directory)
+        except OSError as exc:
+            raise CredentialsFileError(f"cannot use {self.directory}: {exc.strerror or type(exc).__name__}") from None
+        if not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return
+        if info.st_uid != os.geteuid():
+            raise CredentialsFileError(f"the folder {self.directory} can be written by other users and is not "
+                                       f"yours (mode {stat.S_IMODE(info.st_mode):o}); choose another with "
+                                       f"{CONFIG_DIR_VARIABLE}")
+        try:
+            os.chmod(self.directory, 0o700)
+        except OSError as exc:
+            raise CredentialsFileError(f"cannot make {self.directory} private: "
+                                       f"{exc.strerror or type(exc).__name__}") from None
+
+
+class _LinkRefused(OSError):
+    """The path is a symbolic link (O_NOFOLLOW refused it)."""
+
+
+def _open_no_link(path: Path, flags: int) -> int:
+    """``os.open`` that never follows a symbolic link at ``path`` itself (new files are created 0600)."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _LinkRefused(exc.errno, exc.strerror) from None
+        raise

@@ -25,7 +25,8 @@ from outreach_connector.server.guards import ApiKeyGate, BodyLimit, InternalErro
 from outreach_connector.server.opening import open_store
 from outreach_connector.server.store_sql import StoreUnavailable
 from outreach_connector.server.serving import bind, quiet_access_log, uvicorn_config
-from outreach_connector.server.settings import NO_API_KEY, ServerSettings, settings_from
+from outreach_connector.server.settings import (NO_API_KEY, ServerSettings, check_api_keys, settings_from,
+                                                 warn_about_secrets_on_argv)
 
 CONNECTOR = "/connectors/{name}/versions/{version}"
 ROUTES = [
@@ -50,10 +51,13 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
         raise ValueError(NO_API_KEY)
     catalogue = Catalogue.load(settings.connector.plugin_names)  # a refused plugin stops us before any file
     keys = tuple(k.get_secret_value() for k in settings.api_keys)
+    check_api_keys(keys)
     key = settings.encryption_key.get_secret_value() if settings.encryption_key else None
-    # Waiting for another replica's refresh is bounded like waiting for one in this process.
+    previous = tuple(k.get_secret_value() for k in settings.previous_encryption_keys)
+    # Waiting for another replica's refresh is bounded like waiting for one in this process (and a refresh
+    # lease outlasts it: see store_sql.SqlBackend.lease_seconds).
     lock_timeout = settings.connector.max_retry_wait + longest_request_seconds(settings.connector.timeout)
-    store = open_store(settings.database, key, api_keys=keys, lock_timeout=lock_timeout)
+    store = open_store(settings.database, key, api_keys=keys, lock_timeout=lock_timeout, previous_keys=previous)
     services = routes.Services(catalogue, store,
                                ConnectorPool(store, settings, transport), settings)
 
@@ -67,7 +71,7 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
 
     app = Starlette(routes=ROUTES, lifespan=lifespan,
                     middleware=[Middleware(InternalErrorShield),
-                                Middleware(ApiKeyGate, keys=keys),
+                                Middleware(ApiKeyGate, keys=keys, owner_of=store.owner_of),
                                 Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
                     exception_handlers={HTTPException: http_problem, StoreUnavailable: store_problem})
     app.state.services = services
@@ -93,10 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     listener = None
+    warn_about_secrets_on_argv(argv)
     try:
         settings = settings_from(argv)
         if not settings.api_keys:
             raise ValueError(NO_API_KEY)
+        check_api_keys([k.get_secret_value() for k in settings.api_keys])  # before anything is bound or written
         listener = bind(settings.host, settings.port)
         new_key_file = startup.key_file_to_generate(settings)
         app = create_app(settings)

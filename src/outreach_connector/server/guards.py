@@ -5,14 +5,13 @@ from __future__ import annotations
 import hmac
 import logging
 import traceback
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from outreach_connector.server.editor import is_public
 from outreach_connector.server.envelopes import problem
-from outreach_connector.server.store import owner_of
 
 logger = logging.getLogger("outreach_connector.server")
 UNAUTHORIZED = "The request is unauthorized: send the server's API key as 'Authorization: Bearer <key>'"
@@ -33,11 +32,11 @@ def is_open(path: str, method: str) -> bool:
 class ApiKeyGate:
     """Every HTTP request must carry one of the server's API keys as a bearer token (compared in constant time).
 
-    The matching key's digest goes into ``scope["state"]["owner"]``: the tenant whose authentications the
-    request may see. The key itself is not kept anywhere beyond this gate.
+    The matching key's owner (``owner_of``: the store's keyed digest) goes into ``scope["state"]["owner"]``:
+    the tenant whose authentications the request may see. The key itself is not kept anywhere beyond this gate.
     """
 
-    def __init__(self, app: ASGIApp, keys: Iterable[str]) -> None:
+    def __init__(self, app: ASGIApp, keys: Iterable[str], owner_of: Callable[[str], str]) -> None:
         self.app = app
         self._keys = [(key.encode(), owner_of(key)) for key in keys]
 

@@ -5,6 +5,9 @@
 * a SQLite path: must not be a directory and its folder must exist. A new database gets a generated key
   file beside it (mode 0600) unless a key is given; an existing database whose key file is missing is a
   start-up error, never a new key (a new key would make every stored secret unreadable).
+* previous encryption keys (a rotation): every secret they sealed is re-sealed with the current key before
+  the server answers, and they stay accepted for reading while given.
+* rows an older server stored under a plain digest of a configured API key are re-owned to that key's HMAC.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import os
 from pathlib import Path
 
 from outreach_connector.server.secrets_box import SecretBox, key_file_for, load_or_create_key_file
-from outreach_connector.server.store import CredentialStore, owner_of
+from outreach_connector.server.store import CredentialStore
 from outreach_connector.server.store_sql import PostgresBackend, SqlBackend, SqliteBackend, redact_url
 
 logger = logging.getLogger("outreach_connector.server")
@@ -30,8 +33,13 @@ def is_postgres(database: str | Path) -> bool:
 
 
 def open_store(database: str | Path, encryption_key: str | None = None, *, lock_timeout: float = 30.0,
-               api_keys: tuple[str, ...] = ()) -> CredentialStore:
-    """The migrated, key-checked store; raises :class:`StartupError` (or ``EncryptionKeyError``)."""
+               api_keys: tuple[str, ...] = (), previous_keys: tuple[str, ...] = ()) -> CredentialStore:
+    """The migrated, key-checked store; raises :class:`StartupError` (or ``EncryptionKeyError``).
+
+    ``previous_keys``: keys being rotated out; what they sealed is re-sealed with ``encryption_key``."""
+    if previous_keys and not encryption_key:
+        raise StartupError("rotating the encryption key needs the new key given explicitly (--encryption-key-file "
+                           "or OUTREACH_CONNECTOR_SECRET_KEY) besides the previous one")
     if is_postgres(database):
         backend: SqlBackend = _postgres(str(database), encryption_key, lock_timeout)
         key_text = encryption_key or ""
@@ -40,18 +48,21 @@ def open_store(database: str | Path, encryption_key: str | None = None, *, lock_
         key_text = _sqlite_key(path, encryption_key)
         _create_private_file(path)
         backend = SqliteBackend(path, lock_timeout)
-    store = CredentialStore(backend, SecretBox.from_text(key_text))
+    store = CredentialStore(backend, SecretBox.from_text(key_text, previous_keys))
     try:
         found = backend.migrate()
         store.check_key()
+        if previous_keys:
+            store.rotate_key()
+        if found and found < 2:
+            _adopt_legacy_rows(store, api_keys)
+        store.reown_legacy(api_keys)
     except Exception as exc:
         store.close()
         if isinstance(exc, ValueError):
             raise
         raise StartupError(f"the database {backend.describe()} is not usable: {type(exc).__name__}: "
-                           f"{_first_line(exc)}") from None
-    if found and found < 2:
-        _adopt_legacy_rows(store, api_keys)
+                           f"{redact_url(_first_line(exc))}") from None
     return store
 
 
@@ -91,7 +102,7 @@ def _create_private_file(path: Path) -> None:
 def _adopt_legacy_rows(store: CredentialStore, api_keys: tuple[str, ...]) -> None:
     """Rows stored before tenants existed: one configured key takes them; with several, nobody guesses."""
     if len(api_keys) == 1:
-        adopted = store.adopt_unowned(owner_of(api_keys[0]))
+        adopted = store.adopt_unowned(store.owner_of(api_keys[0]))
         logger.info("gave %d authentication(s) stored before tenants existed to the only API key", adopted)
     else:
         logger.warning("authentications stored before tenants existed belong to no API key; start once with "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from outreach_connector.server.opening import DEFAULT_DATABASE
+from outreach_connector.server.store_sql import redact_url
 from outreach_connector.settings import (DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, MAX_RETRY_WAIT_HELP, Settings,
                                          with_process_plugins)
 
@@ -18,6 +20,9 @@ MIB = 1024 * 1024
 DEFAULT_AUTHORIZE_URL = "https://api.outreach.io/oauth/authorize"
 NO_API_KEY = ("refusing to start without an API key: pass --api-key KEY (repeatable) or set "
               "OUTREACH_CONNECTOR_API_KEYS=key1,key2; every request must then send 'Authorization: Bearer KEY'")
+MIN_API_KEY_LENGTH = 16
+SHORT_API_KEY = (f"refusing an API key shorter than {MIN_API_KEY_LENGTH} characters (a short key can be guessed); "
+                 "generate one with: python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
 
 
 class ServerSettings(BaseModel):
@@ -29,6 +34,8 @@ class ServerSettings(BaseModel):
     api_keys: tuple[SecretStr, ...] = ()
     database: Path | str = Path(DEFAULT_DATABASE)  # a SQLite path, or a postgresql:// URL
     encryption_key: SecretStr | None = None
+    # Keys being rotated out: still opened, and what they sealed is re-sealed with encryption_key at start-up.
+    previous_encryption_keys: tuple[SecretStr, ...] = ()
     outreach_base_url: str = DEFAULT_BASE_URL
     token_url: str = DEFAULT_TOKEN_URL
     # Token URLs a stored credential may name besides token_url (an operator's allow-list, never a client's).
@@ -63,6 +70,11 @@ class ServerSettings(BaseModel):
     # How every Outreach call is made (timeouts, retry budget, plugins): the connector's own settings model.
     # Built in Python (create_app), it still takes the process's plugin choice, as a keyword-built Connector does.
     connector: Settings = Field(default_factory=with_process_plugins)
+
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        """The database URL's password is masked (the other secrets are SecretStr)."""
+        for name, value in super().__repr_args__():
+            yield name, (redact_url(value) if name == "database" and isinstance(value, str) else value)
 
     @field_validator("database", mode="before")
     @classmethod
@@ -143,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--encryption-key", help="32-byte URL-safe base64 key sealing stored secrets "
                                                  "(env OUTREACH_CONNECTOR_SECRET_KEY; default: a generated "
                                                  "key file next to the database, mode 0600)")
+    add_secret_files(parser)
     parser.add_argument("--outreach-base-url", help=f"Outreach API (env OUTREACH_BASE_URL, default {DEFAULT_BASE_URL})")
     parser.add_argument("--token-url", help=f"OAuth token endpoint (env OUTREACH_TOKEN_URL, default {DEFAULT_TOKEN_URL})")
     parser.add_argument("--timeout", help="HTTP timeouts for every Outreach request: seconds, or "
@@ -161,6 +174,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
                         help="log level (default info)")
     return parser
+
+
+def add_secret_files(parser: argparse.ArgumentParser) -> None:
+    """Secrets read from files (on the command line, other users see them in ``ps``)."""
+    parser.add_argument("--api-key-file", action="append", dest="api_key_files", metavar="PATH",
+                        help="a file of API keys, one per line; repeatable (env OUTREACH_CONNECTOR_API_KEYS_FILE)")
+    parser.add_argument("--encryption-key-file", metavar="PATH",
+                        help="a file holding the encryption key (env OUTREACH_CONNECTOR_SECRET_KEY_FILE)")
+    parser.add_argument("--previous-encryption-key-file", action="append", dest="previous_key_files",
+                        metavar="PATH", help="rotate the encryption key: a file holding the key being replaced; "
+                                             "its secrets are re-encrypted with the new key at start-up and it "
+                                             "stays accepted while given; repeatable (env "
+                                             "OUTREACH_CONNECTOR_PREVIOUS_SECRET_KEY, comma-separated)")
 
 
 def add_limits(parser: argparse.ArgumentParser) -> None:
@@ -201,14 +227,21 @@ def add_oauth_app(parser: argparse.ArgumentParser) -> None:
 def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = None) -> ServerSettings:
     """Flags win over the environment, which wins over the defaults."""
     env = os.environ if env is None else env
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(None if argv is None else _glued(argv))
     env_keys = _listed(env, "OUTREACH_CONNECTOR_API_KEYS")
+    key_files = args.api_key_files or _listed(env, "OUTREACH_CONNECTOR_API_KEYS_FILE")
+    file_keys = [key for path in key_files for key in _read_secret(path, "--api-key-file").splitlines()
+                 if key.strip()]
+    key_file = args.encryption_key_file or env.get("OUTREACH_CONNECTOR_SECRET_KEY_FILE")
+    previous = [_read_secret(path, "--previous-encryption-key-file") for path in args.previous_key_files or ()]
     chosen = {
         "host": args.host,
         "port": args.port,
-        "api_keys": tuple(args.api_keys or env_keys) or None,
+        "api_keys": tuple(args.api_keys or [key.strip() for key in file_keys] or env_keys) or None,
         "database": args.database or env.get("OUTREACH_CONNECTOR_DB"),
-        "encryption_key": args.encryption_key or env.get("OUTREACH_CONNECTOR_SECRET_KEY"),
+        "encryption_key": args.encryption_key or (key_file and _read_secret(key_file, "--encryption-key-file"))
+        or env.get("OUTREACH_CONNECTOR_SECRET_KEY"),
+        "previous_encryption_keys": tuple(previous or _listed(env, "OUTREACH_CONNECTOR_PREVIOUS_SECRET_KEY")) or None,
         "outreach_base_url": args.outreach_base_url or env.get("OUTREACH_BASE_URL"),
         "token_url": args.token_url or env.get("OUTREACH_TOKEN_URL"),
         "allowed_token_urls": tuple(args.allowed_token_urls or _listed(env, "OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS"))
@@ -246,3 +279,53 @@ def plain_http_url(url: object) -> bool:
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.hostname) and "@" not in parts.netloc \
         and not parts.fragment and "#" not in url
+
+
+_SECRET_FLAGS = ("--api-key", "--encryption-key")
+
+
+def _glued(argv: Sequence[str]) -> list[str]:
+    """``--encryption-key VALUE`` as ``--encryption-key=VALUE``: a key issued before keys stopped starting with
+    ``-`` would otherwise read as an unknown option."""
+    glued: list[str] = []
+    items = iter(argv)
+    for item in items:
+        if item in _SECRET_FLAGS:
+            value = next(items, None)
+            glued.append(item if value is None else f"{item}={value}")
+        else:
+            glued.append(item)
+    return glued
+
+
+def _read_secret(path: str, flag: str) -> str:
+    """A secret file's text, stripped; an unreadable file is one line naming the flag and the path."""
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise ValueError(f"{flag} {path}: cannot read it ({reason})") from None
+
+
+def check_api_keys(keys: Sequence[str]) -> None:
+    """Every API key long enough not to be guessed; raises ValueError (the key itself is never shown)."""
+    if any(len(key) < MIN_API_KEY_LENGTH for key in keys):
+        raise ValueError(SHORT_API_KEY)
+
+
+def secrets_on_argv(argv: Sequence[str]) -> str | None:
+    """One warning line when secrets came on the command line (``ps`` shows them to every local user)."""
+    given = [flag for flag in _SECRET_FLAGS if any(a == flag or a.startswith(flag + "=") for a in argv)]
+    database = [a for a in argv if a.startswith(("postgresql://", "postgres://", "--database=postgres"))]
+    if any(redact_url(url) != url for url in database):
+        given.append("a password in --database")
+    if not given:
+        return None
+    return (f"warning: {', '.join(given)} on the command line can be read by other users (ps); use "
+            "--api-key-file, --encryption-key-file, the environment, or PGPASSWORD for the database password")
+
+
+def warn_about_secrets_on_argv(argv: Sequence[str] | None) -> None:
+    warning = secrets_on_argv(sys.argv[1:] if argv is None else argv)
+    if warning:
+        print(f"outreach-connector serve: {warning}", file=sys.stderr)

@@ -2,18 +2,25 @@
 
 One row per authentication. Its public columns (id, name, kind, timestamps, access-token expiry, owner) are
 readable by anyone holding the database; everything secret (access token, client id and secret, refresh
-token, token URL) is one AES-GCM blob bound to the row id (see :mod:`secrets_box`). ``owner`` is a digest of
-the API key, never the key.
+token, token URL) is one AES-GCM blob bound to the row id (see :mod:`secrets_box`). ``owner`` is an HMAC of the
+API key under a secret only the encryption key opens (:meth:`CredentialStore.owner_of`): whoever holds the
+database alone cannot test guesses of a key against it.
 
 Outreach kills the old refresh token the moment it issues a new one, so a refresh goes through a
-:class:`StoredTokens` lease: the row is locked across processes, re-read, and the rotated set is committed
-before the lock is released (see :mod:`store_sql`).
+:class:`StoredTokens` lease (see :mod:`store_sql`): the row is leased across processes and read, the token
+request runs with no transaction open, and the rotated set is stored in one short transaction that compares
+the refresh token it replaced. If that compare fails (the lease expired and another process refreshed
+meanwhile), the rotation just made still wins: Outreach issued it in exchange for the refresh token this
+lease read, so that token is dead and this set is the newest Outreach issued; discarding it could leave
+the row holding nothing alive. The mismatch is logged.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
+import logging
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -27,47 +34,54 @@ from outreach_connector.server.secrets_box import EncryptionKeyError, SecretBox
 from outreach_connector.server.store_sql import Row, RowLease, SqlBackend
 
 _KEY_CHECK = b"outreach-connector key check"
+_OWNER_KEY = "owner_key"  # meta: the HMAC key of owners, sealed like every secret
+_OWNER_LABEL = "outreach-connector api-key owner"
+LEGACY_OWNER = "sha256:"  # what schema 4 put before the digests older servers stored
 MAX_PAGE = 100
+logger = logging.getLogger("outreach_connector.server")
 
 
-def owner_of(api_key: str) -> str:
-    """The digest a row's ``owner`` holds for an API key (keys are high-entropy: a plain hash suffices)."""
-    return hashlib.sha256(b"outreach-connector api key\x00" + api_key.encode()).hexdigest()
+def legacy_owner_of(api_key: str) -> str:
+    """The owner a server before schema 4 stored for an API key (an unsalted digest), as migration 4 marked it."""
+    return LEGACY_OWNER + hashlib.sha256(b"outreach-connector api key\x00" + api_key.encode()).hexdigest()
 
 
 class StoredTokens:
-    """A held lock on one authentication's row (the ``TokenLease`` the refresh flow uses)."""
+    """A lease on one authentication's row (the ``TokenLease`` the refresh flow uses)."""
 
     def __init__(self, store: "CredentialStore", lease: RowLease) -> None:
         self._store, self._lease = store, lease
         self.tokens = None if lease.row is None or lease.row["kind"] != "oauth" else store.tokens_of(lease.row)
 
     def save(self, tokens: TokenSet) -> None:
-        row = self._lease.row
-        if row is None:
-            self._lease.rollback()
+        """Store ``tokens`` in one short transaction and end the lease (see the module's docstring)."""
+        auth_id, replaced = (self._lease.row or {}).get("id", ""), self.tokens
+        if replaced is None:
             raise AuthenticationNotFound("deleted while refreshing")
-        try:
+        with self._store.backend.locked_row(auth_id) as (db, row):
+            if row is None:
+                raise AuthenticationNotFound("deleted while refreshing")
             secret = self._store.open_secret(row)
+            if secret.get("refresh_token") != replaced.refresh_token or row["lease_holder"] != self._lease.holder:
+                logger.warning("authentication %s changed while its token was refreshed (the refresh lease "
+                               "expired); keeping the rotation just made", auth_id)
             secret.update(token_fields(tokens))
-            self._lease.update(self._store.seal(row["id"], secret), tokens.expires_at, now_iso())
-        except BaseException:
-            self._lease.rollback()
-            raise
-        self._lease.commit()
-
-    def release(self) -> None:
-        self._lease.rollback()
+            self._store.backend.write_tokens(db, auth_id, self._store.seal(auth_id, secret), tokens.expires_at,
+                                             now_iso(), self._lease.holder)
+        self._lease.holder = None
 
     def mark_reconnect_required(self, reason: str) -> None:
-        """Mark the row ``reconnect_required`` and release the lock (one transaction), so a process waiting
-        for the lock sees the mark and never sends the refused refresh token again."""
-        try:
-            self._lease.mark(reason, precise_time(self._store.now()))
-        except BaseException:
-            self._lease.rollback()
-            raise
-        self._lease.commit()
+        """Mark the row ``reconnect_required`` and end the lease (one short transaction), so a process waiting
+        for the lease sees the mark and never sends the refused refresh token again."""
+        auth_id = (self._lease.row or {}).get("id", "")
+        with self._store.backend.locked_row(auth_id) as (db, row):
+            if row is not None:
+                self._store.backend.mark_reconnect(db, auth_id, reason, precise_time(self._store.now()),
+                                                   self._lease.holder)
+        self._lease.holder = None
+
+    def release(self) -> None:
+        self._lease.release()
 
 
 class CredentialStore:
@@ -95,6 +109,38 @@ class CredentialStore:
         except EncryptionKeyError:
             raise EncryptionKeyError(f"the encryption key does not match the one {self.backend.describe()} "
                                      "was created with") from None
+
+    @functools.cached_property
+    def _owner_key(self) -> bytes:
+        """The HMAC key of owners: derived from the encryption key the first time, then kept sealed in the
+        database, so that a key rotation re-seals it and every owner stays what it was."""
+        stored = self.backend.get_meta(_OWNER_KEY)
+        if stored is None:
+            stored = self.backend.meta_setdefault(_OWNER_KEY, self._box.seal(self._box.derive(_OWNER_LABEL),
+                                                                             context=_OWNER_KEY))
+        return self._box.open(stored, context=_OWNER_KEY)
+
+    def owner_of(self, api_key: str) -> str:
+        """What a row's ``owner`` holds for an API key: HMAC-SHA256 under the owners' key."""
+        return hmac.new(self._owner_key, api_key.encode(), hashlib.sha256).hexdigest()
+
+    def reown_legacy(self, api_keys: tuple[str, ...]) -> int:
+        """Give rows stored under an older server's digest of a configured key to that key's owner now."""
+        moved = sum(self.backend.reown(legacy_owner_of(key), self.owner_of(key)) for key in api_keys)
+        if moved:
+            logger.info("re-owned %d authentication(s) stored before owners were keyed", moved)
+        left = self.backend.count_owned_like(LEGACY_OWNER)
+        if left:
+            logger.warning("%d authentication(s) belong to an API key this server is not configured with; they "
+                           "are re-owned at the first start with that key", left)
+        return moved
+
+    def rotate_key(self) -> int:
+        """Re-seal every secret a previous key sealed with the current key; how many rows changed."""
+        sealed_meta = {"key_check": "key-check", _OWNER_KEY: _OWNER_KEY}
+        changed = self.backend.rewrite_secrets(lambda context, blob: self._box.reseal(blob, context), sealed_meta)
+        logger.info("re-encrypted %d authentication(s) with the new encryption key", changed)
+        return changed
 
     def create(self, name: str, credentials: Credentials, *, owner: str,
                tokens: TokenSet | None = None) -> Authentication:
@@ -138,9 +184,9 @@ class CredentialStore:
         return self.backend.delete(auth_id, owner)
 
     def lock(self, auth_id: str, max_wait: float | None = None) -> StoredTokens:
-        """Lock the authentication's row across processes until the lease is saved or released, waiting at
+        """Lease the authentication's row across processes until the lease is saved or released, waiting at
         most ``max_wait`` seconds (and never beyond the backend's own lock timeout)."""
-        return StoredTokens(self, self.backend.lock_row(auth_id, max_wait))
+        return StoredTokens(self, self.backend.lease_row(auth_id, max_wait))
 
     def token_store(self, auth_id: str) -> Any:
         """The ``TokenStore`` of one authentication, for ``OAuthRefreshAuth(token_store=...)``."""

@@ -1,14 +1,23 @@
 """The two databases behind the credential store: one SQLite file, or PostgreSQL (for replicas on several hosts).
 
 Both speak the same SQL (written with ``?`` placeholders) and the same versioned schema, migrated at start
-under a lock so that replicas starting together migrate once. A refresh locks one authentication's row:
-SQLite takes the database's write lock (``BEGIN IMMEDIATE``), PostgreSQL the row (``SELECT ... FOR UPDATE``);
-either way no other process refreshes the same authentication until the rotated tokens are committed.
+under a lock so that replicas starting together migrate once.
+
+A refresh takes a *lease* on one authentication's row, not a database lock: one short transaction marks the
+row leased until a time (the database's own clock) and commits, the token request runs with no transaction
+open, and one more short transaction stores the rotated tokens and clears the lease. No other process
+refreshes the same authentication while the lease holds, and nothing else (another tenant's writes, another
+authentication's refresh) waits for a token endpoint. The lease outlasts the longest token exchange a call
+may make (its retry budget plus one request's timeout, see ``lease_seconds``); a process that dies holding
+one delays that authentication's next refresh until the lease expires.
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
+import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -30,7 +39,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # them in order and before anything created after the upgrade.
     ("UPDATE authentications SET created_at = substr(created_at, 1, 19) || '.000000Z' "
      "WHERE length(created_at) = 20",),
-    # 4: staying connected (status, why, since when; existing rows are connected since they were made) and
+    # 4: owner becomes an HMAC of the API key (see store.owner_of); the SHA-256 digests stored so far are
+    # marked 'sha256:' and re-owned at start-up for each configured key. Refreshes take a lease on the row
+    # (lease_until: the database's clock, Unix seconds) instead of holding a lock across the token request.
+    ("UPDATE authentications SET owner = 'sha256:' || owner WHERE owner IS NOT NULL",
+     "ALTER TABLE authentications ADD COLUMN lease_until {real}",
+     "ALTER TABLE authentications ADD COLUMN lease_holder TEXT"),
+    # 5: staying connected (status, why, since when; existing rows are connected since they were made) and
     # the pending states of the OAuth consent flow (a digest of the state, never the state; any replica
     # completes a flow another started).
     ("ALTER TABLE authentications ADD COLUMN status TEXT NOT NULL DEFAULT 'connected'",
@@ -44,6 +59,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 COLUMNS = ("id, owner, name, kind, created_at, updated_at, access_token_expires_at, secret, "
            "status, status_reason, status_since")
+LEASE_MARGIN = 10.0  # seconds a lease outlasts the longest token exchange it covers
+_LEASE_POLL = (0.02, 0.25)  # first and longest pause between two tries for a leased row
 
 
 class SchemaTooNew(ValueError):
@@ -76,6 +93,15 @@ class SqlBackend:
     placeholder = "?"
     types = {"real": "REAL", "blob": "BLOB"}
     lock_timeout: float = 30.0
+    now_sql = "0"  # the database's clock in Unix seconds: one clock for every replica's leases
+    row_lock_sql = ""  # what makes a SELECT lock its row until commit (SQLite locks the database instead)
+    row_lock_database = False
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a refresh lease holds: longer than any token exchange a call may make (``lock_timeout``
+        is its retry budget plus one request's timeout), so a live holder never loses it."""
+        return self.lock_timeout + LEASE_MARGIN
 
     @contextmanager
     def transaction(self, *, lock: bool = False) -> Iterator[Any]:
@@ -188,57 +214,106 @@ class SqlBackend:
         with self.transaction() as db:
             self.execute(db, "SELECT 1 FROM meta WHERE key = 'schema_version'")
 
-    def lock_row(self, auth_id: str, max_wait: float | None = None) -> "RowLease":
-        """The authentication's row, locked against every other process's refresh until commit or rollback.
+    def lease_row(self, auth_id: str, max_wait: float | None = None) -> "RowLease":
+        """A lease on the authentication's row: no other process refreshes it until the lease is released
+        or expires. The row's content comes with it (``row`` None: the authentication is gone).
 
-        Waiting for another process's lock takes at most ``max_wait`` seconds (what the call's budget has
-        left), never more than ``lock_timeout``."""
+        Waiting for another process's lease takes at most ``max_wait`` seconds (what the call's budget has
+        left), never more than ``lock_timeout``; then :class:`StoreUnavailable`."""
         wait = self.lock_timeout if max_wait is None else max(0.0, min(self.lock_timeout, max_wait))
-        with database_errors():
-            return self._lock_row(auth_id, wait)
+        deadline, pause, holder = time.monotonic() + wait, _LEASE_POLL[0], uuid.uuid4().hex
+        while True:
+            taken, row = self._try_lease(auth_id, holder)
+            if taken or row is None:
+                return RowLease(self, holder if taken else None, row)
+            if time.monotonic() + pause > deadline:
+                raise StoreUnavailable(TimeoutError())
+            time.sleep(pause)
+            pause = min(pause * 2, _LEASE_POLL[1])
 
-    def _lock_row(self, auth_id: str, wait: float) -> "RowLease":
-        raise NotImplementedError
+    def _try_lease(self, auth_id: str, holder: str) -> tuple[bool, Row | None]:
+        """One short transaction: lease the row if nobody holds it (or a lease expired)."""
+        with self.transaction() as db:
+            taken = self.execute(db, f"UPDATE authentications SET lease_until = {self.now_sql} + ?, lease_holder = ? "
+                                     f"WHERE id = ? AND (lease_until IS NULL OR lease_until <= {self.now_sql})",
+                                 (self.lease_seconds, holder, auth_id)).rowcount == 1
+            found = self.rows(db, f"SELECT {COLUMNS} FROM authentications WHERE id = ?", (auth_id,))
+        return taken, found[0] if found else None
+
+    @contextmanager
+    def locked_row(self, auth_id: str) -> Iterator[tuple[Any, Row | None]]:
+        """A short transaction holding the row (SQLite: the write lock) for a compare-and-write."""
+        with self.transaction(lock=self.row_lock_database) as db:
+            found = self.rows(db, f"SELECT {COLUMNS}, lease_holder FROM authentications WHERE id = ?"
+                                  f"{self.row_lock_sql}", (auth_id,))
+            yield db, found[0] if found else None
+
+    def write_tokens(self, db: Any, auth_id: str, secret: bytes, expires_at: float | None, updated_at: str,
+                     holder: str | None) -> None:
+        """Store a token set; clears the lease when ``holder`` still holds it (never another's lease)."""
+        self.execute(db, "UPDATE authentications SET secret = ?, access_token_expires_at = ?, updated_at = ?, "
+                         "lease_until = CASE WHEN lease_holder = ? THEN NULL ELSE lease_until END, "
+                         "lease_holder = CASE WHEN lease_holder = ? THEN NULL ELSE lease_holder END WHERE id = ?",
+                     (secret, expires_at, updated_at, holder, holder, auth_id))
+
+    def mark_reconnect(self, db: Any, auth_id: str, reason: str, since: str, holder: str | None) -> None:
+        """Mark the row ``reconnect_required``; clears the lease when ``holder`` still holds it."""
+        self.execute(db, "UPDATE authentications SET status = 'reconnect_required', status_reason = ?, "
+                         "status_since = ?, "
+                         "lease_until = CASE WHEN lease_holder = ? THEN NULL ELSE lease_until END, "
+                         "lease_holder = CASE WHEN lease_holder = ? THEN NULL ELSE lease_holder END WHERE id = ?",
+                     (reason, since, holder, holder, auth_id))
+
+    def end_lease(self, auth_id: str, holder: str) -> None:
+        with self.transaction() as db:
+            self.execute(db, "UPDATE authentications SET lease_until = NULL, lease_holder = NULL "
+                             "WHERE id = ? AND lease_holder = ?", (auth_id, holder))
+
+    def reown(self, old: str, new: str) -> int:
+        with self.transaction() as db:
+            return self.execute(db, "UPDATE authentications SET owner = ? WHERE owner = ?", (new, old)).rowcount
+
+    def count_owned_like(self, prefix: str) -> int:
+        with self.transaction() as db:
+            return int(self.rows(db, "SELECT COUNT(*) AS n FROM authentications WHERE owner LIKE ?",
+                                 (prefix + "%",))[0]["n"])
+
+    def rewrite_secrets(self, rewrite: Any, sealed_meta: dict[str, str]) -> int:
+        """Pass every sealed blob through ``rewrite(context, blob) -> new blob | None`` in one locked
+        transaction (a key rotation): each row's secret, and the meta values named in ``sealed_meta`` (key ->
+        context). How many rows changed."""
+        changed = 0
+        with self.transaction(lock=True) as db:
+            for row in self.rows(db, "SELECT id, secret FROM authentications"):
+                new = rewrite(f"authentication:{row['id']}", row["secret"])
+                if new is not None:
+                    self.execute(db, "UPDATE authentications SET secret = ? WHERE id = ?", (new, row["id"]))
+                    changed += 1
+            for row in self.rows(db, "SELECT key, value FROM meta"):
+                context = sealed_meta.get(row["key"])
+                new = None if context is None else rewrite(context, row["value"])
+                if new is not None:
+                    self.put_meta(db, row["key"], new)
+        return changed
 
 
 class RowLease:
-    """One open transaction holding an authentication's row lock; ``row`` is its content when locked."""
+    """A refresh lease on one row (``holder`` None: not taken, the row is gone); ``row`` as it was leased."""
 
-    def __init__(self, backend: SqlBackend, db: Any, row: Row | None, close: Any) -> None:
-        self._backend, self._db, self.row, self._close = backend, db, row, close
+    def __init__(self, backend: SqlBackend, holder: str | None, row: Row | None) -> None:
+        self.backend, self.holder, self.row = backend, holder, row
 
-    def update(self, secret: bytes, expires_at: float | None, updated_at: str) -> None:
-        auth_id = self.row["id"] if self.row else ""
-        with database_errors():
-            self._backend.execute(self._db, "UPDATE authentications SET secret = ?, access_token_expires_at = ?, "
-                                            "updated_at = ? WHERE id = ?", (secret, expires_at, updated_at, auth_id))
-
-    def mark(self, reason: str, since: str) -> None:
-        """Set the locked row's status to reconnect_required (committed by ``commit``)."""
-        auth_id = self.row["id"] if self.row else ""
-        with database_errors():
-            self._backend.execute(self._db, "UPDATE authentications SET status = 'reconnect_required', "
-                                            "status_reason = ?, status_since = ? WHERE id = ?", (reason, since, auth_id))
-
-    def commit(self) -> None:
-        self._finish("COMMIT")
-
-    def rollback(self) -> None:
-        self._finish("ROLLBACK")
-
-    def _finish(self, statement: str) -> None:
-        if self._db is None:
-            return
-        db, self._db = self._db, None
-        try:
-            with database_errors():
-                db.execute(statement)
-        finally:
-            self._close(db)
+    def release(self) -> None:
+        holder, self.holder = self.holder, None
+        if holder is not None and self.row is not None:
+            self.backend.end_lease(self.row["id"], holder)
 
 
 class SqliteBackend(SqlBackend):
     """One SQLite file (WAL mode); short-lived connections, so any thread (or process) may use it."""
+
+    now_sql = "((julianday('now') - 2440587.5) * 86400.0)"
+    row_lock_database = True
 
     def __init__(self, path: Path, lock_timeout: float = 30.0) -> None:
         self.path = path
@@ -271,22 +346,14 @@ class SqliteBackend(SqlBackend):
     def table_exists(self, db: Any, name: str) -> bool:
         return bool(self.rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
 
-    def _lock_row(self, auth_id: str, wait: float) -> RowLease:
-        db = self.connect(busy_timeout=wait)
-        try:
-            db.execute("BEGIN IMMEDIATE")  # the write lock, taken before reading: no lost rotation
-            found = self.rows(db, f"SELECT {COLUMNS} FROM authentications WHERE id = ?", (auth_id,))
-        except BaseException:
-            db.close()
-            raise
-        return RowLease(self, db, found[0] if found else None, sqlite3.Connection.close)
-
 
 class PostgresBackend(SqlBackend):
     """A PostgreSQL database through psycopg 3; a few idle connections are kept for reuse."""
 
     placeholder = "%s"
     types = {"real": "DOUBLE PRECISION", "blob": "BYTEA"}
+    now_sql = "extract(epoch from clock_timestamp())::double precision"
+    row_lock_sql = " FOR UPDATE"
     _MIGRATION_LOCK = 0x6F75747265616368  # pg_advisory_xact_lock key: "outreach"
     _IDLE_CONNECTIONS = 4
 
@@ -340,17 +407,6 @@ class PostgresBackend(SqlBackend):
     def table_exists(self, db: Any, name: str) -> bool:
         return bool(self.rows(db, "SELECT to_regclass(?) AS found", (name,))[0]["found"])
 
-    def _lock_row(self, auth_id: str, wait: float) -> RowLease:
-        db = self.connect()
-        try:
-            db.execute("BEGIN")
-            self._set_lock_timeout(db, wait)
-            found = self.rows(db, f"SELECT {COLUMNS} FROM authentications WHERE id = ? FOR UPDATE", (auth_id,))
-        except BaseException:
-            db.close()
-            raise
-        return RowLease(self, db, found[0] if found else None, self.give_back)
-
     def close(self) -> None:
         with self._idle_guard:
             idle, self._idle = self._idle, []
@@ -358,13 +414,14 @@ class PostgresBackend(SqlBackend):
             db.close()
 
 
-def redact_url(url: str) -> str:
-    """A database URL without its password, for messages."""
-    scheme, sep, rest = url.partition("://")
-    userinfo, at, host = rest.rpartition("@")
-    if not at:
-        return url
-    return f"{scheme}{sep}{userinfo.split(':', 1)[0]}@{host}"
+_PASSWORD_IN_USERINFO = re.compile(r"(://[^/@\s:]*):[^@\s]*@")
+_PASSWORD_PARAMETER = re.compile(r"(\bpassword\s*=\s*)('[^']*'|[^&\s]*)", re.IGNORECASE)
+
+
+def redact_url(text: str) -> str:
+    """``text`` (a database URL, or a message quoting one) with every password masked: ``user:***@`` and
+    ``password=***`` (a query parameter or a libpq ``key=value`` pair)."""
+    return _PASSWORD_PARAMETER.sub(r"\1***", _PASSWORD_IN_USERINFO.sub(r"\1:***@", text))
 
 
 def _plain(values: Sequence[Any]) -> list[Any]:
