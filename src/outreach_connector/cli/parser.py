@@ -112,6 +112,34 @@ def add_auth(sub: argparse._SubParsersAction) -> None:
     logout.add_argument("--all", action="store_true", help="forget every stored login (default: off)")
 
 
+MCP_DESCRIPTION = """\
+Serve the operations as Model Context Protocol tools on stdin/stdout (for an agent's MCP client), with the
+credentials call uses. Needs the mcp extra: pip install 'outreach-connector[mcp]'.
+
+tools/list sizes: seed (the default) 95 tools, 188 KB; read 120 tools, 243 KB; all 261 tools, 507 KB."""
+
+
+def add_mcp(sub: argparse._SubParsersAction) -> None:
+    from ..mcp.tools import DEFAULT_PRESET, PRESET_HELP  # pure data: no SDK import
+
+    mcp = sub.add_parser("mcp", formatter_class=Formatter, help="serve the operations as MCP tools on stdio",
+                         description=MCP_DESCRIPTION, epilog=CREDENTIALS)
+    mcp.add_argument("--tools", default=DEFAULT_PRESET, metavar="PRESET",
+                     help=f"which tools: {PRESET_HELP} (default: {DEFAULT_PRESET})")
+    mcp.add_argument("--sandbox", action="store_true",
+                     help="serve on one in-process Outreach sandbox, kept for the whole session; no credentials")
+    mcp.add_argument("--base-url", help=f"Outreach API base URL (default: OUTREACH_BASE_URL, else {DEFAULT_BASE_URL})")
+    mcp.add_argument("--profile", metavar="NAME", help="use a login stored by auth login --profile NAME "
+                                                       "(default: the environment's credentials)")
+    mcp.add_argument("--timeout", help="HTTP timeouts: seconds for all, or connect=5,read=60,write=60,pool=5 "
+                                       "(default: OUTREACH_TIMEOUT, else connect 10 s, read/write 60 s, pool 10 s)")
+    mcp.add_argument("--max-retry-wait", metavar="SECONDS",
+                     help=f"{MAX_RETRY_WAIT_HELP} (default: OUTREACH_MAX_RETRY_WAIT, else 60)")
+    mcp.add_argument("--strict", action="store_true",
+                     help="fail on output that drifts from the documented schema (default: OUTREACH_STRICT_OUTPUT, "
+                          "else off)")
+
+
 def parser() -> argparse.ArgumentParser:
     top = Parser(prog="outreach-connector", description=DESCRIPTION, formatter_class=Formatter,
                                   epilog=CREDENTIALS)
@@ -136,6 +164,7 @@ def parser() -> argparse.ArgumentParser:
                           description="Run one operation and print its output as JSON.", epilog=CALL_EPILOG)
     add_call_options(call)
     add_auth(sub)
+    add_mcp(sub)
     sub.add_parser("serve", add_help=False, help="run the Connectors API server (see: serve --help)")
     sub.add_parser("sandbox", add_help=False, help="run the Outreach sandbox on a port (see: sandbox --help)")
     sub.add_parser("demo", formatter_class=Formatter, help="run the main workflow against the embedded sandbox",
