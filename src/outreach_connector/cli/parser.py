@@ -116,7 +116,7 @@ MCP_DESCRIPTION = """\
 Serve the operations as Model Context Protocol tools on stdin/stdout (for an agent's MCP client), with the
 credentials call uses. Needs the mcp extra: pip install 'outreach-connector[mcp]'.
 
-tools/list sizes: seed (the default) 95 tools, 188 KB; read 120 tools, 243 KB; all 261 tools, 507 KB."""
+tools/list sizes: seed (the default) 95 tools, 187 KB; read 120 tools, 243 KB; all 261 tools, 503 KB."""
 
 
 def add_mcp(sub: argparse._SubParsersAction) -> None:

@@ -36,7 +36,7 @@ def input_schema(schema: dict[str, Any], tool_description: str = "") -> dict[str
     compact = trimmed(schema)
     if compact.get("description") == tool_description:
         del compact["description"]
-    return shared(factored_enums(compact))
+    return shared(shared_descriptions(factored_enums(compact)))
 
 
 def output_schema(schema: dict[str, Any]) -> dict[str, Any] | None:
@@ -58,7 +58,7 @@ def trimmed(schema: Any, output: bool = False, key: str = "") -> Any:
         return {"type": "object"}
     out: dict[str, Any] = {}
     for name, value in schema.items():
-        if name in DROPPED or (output and name == "description"):
+        if name in DROPPED or (output and name == "description") or (name == "required" and not value):
             continue
         if name in SUBSCHEMA_MAPS and isinstance(value, dict):
             out[name] = {child: trimmed(sub, output, child) for child, sub in value.items()}
@@ -129,6 +129,30 @@ def factored_enums(schema: dict[str, Any]) -> dict[str, Any]:
 
     out = mapped(schema, lambda sub: flattened(factored(sub)))
     return {**out, "$defs": {**out.get("$defs", {}), "names": {"enum": names}}}
+
+
+def shared_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
+    """A description on several subschemas (a record id under every relationship) -> written once: what those
+    subschemas have in common goes to ``$defs``, each keeps a ``$ref`` to it beside its own keywords (JSON
+    Schema 2020-12, MCP's default dialect, applies a ``$ref`` together with its siblings)."""
+    texts = [sub["description"] for _, sub in subschemas(schema) if isinstance(sub.get("description"), str)]
+    for text in sorted({t for t in texts if texts.count(t) > 1}):
+        carriers = [(key, sub) for key, sub in subschemas(schema) if sub.get("description") == text]
+        key, first = carriers[0]
+        common = {k: v for k, v in first.items()
+                  if all(k in sub and canonical(sub[k]) == canonical(v) for _, sub in carriers)}
+        keys = {k for k, _ in carriers}
+        name = def_name(key if len(keys) == 1 else "shared", schema.get("$defs", {}))
+        ref = {"$ref": f"#/$defs/{name}"}
+
+        def pointed(sub: dict[str, Any]) -> dict[str, Any]:
+            if sub.get("description") != text:
+                return sub
+            return {**ref, **{k: v for k, v in sub.items() if k not in common}}
+
+        schema = mapped(schema, pointed)
+        schema = {**schema, "$defs": {**schema.get("$defs", {}), name: common}}
+    return schema
 
 
 def flattened(schema: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from outreach_connector.errors import ConnectorError
+from outreach_connector.mcp.http import MCP_PATH, McpEndpoint
 from outreach_connector.oauth import longest_request_seconds
 from outreach_connector.server.secrets_box import EncryptionKeyError
 from outreach_connector.server import editor, routes, startup
@@ -53,15 +54,17 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
     store = open_store(settings.database, key, api_keys=keys, lock_timeout=lock_timeout)
     services = routes.Services(catalogue, store,
                                ConnectorPool(store, settings, transport), settings)
+    mcp = McpEndpoint(services.pool, settings.mcp_tools)  # /mcp: the operations as MCP tools
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with mcp.running():
+            yield
         await services.pool.aclose()
         store.close()
 
     quiet_access_log()
-    app = Starlette(routes=ROUTES, lifespan=lifespan,
+    app = Starlette(routes=[*ROUTES, Route(MCP_PATH, mcp)], lifespan=lifespan,
                     middleware=[Middleware(InternalErrorShield),
                                 Middleware(ApiKeyGate, keys=keys),
                                 Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],

@@ -9,6 +9,7 @@ from typing import Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from outreach_connector.mcp.tools import DEFAULT_PRESET as MCP_DEFAULT_PRESET
 from outreach_connector.server.opening import DEFAULT_DATABASE
 from outreach_connector.settings import (DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, MAX_RETRY_WAIT_HELP, Settings,
                                          with_process_plugins)
@@ -44,6 +45,8 @@ class ServerSettings(BaseModel):
     max_upstream_connections: int = Field(100, ge=1)
     header_timeout: float = Field(10.0, gt=0)
     max_connections: int = Field(1000, ge=1)
+    # The MCP tools /mcp serves: a preset (all, seed, read) or comma-separated operation names.
+    mcp_tools: str = MCP_DEFAULT_PRESET
     # How every Outreach call is made (timeouts, retry budget, plugins): the connector's own settings model.
     # Built in Python (create_app), it still takes the process's plugin choice, as a keyword-built Connector does.
     connector: Settings = Field(default_factory=with_process_plugins)
@@ -118,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="another OAuth token endpoint a stored credential may name (besides --token-url); "
                              "repeatable (env OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS, comma-separated)")
     add_limits(parser)
+    parser.add_argument("--mcp-tools", metavar="PRESET",
+                        help="the MCP tools /mcp serves: all, seed, read, or comma-separated operation names "
+                             f"(env OUTREACH_CONNECTOR_MCP_TOOLS; default {MCP_DEFAULT_PRESET}; see: outreach-connector "
+                             "mcp --help)")
     parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
                         help="log level (default info)")
     return parser
@@ -161,6 +168,7 @@ def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = No
         "session_check_seconds": args.session_check_seconds,
         "header_timeout": args.header_timeout,
         "max_connections": args.max_connections,
+        "mcp_tools": args.mcp_tools or env.get("OUTREACH_CONNECTOR_MCP_TOOLS"),
     }
     chosen = {key: value for key, value in chosen.items() if value is not None}
     chosen["connector"] = Settings.from_env(env, base_url=chosen.get("outreach_base_url"),
