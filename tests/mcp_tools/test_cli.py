@@ -1,0 +1,26 @@
+"""The ``mcp`` command line: its help states the presets and sizes; without the SDK it says which extra."""
+from __future__ import annotations
+
+import json
+import sys
+
+from outreach_connector.cli import main
+
+
+def test_help_names_the_presets_and_the_default(capsys):
+    try:
+        main(["mcp", "--help"])
+    except SystemExit as done:
+        assert done.code == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "--tools PRESET" in shown and "(default: seed)" in shown
+    assert "seed (the default) 95 tools" in shown
+
+
+def test_without_the_sdk_the_command_names_the_extra(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "mcp", None)  # as if the [mcp] extra were not installed
+    assert main(["mcp", "--sandbox"]) == 2
+    error = json.loads(capsys.readouterr().err)
+    assert error["error"] == "ExtraMissing"
+    assert error["message"] == ("this command needs 'mcp', which the 'mcp' extra installs: "
+                                "pip install 'outreach-connector[mcp]'")
