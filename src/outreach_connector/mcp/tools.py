@@ -118,7 +118,7 @@ def chosen(registry: Registry, choice: str) -> list[Any]:
     unknown = [name for name in names if name not in known]
     if unknown or not names:
         first = unknown[0] if unknown else ""
-        raise InputInvalid("--tools", [{"path": "tools", "message": (
+        raise InputInvalid("the MCP tool choice", [{"path": "tools", "message": (
             f"unknown tool {first!r}{did_you_mean(first, known + list(PRESETS))}" if unknown
             else "name a preset (all, seed, read) or operations")}])
     wanted = set(names)
