@@ -12,12 +12,13 @@ httpx2 = pytest.importorskip("httpx2")
 
 
 @contextlib.asynccontextmanager
-async def http_client(url: str, headers: dict[str, str]) -> AsyncIterator[Any]:
-    """The SDK's client on ``url`` (streamable HTTP), sending ``headers`` with every request."""
+async def http_client(url: str, headers: dict[str, str], mode: str = "auto") -> AsyncIterator[Any]:
+    """The SDK's client on ``url`` (streamable HTTP), sending ``headers`` with every request; ``mode="legacy"``
+    speaks the handshake-era protocol (2025), ``auto`` the newest both sides know."""
     from mcp.client.streamable_http import streamable_http_client
 
     async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
-        async with mcp.Client(streamable_http_client(url, http_client=http)) as client:
+        async with mcp.Client(streamable_http_client(url, http_client=http), mode=mode) as client:
             yield client
 
 

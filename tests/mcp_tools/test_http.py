@@ -64,14 +64,17 @@ def test_the_tool_list_is_every_operation_without_an_authentication(env):
     assert len(tools) == 261
 
 
-def test_a_call_runs_on_the_authentication_the_header_names(env):
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_a_call_runs_on_the_authentication_the_header_names(env, mode):
     auth_id = env.store(KEY)
 
     async def called():
-        async with http_client(env.url, {"Authorization": f"Bearer {KEY}", "X-Outreach-Authentication": auth_id}) as c:
-            return await c.call_tool("get_stage", {"stage_id": 2})
+        async with http_client(env.url, {"Authorization": f"Bearer {KEY}", "X-Outreach-Authentication": auth_id},
+                               mode) as client:
+            return client.protocol_version, await client.call_tool("get_stage", {"stage_id": 2})
 
-    result = run(called)
+    version, result = run(called)
+    assert (version == "2026-07-28") is (mode == "auto")
     assert result.is_error is False
     assert result.structured_content["data"]["id"] == 2
     assert text_json(result) == result.structured_content

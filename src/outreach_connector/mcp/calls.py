@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from ..errors import ConnectorError, InputInvalid
@@ -76,11 +77,14 @@ async def call_tool(connector: Any, tools: ToolSet, name: str, arguments: Any,
     kind = tools.kinds.get(name)
     if kind is None:
         return refused(f"unknown tool {name!r}{did_you_mean(name, tools.names)}", "UnknownOperation")
+    started = time.perf_counter()
     try:
         output = await connector.acall(name, checked_input(name, kind, arguments))
     except ConnectorError as error:
+        logger.info("tool %s -> %s in %.1f ms", name, type(error).__name__, (time.perf_counter() - started) * 1e3)
         return failure(error.to_dict())
     except Exception as error:  # noqa: BLE001 - a tool call never takes the server down, nor leaks details
         logger.error("tool %s failed: %s", name, type(error).__name__)
         return refused("internal error", "InternalError")
+    logger.info("tool %s -> success in %.1f ms", name, (time.perf_counter() - started) * 1e3)
     return success(with_next_page(output) if kind == "list" else output, max_chars)

@@ -50,7 +50,7 @@ def resolver(pool: Any) -> Any:
 class McpEndpoint:
     """The ASGI app at ``/mcp``: the SDK's stateless session manager, started by :meth:`running`."""
 
-    def __init__(self, pool: Any, tools_choice: str) -> None:
+    def __init__(self, pool: Any, tools_choice: str, plugin_names: tuple[str, ...] | None) -> None:
         self.manager: Any = None
         self.started = False
         try:
@@ -58,9 +58,9 @@ class McpEndpoint:
         except ModuleNotFoundError:
             return
         from .server import build_server
-        from .tools import tool_set
+        from .tools import tool_set_for
 
-        server = build_server(tool_set(tools_choice), resolver(pool))
+        server = build_server(tool_set_for(plugin_names, tools_choice), resolver(pool))
         # JSON responses: one answer per request, nothing held open. No DNS-rebinding check: the API key
         # already decides who may call, and a server behind a proxy is reached under any host name.
         self.manager = StreamableHTTPSessionManager(app=server, stateless=True, json_response=True)

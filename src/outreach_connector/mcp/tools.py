@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import InputInvalid
 from ..registry import Registry, shared_registry
@@ -126,12 +126,12 @@ def chosen(registry: Registry, choice: str) -> list[Any]:
 
 
 @lru_cache(maxsize=8)
-def _tool_set(plugin_names: tuple[str, ...] | None, choice: str) -> ToolSet:
+def tool_set_for(plugin_names: tuple[str, ...] | None, choice: str) -> ToolSet:
+    """The tool set for one plugin selection and ``--tools`` value, built once per process."""
     entries = chosen(shared_registry(plugin_names), choice)
     return ToolSet(tuple(tool_of(e) for e in entries), {e.spec.name: e.spec.kind for e in entries})
 
 
-def tool_set(choice: str = DEFAULT_PRESET, plugin_names: Iterable[str] | None | bool = False) -> ToolSet:
-    """The process's tool set for ``choice`` (built once; schemas are compacted on first use)."""
-    names = plugins_from_env() if plugin_names is False else plugin_names
-    return _tool_set(None if names is None else tuple(names), choice)  # type: ignore[arg-type]
+def tool_set(choice: str = DEFAULT_PRESET) -> ToolSet:
+    """The tool set for ``choice``, with the process's plugin choice (``OUTREACH_CONNECTOR_PLUGINS``)."""
+    return tool_set_for(plugins_from_env(), choice)

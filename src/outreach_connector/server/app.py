@@ -54,7 +54,8 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
     store = open_store(settings.database, key, api_keys=keys, lock_timeout=lock_timeout)
     services = routes.Services(catalogue, store,
                                ConnectorPool(store, settings, transport), settings)
-    mcp = McpEndpoint(services.pool, settings.mcp_tools)  # /mcp: the operations as MCP tools
+    # /mcp: the operations as MCP tools, from the same plugins as the catalogue
+    mcp = McpEndpoint(services.pool, settings.mcp_tools, settings.connector.plugin_names)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
