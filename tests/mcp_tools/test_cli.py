@@ -24,3 +24,12 @@ def test_without_the_sdk_the_command_names_the_extra(monkeypatch, capsys):
     assert error["error"] == "ExtraMissing"
     assert error["message"] == ("this command needs 'mcp', which the 'mcp' extra installs: "
                                 "pip install 'outreach-connector[mcp]'")
+
+
+def test_serve_takes_its_mcp_tools_from_the_flag_then_the_environment():
+    from outreach_connector.server.settings import settings_from
+
+    env = {"OUTREACH_CONNECTOR_MCP_TOOLS": "read"}
+    assert settings_from(["--api-key", "k"], env={}).mcp_tools == "seed"
+    assert settings_from(["--api-key", "k"], env=env).mcp_tools == "read"
+    assert settings_from(["--api-key", "k", "--mcp-tools", "all"], env=env).mcp_tools == "all"

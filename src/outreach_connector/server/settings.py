@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="outreach-connector serve", formatter_class=HelpFormatter,
         description="Serve the Connectors API (GET /connectors, .../operations, POST .../call, /authentications, "
-                    "/editor, /healthz, /readyz).")
+                    "/editor, /healthz, /readyz, and /mcp: the operations as MCP tools).")
     parser.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8080)")
     parser.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
