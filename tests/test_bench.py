@@ -16,16 +16,16 @@ from outreach_connector.bench.results import Result, Target, table
 from outreach_connector.bench.settings import CASES, QUICK
 
 TINY = ["--quick", "--prospects", "120", "--page-size", "40", "--calls", "10", "--repeats", "1",
-        "--pull-repeats", "1", "--cold-runs", "1", "--sessions", "5", "--server-auths", "10"]
+        "--pull-repeats", "1", "--cold-runs", "1", "--sessions", "5", "--server-auths", "10", "--mcp-calls", "3"]
 KEYS = ["small", "page", "pull", "pull_memory", "concurrency", "cold_operations", "cold_call", "sessions_memory",
         "sessions_time", "ddl_accounts_cold", "ddl_accounts_warm", "ddl_prospects_cold", "ddl_prospects_warm",
-        "server_memory", "server_throughput"]
+        "server_memory", "server_throughput", "mcp_call", "mcp_list_all", "mcp_list_seed", "mcp_list_read"]
 
 
 def test_tiny_run_prints_the_table_and_writes_json(tmp_path):
     out = tmp_path / "bench.json"
     done = subprocess.run([sys.executable, "-m", "outreach_connector.bench", *TINY, "--json", str(out)],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=180)  # a hang guard, not a timing
     document = json.loads(out.read_text())
     assert [r["key"] for r in document["results"]] == KEYS
     assert done.returncode == (0 if document["passed"] else 1), done.stderr

@@ -4,7 +4,8 @@ from __future__ import annotations
 from .errors import ConnectorError
 
 # top-level module -> the extra that brings it
-EXTRA_FOR = {"starlette": "sandbox", "uvicorn": "sandbox", "cryptography": "server", "psycopg": "server"}
+EXTRA_FOR = {"starlette": "sandbox", "uvicorn": "sandbox", "cryptography": "server", "psycopg": "server",
+             "mcp": "mcp", "mcp_types": "mcp"}
 
 
 class ExtraMissing(ConnectorError):
@@ -24,4 +25,5 @@ def missing_extra(error: ModuleNotFoundError, extra: str | None = None) -> Extra
         return None
     extra = extra or EXTRA_FOR[module]
     return ExtraMissing(f"this command needs {module!r}, which the {extra!r} extra installs: "
-                        f"pip install 'outreach-connector[{extra}]' (or [server,sandbox] for both)")
+                        f"pip install 'outreach-connector[{extra}]'"
+                        f"{' (or [server,sandbox] for both)' if extra in ('server', 'sandbox') else ''}")

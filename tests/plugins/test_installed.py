@@ -125,7 +125,7 @@ def test_the_python_api_calls_a_sandbox_over_a_socket_with_no_server_packages(ho
             "page = c.call('list_stages', {'page_size': 2})\n"
             "print(json.dumps({'ids': [r['id'] for r in page['data']],\n"
             "  'server_modules': sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('starlette', 'uvicorn', 'cryptography', 'psycopg'))}))")
+            "('starlette', 'uvicorn', 'cryptography', 'psycopg', 'mcp', 'mcp_types'))}))")
     result = json.loads(host.python(code).stdout)
     assert result == {"ids": [1, 2], "server_modules": []}
 
@@ -157,6 +157,12 @@ def test_serve_on_the_core_install_names_the_server_extra_first(host):
     assert serve_refusal(host) == {"error": "ExtraMissing", "message": (
         "this command needs 'starlette', which the 'server' extra installs: "
         "pip install 'outreach-connector[server]' (or [server,sandbox] for both)")}
+
+
+def test_mcp_needs_its_extra_and_says_so(host):
+    missing = host.cli("mcp", "--sandbox", check=False)
+    assert missing.returncode == 2
+    assert json.loads(missing.stderr)["error"] == "ExtraMissing" and "outreach-connector[mcp]" in missing.stderr
 
 
 def test_with_the_sandbox_extra_the_cli_calls_the_in_process_sandbox(host, wheels):

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 
 from .results import Target
 
-CASES = ("small", "page", "pull", "concurrency", "cold", "sessions", "ddl", "server")
+CASES = ("small", "page", "pull", "concurrency", "cold", "sessions", "ddl", "server", "mcp")
 
 TARGETS = {
     "small": Target("<=", 1.5),
@@ -21,6 +21,10 @@ TARGETS = {
     "ddl_warm": Target("<=", 0.3, "s"),    # the issue's: at most 300 ms on this machine
     "server_memory": Target("<=", 100, "KB"),
     "server_throughput": Target(">=", 0.2),
+    "mcp_call": Target("<=", 1.5),              # a tool call over stdio against the Python API call
+    "mcp_list_seed": Target("<", 200, "KB"),    # the default preset: a list a real client can load
+    "mcp_list_read": Target("<", 1000, "KB"),
+    "mcp_list_all": Target("<", 1000, "KB"),
 }
 
 
@@ -42,6 +46,7 @@ class Settings:
     ddl_prospects: int = 20_000
     ddl_repeats: int = 7        # cold sessions, and warm passes over the search terms, case 7
     server_auths: int = 200     # authentications stored and used, case 8
+    mcp_calls: int = 100        # tool calls per timed block, case 9
     cases: tuple[str, ...] = CASES
 
     def overridden(self, **changes: object) -> "Settings":
@@ -49,4 +54,4 @@ class Settings:
 
 
 QUICK = Settings(repeats=3, small_calls=200, page_calls=2, prospects=5_000, concurrency_repeats=3, cold_runs=2,
-                 session_runs=1, ddl_accounts=300, ddl_prospects=2_000, ddl_repeats=2, server_auths=50)
+                 session_runs=1, ddl_accounts=300, ddl_prospects=2_000, ddl_repeats=2, server_auths=50, mcp_calls=20)

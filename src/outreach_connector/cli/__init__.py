@@ -49,6 +49,10 @@ def command(name: str):
     from . import commands
     from .auth import cmd_auth
 
+    if name == "mcp":
+        from ..mcp.cli import cmd_mcp
+
+        return cmd_mcp
     return {"operations": commands.cmd_operations, "schema": commands.cmd_schema, "describe": commands.cmd_describe,
             "call": commands.cmd_call, "auth": cmd_auth, "demo": commands.cmd_demo}[name]
 

@@ -66,6 +66,17 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
         return argparse.HelpFormatter._fill_text(self, text, width, indent)
 
 
+def add_session_options(command: argparse.ArgumentParser) -> None:
+    """Where Outreach is and how to reach it: shared by call and mcp."""
+    command.add_argument("--base-url", help=f"Outreach API base URL (default: OUTREACH_BASE_URL, else {DEFAULT_BASE_URL})")
+    command.add_argument("--profile", metavar="NAME", help="use a login stored by auth login --profile NAME "
+                                                           "(default: the environment's credentials)")
+    command.add_argument("--timeout", help="HTTP timeouts: seconds for all, or connect=5,read=60,write=60,pool=5 "
+                                           "(default: OUTREACH_TIMEOUT, else connect 10 s, read/write 60 s, pool 10 s)")
+    command.add_argument("--max-retry-wait", metavar="SECONDS",
+                         help=f"{MAX_RETRY_WAIT_HELP} (default: OUTREACH_MAX_RETRY_WAIT, else 60)")
+
+
 def add_call_options(call: argparse.ArgumentParser) -> None:
     call.add_argument("name", help="the operation, e.g. list_prospects (see: outreach-connector operations)")
     call.add_argument("input", nargs="?", metavar="INPUT",
@@ -74,13 +85,7 @@ def add_call_options(call: argparse.ArgumentParser) -> None:
                       help="run against a fresh in-process Outreach sandbox, no credentials needed; each call "
                            "gets a new sandbox, so nothing it creates survives to the next call (to chain "
                            "calls, run outreach-connector sandbox --port 8090 and pass --base-url)")
-    call.add_argument("--base-url", help=f"Outreach API base URL (default: OUTREACH_BASE_URL, else {DEFAULT_BASE_URL})")
-    call.add_argument("--profile", metavar="NAME", help="use a login stored by auth login --profile NAME "
-                                                        "(default: the environment's credentials)")
-    call.add_argument("--timeout", help="HTTP timeouts: seconds for all, or connect=5,read=60,write=60,pool=5 "
-                                        "(default: OUTREACH_TIMEOUT, else connect 10 s, read/write 60 s, pool 10 s)")
-    call.add_argument("--max-retry-wait", metavar="SECONDS",
-                      help=f"{MAX_RETRY_WAIT_HELP} (default: OUTREACH_MAX_RETRY_WAIT, else 60)")
+    add_session_options(call)
     call.add_argument("--verbose", action="store_true",
                       help="print each HTTP request on stderr: method, URL, status, time, retries and waits "
                            "(never a token) (default: off)")
@@ -131,6 +136,28 @@ def add_browser_login(login: argparse.ArgumentParser) -> None:
                                                "OUTREACH_AUTHORIZE_URL, else https://api.outreach.io/oauth/authorize)")
 
 
+MCP_DESCRIPTION = """\
+Serve the operations as Model Context Protocol tools on stdin/stdout (for an agent's MCP client), with the
+credentials call uses. Needs the mcp extra: pip install 'outreach-connector[mcp]'.
+
+tools/list sizes: seed (the default) 95 tools, 187 KB; read 120 tools, 243 KB; all 261 tools, 503 KB."""
+
+
+def add_mcp(sub: argparse._SubParsersAction) -> None:
+    from ..mcp.tools import DEFAULT_PRESET, PRESET_HELP  # pure data: no SDK import
+
+    mcp = sub.add_parser("mcp", formatter_class=Formatter, help="serve the operations as MCP tools on stdio",
+                         description=MCP_DESCRIPTION, epilog=CREDENTIALS)
+    mcp.add_argument("--tools", default=DEFAULT_PRESET, metavar="PRESET",
+                     help=f"which tools: {PRESET_HELP} (default: {DEFAULT_PRESET})")
+    mcp.add_argument("--sandbox", action="store_true",
+                     help="serve on one in-process Outreach sandbox, kept for the whole session; no credentials")
+    add_session_options(mcp)
+    mcp.add_argument("--strict", action="store_true",
+                     help="fail on output that drifts from the documented schema (default: OUTREACH_STRICT_OUTPUT, "
+                          "else off)")
+
+
 def parser() -> argparse.ArgumentParser:
     top = Parser(prog="outreach-connector", description=DESCRIPTION, formatter_class=Formatter,
                                   epilog=CREDENTIALS)
@@ -155,6 +182,7 @@ def parser() -> argparse.ArgumentParser:
                           description="Run one operation and print its output as JSON.", epilog=CALL_EPILOG)
     add_call_options(call)
     add_auth(sub)
+    add_mcp(sub)
     sub.add_parser("serve", add_help=False, help="run the Connectors API server (see: serve --help)")
     sub.add_parser("sandbox", add_help=False, help="run the Outreach sandbox on a port (see: sandbox --help)")
     sub.add_parser("demo", formatter_class=Formatter, help="run the main workflow against the embedded sandbox",

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from outreach_connector.client import quiet_http_libraries
 from outreach_connector.errors import ConnectorError
+from outreach_connector.mcp.http import MCP_PATH, McpEndpoint
 from outreach_connector.oauth import longest_request_seconds
 from outreach_connector.server.secrets_box import EncryptionKeyError
 from outreach_connector.server import consent, editor, keepalive, routes, startup
@@ -60,16 +61,19 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
     store = open_store(settings.database, key, api_keys=keys, lock_timeout=lock_timeout, previous_keys=previous)
     services = routes.Services(catalogue, store,
                                ConnectorPool(store, settings, transport), settings)
+    # /mcp: the operations as MCP tools, from the same plugins as the catalogue
+    mcp = McpEndpoint(services.pool, settings.mcp_tools, settings.connector.plugin_names)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         keeping_alive = keepalive.start(services)
-        yield
+        async with mcp.running():
+            yield
         await keepalive.stop(keeping_alive)
         await services.pool.aclose()
         store.close()
 
-    app = Starlette(routes=ROUTES, lifespan=lifespan,
+    app = Starlette(routes=[*ROUTES, Route(MCP_PATH, mcp)], lifespan=lifespan,
                     middleware=[Middleware(InternalErrorShield),
                                 Middleware(ApiKeyGate, keys=keys, owner_of=store.owner_of),
                                 Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from outreach_connector.mcp.tools import DEFAULT_PRESET as MCP_DEFAULT_PRESET
 from outreach_connector.server.opening import DEFAULT_DATABASE
 from outreach_connector.server.store_sql import redact_url
 from outreach_connector.settings import (DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, MAX_RETRY_WAIT_HELP, Settings,
@@ -67,6 +68,8 @@ class ServerSettings(BaseModel):
     keep_alive_days: float = Field(7.0, ge=0, le=13)
     keep_alive_interval: float = Field(3600.0, gt=0)
     keep_alive_batch: int = Field(5, ge=1, le=100)
+    # The MCP tools /mcp serves: a preset (all, seed, read) or comma-separated operation names.
+    mcp_tools: str = MCP_DEFAULT_PRESET
     # How every Outreach call is made (timeouts, retry budget, plugins): the connector's own settings model.
     # Built in Python (create_app), it still takes the process's plugin choice, as a keyword-built Connector does.
     connector: Settings = Field(default_factory=with_process_plugins)
@@ -143,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="outreach-connector serve", formatter_class=HelpFormatter,
         description="Serve the Connectors API (GET /connectors, .../operations, POST .../call, /authentications, "
-                    "/editor, /healthz, /readyz).")
+                    "/editor, /healthz, /readyz, and /mcp: the operations as MCP tools).")
     parser.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8080)")
     parser.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
@@ -171,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "repeatable (env OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS, comma-separated)")
     add_limits(parser)
     add_oauth_app(parser)
+    parser.add_argument("--mcp-tools", metavar="PRESET",
+                        help="the MCP tools /mcp serves: all, seed, read, or comma-separated operation names "
+                             f"(env OUTREACH_CONNECTOR_MCP_TOOLS; default {MCP_DEFAULT_PRESET}; see: outreach-connector "
+                             "mcp --help)")
     parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
                         help="log level (default info)")
     return parser
@@ -260,6 +267,7 @@ def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = No
         "public_url": args.public_url,
         "allowed_return_urls": tuple(args.allowed_return_urls or ()) or None,
         "keep_alive_days": args.keep_alive_days,
+        "mcp_tools": args.mcp_tools or env.get("OUTREACH_CONNECTOR_MCP_TOOLS"),
     }
     chosen = {key: value for key, value in chosen.items() if value is not None}
     chosen["connector"] = Settings.from_env(env, base_url=chosen.get("outreach_base_url"),
