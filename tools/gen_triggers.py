@@ -148,7 +148,8 @@ def output_schema(name: str, resource: str, action: str) -> dict:
 
 
 def description(resource: str, action: str, poll: dict | None) -> str:
-    subject = "A prospect's sequence state" if resource == "sequenceState" else f"A {noun(resource)}"
+    article = "An" if noun(resource)[0] in "aeiou" else "A"
+    subject = "A prospect's sequence state" if resource == "sequenceState" else f"{article} {noun(resource)}"
     text = f"{subject} {WORDS[action]} (Outreach's {resource}.{action} event"
     text += f", carrying {CARRIES[action]})." if action in CARRIES else ")."
     return text + ("" if poll else " Webhook only: polling cannot see this event.")

@@ -54,10 +54,27 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_describe(args: argparse.Namespace) -> int:
-    from .describe import render, sandbox_refusal, summary
+def cmd_triggers(args: argparse.Namespace) -> int:
+    triggers = [{"name": t.spec.name, "title": t.spec.title, "resource": t.spec.resource, "action": t.spec.action,
+                 "description": t.spec.description} for t in shared_catalogue().triggers()]
+    if args.json:
+        emit(triggers)
+    else:
+        width = max(len(t["name"]) for t in triggers)
+        for t in triggers:
+            print(f"{t['name']:<{width}}  {t['resource']:<24}  {t['action']:<10}  {t['title']}")
+    return 0
 
-    described = summary(shared_catalogue()[args.name])
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    from .describe import render, render_trigger, sandbox_refusal, summary, trigger_summary
+
+    registry = shared_catalogue()
+    if args.name not in registry and args.name in {t.spec.name for t in registry.triggers()}:
+        described = trigger_summary(registry.trigger(args.name))
+        emit(described) if args.json else print(render_trigger(described))
+        return 0
+    described = summary(registry[args.name])
     if args.json:
         emit(described)
     else:
