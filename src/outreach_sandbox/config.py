@@ -62,4 +62,6 @@ class SandboxConfig(BaseModel):
     # Epoch seconds. None: a deterministic clock starting at 2025-01-15T09:00:00Z that moves one second per
     # request (see clock.TickingClock). Pass time.time for wall-clock behaviour.
     clock: Callable[[], float] | None = None
+    # Webhook deliveries: seconds between the retries of a delivery that met a network failure (Outreach: 1).
+    webhook_retry_delay: float = Field(1.0, ge=0)
     schema_dir: Path | None = None
