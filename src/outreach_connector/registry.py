@@ -66,8 +66,26 @@ def plugin_label(manager: pluggy.PluginManager, plugin: Any) -> str:
     return f"{name} ({module})"
 
 
+class WithSchemas:
+    """An entry's schemas and input validator, read and compiled on first use and kept for the process."""
+
+    spec: Any
+
+    @cached_property
+    def input_schema(self) -> dict[str, Any]:
+        return schema_for(self.spec, self.spec.input_schema)
+
+    @cached_property
+    def output_schema(self) -> dict[str, Any]:
+        return schema_for(self.spec, self.spec.output_schema)
+
+    @cached_property
+    def input_validator(self) -> Any:
+        return compile_schema(self.input_schema)
+
+
 @dataclass
-class Registered:
+class Registered(WithSchemas):
     """One operation ready to run; its validators are compiled on first use and kept for the process."""
 
     spec: OperationSpec
@@ -80,18 +98,6 @@ class Registered:
         return self.spec.origin if self.owner == CORE_OWNER else "plugin"
 
     @cached_property
-    def input_schema(self) -> dict[str, Any]:
-        return schema_for(self.spec, self.spec.input_schema)
-
-    @cached_property
-    def output_schema(self) -> dict[str, Any]:
-        return schema_for(self.spec, self.spec.output_schema)
-
-    @cached_property
-    def input_validator(self) -> Any:
-        return compile_schema(self.input_schema)
-
-    @cached_property
     def output_validator(self) -> Any:
         return compile_schema(self.output_schema)
 
@@ -102,23 +108,11 @@ class Registered:
 
 
 @dataclass
-class RegisteredTrigger:
-    """One trigger (an Outreach webhook event); its schemas are read on first use and kept for the process."""
+class RegisteredTrigger(WithSchemas):
+    """One trigger (an Outreach webhook event)."""
 
     spec: TriggerSpec
     owner: str = CORE_OWNER
-
-    @cached_property
-    def input_schema(self) -> dict[str, Any]:
-        return schema_for(self.spec, self.spec.input_schema)
-
-    @cached_property
-    def output_schema(self) -> dict[str, Any]:
-        return schema_for(self.spec, self.spec.output_schema)
-
-    @cached_property
-    def input_validator(self) -> Any:
-        return compile_schema(self.input_schema)
 
 
 class Registry:

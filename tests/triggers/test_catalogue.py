@@ -8,14 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from outreach_connector import hookimpl
 from outreach_connector.catalog import core_folder, read_index
 from outreach_connector.cli import main
-from outreach_connector.errors import PluginError, RegistryError, UnknownTrigger
-from outreach_connector.registry import Registry, get_plugin_manager, shared_registry
-from outreach_connector.spec import TriggerSpec
+from outreach_connector.errors import UnknownTrigger
+from outreach_connector.registry import Registry, shared_registry
 from outreach_connector.validation import compile_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,76 +97,21 @@ def test_an_unknown_trigger_suggests_close_names():
     assert caught.value.suggestions[0] == "prospect_created"
 
 
-def write_plugin_folder(root: Path, name: str = "deal_won", resource: str = "opportunity") -> Path:
-    (root / "triggers").mkdir(parents=True)
-    (root / "schemas" / "triggers").mkdir(parents=True)
-    entry = {"name": name, "title": "Deal won", "description": "An opportunity was won.", "resource": resource,
-             "action": "updated", "input_schema": "triggers/in.json", "output_schema": "triggers/out.json"}
-    (root / "triggers" / "deals.yaml").write_text(yaml.safe_dump([entry]))
-    (root / "schemas" / "triggers" / "in.json").write_text(json.dumps({"type": "object"}))
-    (root / "schemas" / "triggers" / "out.json").write_text(json.dumps({"type": "object"}))
-    return root
-
-
-class FolderPlugin:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    @hookimpl
-    def register_catalog(self, register):
-        register(self.folder)
-
-
-def test_a_folder_plugin_brings_triggers(tmp_path: Path):
-    built = Registry(get_plugin_manager([FolderPlugin(write_plugin_folder(tmp_path))], entry_points=False))
-    assert built.trigger("deal_won").owner != "outreach_connector.default_plugin"
-    assert built.trigger("deal_won").spec.event == "opportunity.updated"
-    assert len(built.triggers()) == 43
-
-
-def test_a_plugin_trigger_of_an_unknown_resource_is_refused(tmp_path: Path):
-    with pytest.raises(PluginError, match="unknown resource type 'widget'"):
-        Registry(get_plugin_manager([FolderPlugin(write_plugin_folder(tmp_path, resource="widget"))],
-                                    entry_points=False))
-
-
-def test_a_code_plugin_registers_a_trigger_and_a_duplicate_name_is_refused():
-    class CodePlugin:
-        def __init__(self, name: str) -> None:
-            self.name = name
-
-        @hookimpl
-        def register_triggers(self, register):
-            register(TriggerSpec(name=self.name, title="t", description="d", resource="prospect",
-                                 action="updated", input_schema={"type": "object"}, output_schema={"type": "object"}))
-
-    built = Registry(get_plugin_manager([CodePlugin("prospect_touched")], entry_points=False))
-    assert built.trigger("prospect_touched").spec.resource == "prospect"
-    with pytest.raises(RegistryError, match="trigger 'prospect_created' is registered twice"):
-        Registry(get_plugin_manager([CodePlugin("prospect_created")], entry_points=False))
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_cli_triggers_lists_name_title_resource_action(capsys):
-    code, out, _ = run(capsys, "triggers", "--json")
+    code, out = main(["triggers", "--json"]), capsys.readouterr().out
     listed = json.loads(out)
     assert code == 0 and len(listed) == 42
     assert {"name": "mailing_replied", "title": "Mailing got a reply", "resource": "mailing", "action": "replied",
             "description": listed[[t["name"] for t in listed].index("mailing_replied")]["description"]} in listed
-    code, out, _ = run(capsys, "triggers")
+    code, out = main(["triggers"]), capsys.readouterr().out
     assert code == 0 and any(line.split()[:3] == ["task_completed", "task", "completed"] for line in out.splitlines())
 
 
 def test_cli_describe_a_trigger(capsys):
-    code, out, _ = run(capsys, "describe", "sequence_state_finished", "--json")
+    code, out = main(["describe", "sequence_state_finished", "--json"]), capsys.readouterr().out
     described = json.loads(out)
     assert code == 0 and described["kind"] == "trigger" and described["event"] == "sequenceState.finished"
     assert {"field": "sequence_id", "type": "integer or string", "required": False,
             "description": "Only events whose sequence state has this sequence (sequence ID)."} in described["inputs"]
-    code, out, _ = run(capsys, "describe", "prospect_destroyed")
+    code, out = main(["describe", "prospect_destroyed"]), capsys.readouterr().out
     assert code == 0 and "Outreach event: prospect.destroyed" in out and "Poll: not possible" in out

@@ -37,12 +37,18 @@ def cmd_operations(args: argparse.Namespace) -> int:
     ops = [{"name": e.spec.name, "kind": e.spec.kind, "origin": e.origin, "title": e.spec.title,
             "description": e.spec.description}
            for e in registry if args.origin in (None, e.origin)]  # names only: no schema files read
-    if args.json:
-        emit(ops)
-    else:
-        width = max(len(op["name"]) for op in ops)
-        for op in ops:
-            print(f"{op['name']:<{width}}  {op['kind']:<18}  {op['origin']:<15}  {op['title']}")
+    return listing(ops, args.json, [("kind", 18), ("origin", 15)])
+
+
+def listing(rows: list[dict[str, Any]], as_json: bool, columns: list[tuple[str, int]]) -> int:
+    """Rows as JSON, or as a table: the name, the given (key, width) columns, the title."""
+    if as_json:
+        emit(rows)
+        return 0
+    width = max(len(row["name"]) for row in rows)
+    for row in rows:
+        middle = "".join(f"{row[key]:<{size}}  " for key, size in columns)
+        print(f"{row['name']:<{width}}  {middle}{row['title']}")
     return 0
 
 
@@ -57,13 +63,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_triggers(args: argparse.Namespace) -> int:
     triggers = [{"name": t.spec.name, "title": t.spec.title, "resource": t.spec.resource, "action": t.spec.action,
                  "description": t.spec.description} for t in shared_catalogue().triggers()]
-    if args.json:
-        emit(triggers)
-    else:
-        width = max(len(t["name"]) for t in triggers)
-        for t in triggers:
-            print(f"{t['name']:<{width}}  {t['resource']:<24}  {t['action']:<10}  {t['title']}")
-    return 0
+    return listing(triggers, args.json, [("resource", 24), ("action", 10)])
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
