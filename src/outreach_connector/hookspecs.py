@@ -31,8 +31,9 @@ class RegisterHandler(Protocol):
 def register_catalog(register: RegisterCatalog) -> None:
     """Call ``register(folder)`` with a folder laid out like the core catalogue.
 
-    The folder holds ``operations/*.yaml``, ``ddl/*.yaml`` and/or ``triggers/*.yaml`` entries and ``schemas/``; each entry's schema
-    paths resolve inside that folder, and ``schemas/resources/<type>.json`` files add resource types.
+    The folder holds ``operations/*.yaml``, ``ddl/*.yaml`` and/or ``triggers/*.yaml`` entries and ``schemas/``;
+    each entry's schema paths resolve inside that folder, and ``schemas/resources/<type>.json`` files add
+    resource types.
     """
 
 @hookspec

@@ -237,7 +237,8 @@ def check_trigger(trigger: RegisteredTrigger) -> None:
     for label, ref in (("input", spec.input_schema), ("output", spec.output_schema)):
         if trigger.owner == CORE_OWNER:
             if isinstance(ref, str) and not folder.has_schema_file(ref):
-                raise PluginError(CORE_OWNER, f"trigger {spec.name!r}: {ref!r} is missing", str(folder.root / "schemas"))
+                raise PluginError(CORE_OWNER, f"trigger {spec.name!r}: {ref!r} is missing",
+                                  str(folder.root / "schemas"))
             continue
         try:
             compile_schema(schema_for(spec, ref))

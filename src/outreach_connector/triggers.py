@@ -105,13 +105,8 @@ def event_id(document: dict[str, Any], headers: Headers) -> str:
 
 def occurred_at(action: str, attributes: dict[str, Any], meta: dict[str, Any]) -> str | None:
     """When it happened: the record's own timestamp, except for a deletion (only the delivery time tells)."""
-    keys = ("deliveredAt",) if action == "destroyed" else ("updatedAt", "createdAt")
-    for key in keys:
-        value = attributes.get(key) if key != "deliveredAt" else meta.get(key)
-        if isinstance(value, str) and value:
-            return value
-    found = meta.get("deliveredAt")
-    return found if isinstance(found, str) and found else None
+    own = [] if action == "destroyed" else [attributes.get("updatedAt"), attributes.get("createdAt")]
+    return next((value for value in [*own, meta.get("deliveredAt")] if isinstance(value, str) and value), None)
 
 
 def relationship_targets(resource: str) -> dict[str, str]:

@@ -114,7 +114,8 @@ def build_app(sandbox: Sandbox) -> Starlette:
             return found
         with sandbox.lock:
             try:
-                events = sandbox.webhooks.simulate(found["event"], found["id"], api_base(request), iso(sandbox.now()))
+                events = sandbox.webhooks.simulate(found["event"], found["id"], api_base(request),
+                                                   iso(sandbox.now()))
             except KeyError:
                 return control_error(400, f"cannot simulate {found['event']!r}; one of: {', '.join(SIMULATED)}")
             except LookupError:
@@ -127,8 +128,10 @@ def build_app(sandbox: Sandbox) -> Starlette:
         if isinstance(found, Response):
             return found
         raw = request.path_params["webhook_id"]
-        with sandbox.lock:
-            event = sandbox.webhooks.redeliver(int(raw), found.get("event_id"), iso(sandbox.now())) if raw.isdigit() else None
+        event = None
+        if raw.isdigit():
+            with sandbox.lock:
+                event = sandbox.webhooks.redeliver(int(raw), found.get("event_id"), iso(sandbox.now()))
         if event is None:
             return control_error(404, "no such webhook, or it was never sent that event")
         return control_answer({"webhook_id": int(raw), "event_id": event.id, "event": event.name})

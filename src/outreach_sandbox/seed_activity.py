@@ -124,8 +124,9 @@ def call_sequence_links(ctx: SeedContext, call_id: int) -> dict:
         return {"task": None, "sequence": None, "sequenceState": None, "sequenceStep": None}
     state = step_task_state(ctx, task_id)
     links = ctx.state_links(state)
-    return {"task": ("task", task_id), "prospect": ("prospect", links.prospect), "sequence": ("sequence", links.sequence),
-            "sequenceState": ("sequenceState", state), "sequenceStep": ref("sequenceStep", ctx.first_step(links.sequence))}
+    return {"task": ("task", task_id), "prospect": ("prospect", links.prospect),
+            "sequence": ("sequence", links.sequence), "sequenceState": ("sequenceState", state),
+            "sequenceStep": ref("sequenceStep", ctx.first_step(links.sequence))}
 
 
 def _task_kind(ctx: SeedContext, rng: Dice, i: int) -> tuple[dict, dict]:
@@ -162,7 +163,8 @@ def task(ctx: SeedContext, i: int) -> Record:
             "prospectStage": ("stage", stage_id), "taskPriority": ("taskPriority", rng.roll(1, 3)),
             "creator": ("user", owner), "completer": ("user", owner) if done else None,
             **{name: ref(name, links.get(name)) for name in ("sequence", "sequenceState", "sequenceStep", "mailing")},
-            "call": ref("call", task_call(ctx, i)), "opportunity": ref("opportunity", every_third(ctx.config.opportunities, i)),
+            "call": ref("call", task_call(ctx, i)),
+            "opportunity": ref("opportunity", every_third(ctx.config.opportunities, i)),
             **task_templates(ctx, links)}
     return make(i, attrs, rels)
 
@@ -176,7 +178,8 @@ def task_templates(ctx: SeedContext, links: dict) -> dict:
         return {"template": mailing(ctx, links["mailing"]).relationships.get("template"), "sequenceTemplate": None}
     step = links.get("sequenceStep")
     if step and step <= min(SEQUENCE_TEMPLATES, ctx.step_count) and ctx.config.templates:
-        return {"template": ("template", min(step, ctx.config.templates)), "sequenceTemplate": ("sequenceTemplate", step)}
+        return {"template": ("template", min(step, ctx.config.templates)),
+                "sequenceTemplate": ("sequenceTemplate", step)}
     return {"template": None, "sequenceTemplate": None}
 
 
@@ -189,8 +192,9 @@ def event(ctx: SeedContext, i: int) -> Record:
     attrs = {"name": name, "eventAt": stamps["createdAt"], "createdAt": stamps["createdAt"],
              "payload": {"source": "sandbox", "name": name}, "requestCity": rng.choice(vocab.LOCALITIES)[0],
              "requestDevice": rng.choice(("desktop", "mobile")), "requestProxied": False}
-    call_id = (i - 1) % ctx.config.calls + 1 if name == "call_completed" and ctx.config.calls else None
-    task_id = 5 * ((i - 1) % (ctx.config.tasks // 5) + 1) if name == "task_completed" and ctx.config.tasks >= 5 else None
+    calls, tasks = ctx.config.calls, ctx.config.tasks
+    call_id = (i - 1) % calls + 1 if name == "call_completed" and calls else None
+    task_id = 5 * ((i - 1) % (tasks // 5) + 1) if name == "task_completed" and tasks >= 5 else None  # completed ones
     subject = call(ctx, call_id) if call_id else task(ctx, task_id) if task_id else None
     if subject is not None:  # the event is about that call or task: its prospect is theirs
         prospect = subject.relationships["prospect"][1]

@@ -34,6 +34,7 @@ RETRIES = 3
 TIMEOUT_SECONDS = 5.0  # Outreach expects an answer within 5 s
 KEPT_EVENTS = 100  # per webhook, for redelivery
 KEPT_LOG = 1000
+IDLE_SECONDS = 2.0
 CRUD = ("created", "updated", "destroyed")
 # The events Outreach's webhooks send, by resource; writes to other types deliver nothing.
 EVENTS = {"account": CRUD, "call": CRUD, "emailAddress": CRUD, "opportunity": CRUD, "opportunityProspectRole": CRUD,
@@ -124,7 +125,7 @@ class Webhooks:
         self.transport = transport
         self.log: deque[Delivery] = deque(maxlen=KEPT_LOG)
         self._sent: dict[int, deque[Event]] = {}  # webhook id -> its last events, newest last
-        self._queue: queue.Queue[tuple[dict[str, Any], Event, str] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[dict[str, Any], Event, str]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._idle = threading.Condition()
@@ -232,11 +233,18 @@ class Webhooks:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def _run(self) -> None:
+        """Deliver what is queued; after IDLE_SECONDS with nothing to do the thread ends (the next delivery
+        starts another), so an idle sandbox holds no thread."""
         with httpx.Client(transport=self.transport, timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
             while True:
-                item = self._queue.get()
-                if item is None:
-                    return
+                try:
+                    item = self._queue.get(timeout=IDLE_SECONDS)
+                except queue.Empty:
+                    with self._start_lock:
+                        if self._queue.empty():
+                            self._thread = None
+                            return
+                    continue
                 try:
                     self.log.append(self._deliver(client, *item))
                 finally:

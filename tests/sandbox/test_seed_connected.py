@@ -8,7 +8,8 @@ import pytest
 CONNECTED = [  # (collection, relationship, target collection) that real data fills and the seed used to leave null
     ("users", "role", "roles"), ("users", "profile", "profiles"), ("prospects", "persona", "personas"),
     ("calls", "opportunity", "opportunities"), ("calls", "sequence", "sequences"),
-    ("calls", "sequenceState", "sequenceStates"), ("calls", "sequenceStep", "sequenceSteps"), ("calls", "task", "tasks"),
+    ("calls", "sequenceState", "sequenceStates"), ("calls", "sequenceStep", "sequenceSteps"),
+    ("calls", "task", "tasks"),
     ("events", "account", "accounts"), ("events", "call", "calls"), ("events", "opportunity", "opportunities"),
     ("events", "task", "tasks"), ("tasks", "call", "calls"), ("tasks", "opportunity", "opportunities"),
     ("tasks", "template", "templates"), ("tasks", "sequenceTemplate", "sequenceTemplates"),
@@ -49,8 +50,9 @@ def test_user_duties_are_duties_records(client):
 
 def test_the_token_scope_names_every_served_collection(sb):
     with httpx.Client(transport=sb.transport(), base_url="http://sandbox.test") as c:
-        body = c.post("/oauth/token", data={"client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret",
-                                            "grant_type": "refresh_token", "refresh_token": "sandbox-refresh-token"}).json()
+        grant = {"client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret",
+                 "grant_type": "refresh_token", "refresh_token": "sandbox-refresh-token"}
+        body = c.post("/oauth/token", data=grant).json()
     served = {f"{t.collection}.all" for t in sb.catalog.types.values()}
     assert set(body["scope"].split()) == served
     assert {"webhooks.all", "personas.all", "duties.all"} <= served

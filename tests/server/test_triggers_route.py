@@ -27,7 +27,8 @@ async def test_the_trigger_list_has_every_trigger_with_reduced_schemas(client):
     assert "$schema" not in finished["inputSchema"]  # reduced to what form builders read
 
 
-@pytest.mark.parametrize("path", ["/connectors/outreach/versions/9.9/triggers", "/connectors/slack/versions/1.0/triggers"])
+@pytest.mark.parametrize("path", ["/connectors/outreach/versions/9.9/triggers",
+                                  "/connectors/slack/versions/1.0/triggers"])
 async def test_unknown_connector_or_version_is_404(client, path):
     assert (await client.get(path)).status_code == 404
 

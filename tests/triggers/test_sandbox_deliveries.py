@@ -105,7 +105,8 @@ def test_a_create_is_delivered_signed_with_flat_relationships_and_the_set_attrib
     assert document["data"]["attributes"]["firstName"] == "Ada"
     assert None not in document["data"]["attributes"].values()  # only what the create set
     event = parse_event(body, headers)
-    assert event["id"] == headers["Outreach-Webhook-Event-Id"] and event["resource"] == {"type": "prospect", "id": ident}
+    assert event["id"] == headers["Outreach-Webhook-Event-Id"]
+    assert event["resource"] == {"type": "prospect", "id": ident}
     assert event["relationships"]["creator"] == {"type": "user", "id": 1}
 
 
@@ -202,3 +203,21 @@ def test_redeliver_sends_the_same_event_id_again(conn, sandbox, receiver):
         webhooks.verify(SECRET, body, headers)
     assert control(sandbox, f"/sandbox/webhooks/{hook}/redeliver", {"event_id": "nope"}).status_code == 404
     assert control(sandbox, "/sandbox/webhooks/999/redeliver", {}).status_code == 404
+
+
+def test_the_delivery_thread_ends_when_idle_and_a_new_one_starts(conn, sandbox, receiver, monkeypatch):
+    import time
+
+    from outreach_sandbox import webhooks as sandbox_webhooks
+
+    monkeypatch.setattr(sandbox_webhooks, "IDLE_SECONDS", 0.01)
+    subscribe(conn, receiver.url)
+    conn.call("update_prospect", {"prospect_id": 2, "attributes": {"title": "one"}})
+    delivered(sandbox)
+    deadline = time.monotonic() + 30
+    while sandbox.webhooks._thread is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sandbox.webhooks._thread is None  # an idle sandbox holds no thread
+    conn.call("update_prospect", {"prospect_id": 2, "attributes": {"title": "two"}})
+    delivered(sandbox)
+    assert [e["attributes"]["title"] for e in receiver.events()] == ["one", "two"]

@@ -13,7 +13,8 @@ from outreach_connector.triggers import parse_event
 
 SECRET = "whsec-canary-7f3a"
 # The shape of a captured real delivery: flat relationships whose "type" is the relationship's name.
-DELIVERY = {"data": {"type": "prospect", "id": 5, "attributes": {"title": "CTO", "updatedAt": "2025-01-15T09:00:03.000Z"},
+DELIVERY = {"data": {"type": "prospect", "id": 5,
+                     "attributes": {"title": "CTO", "updatedAt": "2025-01-15T09:00:03.000Z"},
                      "relationships": {"owner": {"type": "owner", "id": 7}, "account": None,
                                        "stage": {"type": "stage", "id": 2}}},
             "meta": {"deliveredAt": "2025-01-15T09:00:04.000Z", "eventName": "prospect.updated"}}

@@ -202,6 +202,9 @@ def render_trigger(described: dict[str, Any]) -> str:
         width = column_width(described["inputs"])
         lines += ["", "Optional filters:"] + [input_line(i, width) for i in described["inputs"]]
     poll = described["poll"]
-    lines += ["", f"Poll: {poll['operation']}, by {poll['timestamp']}" + (f" (state {poll['state']})" if poll.get("state") else "")
-              if poll else "Poll: not possible (webhook only)"]
+    if poll is None:
+        lines += ["", "Poll: not possible (webhook only)"]
+    else:
+        state = f" (state {poll['state']})" if poll.get("state") else ""
+        lines += ["", f"Poll: {poll['operation']}, by {poll['timestamp']}{state}"]
     return "\n".join(lines)

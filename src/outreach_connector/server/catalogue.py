@@ -62,4 +62,5 @@ def served_operation(operation: dict[str, Any]) -> dict[str, Any]:
 
 def served_trigger(trigger: dict[str, Any]) -> dict[str, Any]:
     return {"name": trigger["name"], "title": trigger["title"], "description": trigger["description"],
-            "inputSchema": to_form_schema(trigger["input_schema"]), "outputSchema": to_form_schema(trigger["output_schema"])}
+            "inputSchema": to_form_schema(trigger["input_schema"]),
+            "outputSchema": to_form_schema(trigger["output_schema"])}
