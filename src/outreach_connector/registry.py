@@ -232,7 +232,8 @@ def check_trigger(trigger: RegisteredTrigger) -> None:
     """Refuse a trigger whose resource, poll operation or schemas are missing or broken (as for operations,
     the core's are only checked to exist)."""
     spec, folder = trigger.spec, folder_of(trigger.spec)
-    if folder.resource(spec.resource) is None and core_folder().resource(spec.resource) is None:
+    resource_file = f"resources/{spec.resource}.json"  # only looked for: parsing it would slow every start
+    if not folder.has_schema_file(resource_file) and not core_folder().has_schema_file(resource_file):
         raise PluginError(trigger.owner, f"trigger {spec.name!r}: unknown resource type {spec.resource!r}", spec._file)
     for label, ref in (("input", spec.input_schema), ("output", spec.output_schema)):
         if trigger.owner == CORE_OWNER:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -13,6 +14,7 @@ import pytest
 from outreach_connector import Connector, webhooks
 from outreach_connector.triggers import parse_event
 from outreach_sandbox import Sandbox, SandboxConfig
+from outreach_sandbox import webhooks as sandbox_webhooks
 
 BASE = "http://sandbox.test/api/v2"
 SECRET = "whsec-sandbox-test"
@@ -206,10 +208,6 @@ def test_redeliver_sends_the_same_event_id_again(conn, sandbox, receiver):
 
 
 def test_the_delivery_thread_ends_when_idle_and_a_new_one_starts(conn, sandbox, receiver, monkeypatch):
-    import time
-
-    from outreach_sandbox import webhooks as sandbox_webhooks
-
     monkeypatch.setattr(sandbox_webhooks, "IDLE_SECONDS", 0.01)
     subscribe(conn, receiver.url)
     conn.call("update_prospect", {"prospect_id": 2, "attributes": {"title": "one"}})
