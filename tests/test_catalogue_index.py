@@ -32,7 +32,7 @@ def test_the_committed_core_index_is_current_and_used():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     folder = core_folder()
-    sources = [(path, path.read_bytes()) for path in folder.entry_files()]
+    sources = [(path, path.read_bytes()) for path in folder.indexed_files()]  # triggers too
     assert read_index(folder.root, sources) is not None  # the fast path is the one every start takes
 
 

@@ -1,4 +1,5 @@
-"""Read catalogue folders: ``connector.yaml``, ``operations/*.yaml``, ``ddl/*.yaml`` and ``schemas/``.
+"""Read catalogue folders: ``connector.yaml``, ``operations/*.yaml``, ``ddl/*.yaml``, ``triggers/*.yaml`` and
+``schemas/``.
 
 The core catalogue sits at the top of the repository and is packaged inside the wheel as
 ``outreach_connector/catalogue/`` (in a checkout that folder links to the top-level files), so one loader,
@@ -20,7 +21,7 @@ from typing import Any
 import yaml
 
 from .errors import PluginError
-from .spec import Manifest, OperationSpec
+from .spec import Manifest, OperationSpec, TriggerSpec
 
 # libyaml's parser when the wheel has it: the pure-Python one costs a third of a second at start-up.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -64,17 +65,36 @@ class CatalogFolder:
     def entry_files(self) -> list[Path]:
         return sorted((self.root / "operations").glob("*.yaml")) + sorted((self.root / "ddl").glob("*.yaml"))
 
+    def trigger_files(self) -> list[Path]:
+        return sorted((self.root / "triggers").glob("*.yaml"))
+
+    def indexed_files(self) -> list[Path]:
+        """Every declarative file the folder's index covers: operations, DDLs and triggers."""
+        return self.entry_files() + self.trigger_files()
+
     def entries(self) -> tuple[OperationSpec, ...]:
         """Every entry in the folder, in file order, each knowing the folder its schema paths resolve in."""
+        return self.load()[0]
+
+    def triggers(self) -> tuple[TriggerSpec, ...]:
+        """Every trigger entry in the folder (``triggers/*.yaml``), in file order."""
+        return self.load()[1]
+
+    def load(self) -> tuple[tuple[OperationSpec, ...], tuple[TriggerSpec, ...]]:
+        """The folder's operation entries and trigger entries, from one read of its files (and index)."""
         if not self.root.is_dir():
             raise PluginError(self.owner, "catalogue folder does not exist", str(self.root))
-        sources = [(path, self._read(path)) for path in self.entry_files()]
+        sources = [(path, self._read(path)) for path in self.indexed_files()]
         indexed = read_index(self.root, sources)
-        found: list[OperationSpec] = []
+        operations: list[OperationSpec] = []
+        triggers: list[TriggerSpec] = []
         for path, text in sources:
             raw = indexed[self.relative(path)] if indexed is not None else self._parse(path, text)
-            found.extend(self._specs(path, raw))
-        return tuple(found)
+            if path.parent.name == "triggers":
+                triggers.extend(self._specs(path, raw, TriggerSpec))
+            else:
+                operations.extend(self._specs(path, raw))
+        return tuple(operations), tuple(triggers)
 
     def _read(self, path: Path) -> bytes:
         try:
@@ -91,13 +111,13 @@ class CatalogFolder:
         except yaml.YAMLError as exc:
             raise PluginError(self.owner, f"unreadable YAML: {exc}", str(path)) from None
 
-    def _specs(self, path: Path, raw_entries: Any) -> list[OperationSpec]:
+    def _specs(self, path: Path, raw_entries: Any, model: type = OperationSpec) -> list[Any]:
         if not isinstance(raw_entries, list):
             raise PluginError(self.owner, "an entry file must hold a list of entries", str(path))
         specs = []
         for raw in raw_entries:
             try:
-                spec = OperationSpec.model_validate(raw)
+                spec = model.model_validate(raw)
             except ValueError as exc:  # name the file and entry: the pydantic message alone does not
                 name = raw.get("name", "?") if isinstance(raw, dict) else "?"
                 raise PluginError(self.owner, f"entry {name!r}: {exc}", str(path)) from None

@@ -145,6 +145,25 @@ class Connector:
     def describe(self, name: str) -> dict[str, Any]:
         return describe(name, self.registry)
 
+    def triggers(self) -> list[dict[str, Any]]:
+        """Every trigger (an Outreach webhook event) with its schemas; no credentials needed."""
+        from .triggers import described
+
+        return [described(trigger) for trigger in self.registry.triggers()]
+
+    def parse_event(self, body: bytes, headers: Any) -> dict[str, Any]:
+        """The event a webhook delivery carries (verify it first: ``webhooks.verify(secret, body, headers)``)."""
+        from .triggers import parse_event
+
+        return parse_event(body, headers)
+
+    def poll(self, trigger: str, input: Any = None, since: Any = None, **options: Any) -> tuple[list[dict], str]:
+        """Events of ``trigger`` after ``since`` (a bookmark from the last poll, a date-time, or None for the
+        beginning), oldest first, and the bookmark to pass next time (``triggers.poll`` has the options)."""
+        from .triggers import poll
+
+        return poll(self, trigger, input, since, **options)
+
     def validate(self, name: str, input: Any) -> None:
         """Raise InputInvalid / UnsafeURL / UnknownOperation exactly as ``call`` would, sending nothing."""
         self.dispatcher.prepare(name, input)

@@ -2,6 +2,7 @@
 
     ConnectorError
     ├── UnknownOperation        no operation of that name is registered
+    │   └── UnknownTrigger      no trigger of that name is registered (triggers.py)
     ├── RegistryError           a plugin registered a duplicate or malformed operation/handler
     │   └── PluginError         a plugin (named) or one of its files could not be loaded or checked
     ├── SettingsInvalid         a setting (flag, keyword or OUTREACH_* variable) is unusable (settings.py)
@@ -25,6 +26,8 @@
     ├── PaginationError         Outreach's cursors went nowhere (pagination.RepeatedCursor, StalledPagination)
     │   └── TooManyPages        a walk reached its page cap with Outreach still handing out next links
     ├── BrowserLoginFailed      auth login --browser got no authorization (denied, timed out, exchange refused)
+    ├── WebhookSignatureInvalid a webhook delivery's signature is absent or wrong (webhooks.py)
+    ├── EventInvalid            a webhook delivery's body is not an Outreach event (triggers.py)
     └── (the CLI's own, exit 2) UsageError, InputUnreadable, ConfigurationInvalid, CredentialsFileError (cli/)
 
 Messages never contain access tokens, refresh tokens or client secrets: they are built from status codes,
@@ -248,3 +251,25 @@ class BrowserLoginFailed(ConnectorError):
     token endpoint refused the code. Nothing was stored. An auth failure: exit 3."""
 
     exit_code = 3
+
+
+class UnknownTrigger(UnknownOperation):
+    """No trigger of that name; ``suggestions`` holds the closest known trigger names."""
+
+    def __init__(self, name: str, known: Iterable[str] = ()) -> None:
+        super().__init__(name, known)
+        self.message = self.message.replace("unknown operation", "unknown trigger", 1)
+        self.args = (self.message,)
+
+
+class WebhookSignatureInvalid(ConnectorError):
+    """A webhook delivery's ``Outreach-Webhook-Signature`` is absent or does not match the body: the delivery
+    must not be trusted. The message never contains the secret, the expected signature or the body."""
+
+    exit_code = 2
+
+
+class EventInvalid(ConnectorError):
+    """A webhook delivery's body is not an Outreach event (not JSON, no ``data.type``/``data.id``, too deep)."""
+
+    exit_code = 2

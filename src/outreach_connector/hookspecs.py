@@ -21,6 +21,9 @@ class RegisterCatalog(Protocol):
 class RegisterOperation(Protocol):
     def __call__(self, spec: Any) -> None: ...
 
+class RegisterTrigger(Protocol):
+    def __call__(self, spec: Any) -> None: ...
+
 class RegisterHandler(Protocol):
     def __call__(self, kind: str, handler: Any) -> None: ...
 
@@ -28,8 +31,9 @@ class RegisterHandler(Protocol):
 def register_catalog(register: RegisterCatalog) -> None:
     """Call ``register(folder)`` with a folder laid out like the core catalogue.
 
-    The folder holds ``operations/*.yaml`` and/or ``ddl/*.yaml`` entries and ``schemas/``; each entry's schema
-    paths resolve inside that folder, and ``schemas/resources/<type>.json`` files add resource types.
+    The folder holds ``operations/*.yaml``, ``ddl/*.yaml`` and/or ``triggers/*.yaml`` entries and ``schemas/``;
+    each entry's schema paths resolve inside that folder, and ``schemas/resources/<type>.json`` files add
+    resource types.
     """
 
 @hookspec
@@ -46,4 +50,11 @@ def register_handlers(register: RegisterHandler) -> None:
 
     A handler has ``build(spec, input, ctx) -> HttpCall`` and ``parse(spec, input, reply, ctx) -> output``,
     pure functions that never touch the network (``HttpCall``, ``Reply`` and ``Context`` are in ``wire``).
+    """
+
+@hookspec
+def register_triggers(register: RegisterTrigger) -> None:
+    """Call ``register(spec)`` with a ``TriggerSpec`` for each trigger (Outreach webhook event) the plugin
+    builds in code. Triggers in a folder given to ``register_catalog`` (``triggers/*.yaml``) need no call.
+    A name already registered is an error.
     """

@@ -16,10 +16,10 @@ from typing import Any, Callable, Iterable
 import pluggy
 
 from . import default_plugin, hookspecs
-from .catalog import CORE_OWNER, CatalogFolder, folder_of, resource_for, schema_for
-from .errors import ConnectorError, PluginError, RegistryError, UnknownOperation
+from .catalog import CORE_OWNER, CatalogFolder, core_folder, folder_of, resource_for, schema_for
+from .errors import ConnectorError, PluginError, RegistryError, UnknownOperation, UnknownTrigger
 from .handlers import Handler
-from .spec import OperationSpec
+from .spec import OperationSpec, TriggerSpec
 from .validation import compile_schema
 
 PluginNames = tuple[str, ...] | None  # None: every installed plugin; (): none
@@ -66,18 +66,10 @@ def plugin_label(manager: pluggy.PluginManager, plugin: Any) -> str:
     return f"{name} ({module})"
 
 
-@dataclass
-class Registered:
-    """One operation ready to run; its validators are compiled on first use and kept for the process."""
+class WithSchemas:
+    """An entry's schemas and input validator, read and compiled on first use and kept for the process."""
 
-    spec: OperationSpec
-    handler: Handler
-    owner: str = CORE_OWNER
-
-    @property
-    def origin(self) -> str:
-        """``seed`` or ``outreach-schema`` for the core's entries; ``plugin`` for any a plugin brings."""
-        return self.spec.origin if self.owner == CORE_OWNER else "plugin"
+    spec: Any
 
     @cached_property
     def input_schema(self) -> dict[str, Any]:
@@ -91,6 +83,20 @@ class Registered:
     def input_validator(self) -> Any:
         return compile_schema(self.input_schema)
 
+
+@dataclass
+class Registered(WithSchemas):
+    """One operation ready to run; its validators are compiled on first use and kept for the process."""
+
+    spec: OperationSpec
+    handler: Handler
+    owner: str = CORE_OWNER
+
+    @property
+    def origin(self) -> str:
+        """``seed`` or ``outreach-schema`` for the core's entries; ``plugin`` for any a plugin brings."""
+        return self.spec.origin if self.owner == CORE_OWNER else "plugin"
+
     @cached_property
     def output_validator(self) -> Any:
         return compile_schema(self.output_schema)
@@ -101,19 +107,36 @@ class Registered:
         return resource_for(self.spec).read_only if self.spec.resource else frozenset()
 
 
+@dataclass
+class RegisteredTrigger(WithSchemas):
+    """One trigger (an Outreach webhook event)."""
+
+    spec: TriggerSpec
+    owner: str = CORE_OWNER
+
+
 class Registry:
-    """Operations by name, each with the handler of its kind; every entry checked as it loads."""
+    """Operations by name, each with the handler of its kind, and triggers by name; every entry checked as it
+    loads."""
 
     def __init__(self, manager: pluggy.PluginManager) -> None:
         self._specs: dict[str, tuple[OperationSpec, str]] = {}
         self._handlers: dict[str, Handler] = {}
+        self._trigger_specs: dict[str, RegisteredTrigger] = {}
         self._each_plugin(manager, "register_handlers", self._add_handler)
         self._each_plugin(manager, "register_catalog", self._add_folder)
         self._each_plugin(manager, "register_operations", self._add_operation)
+        self._each_plugin(manager, "register_triggers", self._add_trigger)
         self._entries = {name: Registered(spec, self._handler_for(spec, owner), owner)
                          for name, (spec, owner) in self._specs.items()}
         for entry in self._entries.values():
             check_entry(entry)
+        for trigger in self._trigger_specs.values():
+            check_trigger(trigger)
+            poll = trigger.spec.poll
+            if poll is not None and poll.operation not in self._entries:
+                raise PluginError(trigger.owner, f"trigger {trigger.spec.name!r} polls with {poll.operation!r}, "
+                                                 "which is not registered", trigger.spec._file)
 
     @staticmethod
     def _each_plugin(manager: pluggy.PluginManager, hook: str, add: Callable) -> None:
@@ -135,8 +158,19 @@ class Registry:
         self._handlers[kind] = handler
 
     def _add_folder(self, owner: str, folder: Path | str) -> None:
-        for spec in CatalogFolder(Path(folder), owner).entries():
+        operations, triggers = CatalogFolder(Path(folder), owner).load()
+        for spec in operations:
             self._add_operation(owner, spec)
+        for trigger in triggers:
+            self._add_trigger(owner, trigger)
+
+    def _add_trigger(self, owner: str, spec: TriggerSpec) -> None:
+        if not isinstance(spec, TriggerSpec):
+            raise PluginError(owner, f"register() takes a TriggerSpec, not {type(spec).__name__}")
+        if spec.name in self._trigger_specs:
+            raise RegistryError(f"trigger {spec.name!r} is registered twice "
+                                f"(by {self._trigger_specs[spec.name].owner} and by {owner})")
+        self._trigger_specs[spec.name] = RegisteredTrigger(spec, owner)
 
     def _add_operation(self, owner: str, spec: OperationSpec) -> None:
         if not isinstance(spec, OperationSpec):
@@ -169,6 +203,15 @@ class Registry:
     def names(self) -> list[str]:
         return list(self._entries)
 
+    def trigger(self, name: str) -> RegisteredTrigger:
+        try:
+            return self._trigger_specs[name]
+        except KeyError:
+            raise UnknownTrigger(name, self._trigger_specs) from None
+
+    def triggers(self) -> list[RegisteredTrigger]:
+        return list(self._trigger_specs.values())
+
 
 def check_entry(entry: Registered) -> None:
     """Refuse an entry whose resource or schemas are missing or broken, naming its plugin and file."""
@@ -182,6 +225,26 @@ def check_entry(entry: Registered) -> None:
             compile_schema(schema_for(entry.spec, ref))
         except ValueError as exc:
             raise PluginError(entry.owner, f"operation {entry.spec.name!r}: {label} schema does not compile: {exc}",
+                              ref if isinstance(ref, str) else None) from None
+
+
+def check_trigger(trigger: RegisteredTrigger) -> None:
+    """Refuse a trigger whose resource, poll operation or schemas are missing or broken (as for operations,
+    the core's are only checked to exist)."""
+    spec, folder = trigger.spec, folder_of(trigger.spec)
+    resource_file = f"resources/{spec.resource}.json"  # only looked for: parsing it would slow every start
+    if not folder.has_schema_file(resource_file) and not core_folder().has_schema_file(resource_file):
+        raise PluginError(trigger.owner, f"trigger {spec.name!r}: unknown resource type {spec.resource!r}", spec._file)
+    for label, ref in (("input", spec.input_schema), ("output", spec.output_schema)):
+        if trigger.owner == CORE_OWNER:
+            if isinstance(ref, str) and not folder.has_schema_file(ref):
+                raise PluginError(CORE_OWNER, f"trigger {spec.name!r}: {ref!r} is missing",
+                                  str(folder.root / "schemas"))
+            continue
+        try:
+            compile_schema(schema_for(spec, ref))
+        except ValueError as exc:
+            raise PluginError(trigger.owner, f"trigger {spec.name!r}: {label} schema does not compile: {exc}",
                               ref if isinstance(ref, str) else None) from None
 
 

@@ -114,3 +114,37 @@ class Manifest(Strict):
     service: dict[str, str]
     base_url: str
     auth: dict[str, Any]
+
+
+class PollSpec(Strict):
+    """How a trigger can be polled instead of received: its resource's list operation, the timestamp attribute
+    whose range finds new events (filterable and sortable there), and the state the record must be in."""
+
+    operation: str
+    timestamp: str
+    state: str | None = None
+
+
+class TriggerSpec(Strict):
+    """One Outreach webhook event (``<resource>.<action>``) as a trigger: ``triggers/*.yaml``.
+
+    ``filters`` maps an input key (``sequence_id``) to the to-one relationship it filters (``sequence``).
+    ``poll`` is None where polling cannot see the event (a deleted record, a step advance).
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    description: str
+    resource: str
+    action: str = Field(pattern=r"^[a-z]+$")
+    filters: dict[str, str] = Field(default_factory=dict)
+    poll: PollSpec | None = None
+    input_schema: str | dict[str, Any]
+    output_schema: str | dict[str, Any]
+    _folder: Any = PrivateAttr(default=None)
+    _file: str | None = PrivateAttr(default=None)
+
+    @property
+    def event(self) -> str:
+        """Outreach's ``meta.eventName``: ``prospect.created``."""
+        return f"{self.resource}.{self.action}"

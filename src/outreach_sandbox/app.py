@@ -14,10 +14,12 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from .consent import authorize
+from .clock import iso
 from .errors import method_not_allowed, route_not_found
 from .gate import FaultGate
 from .oauth import token_request
 from .resources import JSONAPI, ApiRequest, ApiResponse, error_response
+from .webhooks import SIMULATED
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -37,10 +39,44 @@ def to_response(result: ApiResponse) -> Response:
 
 
 def api_request(request: Request, body: bytes) -> ApiRequest:
-    base = f"{request.url.scheme}://{request.url.netloc}/api/v2"
     return ApiRequest(method=request.method, path=request.url.path, query=request.query_params.multi_items(),
-                      headers={k.lower(): v for k, v in request.headers.items()}, body=body, base=base,
+                      headers={k.lower(): v for k, v in request.headers.items()}, body=body, base=api_base(request),
                       url=str(request.url))
+
+
+def api_base(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}/api/v2"
+
+
+def control_error(status: int, detail: str) -> Response:
+    return Response(encode({"errors": [{"status": str(status), "detail": detail}]}), status,
+                    media_type="application/json")
+
+
+def control_answer(document: dict) -> Response:
+    return Response(encode(document), 202, media_type="application/json")
+
+
+MAX_CONTROL_BODY = 4096
+
+
+def control_body(body: bytes, fields: dict[str, type], optional: bool = False) -> dict | Response:
+    """A sandbox control request's JSON object, its members checked by type (a 400 naming the member)."""
+    if len(body) > MAX_CONTROL_BODY:
+        return control_error(413, f"at most {MAX_CONTROL_BODY} bytes")
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return control_error(400, "the body must be a JSON object")
+    if not isinstance(document, dict):
+        return control_error(400, "the body must be a JSON object")
+    for name, kind in fields.items():
+        value = document.get(name)
+        if value is None and optional:
+            continue
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return control_error(400, f"{name!r} must be {'a string' if kind is str else 'an integer'}")
+    return document
 
 
 class SandboxStarlette(Starlette):
@@ -82,10 +118,41 @@ def build_app(sandbox: Sandbox) -> Starlette:
             return Response(status_code=page.status, headers={"Location": page.location, "Cache-Control": "no-store"})
         return HTMLResponse(page.html, page.status, headers={"Cache-Control": "no-store"})
 
+    async def simulate_event(request: Request) -> Response:
+        """``POST /sandbox/events`` ``{"event": "mailing.replied", "id": 12}``: simulated activity, delivered."""
+        found = control_body(await request.body(), {"event": str, "id": int})
+        if isinstance(found, Response):
+            return found
+        with sandbox.lock:
+            try:
+                events = sandbox.webhooks.simulate(found["event"], found["id"], api_base(request),
+                                                   iso(sandbox.now()))
+            except KeyError:
+                return control_error(400, f"cannot simulate {found['event']!r}; one of: {', '.join(SIMULATED)}")
+            except LookupError:
+                return control_error(404, f"no {found['event'].partition('.')[0]} {found['id']}")
+        return control_answer({"event": found["event"], "id": found["id"], "event_ids": [e.id for e in events]})
+
+    async def redeliver(request: Request) -> Response:
+        """``POST /sandbox/webhooks/{id}/redeliver`` ``{"event_id"?}``: that event again, same event id."""
+        found = control_body(await request.body() or b"{}", {"event_id": str}, optional=True)
+        if isinstance(found, Response):
+            return found
+        raw = request.path_params["webhook_id"]
+        event = None
+        if raw.isdigit():
+            with sandbox.lock:
+                event = sandbox.webhooks.redeliver(int(raw), found.get("event_id"), iso(sandbox.now()))
+        if event is None:
+            return control_error(404, "no such webhook, or it was never sent that event")
+        return control_answer({"webhook_id": int(raw), "event_id": event.id, "event": event.name})
+
     async def unknown(request: Request) -> Response:
         return to_response(error_response(route_not_found(request.url.path)))
 
     routes = [Route("/oauth/token", token, methods=METHODS),
               Route("/oauth/authorize", consent, methods=["GET", "POST"]), Route("/api/v2/{rest:path}", api, methods=METHODS),
+              Route("/sandbox/events", simulate_event, methods=["POST"]),
+              Route("/sandbox/webhooks/{webhook_id}/redeliver", redeliver, methods=["POST"]),
               Route("/{rest:path}", unknown, methods=METHODS)]
     return SandboxStarlette(sandbox, routes=routes)

@@ -6,14 +6,19 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DEFAULT_SCOPES = " ".join(
-    f"{plural}.all" for plural in (
-        "accounts", "audits", "callDispositions", "callPurposes", "calls", "complianceRequests", "events",
-        "mailAliases", "mailboxes", "mailings", "opportunities", "opportunityProspectRoles",
-        "opportunityStages", "phoneNumbers", "prospects", "recipients", "sequenceStates", "sequenceSteps",
-        "sequences", "stages", "taskPriorities", "tasks", "templates", "users",
-    )
+# Every collection the sandbox serves, as Outreach names scopes (``<collection>.all``): a sandbox token may use
+# them all, so its token answer lists them all (tests/sandbox check this list against the served types).
+SCOPED_COLLECTIONS = (
+    "accountNotes", "accounts", "auditLogs", "audits", "batchItems", "batches", "callDispositions", "callPurposes",
+    "calls", "complianceRequests", "contentCategories", "contentCategoryMemberships", "contentCategoryOwnerships",
+    "duties", "emailAddresses", "events", "favorites", "imports", "kaiaRecordings", "kaiaVoiceImports",
+    "mailAliases", "mailboxes", "mailings", "opportunities", "opportunityProspectRoles", "opportunityStages",
+    "orgSettings", "personas", "phoneNumbers", "products", "profiles", "prospectNotes", "prospects", "purchases",
+    "recipients", "roles", "rulesets", "sequenceStates", "sequenceSteps", "sequenceTemplates", "sequences",
+    "snippets", "stages", "taskDispositions", "taskPriorities", "taskPurposes", "tasks", "teams", "templates",
+    "users", "webhooks",
 )
+DEFAULT_SCOPES = " ".join(f"{collection}.all" for collection in SCOPED_COLLECTIONS)
 
 
 class SandboxConfig(BaseModel):
@@ -62,4 +67,6 @@ class SandboxConfig(BaseModel):
     # Epoch seconds. None: a deterministic clock starting at 2025-01-15T09:00:00Z that moves one second per
     # request (see clock.TickingClock). Pass time.time for wall-clock behaviour.
     clock: Callable[[], float] | None = None
+    # Webhook deliveries: seconds between the retries of a delivery that met a network failure (Outreach: 1).
+    webhook_retry_delay: float = Field(1.0, ge=0)
     schema_dir: Path | None = None

@@ -127,11 +127,17 @@ def _mailbox(ctx: WriteContext, _rtype: ResourceType, record: Record) -> None:
     record.attributes["userId"] = record.ref_id("user")
 
 
+def _new_webhook(ctx: WriteContext, _rtype: ResourceType, record: Record) -> None:
+    """Outreach's defaults: every resource and action, active, payload version 1."""
+    for name, default in (("resource", "*"), ("action", "*"), ("active", True), ("payloadVersion", 1)):
+        record.attributes.setdefault(name, default)
+
+
 Hook = Callable[[WriteContext, ResourceType, Record], None]
 ON_CREATE: dict[str, Hook] = {
     "prospect": _prospect, "user": _full_name, "sequenceState": _new_sequence_state, "task": _new_task,
     "mailing": _new_mailing, "call": _new_call, "sequence": _new_sequence, "sequenceStep": _new_sequence_step,
-    "opportunity": _opportunity, "mailbox": _mailbox,
+    "opportunity": _opportunity, "mailbox": _mailbox, "webhook": _new_webhook,
 }
 ON_UPDATE: dict[str, Hook] = {"prospect": _prospect, "user": _full_name, "opportunity": _opportunity,
                               "mailbox": _mailbox}

@@ -7,6 +7,7 @@ documents as non-standard. What a type allows comes from its resource schema (``
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urlencode
 
@@ -89,6 +90,13 @@ class Resources:
         self.config = config
         self.rng = rng
         self.renderer = Renderer(catalog, store)
+        # Told of every write: (type, created|updated|destroyed, record before, record after, API base, now ISO).
+        self.on_write: Callable[[str, str, Record | None, Record | None, str, str], None] | None = None
+
+    def _written(self, request: ApiRequest, ctx: WriteContext, rtype: ResourceType, action: str,
+                 before: Record | None, after: Record | None) -> None:
+        if self.on_write is not None:
+            self.on_write(rtype.name, action, before, after, request.base, ctx.now)
 
     def dispatch(self, request: ApiRequest, ctx: WriteContext) -> ApiResponse:
         """Route by shape: /{collection}, /{collection}/{id}, /{collection}/{id}/{relationship},
@@ -189,6 +197,7 @@ class Resources:
         on_create(ctx, rtype, record)
         self.store.table(rtype.name).insert(record)
         self.store.log_write("POST", request.path, rtype.name, record.id)
+        self._written(request, ctx, rtype, "created", None, record)
         document = self._document(request, rtype, record)
         return ApiResponse(201, document, {"Location": document["data"]["links"]["self"]})
 
@@ -199,7 +208,8 @@ class Resources:
 
     def update(self, request: ApiRequest, ctx: WriteContext, rtype: ResourceType, ident: int) -> ApiResponse:
         _require_jsonapi(request)
-        record = self._existing(rtype, ident).copy()
+        before = self._existing(rtype, ident)
+        record = before.copy()
         data = parse_document(request.body)
         check_identity(rtype, data, ident)
         write = validate_write(self.catalog, self.store, rtype, data, creating=False)
@@ -212,12 +222,14 @@ class Resources:
         on_update(ctx, rtype, record)
         self.store.table(rtype.name).put(record)
         self.store.log_write("PATCH", request.path, rtype.name, ident)
+        self._written(request, ctx, rtype, "updated", before, record)
         return ApiResponse(200, self._document(request, rtype, record))
 
-    def delete(self, request: ApiRequest, _ctx: WriteContext, rtype: ResourceType, ident: int) -> ApiResponse:
-        self._existing(rtype, ident)
+    def delete(self, request: ApiRequest, ctx: WriteContext, rtype: ResourceType, ident: int) -> ApiResponse:
+        before = self._existing(rtype, ident)
         self.store.table(rtype.name).delete(ident)
         self.store.log_write("DELETE", request.path, rtype.name, ident)
+        self._written(request, ctx, rtype, "destroyed", before, None)
         return ApiResponse(204)
 
     def bulk_action(self, request: ApiRequest, ctx: WriteContext, rtype: ResourceType, name: str) -> ApiResponse:
@@ -241,7 +253,8 @@ class Resources:
             raise method_not_allowed(request.method, request.path, ["POST"])
         if request.body:
             _require_jsonapi(request)  # actions take no body; one that comes must still be JSON:API
-        record = self._existing(rtype, ident).copy()
+        before = self._existing(rtype, ident)
+        record = before.copy()
         raw = {k[len("actionParams["):-1]: v for k, v in request.query
                if k.startswith("actionParams[") and k.endswith("]")}
         result = spec.perform(ctx, record, actions.parse_params(spec, raw))
@@ -250,4 +263,5 @@ class Resources:
         touch(ctx, rtype, result)
         self.store.table(rtype.name).put(result)
         self.store.log_write("POST", request.path, rtype.name, ident)
+        self._written(request, ctx, rtype, "updated", before, result)
         return ApiResponse(200, self._document(request, rtype, result))

@@ -14,9 +14,10 @@ from .oauth import TokenRegistry
 from .ratelimit import RateLimiter
 from .resources import Resources
 from .schema import load_catalog
-from .seed import build_tables
+from .seed import SeedContext, build_tables
 from .store import Store
 from .transport import SandboxTransport
+from .webhooks import Webhooks
 
 
 class Sandbox:
@@ -35,6 +36,10 @@ class Sandbox:
         self.limiter = RateLimiter(self.config.rate_limit, self.config.rate_window)
         resources = Resources(self.catalog, self.store, self.config, self.rng)
         self.api = Api(self.config, self.now, self.tokens, self.limiter, resources)
+        # Deliveries go out over the network, to the host's receiver, on a background thread.
+        self.webhooks = Webhooks(self.store, resources.renderer, org_id(self.config.seed),
+                                 self.config.webhook_retry_delay)
+        resources.on_write = self.webhooks.written
         self.app = build_app(self)
 
     def _fresh_clock(self):
@@ -57,9 +62,15 @@ class Sandbox:
         """Back to the seed state: data, write log, tokens, rate-limit windows, faults, request log, clock."""
         with self.lock:
             self.store.reset()
+            self.webhooks.reset()
             self.tokens.reset()
             self.limiter.reset()
             self.faults.clear()
             self.requests.clear()
             self.rng.seed(self.config.seed)
             self._clock = self._fresh_clock()
+
+
+def org_id(seed: int) -> str:
+    """The org's id (``Outreach-Org-Id``), the one the seed data carries."""
+    return SeedContext.org_id_for(seed)

@@ -41,7 +41,11 @@ class SeedContext:
         self.state_count = min(config.sequence_states, config.prospects * config.sequences)
         self.step_count = config.sequences * config.steps_per_sequence
         self.mail_aliases = max(1, config.users // 2)
-        self.org_id = str(uuid.UUID(int=Dice(f"{self.seed}:org").getrandbits(128), version=4))
+        self.org_id = self.org_id_for(self.seed)
+
+    @staticmethod
+    def org_id_for(seed: int) -> str:
+        return str(uuid.UUID(int=Dice(f"{seed}:org").getrandbits(128), version=4))
 
     def rng(self, kind: str, ident: int) -> Dice:
         return Dice(f"{self.seed}:{kind}:{ident}")

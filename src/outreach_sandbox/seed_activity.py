@@ -89,15 +89,51 @@ def call(ctx: SeedContext, i: int) -> Record:
     phone = prospect if prospect <= min(ctx.config.phone_numbers, ctx.config.prospects) else None
     rels = {"prospect": ("prospect", prospect), "user": ("user", owner), "phoneNumber": ref("phoneNumber", phone),
             "callDisposition": ("callDisposition", disposition),
-            "callPurpose": ("callPurpose", rng.roll(1, len(vocab.CALL_PURPOSES)))}
+            "callPurpose": ("callPurpose", rng.roll(1, len(vocab.CALL_PURPOSES))),
+            "opportunity": ref("opportunity", every_third(ctx.config.opportunities, i)),
+            **call_sequence_links(ctx, i)}
     return make(i, attrs, rels)
+
+
+def every_third(count: int, i: int) -> int | None:
+    """Every third record of a kind relates to one of ``count`` others (an opportunity), in turn."""
+    return (i // 3 - 1) % count + 1 if count and i % 3 == 0 else None
+
+
+def call_task(ctx: SeedContext, call_id: int) -> int | None:
+    """Every second call is the call of a sequence-step call task: call 2k belongs to task 4k."""
+    task_id = 2 * call_id
+    return task_id if call_id % 2 == 0 and ctx.state_count and task_id <= ctx.config.tasks else None
+
+
+def task_call(ctx: SeedContext, task_id: int) -> int | None:
+    """The inverse of :func:`call_task`."""
+    call_id = task_id // 2
+    return call_id if task_id % 4 == 0 and ctx.state_count and call_id <= ctx.config.calls else None
+
+
+def step_task_state(ctx: SeedContext, task_id: int) -> int:
+    """The sequence state a sequence-step task (ids 4, 8, ...) works on."""
+    return (task_id // 4 - 1) % ctx.state_count + 1
+
+
+def call_sequence_links(ctx: SeedContext, call_id: int) -> dict:
+    """A call made for a sequence-step task: its task, that task's prospect, sequence, state and step."""
+    task_id = call_task(ctx, call_id)
+    if task_id is None:
+        return {"task": None, "sequence": None, "sequenceState": None, "sequenceStep": None}
+    state = step_task_state(ctx, task_id)
+    links = ctx.state_links(state)
+    return {"task": ("task", task_id), "prospect": ("prospect", links.prospect),
+            "sequence": ("sequence", links.sequence), "sequenceState": ("sequenceState", state),
+            "sequenceStep": ref("sequenceStep", ctx.first_step(links.sequence))}
 
 
 def _task_kind(ctx: SeedContext, rng: Dice, i: int) -> tuple[dict, dict]:
     """What a seeded task is about: a sequence step, a call, a meeting or an e-mail (attributes, links)."""
     kind = i % 4
     if kind == 0 and ctx.state_count:
-        state = (i // 4 - 1) % ctx.state_count + 1
+        state = step_task_state(ctx, i)
         links = ctx.state_links(state)
         return ({"action": "call", "taskType": "sequence_step_call"},
                 {"prospect": links.prospect, "sequence": links.sequence, "sequenceState": state,
@@ -126,8 +162,25 @@ def task(ctx: SeedContext, i: int) -> Record:
             "prospectAccount": ref("account", account_id), "prospectOwner": ("user", owner),
             "prospectStage": ("stage", stage_id), "taskPriority": ("taskPriority", rng.roll(1, 3)),
             "creator": ("user", owner), "completer": ("user", owner) if done else None,
-            **{name: ref(name, links.get(name)) for name in ("sequence", "sequenceState", "sequenceStep", "mailing")}}
+            **{name: ref(name, links.get(name)) for name in ("sequence", "sequenceState", "sequenceStep", "mailing")},
+            "call": ref("call", task_call(ctx, i)),
+            "opportunity": ref("opportunity", every_third(ctx.config.opportunities, i)),
+            **task_templates(ctx, links)}
     return make(i, attrs, rels)
+
+
+SEQUENCE_TEMPLATES = 4  # seed_extended's fixed count; sequence template n is the template of step n
+
+
+def task_templates(ctx: SeedContext, links: dict) -> dict:
+    """The template a task sends: its mailing's, or its sequence step's (through the step's sequence template)."""
+    if links.get("mailing"):
+        return {"template": mailing(ctx, links["mailing"]).relationships.get("template"), "sequenceTemplate": None}
+    step = links.get("sequenceStep")
+    if step and step <= min(SEQUENCE_TEMPLATES, ctx.step_count) and ctx.config.templates:
+        return {"template": ("template", min(step, ctx.config.templates)),
+                "sequenceTemplate": ("sequenceTemplate", step)}
+    return {"template": None, "sequenceTemplate": None}
 
 
 def event(ctx: SeedContext, i: int) -> Record:
@@ -139,8 +192,16 @@ def event(ctx: SeedContext, i: int) -> Record:
     attrs = {"name": name, "eventAt": stamps["createdAt"], "createdAt": stamps["createdAt"],
              "payload": {"source": "sandbox", "name": name}, "requestCity": rng.choice(vocab.LOCALITIES)[0],
              "requestDevice": rng.choice(("desktop", "mobile")), "requestProxied": False}
+    calls, tasks = ctx.config.calls, ctx.config.tasks
+    call_id = (i - 1) % calls + 1 if name == "call_completed" and calls else None
+    task_id = 5 * ((i - 1) % (tasks // 5) + 1) if name == "task_completed" and tasks >= 5 else None  # completed ones
+    subject = call(ctx, call_id) if call_id else task(ctx, task_id) if task_id else None
+    if subject is not None:  # the event is about that call or task: its prospect is theirs
+        prospect = subject.relationships["prospect"][1]
     rels = {"prospect": ("prospect", prospect), "user": ("user", ctx.prospect_links(prospect)[1]),
-            "mailing": ref("mailing", mailing_id)}
+            "mailing": ref("mailing", mailing_id), "account": ref("account", ctx.prospect_links(prospect)[0]),
+            "call": ref("call", call_id), "task": ref("task", task_id),
+            "opportunity": ref("opportunity", every_third(ctx.config.opportunities, i))}
     return make(i, attrs, rels)
 
 

@@ -169,8 +169,11 @@ def favorite(ctx: SeedContext, i: int) -> Record:
 
 
 def webhook(ctx: SeedContext, i: int) -> Record:
+    """Seeded webhooks are inactive (Outreach disabled them: their URLs do not answer), so that a sandbox never
+    delivers anywhere until a test or a host creates a webhook of its own."""
     resource, action = (("prospect", "*"), ("sequenceState", "created"), ("task", "updated"))[i - 1]
-    attrs = stamped(ctx, "webhook", i, 3, resource=resource, action=action, active=True, payloadVersion=2,
+    attrs = stamped(ctx, "webhook", i, 3, resource=resource, action=action, active=False, payloadVersion=2,
+                    disabledReason="The URL did not answer for 7 days",
                     url=f"https://hooks.sandbox-sales.example/outreach/{i}", secret=f"whsec-sandbox-{i}")
     return make(i, attrs, {"authorizer": ("user", 1), "creator": ("user", 1), "updater": ("user", 1)})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from . import vocab
 from .clock import SEED_EPOCH, iso
 from .seed import ORG_DOMAIN, SeedContext, email_hash, make, ref
+from .seed_extended import DUTIES, PERSONAS
 from .store import Record
 
 
@@ -20,13 +21,25 @@ def user(ctx: SeedContext, i: int) -> Record:
         "currentSignInAt": iso(SEED_EPOCH - rng.roll(1, 72) * 3600.0),
         "lastSignInAt": iso(SEED_EPOCH - rng.roll(73, 400) * 3600.0),
         # Real Outreach sends duties as a list (the vendor documents say object) and attributes its documents
-        # lack, such as the time zones (see tools/observed_overlay.yaml).
-        "duties": [{"id": 1, "name": "Admin", "duty_type": "admin"}] if i == 1 else
-                  [{"id": 2, "name": "Account Executive", "duty_type": "seller"}],
+        # lack, such as the time zones (see tools/observed_overlay.yaml). The ids are those of /duties.
+        "duties": [user_duty(i)],
         "primaryTimezone": "America/Los_Angeles", "languagePreference": "en", **stamps,
     }
-    rels = {"mailbox": ("mailbox", i), "creator": ref("user", 1), "updater": ref("user", 1)}
+    rels = {"mailbox": ("mailbox", i), "creator": ref("user", 1), "updater": ref("user", 1),
+            "role": ("role", user_role(i)), "profile": ("profile", 1 if i == 1 else 3 if i == 2 else 2)}
     return make(i, attrs, rels)
+
+
+def user_role(i: int) -> int:
+    """The head of sales, a VP, then account executives and SDRs in turn (ids of ``ROLES``)."""
+    return i if i <= 2 else 4 + i % 2
+
+
+def user_duty(i: int) -> dict:
+    """The user's duty as a /duties record (sales manager for the two leads, else by role)."""
+    ident = 3 if i <= 2 else 1 if user_role(i) == 4 else 2
+    symbolic, name = DUTIES[ident - 1]
+    return {"id": ident, "name": name, "duty_type": symbolic}
 
 
 def mailbox_exclusions(i: int) -> str | list[str] | None:
@@ -108,7 +121,8 @@ def prospect(ctx: SeedContext, i: int) -> Record:
         "custom5": rng.choice(("Yes", "No")), "custom6": f"EXT-{i:06d}", **observed_dates(rng), **stamps,
     }
     rels = {"account": ref("account", account_id), "owner": ("user", owner), "stage": ("stage", stage),
-            "creator": ("user", 1), "updater": ("user", owner)}
+            "creator": ("user", 1), "updater": ("user", owner),
+            "persona": None if i % 5 == 0 else ("persona", (i - 1) % len(PERSONAS) + 1)}
     return make(i, attrs, rels)
 
 

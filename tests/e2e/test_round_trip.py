@@ -83,7 +83,8 @@ def test_prospect_dates_round_trip_as_outreach_sends_them(sandbox_connector):
 
 def test_users_with_duty_lists_read_without_drift(sandbox_connector):
     user = sandbox_connector.call("get_user", {"user_id": 1})["data"]
-    assert user["attributes"]["duties"] == [{"id": 1, "name": "Admin", "duty_type": "admin"}]
+    # a /duties record
+    assert user["attributes"]["duties"] == [{"id": 3, "name": "Sales Manager", "duty_type": "sales_manager"}]
     listed = sandbox_connector.call("list_users", {"paginate": True})["data"]
     assert all(isinstance(u["attributes"]["duties"], list) for u in listed)
     assert sandbox_connector.drift_counts == {}

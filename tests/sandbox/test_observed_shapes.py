@@ -6,7 +6,7 @@ from .conftest import doc
 
 def test_users_carry_duties_as_lists_and_the_attributes_only_real_data_shows(client):
     user = client.get("/users/1").json()["data"]["attributes"]
-    assert user["duties"] == [{"id": 1, "name": "Admin", "duty_type": "admin"}]
+    assert user["duties"] == [{"id": 3, "name": "Sales Manager", "duty_type": "sales_manager"}]  # a /duties record
     assert user["primaryTimezone"] == "America/Los_Angeles"
     assert "onboardedAt" in user and user["onboardedAt"] is None
 

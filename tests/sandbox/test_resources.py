@@ -160,7 +160,8 @@ def test_relationships_render_by_kind(client):
     assert prospect["account"]["data"]["type"] == "account"
     assert prospect["mailings"] == {"links": {"related": f"{BASE}/mailings?filter[prospect][id]=1"}}
     assert prospect["creator"] == {"data": {"type": "user", "id": 1}}
-    assert prospect["persona"] == {"data": None}
+    assert prospect["persona"] == {"data": {"type": "persona", "id": 1}}
+    assert client.get("/prospects/5").json()["data"]["relationships"]["persona"] == {"data": None}  # an unset to-one
     phones = client.get("/phoneNumbers", params={"filter[prospect][id]": 1}).json()["data"]
     assert prospect["phoneNumbers"]["data"] == [{"type": "phoneNumber", "id": p["id"]} for p in phones]
     assert client.get("/users/1").json()["data"]["relationships"]["mailboxes"]["data"] == [{"type": "mailbox",

@@ -54,7 +54,8 @@ def command(name: str):
 
         return cmd_mcp
     return {"operations": commands.cmd_operations, "schema": commands.cmd_schema, "describe": commands.cmd_describe,
-            "call": commands.cmd_call, "auth": cmd_auth, "demo": commands.cmd_demo}[name]
+            "call": commands.cmd_call, "auth": cmd_auth, "demo": commands.cmd_demo,
+            "triggers": commands.cmd_triggers}[name]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,12 +48,18 @@ def cmd_operations(args: argparse.Namespace) -> int:
     ops = [{"name": e.spec.name, "kind": e.spec.kind, "origin": e.origin, "title": e.spec.title,
             "description": e.spec.description}
            for e in registry if args.origin in (None, e.origin)]  # names only: no schema files read
-    if args.json:
-        emit(ops)
-    else:  # no rows (e.g. --origin plugin with no plugin installed) prints nothing
-        width = max((len(op["name"]) for op in ops), default=0)
-        for op in ops:
-            print(f"{op['name']:<{width}}  {op['kind']:<18}  {op['origin']:<15}  {op['title']}")
+    return listing(ops, args.json, [("kind", 18), ("origin", 15)])
+
+
+def listing(rows: list[dict[str, Any]], as_json: bool, columns: list[tuple[str, int]]) -> int:
+    """Rows as JSON, or as a table: the name, the given (key, width) columns, the title."""
+    if as_json:
+        emit(rows)
+        return 0
+    width = max((len(row["name"]) for row in rows), default=0)  # no rows (--origin plugin, none installed): nothing
+    for row in rows:
+        middle = "".join(f"{row[key]:<{size}}  " for key, size in columns)
+        print(f"{row['name']:<{width}}  {middle}{row['title']}")
     return 0
 
 
@@ -65,10 +71,21 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_describe(args: argparse.Namespace) -> int:
-    from .describe import render, sandbox_note, summary
+def cmd_triggers(args: argparse.Namespace) -> int:
+    triggers = [{"name": t.spec.name, "title": t.spec.title, "resource": t.spec.resource, "action": t.spec.action,
+                 "description": t.spec.description} for t in shared_catalogue().triggers()]
+    return listing(triggers, args.json, [("resource", 24), ("action", 10)])
 
-    described = summary(shared_catalogue()[args.name])
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    from .describe import render, render_trigger, sandbox_note, summary, trigger_summary
+
+    registry = shared_catalogue()
+    if args.name not in registry and args.name in {t.spec.name for t in registry.triggers()}:
+        described = trigger_summary(registry.trigger(args.name))
+        emit(described) if args.json else print(render_trigger(described))
+        return 0
+    described = summary(registry[args.name])
     if args.json:
         emit(described)
     else:

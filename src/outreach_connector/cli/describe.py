@@ -1,4 +1,4 @@
-"""``describe NAME``: a human summary of one operation, built from its entry and input schema.
+"""``describe NAME``: a human summary of one operation (or trigger), built from its entry and input schema.
 
 What it does, the Outreach request it makes, its inputs (required first, with types), the dropdown
 lookups that feed them, and an example input: the documented sample when the checkout has one
@@ -195,4 +195,28 @@ def render(described: dict[str, Any], note: str | None = None) -> str:
               f"Try it: outreach-connector call {described['name']} '{example}' --sandbox"]
     if note:
         lines += [f"  {note}"]
+    return "\n".join(lines)
+
+
+def trigger_summary(trigger: Any) -> dict[str, Any]:
+    """A trigger's machine-readable summary (``describe --json`` of a trigger)."""
+    spec = trigger.spec
+    return {"name": spec.name, "kind": "trigger", "title": spec.title, "description": spec.description,
+            "resource": spec.resource, "action": spec.action, "event": spec.event,
+            "inputs": list(inputs(trigger.input_schema)),
+            "poll": spec.poll.model_dump() if spec.poll else None}
+
+
+def render_trigger(described: dict[str, Any]) -> str:
+    lines = [f"{described['name']}: {described['title']} (trigger)", f"  {described['description']}", "",
+             f"Outreach event: {described['event']} (resource {described['resource']}, action {described['action']})"]
+    if described["inputs"]:
+        width = column_width(described["inputs"])
+        lines += ["", "Optional filters:"] + [input_line(i, width) for i in described["inputs"]]
+    poll = described["poll"]
+    if poll is None:
+        lines += ["", "Poll: not possible (webhook only)"]
+    else:
+        state = f" (state {poll['state']})" if poll.get("state") else ""
+        lines += ["", f"Poll: {poll['operation']}, by {poll['timestamp']}{state}"]
     return "\n".join(lines)

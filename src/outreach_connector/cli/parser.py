@@ -169,10 +169,12 @@ def parser() -> argparse.ArgumentParser:
     ops.add_argument("--origin", choices=("seed", "outreach-schema", "plugin"),
                      help="only the seed's operations, only those generated from Outreach's schema, or only "
                           "those installed plugins bring (default: all)")
-    describe = sub.add_parser("describe", formatter_class=Formatter, help="a human summary of one operation",
+    describe = sub.add_parser("describe", formatter_class=Formatter,
+                              help="a human summary of one operation or trigger",
                               description="What an operation does, its Outreach request, its inputs with types, "
-                                          "lookups, and an example input.")
-    describe.add_argument("name", help="the operation, e.g. get_prospect")
+                                          "lookups, and an example input; for a trigger, its event, filters and "
+                                          "whether it can be polled.")
+    describe.add_argument("name", help="the operation or trigger, e.g. get_prospect, prospect_created")
     describe.add_argument("--json", action="store_true", help="print the summary as JSON (default: text)")
     schema = sub.add_parser("schema", formatter_class=Formatter, help="print an operation's input or output schema",
                             description="Print an operation's JSON Schema (input by default).")
@@ -188,4 +190,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", formatter_class=Formatter, help="run the main workflow against the embedded sandbox",
                    description="Run the main workflow end to end against an in-process Outreach sandbox "
                                "(no credentials, no network).")
+    triggers = sub.add_parser("triggers", formatter_class=Formatter,
+                              help="list every trigger: an Outreach event (name, title, resource, action)",
+                              description="List every trigger, one per event Outreach's webhooks send: name, "
+                                          "title, Outreach resource and action.")
+    triggers.add_argument("--json", action="store_true", help="print JSON with descriptions (default: a table)")
     return top

@@ -34,6 +34,7 @@ ROUTES = [
     Route("/connectors", routes.list_connectors, methods=["GET"]),
     Route(CONNECTOR + "/operations", routes.list_operations, methods=["GET"]),
     Route(CONNECTOR + "/call", routes.call_operation, methods=["POST"]),
+    Route(CONNECTOR + "/triggers", routes.list_triggers, methods=["GET"]),
     Route("/healthz", routes.healthz, methods=["GET"]),
     Route("/readyz", routes.readyz, methods=["GET"]),
     Route("/authentications/connect", consent.connect, methods=["POST"]),

@@ -37,6 +37,13 @@ class Catalogue:
         return {"elements": [served_operation(op) for op in all_operations(self._registry)]}
 
     @cached_property
+    def triggers(self) -> dict[str, Any]:
+        """The trigger list in the operations' form: schemas self-contained and reduced for form builders."""
+        from outreach_connector.triggers import described
+
+        return {"elements": [served_trigger(described(trigger)) for trigger in self._registry.triggers()]}
+
+    @cached_property
     def operation_names(self) -> frozenset[str]:
         return frozenset(op["name"] for op in self.operations["elements"])
 
@@ -51,3 +58,9 @@ def served_operation(operation: dict[str, Any]) -> dict[str, Any]:
             "inputSchema": to_form_schema(operation["input_schema"]),
             "outputSchema": to_form_schema(operation["output_schema"]),
             "hasDynamicOutput": bool(operation["has_dynamic_output"])}
+
+
+def served_trigger(trigger: dict[str, Any]) -> dict[str, Any]:
+    return {"name": trigger["name"], "title": trigger["title"], "description": trigger["description"],
+            "inputSchema": to_form_schema(trigger["input_schema"]),
+            "outputSchema": to_form_schema(trigger["output_schema"])}

@@ -82,6 +82,11 @@ async def list_operations(request: Request) -> Response:
     return JSONResponse(catalogue.operations)
 
 
+async def list_triggers(request: Request) -> Response:
+    catalogue = require_connector(request)
+    return JSONResponse(catalogue.triggers)
+
+
 async def call_operation(request: Request) -> Response:
     catalogue = require_connector(request)
     try:
