@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generated import write_or_check  # noqa: E402
+import editor_fields  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -407,7 +408,10 @@ def generate() -> dict[str, str]:
         if spec.kind not in GENERATED_KINDS:
             continue
         for which, build in (("input", input_schema), ("output", output_schema)):
-            text = json.dumps(document(spec, which, build(spec)), indent=1, sort_keys=True) + "\n"
+            body = build(spec)
+            if which == "input":
+                body = editor_fields.annotate(spec.resource, spec.kind, body)  # titles, x-common
+            text = json.dumps(document(spec, which, body), indent=1, sort_keys=True) + "\n"
             files[getattr(spec, f"{which}_schema")] = text
     return files
 
