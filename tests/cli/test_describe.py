@@ -37,7 +37,7 @@ def test_describe_json_takes_the_documented_sample(cli):
     assert {"field": "stage_id", "type": "integer or string", "required": True,
             "description": "An Outreach record ID (a positive integer; digits in a string are accepted)."} \
         in described["inputs"]
-    assert {"field": "attributes.name", "type": "string", "required": False, "description": ""} \
+    assert {"field": "attributes.name", "type": "string", "required": False, "description": "Name"} \
         in described["inputs"]
     assert described["lookups"] == [{"field": "stage_id", "input": {}, "operation": "list_stages_ddl"}]
 
