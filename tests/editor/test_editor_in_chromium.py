@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import httpx
 
-from .conftest import API_KEY, PROSPECTS, playwright
+from .conftest import API_KEY, PROSPECTS, playwright, snap
 
 expect = playwright.expect
 
@@ -52,8 +51,7 @@ def test_enrol_a_prospect_in_a_sequence_with_searched_dropdowns(stack, editor):
     output = json.loads(editor.page.get_by_test_id("output").text_content())
     state = sandbox.store.get("sequenceState", int(output["data"]["id"]))
     assert (state.ref_id("prospect"), state.ref_id("sequence"), state.ref_id("mailbox")) == (prospect_id, 3, 3)
-    if os.environ.get("EDITOR_SCREENSHOT"):  # how docs/editor.png is made
-        editor.page.screenshot(path=os.environ["EDITOR_SCREENSHOT"], full_page=True)
+    snap(editor, "editor")  # docs/editor.png
 
 
 def test_a_dependent_dropdown_narrows_to_its_parent(stack, editor):

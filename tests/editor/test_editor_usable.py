@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from .conftest import API_KEY, AUTH_NAME, playwright
+from .conftest import API_KEY, AUTH_NAME, playwright, snap
 from .test_editor_in_chromium import unenrolled_prospect
 
 expect = playwright.expect
@@ -112,6 +112,7 @@ def test_the_lookup_is_a_combobox_that_says_what_is_open_and_active(editor):
     expect(second).to_have_attribute("aria-selected", "true")
     editor.page.keyboard.press("ArrowUp")
     expect(box).to_have_attribute("aria-activedescendant", editor.options("sequence_id").first.get_attribute("id"))
+    snap(editor, "editor-dropdown")
 
     editor.page.keyboard.press("Escape")
     expect(box).to_have_attribute("aria-expanded", "false")
@@ -218,6 +219,7 @@ def test_create_task_marks_what_outreach_requires_and_refuses_locally(stack, edi
     for path in ("attributes.action", "relationships.owner", "relationships.subject"):
         expect(editor.field(path).get_by_test_id("field-error").first).to_be_visible()
     assert len(list(sandbox.store.records("task"))) == tasks_before
+    snap(editor, "editor-errors")
 
 
 def test_a_long_form_shows_common_fields_first_and_folds_the_rest_behind_a_filter(editor):
@@ -232,6 +234,7 @@ def test_a_long_form_shows_common_fields_first_and_folds_the_rest_behind_a_filte
     raw = [label for label in labels if re.search(r"_|\b[a-z]+[A-Z]", label)]
     assert raw == []  # no camelCase or snake_case names
     assert editor.page.evaluate("document.documentElement.scrollHeight") < 4000
+    snap(editor, "editor-long-form")
 
     attributes = editor.field("attributes")
     more = attributes.get_by_test_id("more-fields").first
@@ -284,6 +287,7 @@ def test_a_list_output_is_a_table_and_changing_operation_clears_it(stack, editor
     first = table.locator("tbody tr").first.locator("td").all_inner_texts()
     assert first[:2] == [str(records[0]["id"]), records[0]["attributes"]["name"]]
     expect(editor.page.get_by_test_id("output")).to_be_hidden()  # the JSON: one click away
+    snap(editor, "editor-table")
     editor.page.locator("#output-json summary").click()
     expect(editor.page.get_by_test_id("output")).to_be_visible()
 
