@@ -365,3 +365,29 @@ def test_field_errors_come_from_the_errors_list_not_the_message(editor):
     expect(editor.field("filters.0.criteria").get_by_test_id("field-error")).to_have_count(0)
     expect(editor.field("page_size").get_by_test_id("field-error")).to_have_text("must be at most 1000")
     expect(editor.page.get_by_test_id("output")).to_contain_text("prose the page must not need")
+
+
+def test_a_long_list_draws_at_most_500_rows_and_says_so(editor):
+    records = [{"type": "stage", "id": n, "attributes": {"name": f"Stage {n}"}} for n in range(1, 601)]
+    editor.connect()
+    editor.operation("list_stages")
+    editor.page.route("**/call", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(
+        {"outcome": "success", "output": {"data": records, "links": {}, "meta": {}}})))
+    assert editor.run() == "success"
+    table = editor.page.get_by_test_id("output-table")
+    expect(table.locator("tbody tr")).to_have_count(500)
+    expect(table.locator("caption")).to_have_text("600 stage records (the first 500 shown)")
+    assert len(json.loads(editor.page.get_by_test_id("output").text_content())["data"]) == 600
+
+
+def test_an_authentication_status_shows_beside_its_name(editor):
+    """The extension point for connecting Outreach: a status the server sends is shown in the select."""
+    def listed(route) -> None:
+        route.fulfill(status=200, content_type="application/json", body=json.dumps({"next_page_after": None,
+            "elements": [{"id": "a1", "name": "Sales", "status": "needs reconnecting"},
+                         {"id": "a2", "name": "Support", "status": "ok"}]}))
+
+    editor.page.route("**/authentications?*", listed)
+    editor.connect(auth=None)
+    options = editor.page.get_by_test_id("auth").locator("option:not([value=''])")
+    assert options.all_inner_texts() == ["Sales (needs reconnecting)", "Support"]
