@@ -43,8 +43,10 @@ def choose_by_keyboard(editor, path: str, search: str, text: str) -> None:
     """In the focused combobox: type, arrow down to the option labelled ``text``, Enter."""
     box = editor.field(path).get_by_role("combobox")
     expect(box).to_be_focused()
-    searched = (lambda r: r.url.endswith("/call") and f'"search": "{search}"' in (r.request.post_data or "")
-                or f'"search":"{search}"' in (r.request.post_data or ""))
+    def searched(response) -> bool:  # the answer to what was typed (not to an earlier, emptier search)
+        sent = json.loads(response.request.post_data or "{}") if response.url.endswith("/call") else {}
+        return sent.get("input", {}).get("search") == search
+
     with editor.page.expect_response(searched):
         editor.page.keyboard.type(search)
     expect(editor.options(path).filter(has_text=text).first).to_be_visible()
