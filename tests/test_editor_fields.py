@@ -1,4 +1,4 @@
-"""Generated titles and ``x-common`` (tools/editor_fields.py), as the committed input schemas carry them."""
+"""Generated titles and ``advanced`` (tools/editor_fields.py), as the committed input schemas carry them."""
 from __future__ import annotations
 
 import re
@@ -48,8 +48,10 @@ def test_every_generated_input_property_has_a_title_that_is_not_its_raw_name():
     assert raw == []
 
 
-def test_a_long_attribute_list_names_its_common_members_and_a_short_one_does_not():
+def test_a_long_attribute_list_folds_all_but_its_common_and_required_members():
     entries = {e.name: e for e in load_entries()}
     prospect = schema_of(entries["create_prospect"].input_schema)["properties"]["attributes"]
-    assert prospect["x-common"] == editor_fields.COMMON["prospect"]
-    assert "x-common" not in schema_of(entries["create_stage"].input_schema)["properties"]["attributes"]
+    assert set(prospect["properties"]) - set(prospect["advanced"]) == set(editor_fields.COMMON["prospect"])
+    user = schema_of(entries["create_user"].input_schema)["properties"]["attributes"]
+    assert "email" in user["required"] and "email" not in user["advanced"]
+    assert "advanced" not in schema_of(entries["create_stage"].input_schema)["properties"]["attributes"]

@@ -1,11 +1,12 @@
-"""What the solution editor shows of an input schema: readable titles, and which fields of a long form come first.
+"""What the solution editor shows of an input schema: readable titles, and which fields of a long form fold.
 
 ``annotate`` is called by ``gen_operation_schemas`` on each generated input schema:
 * every property gets a ``title`` a person reads ("Prospect ID", "First name", "Website URL"), made from its
   name where it has none or only the name itself (a title someone wrote stays);
-* a long attribute list (more than ``LONG_FORM`` members) of the types below gets ``x-common``: the members
-  people fill most. The editor shows required members, then these, and folds the rest (custom fields among
-  them) behind "More fields". The lists are hand-written: Outreach publishes no usage data.
+* a long attribute list (more than ``LONG_FORM`` members) of the types below gets ``advanced``: every member
+  that is neither required nor among the ones people fill most (``COMMON``). ``advanced`` is the Connectors
+  API's own UI extra for fields a form may fold; the editor folds them behind "More fields". The lists are
+  hand-written: Outreach publishes no usage data.
 """
 from __future__ import annotations
 
@@ -75,10 +76,11 @@ def titled(schema: Any) -> None:
 
 
 def annotate(resource: str | None, kind: str, schema: dict) -> dict:
-    """The input schema with readable titles and, on a long create/update attribute list, ``x-common``."""
+    """The input schema with readable titles and, on a long create/update attribute list, ``advanced``."""
     titled(schema)
     attributes = (schema.get("properties") or {}).get("attributes")
     if kind in ("create", "update") and resource in COMMON and isinstance(attributes, dict) \
             and len(attributes.get("properties", {})) > LONG_FORM:
-        attributes["x-common"] = [n for n in COMMON[resource] if n in attributes["properties"]]
+        kept = set(COMMON[resource]) | set(attributes.get("required", []))
+        attributes["advanced"] = [name for name in attributes["properties"] if name not in kept]
     return schema

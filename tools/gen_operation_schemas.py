@@ -410,7 +410,7 @@ def generate() -> dict[str, str]:
         for which, build in (("input", input_schema), ("output", output_schema)):
             body = build(spec)
             if which == "input":
-                body = editor_fields.annotate(spec.resource, spec.kind, body)  # titles, x-common
+                body = editor_fields.annotate(spec.resource, spec.kind, body)  # titles, advanced
             text = json.dumps(document(spec, which, body), indent=1, sort_keys=True) + "\n"
             files[getattr(spec, f"{which}_schema")] = text
     return files

@@ -1,8 +1,7 @@
 """Reduce the connector's JSON Schemas (draft-07) to what draft-04-era form builders read.
 
 The Connectors API contract allows ``type, properties, required, items, enum, oneOf, additionalProperties,
-title, description, default, format, minimum, maximum`` plus the UI extras ``lookup``, ``advanced`` and
-``x-common``.
+title, description, default, format, minimum, maximum`` plus the UI extras ``lookup`` and ``advanced``.
 Everything else is dropped, after translating what can be kept without changing what a form offers:
 
 * ``const: v`` becomes ``enum: [v]``;
@@ -17,8 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-VERBATIM = ("title", "description", "default", "format", "minimum", "maximum", "enum", "lookup", "advanced",
-            "x-common")  # x-common: the members the editor shows before "More fields" (tools/editor_fields.py)
+VERBATIM = ("title", "description", "default", "format", "minimum", "maximum", "enum", "lookup", "advanced")
 TYPE_ONLY_KEYS = frozenset({"type", "title", "description"})
 
 

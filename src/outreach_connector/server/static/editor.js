@@ -168,7 +168,7 @@
     const text = ui.operationFilter.value.trim().toLowerCase();
     const chosen = ui.operation.value;
     const matches = (op) => !text || op.name.toLowerCase().includes(text) || op.title.toLowerCase().includes(text);
-    const shown = state.operationList.filter((op) => matches(op) || op.name === chosen);  // keep the form
+    const shown = state.operationList.filter(matches);
     const byGroup = new Map();
     for (const op of shown) {
       const group = state.groups.get(op.name);
@@ -182,10 +182,10 @@
       el("option", { value: "" }, shown.length ? "— choose an operation —" : "— no operation matches —"),
       ...order.map((group) => el("optgroup", { label: group },
         ...byGroup.get(group).sort((a, b) => a.title.localeCompare(b.title)).map(option))));
-    ui.operation.value = chosen;
     const total = state.operationList.length;
-    const matching = state.operationList.filter(matches).length;
-    ui.operationCount.textContent = text ? `${matching} of ${total} operations match` : `${total} operations`;
+    ui.operationCount.textContent = text ? `${shown.length} of ${total} operations match` : `${total} operations`;
+    if (shown.some((op) => op.name === chosen)) ui.operation.value = chosen;
+    else if (chosen) renderForm();  // the chosen operation no longer listed: its form goes with it
   }
 
   // ---- Run: enabled only when it can work, and saying why not -----------------------------------------
@@ -321,18 +321,14 @@
              set: (v) => { area.value = v === undefined ? "" : JSON.stringify(v); } };
   }
 
-  // The members people fill first: required ones (in the schema's order), then its `x-common` ones, then
-  // the rest. Custom fields, the schema's `advanced` ones and (where `x-common` is given) the uncommon ones
-  // fold behind "More fields".
+  // The members people fill first: required ones (in the schema's order), then the others; custom fields and
+  // the schema's `advanced` ones (on long attribute lists: all but the common ones) fold behind "More fields".
   function arrangeMembers(schema) {
     const names = Object.keys(schema.properties || {});
     const required = (schema.required || []).filter((name) => names.includes(name));
-    const common = (schema["x-common"] || []).filter((name) => names.includes(name) && !required.includes(name));
-    const rest = names.filter((name) => !required.includes(name) && !common.includes(name));
-    const folded = (name) => CUSTOM_FIELD.test(name) || (schema.advanced || []).includes(name)
-      || (Array.isArray(schema["x-common"]) && !common.includes(name));
-    return { first: [...required, ...common, ...rest.filter((name) => !folded(name))],
-             more: rest.filter(folded), required };
+    const rest = names.filter((name) => !required.includes(name));
+    const folded = (name) => CUSTOM_FIELD.test(name) || (schema.advanced || []).includes(name);
+    return { first: [...required, ...rest.filter((name) => !folded(name))], more: rest.filter(folded), required };
   }
 
   function objectControl(schema, path, text) {
