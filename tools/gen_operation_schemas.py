@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generated import write_or_check  # noqa: E402
+import editor_fields  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -221,10 +222,10 @@ def write_input(spec: OperationSpec, res: ResourceInfo) -> dict:
         rels = {n: relationship_input(n, r, spec.origin) for n, r in sorted(res.writable_relationships().items())}
         props["attributes"] = {"type": "object", "additionalProperties": False, "properties": attrs,
                                "title": "Attributes"}
-        required += required_on_create(spec, props)
         props["relationships"] = {"type": "object", "additionalProperties": False, "properties": rels,
                                   "title": "Relationships", "required": list(spec.required_relationships)}
-        if spec.required_relationships:
+        required += required_on_create(spec, props)
+        if props["relationships"]["required"] and "relationships" not in required:
             required.append("relationships")
     if spec.kind == "update":
         props = {spec.id_input: id_input(spec), **props}
@@ -236,12 +237,34 @@ def write_input(spec: OperationSpec, res: ResourceInfo) -> dict:
 
 
 def required_on_create(spec: OperationSpec, props: dict) -> list[str]:
-    """Members Outreach refuses a create without (``requiredOnCreate``): required here, so the error is local."""
-    names = load_schema(f"resources/{spec.resource}.json")["x-outreach"].get("requiredOnCreate", [])
-    if spec.kind != "create" or not names:
+    """Members Outreach refuses a create without (tools/create_requirements.yaml, through the resource schema):
+    required here, and neither null nor empty, so the error is local. Returns the top-level keys they make
+    required."""
+    if spec.kind != "create":
         return []
-    props["attributes"]["required"] = list(names)
-    return ["attributes"]
+    outreach = load_schema(f"resources/{spec.resource}.json")["x-outreach"]
+    wanted = (("attributes", outreach.get("requiredOnCreate", [])),
+              ("relationships", outreach.get("requiredRelationshipsOnCreate", [])))
+    for member, names in wanted:
+        members = props[member]
+        if names:
+            members["required"] = list(dict.fromkeys([*members.get("required", []), *names]))
+        for name in names:
+            members["properties"][name] = not_blank(members["properties"][name])
+    return [member for member, names in wanted if names and member == "attributes"]
+
+
+def not_blank(schema: dict) -> dict:
+    """``schema`` without null, and a string at least one character long."""
+    out = copy.deepcopy(schema)
+    if isinstance(out.get("type"), list):
+        kinds = [k for k in out["type"] if k != "null"]
+        out["type"] = kinds[0] if len(kinds) == 1 else kinds
+    if "enum" in out:
+        out["enum"] = [v for v in out["enum"] if v is not None]
+    if (out.get("type") == "string" or "string" in (out.get("type") or [])) and "pattern" not in out:
+        out["minLength"] = max(out.get("minLength", 0), 1)
+    return out
 
 
 def action_input(spec: OperationSpec) -> dict:
@@ -385,7 +408,10 @@ def generate() -> dict[str, str]:
         if spec.kind not in GENERATED_KINDS:
             continue
         for which, build in (("input", input_schema), ("output", output_schema)):
-            text = json.dumps(document(spec, which, build(spec)), indent=1, sort_keys=True) + "\n"
+            body = build(spec)
+            if which == "input":
+                body = editor_fields.annotate(spec.resource, spec.kind, body)  # titles, advanced
+            text = json.dumps(document(spec, which, body), indent=1, sort_keys=True) + "\n"
             files[getattr(spec, f"{which}_schema")] = text
     return files
 

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generated import write_or_check  # noqa: E402
 from observed import disagreements, load_overlay, observed_schema  # noqa: E402
+import create_requirements  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FACTS = ROOT / "tools" / "data" / "vendor-facts"  # written by tools/extract_vendor_facts.py
@@ -195,8 +196,8 @@ def as_json_schema(resource: dict) -> dict:
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": f"resources/{resource['type']}.json",
         "title": resource["type"],
-        "x-outreach": {k: resource[k] for k in ("type", "path", "methods", "actions", "source", "requiredOnCreate")
-                       if k in resource},
+        "x-outreach": {k: resource[k] for k in ("type", "path", "methods", "actions", "source", "requiredOnCreate",
+                                                "requiredRelationshipsOnCreate") if k in resource},
         "type": "object",
         "properties": {
             "type": {"enum": [resource["type"]]},
@@ -234,9 +235,7 @@ def apply_observed(resources: list[dict], evidence: Path, vendor: dict) -> None:
                 observed_note(seen, decided["decision"], decided["why"])
         else:
             raise SystemExit(f"{key}: the evidence disagrees with the vendor and {OVERLAY_NAME} has no decision")
-    for type_name, names in overlay["required_on_create"].items():
-        if type_name in by_type:
-            by_type[type_name]["requiredOnCreate"] = names
+    create_requirements.annotate(resources)
 
 
 def load_facts(facts: Path) -> tuple[dict, dict]:

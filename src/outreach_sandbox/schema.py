@@ -71,6 +71,10 @@ class ResourceType:
     actions: tuple[str, ...]
     attributes: dict[str, Attribute]
     relationships: dict[str, Relationship]
+    # Members Outreach refuses a create without (reviewed in tools/create_requirements.yaml, written into the
+    # resource schema as x-outreach.requiredOnCreate / requiredRelationshipsOnCreate).
+    required_attributes: tuple[str, ...] = ()
+    required_relationships: tuple[str, ...] = ()
     attribute_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -179,6 +183,8 @@ def parse_resource(document: dict) -> ResourceType:
         actions=tuple(meta.get("actions", ())),
         attributes={n: _attribute(meta["type"], n, attrs[n]) for n in sorted(attrs, key=natural)},
         relationships={n: _relationship(n, rels[n]) for n in sorted(rels, key=natural)},
+        required_attributes=tuple(meta.get("requiredOnCreate", ())),
+        required_relationships=tuple(meta.get("requiredRelationshipsOnCreate", ())),
     )
 
 

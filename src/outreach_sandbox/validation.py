@@ -17,28 +17,6 @@ from .errors import Issue, bad_request, conflict, forbidden, validation_failed
 from .schema import Attribute, Catalog, Relationship, ResourceType
 from .store import Ref, Store
 
-# Members Outreach refuses to create a record without. Machine-readable required lists do not exist (the
-# vendor's OpenAPI has none); sequenceState's three are documented, the rest are the sandbox's choice.
-REQUIRED_ON_CREATE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "account": (("name",), ()),
-    "callDisposition": (("name",), ()),
-    "callPurpose": (("name",), ()),
-    "mailbox": (("email",), ()),
-    "mailing": ((), ("mailbox",)),
-    "opportunity": (("name",), ()),
-    "opportunityProspectRole": ((), ("opportunity", "prospect")),
-    "opportunityStage": (("name",), ()),
-    "phoneNumber": (("number",), ()),
-    "recipient": (("value",), ()),
-    "sequence": (("name",), ()),
-    "sequenceState": ((), ("prospect", "sequence", "mailbox")),
-    "sequenceStep": (("stepType",), ("sequence",)),
-    "stage": (("name",), ()),
-    "task": (("action",), ("owner", "subject")),
-    "template": (("name",), ()),
-    "user": (("email",), ()),
-}
-
 _JSON_KINDS = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
                "array": (list,), "object": (dict,)}
 
@@ -184,11 +162,10 @@ def _relationships(catalog: Catalog, store: Store, rtype: ResourceType, given: d
 
 
 def _required(rtype: ResourceType, write: WriteInput, issues: list[Issue]) -> None:
-    attributes, relationships = REQUIRED_ON_CREATE.get(rtype.name, ((), ()))
-    for name in attributes:
+    for name in rtype.required_attributes:
         if write.attributes.get(name) in (None, ""):
             issues.append(Issue(f"/data/attributes/{name}", f"{humanize(name)} can't be blank."))
-    for name in relationships:
+    for name in rtype.required_relationships:
         if write.relationships.get(name) is None:
             issues.append(Issue(f"/data/relationships/{name}", f"{humanize(name)} can't be blank."))
 

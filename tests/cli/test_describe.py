@@ -37,7 +37,7 @@ def test_describe_json_takes_the_documented_sample(cli):
     assert {"field": "stage_id", "type": "integer or string", "required": True,
             "description": "An Outreach record ID (a positive integer; digits in a string are accepted)."} \
         in described["inputs"]
-    assert {"field": "attributes.name", "type": "string", "required": False, "description": ""} \
+    assert {"field": "attributes.name", "type": "string", "required": False, "description": "Name"} \
         in described["inputs"]
     assert described["lookups"] == [{"field": "stage_id", "input": {}, "operation": "list_stages_ddl"}]
 
@@ -52,10 +52,12 @@ def test_numbered_custom_fields_are_one_line(cli):
 
 
 def test_an_example_the_sandbox_refuses_says_so_under_try_it(cli):
-    text = cli("describe", "create_stage").out.rstrip().splitlines()
-    assert text[-2] == "Try it: outreach-connector call create_stage '{}' --sandbox"
+    # (create_stage's example, once refused for its missing name, now has it: create inputs require it)
+    text = cli("describe", "set_sequence_action").out.rstrip().splitlines()
+    assert text[-2] == ("Try it: outreach-connector call set_sequence_action "
+                        "'{\"sequence_id\": 1, \"action\": \"activate\"}' --sandbox")
     assert text[-1].startswith("  (a fresh sandbox refuses this example as it stands: ValidationFailed: ")
-    assert "Name can't be blank" in text[-1]
+    assert "Cannot activate sequence 1: it is already activated." in text[-1]
 
 
 def test_describe_an_unknown_operation_suggests(cli):

@@ -33,10 +33,16 @@ def written_back(entry, record: dict) -> dict:
     data: dict = {"attributes": {k: v for k, v in record["attributes"].items() if k in writable}}
     required_rels = props["relationships"].get("required", [])
     if required_rels:
-        data["relationships"] = {n: record["relationships"][n]["data"]["id"] for n in required_rels}
+        data["relationships"] = {n: linked(props["relationships"]["properties"][n], record["relationships"][n]["data"])
+                                 for n in required_rels}
     if entry.kind == "update":
         data[entry.id_input] = record["id"]
     return data
+
+
+def linked(schema: dict, data: dict):
+    """A to-one as its input takes it: the id, or {type, id} where the relationship takes several types."""
+    return {"type": data["type"], "id": data["id"]} if "properties" in schema else data["id"]
 
 
 @pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in WRITES])

@@ -101,6 +101,13 @@ class Editor:
         return outcome.inner_text()
 
 
+def snap(editor: "Editor", name: str) -> None:
+    """With EDITOR_SCREENSHOTS=<folder> (tools/screenshots.py sets it): save the page as <folder>/<name>.png."""
+    folder = os.environ.get("EDITOR_SCREENSHOTS")
+    if folder:
+        editor.page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
 @pytest.fixture
 def editor(stack, browser):
     context = browser.new_context(viewport={"width": 1100, "height": 900})

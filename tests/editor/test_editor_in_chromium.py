@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import httpx
 
-from .conftest import API_KEY, PROSPECTS, playwright
+from .conftest import API_KEY, PROSPECTS, playwright, snap
 
 expect = playwright.expect
 
@@ -49,11 +48,10 @@ def test_enrol_a_prospect_in_a_sequence_with_searched_dropdowns(stack, editor):
     editor.pick("mailbox_id", "ava.fi", "ava.fischer@sandbox-sales.example")
     assert editor.run() == "success"
 
-    output = json.loads(editor.page.get_by_test_id("output").inner_text())
+    output = json.loads(editor.page.get_by_test_id("output").text_content())
     state = sandbox.store.get("sequenceState", int(output["data"]["id"]))
     assert (state.ref_id("prospect"), state.ref_id("sequence"), state.ref_id("mailbox")) == (prospect_id, 3, 3)
-    if os.environ.get("EDITOR_SCREENSHOT"):  # how docs/editor.png is made
-        editor.page.screenshot(path=os.environ["EDITOR_SCREENSHOT"], full_page=True)
+    snap(editor, "editor")  # docs/editor.png
 
 
 def test_a_dependent_dropdown_narrows_to_its_parent(stack, editor):
@@ -81,7 +79,7 @@ def test_a_validation_error_is_shown_by_its_field(stack, editor):
     expect(editor.field("mailbox_id").get_by_test_id("field-error")).to_have_text("required field is missing")
     expect(editor.field("prospect_id").get_by_test_id("field-error")).to_contain_text("not an id")
     expect(editor.field("sequence_id").get_by_test_id("field-error")).to_have_count(0)
-    assert "Connector input validation failed" in editor.page.get_by_test_id("output").inner_text()
+    assert "Connector input validation failed" in editor.page.get_by_test_id("output").text_content()
 
 
 def test_a_saved_value_shows_its_label(stack, editor):
@@ -92,7 +90,7 @@ def test_a_saved_value_shows_its_label(stack, editor):
     editor.page.locator("#json-apply").click()
     expect(editor.field("sequence_id").locator("input").first).to_have_value("Webinar Attendees")
     assert editor.run() == "success"
-    output = json.loads(editor.page.get_by_test_id("output").inner_text())
+    output = json.loads(editor.page.get_by_test_id("output").text_content())
     assert len(output["result"]) == 3 and output["next_page_after"] is None
 
 

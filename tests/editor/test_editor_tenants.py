@@ -73,7 +73,7 @@ def test_a_second_key_sees_none_of_the_first_keys_authentications_and_cannot_use
     editor.operation("get_prospect")
     editor.field("prospect_id").locator("input").first.fill("1")
     assert editor.run() == "error"
-    shown = editor.page.get_by_test_id("output").inner_text()
+    shown = editor.page.get_by_test_id("output").text_content()
     assert shown == f"Authentication {first_keys[0]!r} was not found"
     assert sandbox.store.get("prospect", 1).attributes["name"] not in editor.page.content()
 

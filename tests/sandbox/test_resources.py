@@ -5,7 +5,6 @@ import pytest
 
 from outreach_sandbox import Sandbox
 from outreach_sandbox.schema import load_catalog
-from outreach_sandbox.validation import REQUIRED_ON_CREATE
 
 from .conftest import BASE, doc
 
@@ -58,7 +57,7 @@ def test_get_unknown_id_is_404(client, type_name):
 
 def _minimal_create(sb: Sandbox, type_name: str) -> dict:
     """The smallest valid create document for a type (its required members)."""
-    attributes, relationships = REQUIRED_ON_CREATE.get(type_name, ((), ()))
+    attributes, relationships = CATALOG[type_name].required_attributes, CATALOG[type_name].required_relationships
     attrs = {name: "auto_email" if name == "stepType" else f"new-{name}@x.example" if "mail" in name
              else "+1 206 555 0100" if name == "number" else f"New {name}" for name in attributes}
     if type_name == "sequenceState":

@@ -110,7 +110,10 @@ async def test_invalid_input_names_every_field(client, fake):
                                              "input": {"attributes": {"name": 5, "colour": "red"}}})
     assert (response.status_code, response.json()) == (400, {"code": None, "message": (
         'Connector input validation failed. attributes.name: 5 is not of types "null", "string"; '
-        "attributes.colour: unknown field (did you mean color?); stage_id: required field is missing")})
+        "attributes.colour: unknown field (did you mean color?); stage_id: required field is missing"), "errors": [
+        {"path": "attributes.name", "message": '5 is not of types "null", "string"'},
+        {"path": "attributes.colour", "message": "unknown field (did you mean color?)"},
+        {"path": "stage_id", "message": "required field is missing"}]})
     assert fake.requests == []  # bad input never reaches Outreach
 
 

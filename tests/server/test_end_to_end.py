@@ -250,10 +250,12 @@ def test_invalid_input_is_400_naming_every_field(env, token_auth):
                                                        "relationships": {"owner": "abc"}})
     assert response.status_code == 400
     body = response.json()
-    assert list(body) == ["message", "code"] and body["code"] is None
+    assert list(body) == ["message", "code", "errors"] and body["code"] is None
     assert body["message"].startswith("Connector input validation failed. ")
     for path in ("attributes.name", "attributes.websiteUrl", "attributes.nope", "relationships.owner"):
         assert f"{path}:" in body["message"]
+    assert {e["path"] for e in body["errors"]} == {"attributes.name", "attributes.websiteUrl", "attributes.nope",
+                                                   "relationships.owner"}
 
 
 def test_unknown_operation_is_404(env, token_auth):

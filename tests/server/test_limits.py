@@ -94,7 +94,9 @@ async def test_a_lone_surrogate_anywhere_in_the_input_is_400_naming_it(tmp_path,
         response = await client.post(CALL, content=body.encode(), headers={"Content-Type": "application/json"})
     assert (response.status_code, response.json()) == (400, {
         "message": "Connector input validation failed. filters.firstName: text with a lone surrogate (a "
-                   "\\uD800-\\uDFFF escape without its pair) is not valid Unicode", "code": None})
+                   "\\uD800-\\uDFFF escape without its pair) is not valid Unicode", "code": None,
+        "errors": [{"path": "filters.firstName", "message": "text with a lone surrogate (a \\uD800-\\uDFFF escape "
+                                                            "without its pair) is not valid Unicode"}]})
     assert fake.requests == []
 
 
@@ -138,7 +140,8 @@ async def test_raw_http_refuses_headers_that_route_frame_or_authenticate_a_reque
         response = await client.post(CALL, json={"operation": "raw_http_request", "authId": auth_id, "input": {
             "method": "GET", "url": {"endpoint": "/stages"}, "headers": [{"key": name, "value": "evil.test"}]}})
     assert (response.status_code, response.json()) == (400, {
-        "message": f"Connector input validation failed. headers[0].key: {name} {why}", "code": None})
+        "message": f"Connector input validation failed. headers[0].key: {name} {why}", "code": None,
+        "errors": [{"path": "headers.0.key", "message": f"{name} {why}"}]})
     assert fake.requests == []
 
 

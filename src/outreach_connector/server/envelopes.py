@@ -12,6 +12,7 @@ reaches a response.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.responses import JSONResponse as StarletteJSONResponse
@@ -58,11 +59,31 @@ def outreach_failure(message: str, status_code: int | None, body: Any, partial: 
 
 
 def input_invalid(errors: list[dict[str, str]]) -> JSONResponse:
-    """400 naming every offending field, as ``path: message`` pairs."""
+    """400 naming every offending field, as ``path: message`` pairs in ``message`` and as data in ``errors``."""
     details = "; ".join(f"{shown(e['path'], 200)}: {shown(e['message'], MAX_DETAIL)}" for e in errors[:MAX_ERRORS])
     if len(errors) > MAX_ERRORS:
         details += f"; and {problems_in(errors) - MAX_ERRORS} more"
-    return problem(400, f"{INPUT_INVALID_PREFIX} {details}")
+    return JSONResponse({"message": f"{INPUT_INVALID_PREFIX} {details}", "code": None,
+                         "errors": field_errors(errors)}, status_code=400)
+
+
+# ``errors`` of a 400: the editor places each by its field. Up to MAX_FIELD_ERRORS entries, then one counting
+# the rest. A list already cut that way (MAX_FIELD_ERRORS + its count entry) passes through as it is.
+MAX_FIELD_ERRORS = 100
+
+
+def field_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The connector's errors with dotted input paths, as the editor's ``data-field`` (``filters[0].field`` ->
+    ``filters.0.field``; the input itself -> ``""``), each bounded like the message."""
+    listed = [{"path": shown(dotted_path(e["path"]), 200), "message": shown(e["message"], MAX_DETAIL)}
+              for e in errors[:MAX_FIELD_ERRORS + 1]]
+    if len(errors) > MAX_FIELD_ERRORS + 1:
+        listed[MAX_FIELD_ERRORS:] = [{"path": "", "message": f"and {len(errors) - MAX_FIELD_ERRORS} more"}]
+    return listed
+
+
+def dotted_path(path: str) -> str:
+    return "" if path == "input" else re.sub(r"\[(\d+)\]", r".\1", path)
 
 
 def for_error(exc: ConnectorError) -> JSONResponse | None:

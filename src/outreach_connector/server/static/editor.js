@@ -1,27 +1,48 @@
 "use strict";
 // The solution editor: a form per operation, generated from the served input schema; fields with a
-// `lookup` are searchable dropdowns fed by the DDL operations through the server's own call endpoint.
-// Plain browser JavaScript, no build step, nothing loaded from elsewhere.
+// `lookup` are searchable dropdowns (WAI-ARIA comboboxes) fed by the DDL operations through the server's
+// own call endpoint. Plain browser JavaScript, no build step, nothing loaded from elsewhere, no innerHTML.
 (() => {
   const CONNECTOR = "outreach";
   const TEMPLATE = /^\{\{\{properties\.(.+)\}\}\}$/;  // falafel's reference to another input field
-  const INVALID = "Connector input validation failed.";
+  const CUSTOM_FIELD = /^custom[0-9]+$/;               // Outreach's numbered custom fields: folded
   const AUTH_PAGE_SIZE = 100;  // the most GET /authentications gives at once
   const AUTH_PAGES = 20;       // 2,000 authentications: a select longer than that is of no use to a person
+  const TABLE_ROWS = 500;      // rows the output table draws; the JSON has them all
+  const DDL_GROUP = "Dropdowns (DDL)";
+  const OTHER_GROUP = "Other";
+  // record attributes worth a column in the output table, in this order, when the records have them
+  const KEY_ATTRIBUTES = ["email", "emails", "title", "company", "state", "stepType", "action", "dueAt", "createdAt"];
   const $ = (selector) => document.querySelector(selector);
   const ui = {
     key: $("[data-testid=api-key]"), connect: $("[data-testid=connect]"), status: $("#status"),
-    auth: $("[data-testid=auth]"), operation: $("[data-testid=operation]"), description: $("#description"),
-    form: $("#form"), run: $("[data-testid=run]"), outcome: $("[data-testid=outcome]"),
-    output: $("[data-testid=output]"), json: $("#json-text"), jsonApply: $("#json-apply"),
+    auth: $("[data-testid=auth]"), authActions: $("#auth-actions"), operation: $("[data-testid=operation]"),
+    operationFilter: $("[data-testid=operation-filter]"), operationCount: $("#operation-count"),
+    description: $("#description"), form: $("#form"), run: $("[data-testid=run]"), runHint: $("#run-hint"),
+    outcome: $("[data-testid=outcome]"), summary: $("#outcome-summary"), tableBox: $("#output-table-box"),
+    outputJson: $("#output-json"), output: $("[data-testid=output]"), json: $("#json-text"),
+    jsonApply: $("#json-apply"),
   };
-  const state = { key: "", base: "", operations: new Map(), fields: new Map(), lookups: [], root: null };
+  const state = {
+    key: "", base: "", operations: new Map(), operationList: [], groups: new Map(),
+    fields: new Map(),   // dotted input path -> {wrap, text, control, get, set}
+    lookups: [], root: null,
+    aliases: new Map(),  // path as sent (empty array items left out) -> path of its field
+  };
+  let lastId = 0;
+  const nextId = (prefix) => `${prefix}-${++lastId}`;
 
   function el(tag, attributes = {}, ...children) {
     const node = document.createElement(tag);
     for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
     node.append(...children);
     return node;
+  }
+
+  // ``sequenceState`` -> ``Sequence state``
+  function readableType(name) {
+    const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+    return words.charAt(0).toUpperCase() + words.slice(1);
   }
 
   // ---- the server ---------------------------------------------------------------------------------
@@ -42,7 +63,8 @@
     const body = { operation, authId: ui.auth.value, input, returnOutputSchema: false };
     const reply = await api("POST", `${state.base}/call`, body);
     if (reply.status === 200) return reply.data;
-    return { outcome: "error", status: reply.status, output: { message: problemText(reply) } };
+    const errors = reply.data && Array.isArray(reply.data.errors) ? reply.data.errors : [];
+    return { outcome: "error", status: reply.status, output: { message: problemText(reply), errors } };
   }
 
   function problemText(reply) {
@@ -81,23 +103,101 @@
     return { status: 200, elements, cut: `only the first ${elements.length} authentications are listed` };
   }
 
+  // One authentication as the select lists it. A `status` the server adds later (e.g. "needs reconnecting")
+  // follows the name; actions on the chosen one (connect / reconnect) go into ui.authActions.
+  function authenticationOption(auth) {
+    // Only a status that needs the person's attention is shown ("reconnect required"); connected is the norm.
+    const status = typeof auth.status === "string" && auth.status !== "connected" ? auth.status : "";
+    const label = status ? `${auth.name} (${status.replace(/_/g, " ")})` : auth.name;
+    return el("option", { value: auth.id, "data-status": status }, label);
+  }
+
   function fillAuthentications(elements, cut) {
-    const options = elements.map((a) => el("option", { value: a.id }, a.name));
+    const options = elements.map(authenticationOption);
     if (cut) options.push(el("option", { value: "", disabled: "", "data-testid": "auth-cut" }, `— ${cut} —`));
     ui.auth.replaceChildren(el("option", { value: "" }, "— choose an authentication —"), ...options);
     if (elements.length === 1) ui.auth.value = elements[0].id;
     ui.auth.disabled = false;
+    updateRun();
   }
 
+  // ---- the operation picker: grouped by resource, with a filter box ------------------------------------
   function fillOperations(elements) {
     state.operations = new Map(elements.map((op) => [op.name, op]));
-    const main = elements.filter((op) => !op.name.endsWith("_ddl"));
-    const ddls = elements.filter((op) => op.name.endsWith("_ddl"));
-    const option = (op) => el("option", { value: op.name }, op.title);
-    ui.operation.replaceChildren(el("option", { value: "" }, "— choose an operation —"),
-      el("optgroup", { label: "Operations" }, ...main.map(option)),
-      el("optgroup", { label: "Dropdowns (DDL)" }, ...ddls.map(option)));
+    state.operationList = elements;
+    state.groups = operationGroups(elements);
+    ui.operationFilter.disabled = false;
     ui.operation.disabled = false;
+    showOperations();
+  }
+
+  // The record type an operation answers with (its output's data.type), or null.
+  function resourceType(schema) {
+    const node = schema && Array.isArray(schema.oneOf) ? schema.oneOf[0] : schema;
+    let data = node && node.properties && node.properties.data;
+    if (data && data.items) data = data.items;
+    const type = data && data.properties && data.properties.type;
+    return type && Array.isArray(type.enum) && type.enum.length === 1 ? type.enum[0] : null;
+  }
+
+  // operation name -> group label. Operations whose output names no type (delete, bulk) join the type their
+  // name mentions first (delete_prospect, batch_prospects_…).
+  function operationGroups(elements) {
+    const snakeTypes = new Map();
+    for (const op of elements) {
+      const type = resourceType(op.outputSchema);
+      if (type) snakeTypes.set(type.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase(), type);
+    }
+    const groups = new Map();
+    for (const op of elements) {
+      let type = op.name.endsWith("_ddl") ? null : resourceType(op.outputSchema);
+      if (!type && !op.name.endsWith("_ddl")) {
+        let best = null;
+        for (const [snake, name] of snakeTypes) {
+          const at = op.name.search(new RegExp(`(^|_)${snake}(s|es)?(_|$)`));
+          if (at >= 0 && (!best || at < best.at || (at === best.at && snake.length > best.snake.length))) {
+            best = { at, snake, name };
+          }
+        }
+        type = best && best.name;
+      }
+      groups.set(op.name, op.name.endsWith("_ddl") ? DDL_GROUP : type ? readableType(type) : OTHER_GROUP);
+    }
+    return groups;
+  }
+
+  function showOperations() {
+    const text = ui.operationFilter.value.trim().toLowerCase();
+    const chosen = ui.operation.value;
+    const matches = (op) => !text || op.name.toLowerCase().includes(text) || op.title.toLowerCase().includes(text);
+    const shown = state.operationList.filter(matches);
+    const byGroup = new Map();
+    for (const op of shown) {
+      const group = state.groups.get(op.name);
+      if (!byGroup.has(group)) byGroup.set(group, []);
+      byGroup.get(group).push(op);
+    }
+    const last = (group) => (group === DDL_GROUP ? 2 : group === OTHER_GROUP ? 1 : 0);
+    const order = [...byGroup.keys()].sort((a, b) => last(a) - last(b) || a.localeCompare(b));
+    const option = (op) => el("option", { value: op.name }, op.title);
+    ui.operation.replaceChildren(
+      el("option", { value: "" }, shown.length ? "— choose an operation —" : "— no operation matches —"),
+      ...order.map((group) => el("optgroup", { label: group },
+        ...byGroup.get(group).sort((a, b) => a.title.localeCompare(b.title)).map(option))));
+    const total = state.operationList.length;
+    ui.operationCount.textContent = text ? `${shown.length} of ${total} operations match` : `${total} operations`;
+    if (shown.some((op) => op.name === chosen)) ui.operation.value = chosen;
+    else if (chosen) renderForm();  // the chosen operation no longer listed: its form goes with it
+  }
+
+  // ---- Run: enabled only when it can work, and saying why not -----------------------------------------
+  function updateRun() {
+    const op = state.operations.get(ui.operation.value);
+    const why = !state.base ? "Connect to the server first."
+      : !ui.auth.value ? "Choose an authentication to run an operation."
+        : !op ? "Choose an operation to run." : "";
+    ui.run.disabled = why !== "";
+    ui.runHint.textContent = why;
   }
 
   // ---- the form -------------------------------------------------------------------------------------
@@ -107,23 +207,52 @@
     state.lookups = [];
     state.root = null;
     ui.form.replaceChildren();
+    clearResult();
     ui.description.textContent = op ? op.description : "";
-    ui.run.disabled = !op;
+    updateRun();
     if (!op) return;
-    state.root = objectControl(op.inputSchema, "");
+    state.root = objectControl(op.inputSchema, "", "Input");
     ui.form.append(...state.root.node.childNodes);
   }
 
-  function field(schema, path, required) {
-    const name = path.split(".").pop();
+  function requiredMark() {
+    return el("span", { class: "required", "aria-hidden": "true", title: "required" }, "*");
+  }
+
+  // One field: its label tied to its control, its description and (later) its error tied by
+  // aria-describedby, the wrapper carrying the dotted input path.
+  function field(schema, path, required, title) {
+    const text = title || schema.title || path.split(".").pop();
     const wrap = el("div", { class: "field", "data-field": path });
-    const label = el("span", { class: "label" }, schema.title || name);
-    if (required) label.append(el("span", { class: "required", title: "required" }, "*"));
-    const control = controlFor(schema, path);
-    wrap.append(label, control.node);
-    if (schema.description) wrap.append(el("small", { class: "description" }, schema.description));
-    state.fields.set(path, { wrap, ...control });
+    const control = controlFor(schema, path, text);
+    if (control.legend) {
+      control.legend.append(text);
+      if (required) control.legend.append(requiredMark());
+      wrap.append(control.node);
+    } else {
+      const label = el("label", { class: "label", for: control.id }, text);
+      if (required) label.append(requiredMark());
+      wrap.append(label, control.node);
+      if (required) control.focusable.setAttribute("aria-required", "true");
+    }
+    let description = null;
+    if (schema.description) {
+      description = el("small", { class: "description", id: nextId("desc") }, schema.description);
+      wrap.append(description);
+    }
+    const entry = { wrap, text, control, description, get: control.get, set: control.set };
+    state.fields.set(path, entry);
+    describe(entry);
     return wrap;
+  }
+
+  // aria-describedby of a field's control: its error first, then its description.
+  function describe(entry, error) {
+    const target = entry.control.focusable;
+    if (!target) return;
+    const ids = [error && error.id, entry.description && entry.description.id].filter(Boolean);
+    if (ids.length) target.setAttribute("aria-describedby", ids.join(" "));
+    else target.removeAttribute("aria-describedby");
   }
 
   function typesOf(schema) {
@@ -131,18 +260,29 @@
     return types.filter((t) => t !== "null");
   }
 
-  function controlFor(schema, path) {
-    const types = typesOf(schema);
-    if (schema.lookup) return lookupControl(schema, path);
-    if (schema.enum) return enumControl(schema.enum);
-    if (schema.properties) return objectControl(schema, path);
-    if (types.length === 1 && types[0] === "array" && schema.items && !Array.isArray(schema.items)) {
-      return arrayControl(schema.items, path);
+  // A `oneOf` is shown as its first object alternative (e.g. one sort key); the rest stay reachable through
+  // "Input as JSON".
+  function formShape(schema) {
+    if (!schema.properties && !schema.type && Array.isArray(schema.oneOf)) {
+      const shape = schema.oneOf.find((part) => part && part.properties);
+      if (shape) return { ...shape, title: schema.title, description: schema.description };
     }
-    if (types.length === 1 && types[0] === "boolean") return enumControl([true, false]);
+    return schema;
+  }
+
+  function controlFor(given, path, text) {
+    const schema = formShape(given);
+    const types = typesOf(schema);
+    if (schema.lookup) return lookupControl(schema, path, text);
+    if (schema.enum) return enumControl(schema.enum, schema.enum.map(String));
+    if (schema.properties) return objectControl(schema, path, text);
+    if (types.length === 1 && types[0] === "array" && schema.items && !Array.isArray(schema.items)) {
+      return arrayControl(schema.items, path, text);
+    }
+    if (types.length === 1 && types[0] === "boolean") return enumControl([true, false], ["Yes", "No"]);
     if (types.length === 1 && (types[0] === "integer" || types[0] === "number")) return numberControl();
-    if (types.length === 1 && types[0] === "string") return textControl((text) => text);
     if (types.length === 2 && types.includes("integer") && types.includes("string")) return textControl(idOrText);
+    if (types.includes("string") && !types.includes("object")) return textControl((value) => value);
     return jsonControl();
   }
 
@@ -151,42 +291,61 @@
   }
 
   function textControl(convert) {
-    const input = el("input", { type: "text" });
-    return { node: input, get: () => (input.value.trim() === "" ? undefined : convert(input.value.trim())),
+    const input = el("input", { type: "text", id: nextId("field") });
+    return { node: input, focusable: input, id: input.id,
+             get: () => (input.value.trim() === "" ? undefined : convert(input.value.trim())),
              set: (v) => { input.value = v === undefined || v === null ? "" : String(v); } };
   }
 
   function numberControl() {
-    const input = el("input", { type: "number", step: "any" });
-    return { node: input, get: () => (input.value === "" ? undefined : Number(input.value)),
+    const input = el("input", { type: "number", step: "any", id: nextId("field") });
+    return { node: input, focusable: input, id: input.id,
+             get: () => (input.value === "" ? undefined : Number(input.value)),
              set: (v) => { input.value = v === undefined || v === null ? "" : String(v); } };
   }
 
-  function enumControl(values) {
-    const select = el("select", {}, el("option", { value: "" }, "— not set —"),
-                      ...values.map((v, i) => el("option", { value: String(i) }, String(v))));
-    return { node: select, get: () => (select.value === "" ? undefined : values[Number(select.value)]),
+  function enumControl(values, labels) {
+    const select = el("select", { id: nextId("field") }, el("option", { value: "" }, "— not set —"),
+                      ...values.map((v, i) => el("option", { value: String(i) }, v === null ? "null" : labels[i])));
+    return { node: select, focusable: select, id: select.id,
+             get: () => (select.value === "" ? undefined : values[Number(select.value)]),
              set: (v) => { const i = values.indexOf(v); select.value = i < 0 ? "" : String(i); } };
   }
 
   function jsonControl() {
-    const area = el("textarea", { rows: "2", spellcheck: "false", placeholder: "JSON" });
+    const area = el("textarea", { rows: "2", spellcheck: "false", id: nextId("field"), placeholder: "JSON" });
     const get = () => {
       const text = area.value.trim();
       if (text === "") return undefined;
       try { return JSON.parse(text); } catch (error) { return text; }  // the server names what is wrong
     };
-    return { node: area, get, set: (v) => { area.value = v === undefined ? "" : JSON.stringify(v); } };
+    return { node: area, focusable: area, id: area.id, get,
+             set: (v) => { area.value = v === undefined ? "" : JSON.stringify(v); } };
   }
 
-  function objectControl(schema, path) {
-    const box = el(path ? "fieldset" : "div");
-    const required = schema.required || [];
-    const children = Object.entries(schema.properties || {}).map(([name, sub]) => {
+  // The members people fill first: required ones (in the schema's order), then the others; custom fields and
+  // the schema's `advanced` ones (on long attribute lists: all but the common ones) fold behind "More fields".
+  function arrangeMembers(schema) {
+    const names = Object.keys(schema.properties || {});
+    const required = (schema.required || []).filter((name) => names.includes(name));
+    const rest = names.filter((name) => !required.includes(name));
+    const folded = (name) => CUSTOM_FIELD.test(name) || (schema.advanced || []).includes(name);
+    return { first: [...required, ...rest.filter((name) => !folded(name))], more: rest.filter(folded), required };
+  }
+
+  function objectControl(schema, path, text) {
+    const legend = path ? el("legend") : null;
+    const box = path ? el("fieldset", {}, legend) : el("div");
+    const { first, more, required } = arrangeMembers(schema);
+    const member = (name) => {
       const childPath = path ? `${path}.${name}` : name;
-      box.append(field(sub, childPath, required.includes(name)));
-      return [name, childPath];
-    });
+      return [name, childPath, field(schema.properties[name], childPath, required.includes(name))];
+    };
+    const shown = first.map(member);
+    box.append(...shown.map(([, , wrap]) => wrap));
+    const folded = more.map(member);
+    if (folded.length) box.append(moreFields(folded.map(([, , wrap]) => wrap), text));
+    const children = [...shown, ...folded];
     const get = () => {
       const out = {};
       for (const [name, childPath] of children) {
@@ -198,36 +357,89 @@
     const set = (value) => {
       for (const [name, childPath] of children) state.fields.get(childPath).set((value || {})[name]);
     };
-    return { node: box, get, set };
+    return { node: box, legend, get, set };
   }
 
-  function arrayControl(items, path) {
-    const box = el("div", { class: "array" });
-    const list = el("div");
-    const add = el("button", { type: "button", class: "small" }, "Add");
-    const entries = [];
+  // "More fields (N)": folded, with a filter box that keeps the fields whose label or name has its text.
+  function moreFields(wraps, text) {
+    const filter = el("input", { type: "search", "data-testid": "field-filter", autocomplete: "off",
+                                 "aria-label": `Filter the more fields of ${text}` });
+    const count = el("span", { class: "hint", role: "status" });
+    const details = el("details", { class: "more-fields", "data-testid": "more-fields" },
+                       el("summary", {}, `More fields (${wraps.length})`), filter, count, ...wraps);
+    filter.addEventListener("input", () => {
+      const wanted = filter.value.trim().toLowerCase();
+      let kept = 0;
+      for (const wrap of wraps) {
+        const entry = state.fields.get(wrap.dataset.field);
+        const keep = !wanted || entry.text.toLowerCase().includes(wanted)
+          || wrap.dataset.field.toLowerCase().includes(wanted);
+        wrap.hidden = !keep;
+        kept += keep ? 1 : 0;
+      }
+      count.textContent = wanted ? `${kept} of ${wraps.length} fields match` : "";
+    });
+    return details;
+  }
+
+  // Forget the fields (and dropdowns) under a path: their wrappers are gone.
+  function forget(prefix) {
+    for (const path of [...state.fields.keys()]) if (path.startsWith(prefix)) state.fields.delete(path);
+    state.lookups = state.lookups.filter((lookup) => !lookup.path.startsWith(prefix));
+  }
+
+  // An array: items numbered from 1 on screen, paths 0.. in the input; removing one renumbers the rest,
+  // so the form and what Run sends never disagree.
+  function arrayControl(items, path, text) {
+    const legend = el("legend");
+    const list = el("div", { class: "items" });
+    const add = el("button", { type: "button", class: "small", "data-testid": "add-item",
+                               "aria-label": `Add an item to ${text}` }, "Add");
+    const box = el("fieldset", { class: "array" }, legend, list, add);
+    let entries = [];
     const append = (value) => {
-      const itemPath = `${path}.${entries.length}`;
-      const item = field(items, itemPath, false);
-      const remove = el("button", { type: "button", class: "small" }, "Remove");
-      const entry = { item, path: itemPath };
-      remove.addEventListener("click", () => { item.remove(); entries.splice(entries.indexOf(entry), 1); });
+      const index = entries.length;
+      const itemPath = `${path}.${index}`;
+      const item = field(items, itemPath, false, `${text} ${index + 1}`);
+      const remove = el("button", { type: "button", class: "small", "data-testid": "remove-item",
+                                    "aria-label": `Remove ${text} ${index + 1}` }, "Remove");
+      remove.addEventListener("click", () => removeAt(index));
       item.append(remove);
-      entries.push(entry);
+      entries.push({ item, path: itemPath });
       list.append(item);
       if (value !== undefined) state.fields.get(itemPath).set(value);
+      return item;
     };
-    add.addEventListener("click", () => append());
-    box.append(list, add);
+    const render = (values) => {
+      forget(`${path}.`);
+      entries = [];
+      list.replaceChildren();
+      values.forEach((value) => append(value));
+    };
+    const removeAt = (index) => {
+      const values = entries.map((entry) => state.fields.get(entry.path).get());
+      values.splice(index, 1);
+      render(values);
+      const next = entries[Math.min(index, entries.length - 1)];
+      (next ? next.item.querySelector(":scope > [data-testid=remove-item]") : add).focus();
+    };
+    add.addEventListener("click", () => {
+      const item = append();
+      const first = item.querySelector("input, select, textarea");
+      if (first) first.focus();
+    });
     const get = () => {
-      const values = entries.map((e) => state.fields.get(e.path).get()).filter((v) => v !== undefined);
+      const values = [];
+      for (const entry of entries) {
+        const value = state.fields.get(entry.path).get();
+        if (value === undefined) continue;  // an empty item is not sent; errors still find their field
+        state.aliases.set(`${path}.${values.length}`, entry.path);
+        values.push(value);
+      }
       return values.length ? values : undefined;
     };
-    const set = (values) => {
-      entries.splice(0).forEach((e) => e.item.remove());
-      (Array.isArray(values) ? values : []).forEach(append);
-    };
-    return { node: box, get, set };
+    const set = (values) => render(Array.isArray(values) ? values : []);
+    return { node: box, legend, get, set };
   }
 
   // ---- lookups: searchable, paged, dependent dropdowns ------------------------------------------------
@@ -243,24 +455,85 @@
     return input;
   }
 
-  // One dropdown: a text input to type into, and a list of the DDL's options under it.
+  // One dropdown, the WAI-ARIA combobox pattern: a text input (role=combobox) that owns a listbox; arrow
+  // keys move the active option (aria-activedescendant), Enter chooses it, Escape closes the list.
   class Lookup {
-    constructor(lookup, path) {
+    constructor(lookup, path, text) {
       this.operation = lookup.operation;
       this.template = lookup.input || {};
       this.path = path;
       this.parents = Object.values(this.template)
         .map((t) => (typeof t === "string" && t.match(TEMPLATE) || [])[1]).filter(Boolean);
-      this.input = el("input", { type: "text", role: "combobox", placeholder: "Type to search…" });
-      this.list = el("ul", { role: "listbox", hidden: "" });
+      const listId = nextId("listbox");
+      this.input = el("input", { type: "text", id: nextId("field"), role: "combobox", "aria-autocomplete": "list",
+                                 "aria-expanded": "false", "aria-controls": listId, autocomplete: "off",
+                                 placeholder: "Type to search…" });
+      this.list = el("ul", { role: "listbox", id: listId, hidden: "", "aria-label": `${text} options` });
       this.node = el("div", { class: "lookup" }, this.input, this.list);
       this.chosen = null;  // {text, value} of the selected option
       this.next = null;    // next_page_after of the last answer
       this.asked = 0;      // answers to older requests are dropped
       this.timer = null;
+      this.active = null;  // the highlighted <li>
+      this.activateFirst = false;  // opened from the keyboard: highlight the first option that arrives
       this.input.addEventListener("focus", () => this.load(false));
       this.input.addEventListener("input", () => this.typed());
-      this.input.addEventListener("blur", () => { this.list.hidden = true; });
+      this.input.addEventListener("blur", () => this.close());
+      this.input.addEventListener("keydown", (event) => this.key(event));
+    }
+
+    items() {
+      return [...this.list.querySelectorAll("[role=option]:not([aria-disabled=true])")];
+    }
+
+    key(event) {
+      const open = !this.list.hidden;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        if (!open) {
+          this.activateFirst = true;
+          if (this.items().length) this.open(); else this.load(false);
+          return;
+        }
+        const items = this.items();
+        const at = items.indexOf(this.active);
+        const step = event.key === "ArrowDown" ? 1 : -1;
+        this.highlight(items[at < 0 ? (step > 0 ? 0 : items.length - 1) : (at + step + items.length) % items.length]);
+      } else if (event.key === "Enter" && open && this.active) {
+        event.preventDefault();
+        this.activate(this.active);
+      } else if (event.key === "Escape" && open) {
+        event.preventDefault();
+        this.close();
+      }
+    }
+
+    open() {
+      this.list.hidden = false;
+      this.input.setAttribute("aria-expanded", "true");
+      if (this.activateFirst && !this.active) this.highlight(this.items()[0]);
+      this.activateFirst = false;
+    }
+
+    close() {
+      this.list.hidden = true;
+      this.input.setAttribute("aria-expanded", "false");
+      this.highlight(null);
+    }
+
+    highlight(li) {
+      if (this.active) { this.active.classList.remove("active"); this.active.setAttribute("aria-selected", "false"); }
+      this.active = li || null;
+      if (!this.active) return void this.input.removeAttribute("aria-activedescendant");
+      this.active.classList.add("active");
+      this.active.setAttribute("aria-selected", "true");
+      this.input.setAttribute("aria-activedescendant", this.active.id);
+      this.active.scrollIntoView({ block: "nearest" });
+    }
+
+    activate(li) {
+      if (li.dataset.testid === "more") return void this.load(true);
+      this.choose(li.option);
     }
 
     typed() {
@@ -283,21 +556,29 @@
     }
 
     show(options, more, note) {
-      if (!more) this.list.replaceChildren();
+      const firstNew = more ? this.items().filter((li) => li.dataset.testid === "option").length : 0;
+      if (!more) { this.highlight(null); this.list.replaceChildren(); }
       this.list.querySelectorAll(".more, .note").forEach((li) => li.remove());
       for (const option of options) {
-        const li = el("li", { "data-testid": "option", "data-value": String(option.value), role: "option" },
-                      option.text);
+        const li = el("li", { "data-testid": "option", "data-value": String(option.value), role: "option",
+                              id: nextId("option"), "aria-selected": "false" }, option.text);
+        li.option = option;
         li.addEventListener("mousedown", (event) => { event.preventDefault(); this.choose(option); });
         this.list.append(li);
       }
-      if (note || !this.list.children.length) this.list.append(el("li", { class: "note" }, note || "No matches"));
+      if (note || !this.list.children.length) {
+        this.list.append(el("li", { class: "note", role: "option", "aria-disabled": "true", id: nextId("option") },
+                            note || "No matches"));
+      }
       if (this.next && !note) {
-        const li = el("li", { class: "more", "data-testid": "more" }, "More…");
+        const li = el("li", { class: "more", "data-testid": "more", role: "option", id: nextId("option"),
+                              "aria-selected": "false" }, "More…");
         li.addEventListener("mousedown", (event) => { event.preventDefault(); this.load(true); });
         this.list.append(li);
       }
-      this.list.hidden = document.activeElement !== this.input;
+      if (document.activeElement !== this.input) return this.close();
+      this.open();
+      if (more) this.highlight(this.items().filter((li) => li.dataset.testid === "option")[firstNew] || null);
     }
 
     choose(option) {
@@ -305,7 +586,7 @@
       this.asked += 1;  // an answer still on its way must not reopen the list
       this.chosen = option;
       this.input.value = option.text;
-      this.list.hidden = true;
+      this.close();
       changed(this.path);
     }
 
@@ -315,8 +596,9 @@
       this.chosen = null;
       this.next = null;
       this.input.value = "";
+      this.highlight(null);
       this.list.replaceChildren();
-      this.list.hidden = true;
+      this.close();
     }
 
     get() {
@@ -337,46 +619,137 @@
     }
   }
 
-  function lookupControl(schema, path) {
-    const lookup = new Lookup(schema.lookup, path);
+  function lookupControl(schema, path, text) {
+    const lookup = new Lookup(schema.lookup, path, text);
     state.lookups.push(lookup);
-    return { node: lookup.node, get: () => lookup.get(), set: (value) => lookup.set(value) };
+    return { node: lookup.node, focusable: lookup.input, id: lookup.input.id,
+             get: () => lookup.get(), set: (value) => lookup.set(value) };
   }
 
   function changed(path) {
     const entry = state.fields.get(path);
-    if (entry) clearError(entry.wrap);
+    if (entry) clearError(entry);
     for (const lookup of state.lookups) {
       if (lookup.parents.includes(path)) lookup.reset();  // its options depended on the old parent
     }
   }
 
-  // ---- run, outcome, errors by their fields ------------------------------------------------------------
+  // ---- run, outcome, output, errors by their fields -----------------------------------------------------
   async function run() {
     clearErrors();
+    state.aliases = new Map();
     const input = state.root ? state.root.get() : {};
     ui.json.value = JSON.stringify(input, null, 2);
-    ui.outcome.textContent = "…";
-    ui.outcome.className = "";
+    clearResult();
+    ui.outcome.textContent = "running…";
     const reply = await callOperation(ui.operation.value, input);
-    ui.outcome.textContent = reply.outcome;
-    ui.outcome.className = reply.outcome;
-    ui.output.textContent = reply.outcome === "success" || reply.status === undefined
-      ? JSON.stringify(reply.output, null, 2) : reply.output.message;
-    if (reply.status === 400) showFieldErrors(reply.output.message);
+    showResult(reply);
+    if (reply.status === 400) showFieldErrors(reply.output.errors);
   }
 
-  function showFieldErrors(message) {
-    if (!message.startsWith(INVALID)) return;
-    for (const part of message.slice(INVALID.length).trim().split("; ")) {
-      const split = part.indexOf(": ");
-      if (split < 0) continue;
-      const path = part.slice(0, split).replace(/\[(\d+)\]/g, ".$1");
-      const entry = nearestField(path);
-      if (!entry) continue;
-      entry.wrap.classList.add("invalid");
-      entry.wrap.append(el("small", { class: "error", "data-testid": "field-error" }, part.slice(split + 2)));
+  function clearResult() {
+    ui.outcome.textContent = "";
+    ui.outcome.className = "";
+    ui.summary.textContent = "";
+    ui.tableBox.replaceChildren();
+    ui.output.textContent = "";
+    ui.outputJson.open = true;
+  }
+
+  function showResult(reply) {
+    ui.outcome.textContent = reply.outcome;
+    ui.outcome.className = reply.outcome;
+    const problem = reply.outcome !== "success" && reply.status !== undefined;  // the server refused the call
+    ui.output.textContent = problem ? reply.output.message : JSON.stringify(reply.output, null, 2);
+    const table = problem ? null : outputTable(reply.output);
+    if (table) {
+      ui.tableBox.append(table.node);
+      ui.outputJson.open = false;  // the table first, the JSON one click away
+      ui.summary.textContent = table.summary;
+    } else if (problem && reply.status === 400) {
+      ui.summary.textContent = "The fields marked below need attention.";
     }
+  }
+
+  // A list output as a table: one body row per record (JSON:API records, or a dropdown's options).
+  function outputTable(output) {
+    if (output && Array.isArray(output.data)) return recordsTable(output.data);
+    if (output && Array.isArray(output.result)) {
+      return table(["Text", "Value"], output.result.map((o) => [o.text, o.value]), `${output.result.length} options`);
+    }
+    return null;
+  }
+
+  function recordsTable(records) {
+    const attributes = (record) => (record && record.attributes) || {};
+    const keys = KEY_ATTRIBUTES.filter((key) => records.some((r) => present(attributes(r)[key])));
+    const columns = keys.filter((key) => key !== labelKey(records)).slice(0, 3);
+    const rows = records.map((record) => [record.id, recordLabel(attributes(record)),
+                                          ...columns.map((key) => attributes(record)[key])]);
+    const type = records.length && records[0].type ? readableType(records[0].type).toLowerCase() : "record";
+    return table(["ID", "Label", ...columns.map(readableType)], rows,
+                 `${records.length} ${type} record${records.length === 1 ? "" : "s"}`);
+  }
+
+  function present(value) {
+    return value !== undefined && value !== null && value !== "" && !(Array.isArray(value) && !value.length);
+  }
+
+  function labelKey(records) {
+    const first = records.find((r) => r && r.attributes) || {};
+    return ["name", "title", "email", "subject"].find((key) => present((first.attributes || {})[key])) || null;
+  }
+
+  function recordLabel(attributes) {
+    const full = [attributes.firstName, attributes.lastName].filter(present).join(" ");
+    return [attributes.name, full, attributes.title, attributes.email, attributes.subject, attributes.text]
+      .find(present) || "—";
+  }
+
+  function cellText(value) {
+    if (!present(value)) return "";
+    if (Array.isArray(value)) return value.map(cellText).join(", ");
+    return typeof value === "object" ? JSON.stringify(value) : String(value);
+  }
+
+  function table(headings, rows, summary) {
+    const shown = rows.slice(0, TABLE_ROWS);
+    const caption = rows.length > shown.length ? `${summary} (the first ${shown.length} shown)` : summary;
+    const node = el("table", { "data-testid": "output-table" }, el("caption", {}, caption),
+      el("thead", {}, el("tr", {}, ...headings.map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, ...shown.map((row) => el("tr", {}, ...row.map((cell) => el("td", {}, cellText(cell)))))));
+    return { node: el("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": summary }, node),
+             summary: `${summary}; the JSON is under "Output as JSON".` };
+  }
+
+  // The 400's `errors`, each shown by its field (or the nearest field that holds it).
+  function showFieldErrors(errors) {
+    let first = null;
+    for (const error of errors || []) {
+      if (typeof error.path !== "string" || error.path === "") continue;
+      const entry = nearestField(sentToField(error.path));
+      if (!entry) continue;
+      const message = el("small", { class: "error", "data-testid": "field-error", id: nextId("error") }, error.message);
+      entry.wrap.classList.add("invalid");
+      entry.wrap.append(message);
+      const target = entry.control.focusable;
+      if (target) {
+        target.setAttribute("aria-invalid", "true");
+        describe(entry, message);
+        first = first || target;
+      }
+    }
+    if (first) first.focus();
+  }
+
+  // A path as sent (empty array items left out) -> the path of the field on screen.
+  function sentToField(path) {
+    let out = "";
+    for (const part of path.split(".")) {
+      const next = out ? `${out}.${part}` : part;
+      out = state.aliases.get(next) || next;
+    }
+    return out;
   }
 
   function nearestField(path) {
@@ -387,13 +760,15 @@
     return null;
   }
 
-  function clearError(wrap) {
-    wrap.classList.remove("invalid");
-    wrap.querySelectorAll(":scope > .error").forEach((node) => node.remove());
+  function clearError(entry) {
+    entry.wrap.classList.remove("invalid");
+    entry.wrap.querySelectorAll(":scope > .error").forEach((node) => node.remove());
+    if (entry.control.focusable) entry.control.focusable.removeAttribute("aria-invalid");
+    describe(entry);
   }
 
   function clearErrors() {
-    for (const entry of state.fields.values()) clearError(entry.wrap);
+    for (const entry of state.fields.values()) clearError(entry);
   }
 
   function applyJson() {
@@ -409,7 +784,8 @@
   ui.connect.addEventListener("click", connect);
   ui.key.addEventListener("keydown", (event) => { if (event.key === "Enter") connect(); });
   ui.operation.addEventListener("change", renderForm);
-  ui.auth.addEventListener("change", () => state.lookups.forEach((lookup) => lookup.reset()));
+  ui.operationFilter.addEventListener("input", showOperations);
+  ui.auth.addEventListener("change", () => { state.lookups.forEach((lookup) => lookup.reset()); updateRun(); });
   ui.form.addEventListener("change", (event) => {
     const wrap = event.target.closest("[data-field]");
     if (wrap) changed(wrap.dataset.field);
