@@ -61,6 +61,15 @@ class StoredTokens:
         self._lease.rollback()
 
 
+class TooManyAuthentications(Exception):
+    """The tenant already holds as many authentications as the server allows one API key."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"This API key already holds {limit} authentications, as many as the server allows "
+                         "(--max-authentications-per-key); delete one you no longer use first")
+        self.limit = limit
+
+
 class CredentialStore:
     """Authentications in SQLite or PostgreSQL; any thread may use the store (connections are per operation)."""
 
@@ -83,12 +92,19 @@ class CredentialStore:
             raise EncryptionKeyError(f"the encryption key does not match the one {self.backend.describe()} "
                                      "was created with") from None
 
-    def create(self, name: str, credentials: Credentials, *, owner: str) -> Authentication:
+    def create(self, name: str, credentials: Credentials, *, owner: str,
+               max_per_owner: int | None = None) -> Authentication:
+        """Stores a new authentication; raises :class:`TooManyAuthentications` when ``owner`` already holds
+        ``max_per_owner``."""
         auth_id, now = str(uuid.uuid4()), precise_time(self._clock())
         kind = "access_token" if isinstance(credentials, AccessTokenCredentials) else "oauth"
-        self.backend.insert({"id": auth_id, "owner": owner, "name": name, "kind": kind, "created_at": now,
-                             "updated_at": now, "access_token_expires_at": None,
-                             "secret": self.seal(auth_id, reveal(credentials))})
+        row = {"id": auth_id, "owner": owner, "name": name, "kind": kind, "created_at": now,
+               "updated_at": now, "access_token_expires_at": None,
+               "secret": self.seal(auth_id, reveal(credentials))}
+        if max_per_owner is None:
+            self.backend.insert(row)
+        elif not self.backend.insert_within(row, max_per_owner):
+            raise TooManyAuthentications(max_per_owner)
         return Authentication(auth_id, name, kind, shown_time(now), None)
 
     def get(self, auth_id: str, owner: str | None = None) -> Authentication | None:
