@@ -20,7 +20,7 @@ from outreach_connector.server import editor, routes, startup
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import problem
-from outreach_connector.server.guards import ApiKeyGate, BodyLimit, InternalErrorShield
+from outreach_connector.server.guards import ApiKeyGate, BodyLimit, InternalErrorShield, SlowBodyGuard
 from outreach_connector.server.opening import open_store
 from outreach_connector.server.store_sql import StoreUnavailable
 from outreach_connector.server.serving import bind, quiet_access_log, uvicorn_config
@@ -64,6 +64,8 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
     app = Starlette(routes=ROUTES, lifespan=lifespan,
                     middleware=[Middleware(InternalErrorShield),
                                 Middleware(ApiKeyGate, keys=keys),
+                                Middleware(SlowBodyGuard, timeout=settings.body_timeout,
+                                           max_per_key=settings.max_sending_per_key),
                                 Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
                     exception_handlers={HTTPException: http_problem, StoreUnavailable: store_problem})
     app.state.services = services

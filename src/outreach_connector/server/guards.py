@@ -1,12 +1,14 @@
-"""ASGI middleware: the API-key gate (which also says which tenant is calling), the request-body limit, and
-the shield that turns any unexpected exception into a bare 500."""
+"""ASGI middleware: the API-key gate (which also says which tenant is calling), the request-body limits (size,
+time, and bodies in progress per key), and the shield that turns any unexpected exception into a bare 500."""
 from __future__ import annotations
 
 import hmac
 import logging
 import traceback
+from collections import Counter
 from typing import Any, Iterable
 
+import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -92,6 +94,73 @@ class BodyLimit:
 
     def _too_large(self) -> Any:
         return problem(413, self._message(), headers={"Connection": "close"})
+
+
+SLOW_BODY = "The request body did not arrive within {seconds:g} seconds of its headers (--body-timeout)"
+TOO_MANY_SENDING = ("This API key already has {count} requests still sending their body (--max-sending-per-key); "
+                    "finish those first")
+
+
+def has_body(scope: Scope) -> bool:
+    """Whether a body follows the headers (HTTP/1.1: a non-zero Content-Length, or any Transfer-Encoding)."""
+    headers = dict(scope.get("headers", []))
+    return b"transfer-encoding" in headers or headers.get(b"content-length", b"0") not in (b"0", b"")
+
+
+class SlowBodyGuard:
+    """The whole body within ``timeout`` seconds of the headers, else 408 and the connection closes; and at
+    most ``max_per_key`` requests of one API key still sending their body, beyond which a request gets 429
+    at once (and its connection closes), so one tenant's slow clients cannot hold every connection slot.
+
+    A request stops counting once its body is in (or its answer started): long polls and streams that have
+    sent their request do not count. Requests without a body never do."""
+
+    def __init__(self, app: ASGIApp, timeout: float, max_per_key: int) -> None:
+        self.app, self.timeout, self.max_per_key = app, timeout, max_per_key
+        self.sending: Counter[str] = Counter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not has_body(scope):
+            await self.app(scope, receive, send)
+            return
+        owner = scope.get("state", {}).get("owner", "")  # "": the open paths, which hold no key
+        if owner and self.sending[owner] >= self.max_per_key:
+            busy = problem(429, TOO_MANY_SENDING.format(count=self.sending[owner]),
+                           headers={"Retry-After": "1", "Connection": "close"})
+            await busy(scope, receive, send)
+            return
+        self.sending[owner] += 1
+        deadline = anyio.current_time() + self.timeout
+        counted = True
+
+        def body_done() -> None:
+            nonlocal counted
+            if counted:
+                counted = False
+                self.sending[owner] -= 1
+                if not self.sending[owner]:
+                    del self.sending[owner]
+
+        async def timed_receive() -> Message:
+            if not counted:  # the body is in: what is left to wait for is the client hanging up
+                return await receive()
+            with anyio.move_on_after(deadline - anyio.current_time()):
+                message = await receive()
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    body_done()
+                return message
+            body_done()
+            raise HTTPException(408, SLOW_BODY.format(seconds=self.timeout), headers={"Connection": "close"})
+
+        async def answering_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                body_done()
+            await send(message)
+
+        try:
+            await self.app(scope, timed_receive, answering_send)
+        finally:
+            body_done()
 
 
 class InternalErrorShield:
