@@ -22,6 +22,7 @@
     │   ├── OutcomeUnknown      a non-idempotent request may or may not have been applied
     │   └── StoreUnavailable    the server's database did not answer, or not in time (server/store_sql.py)
     ├── PaginationError         Outreach's cursors went nowhere (pagination.RepeatedCursor, StalledPagination)
+    ├── TenantBusy              the server's cap on one API key's Outreach requests held a call past its budget
     └── (the CLI's own, exit 2) UsageError, InputUnreadable, ConfigurationInvalid, CredentialsFileError (cli/)
 
 Messages never contain access tokens, refresh tokens or client secrets: they are built from status codes,
@@ -216,3 +217,15 @@ class PaginationError(ConnectorError):
     """Outreach's pages do not lead anywhere (a repeated cursor, endless empty pages): an Outreach-side fault."""
 
     exit_code = 3
+
+
+class TenantBusy(ConnectorError):
+    """The server already has as many Outreach requests in flight for this API key as it allows
+    (``--max-upstream-per-key``), and none finished within the call's retry budget: nothing was sent.
+    The server answers 429 with ``Retry-After``."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -64,9 +64,9 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
     app = Starlette(routes=ROUTES, lifespan=lifespan,
                     middleware=[Middleware(InternalErrorShield),
                                 Middleware(ApiKeyGate, keys=keys),
+                                Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
                                 Middleware(SlowBodyGuard, timeout=settings.body_timeout,
-                                           max_per_key=settings.max_sending_per_key),
-                                Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+                                           max_per_key=settings.max_sending_per_key)],
                     exception_handlers={HTTPException: http_problem, StoreUnavailable: store_problem})
     app.state.services = services
     return app

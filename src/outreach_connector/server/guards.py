@@ -107,13 +107,17 @@ def has_body(scope: Scope) -> bool:
     return b"transfer-encoding" in headers or headers.get(b"content-length", b"0") not in (b"0", b"")
 
 
-class SlowBodyGuard:
-    """The whole body within ``timeout`` seconds of the headers, else 408 and the connection closes; and at
-    most ``max_per_key`` requests of one API key still sending their body, beyond which a request gets 429
-    at once (and its connection closes), so one tenant's slow clients cannot hold every connection slot.
+SLOW_AFTER_SECONDS = 1.0  # a body not in by then is "still sending"; a burst of prompt requests never is
 
-    A request stops counting once its body is in (or its answer started): long polls and streams that have
-    sent their request do not count. Requests without a body never do."""
+
+class SlowBodyGuard:
+    """Reads the whole body before the app runs: within ``timeout`` seconds of the headers, else 408 and the
+    connection closes. A body not in after ``SLOW_AFTER_SECONDS`` counts as still sending: at most
+    ``max_per_key`` of one API key's may, beyond which its requests get 429 at once (and their connections
+    close), so one tenant's slow clients cannot hold every connection slot for long.
+
+    Long polls and streams stop counting once their request is in; requests without a body never count.
+    It sits inside :class:`BodyLimit`, which bounds what is read here."""
 
     def __init__(self, app: ASGIApp, timeout: float, max_per_key: int) -> None:
         self.app, self.timeout, self.max_per_key = app, timeout, max_per_key
@@ -124,43 +128,71 @@ class SlowBodyGuard:
             await self.app(scope, receive, send)
             return
         owner = scope.get("state", {}).get("owner", "")  # "": the open paths, which hold no key
-        if owner and self.sending[owner] >= self.max_per_key:
-            busy = problem(429, TOO_MANY_SENDING.format(count=self.sending[owner]),
-                           headers={"Retry-After": "1", "Connection": "close"})
-            await busy(scope, receive, send)
-            return
-        self.sending[owner] += 1
-        deadline = anyio.current_time() + self.timeout
-        counted = True
-
-        def body_done() -> None:
-            nonlocal counted
-            if counted:
-                counted = False
-                self.sending[owner] -= 1
-                if not self.sending[owner]:
-                    del self.sending[owner]
-
-        async def timed_receive() -> Message:
-            if not counted:  # the body is in: what is left to wait for is the client hanging up
-                return await receive()
-            with anyio.move_on_after(deadline - anyio.current_time()):
-                message = await receive()
-                if message["type"] != "http.request" or not message.get("more_body", False):
-                    body_done()
-                return message
-            body_done()
-            raise HTTPException(408, SLOW_BODY.format(seconds=self.timeout), headers={"Connection": "close"})
-
-        async def answering_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                body_done()
-            await send(message)
-
         try:
-            await self.app(scope, timed_receive, answering_send)
+            messages = await self._read_body(owner, receive)
+        except Refused as refused:
+            await refused.answer(scope, receive, send)
+            return
+        except HTTPException as exc:  # BodyLimit's 413, raised outside any route's exception handling
+            await problem(exc.status_code, str(exc.detail), headers=exc.headers)(scope, receive, send)
+            return
+        await self.app(scope, replaying(messages, receive), send)
+
+    async def _read_body(self, owner: str, receive: Receive) -> list[Message]:
+        """The body's messages as they came, ending with the last chunk (or a disconnect)."""
+        messages: list[Message] = []
+        if self._full(owner):
+            raise self._too_many(owner)
+        prompt = min(SLOW_AFTER_SECONDS, self.timeout)
+        if await read_within(prompt, receive, messages):
+            return messages
+        if self._full(owner):
+            raise self._too_many(owner)
+        self.sending[owner] += 1
+        try:
+            if await read_within(self.timeout - prompt, receive, messages):
+                return messages
         finally:
-            body_done()
+            self.sending[owner] -= 1
+            if not self.sending[owner]:
+                del self.sending[owner]
+        raise Refused(408, SLOW_BODY.format(seconds=self.timeout), {"Connection": "close"})
+
+    def _full(self, owner: str) -> bool:
+        return bool(owner) and self.sending[owner] >= self.max_per_key
+
+    def _too_many(self, owner: str) -> "Refused":
+        return Refused(429, TOO_MANY_SENDING.format(count=self.sending[owner]),
+                       {"Retry-After": "1", "Connection": "close"})
+
+
+class Refused(Exception):
+    """A request the guard answers itself."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str]) -> None:
+        super().__init__(message)
+        self.answer = problem(status, message, headers=headers)
+
+
+async def read_within(seconds: float, receive: Receive, messages: list[Message]) -> bool:
+    """Appends the body's messages to ``messages`` until the last one (True) or ``seconds`` pass (False)."""
+    with anyio.move_on_after(seconds):
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return True
+    return False
+
+
+def replaying(messages: list[Message], receive: Receive) -> Receive:
+    """A receive that hands out ``messages`` first, then waits on the real one (for the client hanging up)."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
 
 
 class InternalErrorShield:
