@@ -1,15 +1,21 @@
 """What one tenant (API key) may hold: authentications, Outreach requests in flight, records in one answer."""
 from __future__ import annotations
 
+import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from pydantic import ValidationError
 
+from outreach_connector.server import ServerSettings, create_app
+from outreach_connector.settings import Settings
 from outreach_connector.server.credentials import AccessTokenCredentials
 from outreach_connector.server.opening import open_store
 from outreach_connector.server.store import TooManyAuthentications
 
-from .helpers import OTHER_KEY, client_for, make_app
+from .helpers import API_KEY, CALL, OTHER_KEY, client_for, make_app, store_token
+from .live import LiveServer
 
 pytestmark = pytest.mark.anyio
 
@@ -54,3 +60,64 @@ def test_creates_racing_for_the_last_places_never_pass_the_cap(database, encrypt
     finally:
         store.close()
     assert outcomes.count(True) == 5 and len(stored) == 5
+
+
+class SlowUpstream:
+    """Outreach on a real socket: answers the slow tenant's token only when released, the other at once."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.arrived: list[str] = []  # tokens, in the order their requests reached Outreach
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        token = dict(scope["headers"]).get(b"authorization", b"").decode().removeprefix("Bearer ")
+        self.arrived.append(token)
+        while token == "slow-token" and not self.release.is_set():
+            await asyncio.sleep(0.01)
+        body = b'{"data": []}'
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def raw_call(auth_id: str) -> dict:
+    return {"operation": "raw_http_request", "authId": auth_id, "input": {"method": "GET", "url": {"endpoint": "/x"}}}
+
+
+async def test_one_key_saturating_outreach_neither_queues_another_key_nor_passes_its_cap(tmp_path):
+    upstream = SlowUpstream()
+    with LiveServer(upstream) as url:
+        connector = Settings.from_env(env={}, max_retry_wait=1, timeout="connect=5,read=30,write=30,pool=2")
+        app = create_app(ServerSettings(api_keys=(API_KEY, OTHER_KEY), database=tmp_path / "s.db",
+                                        outreach_base_url=f"{url}/api/v2", max_upstream_connections=3,
+                                        max_upstream_per_key=2, connector=connector))
+        async with client_for(app) as slow, client_for(app, OTHER_KEY) as other:
+            slow_id = await store_token(slow, "slow-token")
+            other_id = await store_token(other, "other-token")
+            saturating = [asyncio.create_task(slow.post(CALL, json=raw_call(slow_id))) for _ in range(5)]
+            while upstream.arrived.count("slow-token") < 2:  # the two the cap lets through hold their answers
+                await asyncio.sleep(0.01)
+            beside = await other.post(CALL, json=raw_call(other_id))  # while those two are still held
+            arrived_while_held = list(upstream.arrived)
+            refused = [task for task in saturating if task.done()]
+            while len(refused) < 3:  # the three beyond the cap give up after their retry budget
+                await asyncio.sleep(0.05)
+                refused = [task for task in saturating if task.done()]
+            upstream.release.set()
+            served = await asyncio.gather(*(task for task in saturating if task not in refused))
+            await app.state.services.pool.aclose()
+    assert (beside.status_code, beside.json()["outcome"]) == (200, "success")
+    assert arrived_while_held == ["slow-token", "slow-token", "other-token"]  # never a third of the slow key's
+    assert [(r.result().status_code, r.result().headers["Retry-After"], r.result().json()) for r in refused] == [(
+        429, "1", {"message": "This API key already has 2 requests to Outreach in flight (--max-upstream-per-key) "
+                              "and none finished within the call's retry budget; nothing was sent: try again "
+                              "shortly", "code": None})] * 3
+    assert [r.json()["outcome"] for r in served] == ["success"] * 2
+    assert upstream.arrived.count("slow-token") == 2
+
+
+def test_one_key_cannot_be_allowed_the_whole_upstream_pool():
+    with pytest.raises(ValidationError, match=r"max_upstream_per_key \(100\) must be below max_upstream_connections"):
+        ServerSettings(api_keys=(API_KEY,), max_upstream_per_key=100, max_upstream_connections=100)

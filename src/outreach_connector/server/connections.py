@@ -70,17 +70,19 @@ class TenantSlots(httpx.AsyncBaseTransport):
         self.inner, self.slots, self.limit, self.max_wait = inner, slots, limit, max_wait
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        wait = request.extensions.get(BUDGET_LEFT, self.max_wait)
-        with anyio.move_on_after(wait):
+        acquired = False
+        with anyio.move_on_after(request.extensions.get(BUDGET_LEFT, self.max_wait)):  # the wait, not the request
             await self.slots.acquire()
-            try:
-                response = await self.inner.handle_async_request(request)
-            except BaseException:
-                self.slots.release()
-                raise
-            return httpx.Response(response.status_code, headers=response.headers, extensions=response.extensions,
-                                  stream=ReleasingStream(response.stream, self.slots.release))
-        raise TenantBusy(TENANT_BUSY.format(limit=self.limit), retry_after=TENANT_BUSY_RETRY_AFTER_SECONDS)
+            acquired = True
+        if not acquired:
+            raise TenantBusy(TENANT_BUSY.format(limit=self.limit), retry_after=TENANT_BUSY_RETRY_AFTER_SECONDS)
+        try:
+            response = await self.inner.handle_async_request(request)
+        except BaseException:
+            self.slots.release()
+            raise
+        return httpx.Response(response.status_code, headers=response.headers, extensions=response.extensions,
+                              stream=ReleasingStream(response.stream, self.slots.release))
 
     async def aclose(self) -> None:
         """Sessions call this when dropped: the pool outlives them."""
