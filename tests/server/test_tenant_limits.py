@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -14,7 +16,7 @@ from outreach_connector.server.credentials import AccessTokenCredentials
 from outreach_connector.server.opening import open_store
 from outreach_connector.server.store import TooManyAuthentications
 
-from .helpers import API_KEY, CALL, OTHER_KEY, client_for, make_app, store_token
+from .helpers import API_KEY, CALL, OTHER_KEY, OUTREACH, client_for, jsonapi, make_app, store_token
 from .live import LiveServer
 
 pytestmark = pytest.mark.anyio
@@ -121,3 +123,50 @@ async def test_one_key_saturating_outreach_neither_queues_another_key_nor_passes
 def test_one_key_cannot_be_allowed_the_whole_upstream_pool():
     with pytest.raises(ValidationError, match=r"max_upstream_per_key \(100\) must be below max_upstream_connections"):
         ServerSettings(api_keys=(API_KEY,), max_upstream_per_key=100, max_upstream_connections=100)
+
+
+def stages_by_cursor(total: int):
+    """Outreach's stages 1..total, page by page; the cursor is the last id of the page before."""
+    def answer(request: httpx.Request) -> httpx.Response:
+        size = int(request.url.params["page[size]"])
+        after = int(request.url.params.get("page[after]", "0"))
+        ids = list(range(after + 1, min(after + size, total) + 1))
+        links = {"next": f"{OUTREACH}/stages?page[size]={size}&page[after]={ids[-1]}"} if ids[-1] < total else {}
+        return jsonapi(200, {"data": [{"type": "stage", "id": i, "attributes": {"name": f"stage {i}"}} for i in ids],
+                             "links": links})
+    return answer
+
+
+async def test_a_paginated_answer_stops_at_the_records_bound_and_says_where_to_go_on(tmp_path, fake):
+    fake.on("GET", "/api/v2/stages", stages_by_cursor(95))
+    asked = {"paginate": True, "page_size": 15, "max_records": 1_000_000}
+    outputs = []
+    async with client_for(make_app(tmp_path, fake, max_records_per_call=40)) as client:
+        auth_id = await store_token(client)
+        while not outputs or outputs[-1]["meta"]["truncated"]:
+            going_on = {"page_after": outputs[-1]["meta"]["next_page_after"]} if outputs else {}
+            response = await client.post(CALL, json={"operation": "list_stages", "authId": auth_id,
+                                                     "input": {**asked, **going_on}})
+            outputs.append(response.json()["output"])
+    # 1,000,000 asked, clamped to the last whole page within 40: two pages of 15 each time, none cut
+    assert [output["meta"] for output in outputs] == [
+        {"pages": 2, "records": 30, "truncated": True, "next_page_after": "30"},
+        {"pages": 2, "records": 30, "truncated": True, "next_page_after": "60"},
+        {"pages": 2, "records": 30, "truncated": True, "next_page_after": "90"},
+        {"pages": 1, "records": 5, "truncated": False}]
+    assert [r["id"] for output in outputs for r in output["data"]] == list(range(1, 96))  # each once, in order
+    assert [r.url.params.get("page[after]") for r in fake.requests] == [
+        None, "15", "30", "45", "60", "75", "90"]  # no page fetched only to be thrown away
+
+
+async def test_a_paginated_answer_stops_at_the_bytes_bound(tmp_path, fake):
+    fake.on("GET", "/api/v2/stages", stages_by_cursor(5000))  # about 300 KB of records
+    async with client_for(make_app(tmp_path, fake, max_answer_bytes=64 * 1024)) as client:
+        auth_id = await store_token(client)
+        response = await client.post(CALL, json={"operation": "list_stages", "authId": auth_id, "input": {
+            "paginate": True, "page_size": 100}})
+    output = response.json()["output"]
+    assert len(json.dumps(output["data"], separators=(",", ":"))) <= 64 * 1024
+    assert output["meta"]["truncated"] is True
+    assert output["meta"]["next_page_after"] == str(output["data"][-1]["id"])
+    assert [r["id"] for r in output["data"]] == list(range(1, output["meta"]["records"] + 1))

@@ -30,6 +30,7 @@ from outreach_connector import Connector
 from outreach_connector.client import shared_ssl_context
 from outreach_connector.errors import TenantBusy
 from outreach_connector.oauth import OAuthRefreshAuth
+from outreach_connector.pagination import AnswerBound
 from outreach_connector.retry import BUDGET_LEFT
 from outreach_connector.server.credentials import (AccessTokenCredentials, AuthenticationNotFound,
                                                    StoredAuthentication)
@@ -184,6 +185,11 @@ class ConnectorPool:
         return TenantSlots(self.transport, slots, limit, self._settings.connector.max_retry_wait)
 
     def build(self, stored: StoredAuthentication) -> Connector:
+        connector = self._connector(stored)
+        connector.answer_bound = AnswerBound(self._settings.max_records_per_call, self._settings.max_answer_bytes)
+        return connector
+
+    def _connector(self, stored: StoredAuthentication) -> Connector:
         settings = self._settings.connector
         credentials = stored.credentials
         transport = self.tenant_transport(stored.owner)
