@@ -6,14 +6,19 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import anyio
 import httpx
 import pytest
 from pydantic import ValidationError
 
 from outreach_connector.server import ServerSettings, create_app
 from outreach_connector.settings import Settings
+from outreach_connector.errors import TenantBusy
+from outreach_connector.retry import BUDGET_LEFT
+from outreach_connector.server.connections import SharedTransport, TenantSlots
 from outreach_connector.server.credentials import AccessTokenCredentials
 from outreach_connector.server.opening import open_store
+from outreach_connector.server.settings import settings_from
 from outreach_connector.server.store import TooManyAuthentications
 
 from .helpers import API_KEY, CALL, OTHER_KEY, OUTREACH, client_for, jsonapi, make_app, store_token
@@ -170,3 +175,37 @@ async def test_a_paginated_answer_stops_at_the_bytes_bound(tmp_path, fake):
     assert output["meta"]["truncated"] is True
     assert output["meta"]["next_page_after"] == str(output["data"][-1]["id"])
     assert [r["id"] for r in output["data"]] == list(range(1, output["meta"]["records"] + 1))
+
+
+def test_the_tenant_limits_come_from_flags_then_the_environment_then_defaults():
+    env = {"OUTREACH_CONNECTOR_BODY_TIMEOUT": "4", "OUTREACH_CONNECTOR_MAX_UPSTREAM_PER_KEY": "7",
+           "OUTREACH_CONNECTOR_MAX_AUTHENTICATIONS_PER_KEY": "50"}
+    chosen = settings_from(["--api-key", API_KEY, "--body-timeout", "2.5", "--max-records-per-call", "500"], env=env)
+    limits = ("body_timeout", "send_timeout", "max_sending_per_key", "max_upstream_per_key", "max_records_per_call",
+              "max_answer_bytes", "max_authentications_per_key")
+    assert {name: getattr(chosen, name) for name in limits} == {
+        "body_timeout": 2.5, "send_timeout": 30.0, "max_sending_per_key": 20, "max_upstream_per_key": 7,
+        "max_records_per_call": 500, "max_answer_bytes": 32 * 1024 * 1024, "max_authentications_per_key": 50}
+    with pytest.raises(ValidationError, match="body_timeout"):
+        settings_from(["--api-key", API_KEY], env={"OUTREACH_CONNECTOR_BODY_TIMEOUT": "0"})
+
+
+async def test_a_free_slot_is_taken_even_with_no_budget_left_and_given_back_when_the_answer_closes():
+    sent: list[httpx.Request] = []
+    outreach = SharedTransport(httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json={})))
+    tenant = TenantSlots(outreach, anyio.Semaphore(1), limit=1, max_wait=60)
+
+    def no_budget_left() -> httpx.Request:
+        request = httpx.Request("GET", "https://api.outreach.test/api/v2/stages")
+        request.extensions[BUDGET_LEFT] = 0.0  # a last attempt: it may not wait, but may take a free slot
+        return request
+
+    first = await tenant.handle_async_request(no_budget_left())
+    await first.aread()  # read to the end: the slot comes back
+    held = await tenant.handle_async_request(no_budget_left())  # not read yet: holds the one slot
+    with pytest.raises(TenantBusy) as refused:
+        await tenant.handle_async_request(no_budget_left())
+    await held.aclose()
+    after = await tenant.handle_async_request(no_budget_left())
+    await after.aclose()
+    assert len(sent) == 3 and refused.value.retry_after == 1

@@ -71,12 +71,7 @@ class TenantSlots(httpx.AsyncBaseTransport):
         self.inner, self.slots, self.limit, self.max_wait = inner, slots, limit, max_wait
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        acquired = False
-        with anyio.move_on_after(request.extensions.get(BUDGET_LEFT, self.max_wait)):  # the wait, not the request
-            await self.slots.acquire()
-            acquired = True
-        if not acquired:
-            raise TenantBusy(TENANT_BUSY.format(limit=self.limit), retry_after=TENANT_BUSY_RETRY_AFTER_SECONDS)
+        await self._take_slot(request.extensions.get(BUDGET_LEFT, self.max_wait))
         try:
             response = await self.inner.handle_async_request(request)
         except BaseException:
@@ -84,6 +79,18 @@ class TenantSlots(httpx.AsyncBaseTransport):
             raise
         return httpx.Response(response.status_code, headers=response.headers, extensions=response.extensions,
                               stream=ReleasingStream(response.stream, self.slots.release))
+
+    async def _take_slot(self, wait: float) -> None:
+        """A free slot at once (even with no budget left), else the first within ``wait`` seconds."""
+        try:
+            self.slots.acquire_nowait()
+            return
+        except anyio.WouldBlock:
+            pass
+        with anyio.move_on_after(wait):  # bounds the wait for a slot, never the request itself
+            await self.slots.acquire()
+            return
+        raise TenantBusy(TENANT_BUSY.format(limit=self.limit), retry_after=TENANT_BUSY_RETRY_AFTER_SECONDS)
 
     async def aclose(self) -> None:
         """Sessions call this when dropped: the pool outlives them."""
