@@ -16,7 +16,7 @@ from .dispatcher import Dispatcher
 from .drift import DriftMonitor, DriftReport
 from .dropdowns import Dropdowns
 from .errors import CredentialsMissing, InputInvalid, UpstreamError
-from .pagination import CursorPaginator, collected, keeps_partial
+from .pagination import AnswerBound, CursorPaginator, collected, keeps_partial
 from .registry import Registry, get_plugin_manager, shared_registry
 from .retry import RetryPolicy
 from .settings import ENVIRONMENT, Settings, plugins_from_env, with_process_plugins
@@ -99,6 +99,10 @@ def resumed(input: dict[str, Any], after: str | None) -> dict[str, Any]:
 class Connector:
     """Runs the Outreach operations. Credentials never appear in its repr or in error messages."""
 
+    # A host's bound on what one ``call`` with ``paginate`` gathers (the server sets it per session); None:
+    # only the caller's ``max_records``. ``iterate`` streams, and is never bounded by it.
+    answer_bound: AnswerBound | None = None
+
     def __init__(self, base_url: str | None = None, access_token: str | None = None, *,
                  client_id: str | None = None, client_secret: str | None = None,
                  refresh_token: str | None = None, token_url: str | None = None,
@@ -171,7 +175,7 @@ class Connector:
     def call(self, name: str, input: Any = None) -> Any:
         data = {} if input is None else input
         if isinstance(data, dict) and data.get("paginate"):
-            paginator, records = self._paginator(name, data), []
+            paginator, records = self._paginator(name, data, self.answer_bound), []
             with keeps_partial(paginator, records):
                 for record in self._walk(name, paginator):
                     records.append(record)
@@ -185,7 +189,7 @@ class Connector:
     async def acall(self, name: str, input: Any = None) -> Any:
         data = {} if input is None else input
         if isinstance(data, dict) and data.get("paginate"):
-            paginator, records = self._paginator(name, data), []
+            paginator, records = self._paginator(name, data, self.answer_bound), []
             with keeps_partial(paginator, records):
                 async for record in self._awalk(name, paginator):
                     records.append(record)
@@ -206,11 +210,11 @@ class Connector:
     def aiterate(self, name: str, input: dict[str, Any], after: str | None = None) -> AsyncIterator[Any]:
         return self._awalk(name, self._paginator(name, resumed(input, after)))
 
-    def _paginator(self, name: str, input: dict[str, Any]) -> CursorPaginator:
+    def _paginator(self, name: str, input: dict[str, Any], bound: AnswerBound | None = None) -> CursorPaginator:
         self.dispatcher.validate(name, input)
         if self.registry[name].spec.kind != "list":
             raise InputInvalid(name, [{"path": "paginate", "message": "only list operations paginate"}])
-        return CursorPaginator.for_input(input)
+        return CursorPaginator.for_input(input, bound)
 
     # The walks hold no name for a page: the previous page is freed before the next is fetched, so at most
     # one page (plus the record the caller holds) is alive at a time.

@@ -28,6 +28,7 @@
     ├── BrowserLoginFailed      auth login --browser got no authorization (denied, timed out, exchange refused)
     ├── WebhookSignatureInvalid a webhook delivery's signature is absent or wrong (webhooks.py)
     ├── EventInvalid            a webhook delivery's body is not an Outreach event (triggers.py)
+    ├── TenantBusy              the server's cap on one API key's Outreach requests held a call past its budget
     └── (the CLI's own, exit 2) UsageError, InputUnreadable, ConfigurationInvalid, CredentialsFileError (cli/)
 
 Messages never contain access tokens, refresh tokens or client secrets: they are built from status codes,
@@ -273,3 +274,15 @@ class EventInvalid(ConnectorError):
     """A webhook delivery's body is not an Outreach event (not JSON, no ``data.type``/``data.id``, too deep)."""
 
     exit_code = 2
+
+
+class TenantBusy(ConnectorError):
+    """The server already has as many Outreach requests in flight for this API key as it allows
+    (``--max-upstream-per-key``), and none finished within the call's retry budget: nothing was sent.
+    The server answers 429 with ``Retry-After``."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

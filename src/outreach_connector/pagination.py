@@ -11,6 +11,7 @@ it as before) with ``error.partial``: the records already fetched and the cursor
 """
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -39,6 +40,21 @@ MAX_EMPTY_PAGES = 3
 DEFAULT_MAX_PAGES = 10_000
 
 
+@dataclass(frozen=True)
+class AnswerBound:
+    """A host's bound on one gathered answer (the server's ``--max-records-per-call`` and
+    ``--max-answer-bytes``). The walk stops at the last whole page within it, with ``meta.truncated`` and
+    ``meta.next_page_after``: the cursor that goes on from there, no record lost or repeated. ``max_bytes``
+    counts the records as ASCII-escaped JSON (never less than the answer's UTF-8 bytes)."""
+
+    max_records: int
+    max_bytes: int
+
+    def room_for(self, records: int, size: int, page_size: int, largest_page: int) -> bool:
+        """Whether one more page (at most ``page_size`` records, about ``largest_page`` bytes) still fits."""
+        return records + page_size <= self.max_records and size + largest_page <= self.max_bytes
+
+
 @dataclass
 class CursorPaginator:
     page_input: dict[str, Any]
@@ -49,13 +65,17 @@ class CursorPaginator:
     truncated: bool = False  # stopped by max_records while Outreach had more
     empty_in_a_row: int = 0
     max_pages: int = DEFAULT_MAX_PAGES
+    bound: AnswerBound | None = None  # a host's bound on the answer, stopping between pages
+    size: int = 0  # JSON characters of the records taken, counted only under a bound
+    largest_page: int = 0
+    next_page_after: str | None = None  # where a walk stopped by the bound goes on
 
     @classmethod
-    def for_input(cls, data: dict[str, Any]) -> "CursorPaginator":
+    def for_input(cls, data: dict[str, Any], bound: AnswerBound | None = None) -> "CursorPaginator":
         page_input = {k: v for k, v in data.items() if k not in PAGINATION_KEYS}
         page_input.setdefault("page_size", 1000)  # the fewest round trips Outreach allows
         cap = data.get("max_records", DEFAULT_MAX_RECORDS) if data.get("paginate") else data.get("max_records")
-        return cls(page_input, cap)
+        return cls(page_input, cap, bound=bound)
 
     def take(self, page: dict[str, Any]) -> list[Any]:
         """Records of this page that fit under the cap; moves the cursor on (or ends the walk)."""
@@ -65,6 +85,9 @@ class CursorPaginator:
         if self.max_records is not None:
             records = records[: self.max_records - self.records]
         self.records += len(records)
+        if self.bound is not None:
+            page_size = len(json.dumps(records, separators=(",", ":")))
+            self.size, self.largest_page = self.size + page_size, max(self.largest_page, page_size)
         self.page_input = self._next(page.get("links") or {})
         return records
 
@@ -85,6 +108,10 @@ class CursorPaginator:
             raise TooManyPages(f"Outreach still had a next page after {self.pages} pages, the most one walk "
                                "reads; stopping (resume from the cursor of the next page)")
         cursor = cursor_of(link)
+        if self.bound is not None and not self.bound.room_for(self.records, self.size,
+                                                              self.page_input.get("page_size", 50), self.largest_page):
+            self.truncated, self.next_page_after = True, cursor
+            return None
         if cursor in self.seen:
             raise RepeatedCursor(f"Outreach returned the cursor of an earlier page again after {self.pages} "
                                  "pages; stopping instead of looping")
@@ -137,5 +164,7 @@ def keeps_partial(paginator: CursorPaginator, records: list[Any] | None = None) 
 
 def collected(records: list[Any], paginator: CursorPaginator) -> dict:
     """The output of ``call`` with ``paginate: true``: all records in one JSON:API-shaped document."""
-    return {"data": records, "links": {},
-            "meta": {"pages": paginator.pages, "records": paginator.records, "truncated": paginator.truncated}}
+    meta = {"pages": paginator.pages, "records": paginator.records, "truncated": paginator.truncated}
+    if paginator.next_page_after is not None:  # stopped by the host's bound: pass it as page_after to go on
+        meta["next_page_after"] = paginator.next_page_after
+    return {"data": records, "links": {}, "meta": meta}

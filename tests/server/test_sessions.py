@@ -114,8 +114,8 @@ async def test_sessions_share_one_transport(tmp_path):
             "access_token": f"t{n}"}})).json()["id"] for n in range(3)]
         for auth_id in ids:
             assert (await client.post(CALL, json=list_call(auth_id))).json()["outcome"] == "success"
-    transports = {id(session.connector.sender._aclient._transport) for session in pool._sessions.values()}
-    assert transports == {id(pool.transport)}
+    transports = {id(session.connector.sender._aclient._transport.inner) for session in pool._sessions.values()}
+    assert transports == {id(pool.transport)}  # each through its tenant's slots (TenantSlots) into one pool
 
 
 async def test_a_token_endpoint_that_answers_429_for_long_is_not_waited_for(tmp_path):

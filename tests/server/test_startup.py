@@ -84,6 +84,13 @@ async def ok_app(scope, receive, send):
 @contextmanager
 def serving(config: uvicorn.Config) -> Iterator[int]:
     """``config`` served by uvicorn in a thread on a free loopback port; yields the port."""
+    with serving_server(config) as (port, _):
+        yield port
+
+
+@contextmanager
+def serving_server(config: uvicorn.Config) -> Iterator[tuple[int, uvicorn.Server]]:
+    """As :func:`serving`, yielding the server too (its ``server_state`` holds the open connections)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     server = uvicorn.Server(config)
@@ -92,7 +99,7 @@ def serving(config: uvicorn.Config) -> Iterator[int]:
     while not server.started:
         time.sleep(0.01)
     try:
-        yield listener.getsockname()[1]
+        yield listener.getsockname()[1], server
     finally:
         server.should_exit = True
         thread.join(10)

@@ -22,7 +22,7 @@ from outreach_connector.server import consent, editor, keepalive, routes, startu
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import problem
-from outreach_connector.server.guards import ApiKeyGate, BodyLimit, InternalErrorShield
+from outreach_connector.server.guards import ApiKeyGate, BodyLimit, InternalErrorShield, SlowBodyGuard
 from outreach_connector.server.opening import open_store
 from outreach_connector.server.store_sql import StoreUnavailable
 from outreach_connector.server.serving import bind, quiet_access_log, uvicorn_config
@@ -77,7 +77,9 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
     app = Starlette(routes=[*ROUTES, Route(MCP_PATH, mcp)], lifespan=lifespan,
                     middleware=[Middleware(InternalErrorShield),
                                 Middleware(ApiKeyGate, keys=keys, owner_of=store.owner_of),
-                                Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+                                Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+                                Middleware(SlowBodyGuard, timeout=settings.body_timeout,
+                                           max_per_key=settings.max_sending_per_key)],
                     exception_handlers={HTTPException: http_problem, StoreUnavailable: store_problem})
     app.state.services = services
     return app

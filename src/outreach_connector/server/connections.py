@@ -20,14 +20,18 @@ import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 
+import anyio
 import httpx
 from starlette.concurrency import run_in_threadpool
 
 from outreach_connector import Connector
 from outreach_connector.client import BearerToken, shared_ssl_context
+from outreach_connector.errors import TenantBusy
 from outreach_connector.oauth import OAuthRefreshAuth
+from outreach_connector.pagination import AnswerBound
+from outreach_connector.retry import BUDGET_LEFT
 from outreach_connector.server.credentials import (AccessTokenCredentials, Authentication, AuthenticationNotFound,
                                                    StoredAuthentication)
 from outreach_connector.server.settings import ServerSettings
@@ -49,6 +53,67 @@ class SharedTransport(httpx.AsyncBaseTransport):
 
     async def shutdown(self) -> None:
         await self.inner.aclose()
+
+
+TENANT_BUSY = ("This API key already has {limit} requests to Outreach in flight (--max-upstream-per-key) and none "
+               "finished within the call's retry budget; nothing was sent: try again shortly")
+TENANT_BUSY_RETRY_AFTER_SECONDS = 1
+
+
+class TenantSlots(httpx.AsyncBaseTransport):
+    """One tenant's way into the shared pool: at most ``limit`` of its requests in flight at once, so one API key
+    cannot take every connection to Outreach (the settings keep ``limit`` below the pool's size).
+
+    A request beyond the limit waits for a slot as long as its call's retry budget allows (the sender says,
+    ``retry.BUDGET_LEFT``), then fails with :class:`TenantBusy`, sent nowhere. A slot is held until the
+    answer's body is read or closed, not only until its headers arrive."""
+
+    def __init__(self, inner: SharedTransport, slots: anyio.Semaphore, limit: int, max_wait: float) -> None:
+        self.inner, self.slots, self.limit, self.max_wait = inner, slots, limit, max_wait
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await self._take_slot(request.extensions.get(BUDGET_LEFT, self.max_wait))
+        try:
+            response = await self.inner.handle_async_request(request)
+        except BaseException:
+            self.slots.release()
+            raise
+        return httpx.Response(response.status_code, headers=response.headers, extensions=response.extensions,
+                              stream=ReleasingStream(response.stream, self.slots.release))
+
+    async def _take_slot(self, wait: float) -> None:
+        """A free slot at once (even with no budget left), else the first within ``wait`` seconds."""
+        try:
+            self.slots.acquire_nowait()
+            return
+        except anyio.WouldBlock:
+            pass
+        with anyio.move_on_after(wait):  # bounds the wait for a slot, never the request itself
+            await self.slots.acquire()
+            return
+        raise TenantBusy(TENANT_BUSY.format(limit=self.limit), retry_after=TENANT_BUSY_RETRY_AFTER_SECONDS)
+
+    async def aclose(self) -> None:
+        """Sessions call this when dropped: the pool outlives them."""
+
+
+class ReleasingStream(httpx.AsyncByteStream):
+    """An answer's body that gives its tenant's slot back once, when closed (read to the end or not)."""
+
+    def __init__(self, inner: Any, release: Callable[[], None]) -> None:
+        self.inner, self._release = inner, release
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.inner:
+            yield chunk
+
+    async def aclose(self) -> None:
+        release, self._release = self._release, None
+        try:
+            await self.inner.aclose()
+        finally:
+            if release is not None:
+                release()
 
 
 def shared_transport(settings: ServerSettings, transport: Any = None) -> SharedTransport:
@@ -81,6 +146,7 @@ class ConnectorPool:
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._building = asyncio.Lock()
         self._clock = clock
+        self._upstream_slots: dict[str | None, anyio.Semaphore] = {}  # per owner; owners are the configured keys
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -137,14 +203,26 @@ class ConnectorPool:
             return False
         return True
 
+    def tenant_transport(self, owner: str | None) -> TenantSlots:
+        """The shared pool as one tenant reaches it: its sessions share one set of slots."""
+        limit = self._settings.max_upstream_per_key
+        slots = self._upstream_slots.setdefault(owner, anyio.Semaphore(limit))
+        return TenantSlots(self.transport, slots, limit, self._settings.connector.max_retry_wait)
+
     def build(self, stored: StoredAuthentication) -> Connector:
+        connector = self._connector(stored)
+        connector.answer_bound = AnswerBound(self._settings.max_records_per_call, self._settings.max_answer_bytes)
+        return connector
+
+    def _connector(self, stored: StoredAuthentication) -> Connector:
         settings = self._settings.connector
         credentials = stored.credentials
+        transport = self.tenant_transport(stored.owner)
         if isinstance(credentials, AccessTokenCredentials):
             # As an auth, not a setting: a token stored before whitespace was refused fails its calls with an
             # error envelope (the bearer check), not the whole session with a settings error.
             return Connector(settings=settings, auth=BearerToken(credentials.access_token.get_secret_value()),
-                             transport=self.transport)
+                             transport=transport)
         tokens = stored.tokens
         assert tokens is not None  # an OAuth row always carries its refresh token
         auth = OAuthRefreshAuth(
@@ -153,7 +231,7 @@ class ConnectorPool:
             access_token=tokens.access_token or None, expires_at=tokens.expires_at,
             max_token_wait=settings.max_retry_wait, timeout=settings.timeout,
             token_store=self._store.token_store(stored.info.id), redirect_uri=credentials.redirect_uri)
-        return Connector(settings=settings, auth=auth, transport=self.transport)
+        return Connector(settings=settings, auth=auth, transport=transport)
 
     def expire_idle(self) -> None:
         horizon = self._clock() - self._settings.session_idle_seconds

@@ -32,6 +32,7 @@ from outreach_connector.server.envelopes import shown
 from outreach_connector.server.requests import BadRequest, _storable, parse_body
 from outreach_connector.server.routes import known_id, not_found, owner, services
 from outreach_connector.server.settings import ServerSettings, plain_http_url
+from outreach_connector.server.store import TooManyAuthentications
 from outreach_connector.server.token_endpoint import TokenEndpointRefused, request_tokens, safe_error_code
 
 logger = logging.getLogger("outreach_connector.server")
@@ -170,8 +171,13 @@ async def callback(request: Request) -> Response:
         await svc.pool.forget(auth_id)
         logger.info("reconnected authentication %s", auth_id)
     else:
-        created = await run_in_threadpool(lambda: svc.store.create(pending["name"], credentials, owner=tenant,
-                                                                   tokens=tokens))
+        try:
+            created = await run_in_threadpool(lambda: svc.store.create(
+                pending["name"], credentials, owner=tenant, tokens=tokens,
+                max_per_owner=settings.max_authentications_per_key))
+        except TooManyAuthentications:
+            logger.info("oauth callback: the tenant holds --max-authentications-per-key already; nothing stored")
+            return _finish_error(settings, pending, "too_many_authentications")
         auth_id = created.id
         logger.info("connected authentication %s", auth_id)
     return _finish(settings, pending, {"authentication_id": auth_id, "status": "connected"},

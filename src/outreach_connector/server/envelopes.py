@@ -12,6 +12,7 @@ reaches a response.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -19,7 +20,8 @@ from starlette.responses import JSONResponse as StarletteJSONResponse
 
 from outreach_connector.validation import problems_in
 from outreach_connector.errors import (ConnectorError, InputInvalid, OutputInvalid, PaginationError,
-                                       TransportError, UnknownOperation, UnsafeURL, UpstreamError)
+                                       TenantBusy, TransportError, UnknownOperation, UnsafeURL,
+                                       UpstreamError)
 
 INPUT_INVALID_PREFIX = "Connector input validation failed."
 MAX_DETAIL = 300  # characters of one error's message: a validator may quote the (huge) value it refused
@@ -88,6 +90,8 @@ def dotted_path(path: str) -> str:
 
 def for_error(exc: ConnectorError) -> JSONResponse | None:
     """The envelope for a connector error, or None when it is a fault of ours (the caller answers 500)."""
+    if isinstance(exc, TenantBusy):  # the server's own limit, not Outreach's: a problem answer
+        return problem(429, exc.message, headers={"Retry-After": str(math.ceil(exc.retry_after))})
     if isinstance(exc, InputInvalid):
         return input_invalid(exc.errors)
     if isinstance(exc, UnsafeURL):

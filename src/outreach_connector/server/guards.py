@@ -1,12 +1,14 @@
-"""ASGI middleware: the API-key gate (which also says which tenant is calling), the request-body limit, and
-the shield that turns any unexpected exception into a bare 500."""
+"""ASGI middleware: the API-key gate (which also says which tenant is calling), the request-body limits (size,
+time, and bodies in progress per key), and the shield that turns any unexpected exception into a bare 500."""
 from __future__ import annotations
 
 import hmac
 import logging
 import traceback
+from collections import Counter
 from typing import Any, Callable, Iterable
 
+import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -98,6 +100,105 @@ class BodyLimit:
 
     def _too_large(self) -> Any:
         return problem(413, self._message(), headers={"Connection": "close"})
+
+
+SLOW_BODY = "The request body did not arrive within {seconds:g} seconds of its headers (--body-timeout)"
+TOO_MANY_SENDING = ("This API key already has {count} requests still sending their body (--max-sending-per-key); "
+                    "finish those first")
+
+
+def has_body(scope: Scope) -> bool:
+    """Whether a body follows the headers (HTTP/1.1: a non-zero Content-Length, or any Transfer-Encoding)."""
+    headers = dict(scope.get("headers", []))
+    return b"transfer-encoding" in headers or headers.get(b"content-length", b"0") not in (b"0", b"")
+
+
+SLOW_AFTER_SECONDS = 1.0  # a body not in by then is "still sending"; a burst of prompt requests never is
+
+
+class SlowBodyGuard:
+    """Reads the whole body before the app runs: within ``timeout`` seconds of the headers, else 408 and the
+    connection closes. A body not in after ``SLOW_AFTER_SECONDS`` counts as still sending: at most
+    ``max_per_key`` of one API key's may, beyond which its requests get 429 at once (and their connections
+    close), so one tenant's slow clients cannot hold every connection slot for long.
+
+    Long polls and streams stop counting once their request is in; requests without a body never count.
+    It sits inside :class:`BodyLimit`, which bounds what is read here."""
+
+    def __init__(self, app: ASGIApp, timeout: float, max_per_key: int) -> None:
+        self.app, self.timeout, self.max_per_key = app, timeout, max_per_key
+        self.sending: Counter[str] = Counter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not has_body(scope):
+            await self.app(scope, receive, send)
+            return
+        owner = scope.get("state", {}).get("owner", "")  # "": the open paths, which hold no key
+        try:
+            messages = await self._read_body(owner, receive)
+        except Refused as refused:
+            await refused.answer(scope, receive, send)
+            return
+        except HTTPException as exc:  # BodyLimit's 413, raised outside any route's exception handling
+            await problem(exc.status_code, str(exc.detail), headers=exc.headers)(scope, receive, send)
+            return
+        await self.app(scope, replaying(messages, receive), send)
+
+    async def _read_body(self, owner: str, receive: Receive) -> list[Message]:
+        """The body's messages as they came, ending with the last chunk (or a disconnect)."""
+        messages: list[Message] = []
+        if self._full(owner):
+            raise self._too_many(owner)
+        prompt = min(SLOW_AFTER_SECONDS, self.timeout)
+        if await read_within(prompt, receive, messages):
+            return messages
+        if self._full(owner):
+            raise self._too_many(owner)
+        self.sending[owner] += 1
+        try:
+            if await read_within(self.timeout - prompt, receive, messages):
+                return messages
+        finally:
+            self.sending[owner] -= 1
+            if not self.sending[owner]:
+                del self.sending[owner]
+        raise Refused(408, SLOW_BODY.format(seconds=self.timeout), {"Connection": "close"})
+
+    def _full(self, owner: str) -> bool:
+        return bool(owner) and self.sending[owner] >= self.max_per_key
+
+    def _too_many(self, owner: str) -> "Refused":
+        return Refused(429, TOO_MANY_SENDING.format(count=self.sending[owner]),
+                       {"Retry-After": "1", "Connection": "close"})
+
+
+class Refused(Exception):
+    """A request the guard answers itself."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str]) -> None:
+        super().__init__(message)
+        self.answer = problem(status, message, headers=headers)
+
+
+async def read_within(seconds: float, receive: Receive, messages: list[Message]) -> bool:
+    """Appends the body's messages to ``messages`` until the last one (True) or ``seconds`` pass (False)."""
+    with anyio.move_on_after(seconds):
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return True
+    return False
+
+
+def replaying(messages: list[Message], receive: Receive) -> Receive:
+    """A receive that hands out ``messages`` first, then waits on the real one (for the client hanging up)."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
 
 
 class InternalErrorShield:

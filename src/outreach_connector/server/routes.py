@@ -27,7 +27,7 @@ from outreach_connector.server.envelopes import shown
 from outreach_connector.server.requests import (AuthenticationRequest, BadRequest, CallRequest,
                                                 parse_body)
 from outreach_connector.server.settings import ServerSettings
-from outreach_connector.server.store import CredentialStore
+from outreach_connector.server.store import CredentialStore, TooManyAuthentications
 
 logger = logging.getLogger("outreach_connector.server")
 
@@ -142,7 +142,12 @@ async def create_authentication(request: Request) -> Response:
             credentials.token_url.rstrip("/") not in services(request).settings.trusted_token_urls:
         return envelopes.problem(400, "Invalid authentication: credentials.token_url: not a token endpoint this "
                                       "server trusts (its --token-url, or one given with --allow-token-url)")
-    created = await run_in_threadpool(services(request).store.create, body.name, credentials, owner=owner(request))
+    try:
+        created = await run_in_threadpool(services(request).store.create, body.name, credentials,
+                                          owner=owner(request),
+                                          max_per_owner=services(request).settings.max_authentications_per_key)
+    except TooManyAuthentications as exc:
+        return envelopes.problem(409, str(exc))
     logger.info("stored authentication %s (%s)", created.id, created.kind)
     return JSONResponse({"id": created.id}, status_code=201)
 

@@ -4,6 +4,8 @@ message when the port is taken.
 * A client gets ``header_timeout`` seconds to send each request's headers (uvicorn itself only bounds the
   idle time between requests), and at most ``max_connections`` connections (and requests in flight) are
   served at once: beyond that a request gets 503 with ``Retry-After``.
+* A client that takes nothing of an answer still waiting to go out for ``send_timeout`` seconds is dropped
+  (``transport.close()`` would wait for it to read, holding the slot and the buffered answer for ever).
 * Whatever the server itself answers is the API's error envelope ``{"message", "code": null}``: the 503
   beyond the limit and the 400 for bytes that are not HTTP, which uvicorn would answer in plain text.
 * The access log carries paths without their query strings: a query may hold a search term or a cursor.
@@ -51,9 +53,12 @@ class HeaderTimeoutProtocol(H11Protocol):
 
     header_timeout = 10.0
     max_connections: int | None = None
+    send_timeout: float | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._unsent = 0  # bytes of answers waiting in our write buffer at the last look
+        self._unsent_since = 0.0  # when that buffer last shrank or emptied
         if self.max_connections is not None:
             self.limit_concurrency = None  # uvicorn's own check answers in plain text: ours replaces it
             self.app = ConnectionLimit(self.app, self.max_connections, self.connections, self.tasks)
@@ -74,6 +79,27 @@ class HeaderTimeoutProtocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_header_timer()
+        if self.send_timeout is not None:
+            self._unsent_since = self.loop.time()
+            self.loop.call_later(self.send_timeout / 4, self._check_sending)
+
+    def _check_sending(self) -> None:
+        """Drops the connection when its unsent answer has not shrunk for ``send_timeout`` seconds.
+
+        Looks a few times per timeout: a client that reads anything makes the buffer shrink between two looks
+        (uvicorn stops the app writing once the buffer is full), one that reads nothing never does."""
+        if self.transport.is_closing() and self.transport.get_write_buffer_size() == 0:
+            return  # closed, or closing with nothing left to send: the connection ends by itself
+        now, unsent = self.loop.time(), self.transport.get_write_buffer_size()
+        if unsent == 0 or unsent < self._unsent:
+            self._unsent_since = now
+        elif now - self._unsent_since >= self.send_timeout:  # type: ignore[operator]
+            logging.getLogger("uvicorn.error").warning(
+                "Dropped a client that read nothing of its answer for %g s (--send-timeout)", self.send_timeout)
+            self.transport.abort()
+            return
+        self._unsent = unsent
+        self.loop.call_later(self.send_timeout / 4, self._check_sending)  # type: ignore[operator]
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -88,9 +114,10 @@ class HeaderTimeoutProtocol(H11Protocol):
             self.transport.close()
 
 
-def protocol_with_header_timeout(seconds: float, max_connections: int | None = None) -> type[H11Protocol]:
+def protocol_with_header_timeout(seconds: float, max_connections: int | None = None,
+                                 send_timeout: float | None = None) -> type[H11Protocol]:
     return type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,),
-                {"header_timeout": seconds, "max_connections": max_connections})
+                {"header_timeout": seconds, "max_connections": max_connections, "send_timeout": send_timeout})
 
 
 class PathOnlyAccessLog(logging.Filter):
@@ -128,5 +155,6 @@ def bind(host: str, port: int) -> socket.socket:
 def uvicorn_config(app: Any, settings: Any) -> Any:
     import uvicorn
 
-    protocol = protocol_with_header_timeout(settings.header_timeout, settings.max_connections)
+    protocol = protocol_with_header_timeout(settings.header_timeout, settings.max_connections,
+                                            settings.send_timeout)
     return uvicorn.Config(app, log_level=settings.log_level, http=protocol, timeout_keep_alive=5)

@@ -70,6 +70,14 @@ class ServerSettings(BaseModel):
     keep_alive_batch: int = Field(5, ge=1, le=100)
     # The MCP tools /mcp serves: a preset (all, seed, read) or comma-separated operation names.
     mcp_tools: str = MCP_DEFAULT_PRESET
+    # Per connection and per tenant (API key), so one client or one tenant cannot hold what others need.
+    body_timeout: float = Field(10.0, gt=0, le=3600)  # the whole request body, counted from its headers
+    send_timeout: float = Field(30.0, gt=0, le=3600)  # a client reading nothing of an answer this long is dropped
+    max_sending_per_key: int = Field(20, ge=1)  # requests of one key still sending their body
+    max_upstream_per_key: int = Field(20, ge=1)  # Outreach requests of one key in flight at once
+    max_records_per_call: int = Field(10_000, ge=1, le=1_000_000)  # records in one paginated answer
+    max_answer_bytes: int = Field(32 * MIB, ge=64 * 1024, le=1024 * MIB)  # JSON bytes of records in one answer
+    max_authentications_per_key: int = Field(1000, ge=1)
     # How every Outreach call is made (timeouts, retry budget, plugins): the connector's own settings model.
     # Built in Python (create_app), it still takes the process's plugin choice, as a keyword-built Connector does.
     connector: Settings = Field(default_factory=with_process_plugins)
@@ -122,6 +130,14 @@ class ServerSettings(BaseModel):
     @property
     def trusted_token_urls(self) -> frozenset[str]:
         return frozenset((self.token_url.rstrip("/"), *self.allowed_token_urls))
+
+    @model_validator(mode="after")
+    def _one_key_cannot_fill_the_pool(self) -> "ServerSettings":
+        if self.max_upstream_connections > 1 and self.max_upstream_per_key >= self.max_upstream_connections:
+            raise ValueError(f"max_upstream_per_key ({self.max_upstream_per_key}) must be below "
+                             f"max_upstream_connections ({self.max_upstream_connections}): one API key must not "
+                             "be able to take every connection to Outreach")
+        return self
 
     @model_validator(mode="after")
     def _one_outreach(self) -> "ServerSettings":
@@ -212,6 +228,7 @@ def add_limits(parser: argparse.ArgumentParser) -> None:
                         help="concurrent client connections; beyond it requests get 503 (default 1000)")
     parser.add_argument("--max-json-items", type=int,
                         help="array items and object members in one request body; more is 400 (default 20000)")
+    add_tenant_limits(parser)
 
 
 def add_oauth_app(parser: argparse.ArgumentParser) -> None:
@@ -229,6 +246,49 @@ def add_oauth_app(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-alive-days", type=float,
                         help="refresh OAuth authentications not refreshed for this many days, so Outreach's "
                              "14-day refresh tokens never lapse (default 7; 0 turns it off)")
+
+
+# Per-connection and per-tenant limits: flag, type, environment variable, help (the default is the field's).
+TENANT_LIMITS = {
+    "body_timeout": ("--body-timeout", float, "OUTREACH_CONNECTOR_BODY_TIMEOUT",
+                     "seconds a client has to send a whole request body, from its headers; then 408 and the "
+                     "connection closes"),
+    "send_timeout": ("--send-timeout", float, "OUTREACH_CONNECTOR_SEND_TIMEOUT",
+                     "a client that reads nothing of an answer for this many seconds is disconnected"),
+    "max_sending_per_key": ("--max-sending-per-key", int, "OUTREACH_CONNECTOR_MAX_SENDING_PER_KEY",
+                            "requests one API key may have still sending their body; beyond it 429"),
+    "max_upstream_per_key": ("--max-upstream-per-key", int, "OUTREACH_CONNECTOR_MAX_UPSTREAM_PER_KEY",
+                             "Outreach requests one API key may have in flight; beyond it a call waits within "
+                             "--max-retry-wait, then 429 (must be below the upstream pool's 100)"),
+    "max_records_per_call": ("--max-records-per-call", int, "OUTREACH_CONNECTOR_MAX_RECORDS_PER_CALL",
+                             "records one paginated call gathers; beyond it the answer stops at a page with "
+                             "meta.truncated and meta.next_page_after"),
+    "max_answer_bytes": ("--max-answer-bytes", int, "OUTREACH_CONNECTOR_MAX_ANSWER_BYTES",
+                         "JSON bytes of records one paginated call gathers; beyond it the answer is truncated "
+                         "the same way"),
+    "max_authentications_per_key": ("--max-authentications-per-key", int,
+                                    "OUTREACH_CONNECTOR_MAX_AUTHENTICATIONS_PER_KEY",
+                                    "authentications one API key may store; beyond it POST /authentications is 409"),
+}
+
+
+def add_tenant_limits(parser: argparse.ArgumentParser) -> None:
+    for name, (flag, kind, env_name, text) in TENANT_LIMITS.items():
+        default = ServerSettings.model_fields[name].default
+        shown = default if isinstance(default, int) else f"{default:g}"
+        parser.add_argument(flag, type=kind, dest=name, help=f"{text} (env {env_name}; default {shown})")
+
+
+def tenant_limits(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, str | float | int]:
+    """The tenant limits given as flags or, failing that, in the environment (checked by the model)."""
+    chosen: dict[str, str | float | int] = {}
+    for name, (_, _, env_name, _) in TENANT_LIMITS.items():
+        value = getattr(args, name)
+        if value is None:
+            value = env.get(env_name)
+        if value is not None:
+            chosen[name] = value
+    return chosen
 
 
 def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = None) -> ServerSettings:
@@ -270,6 +330,7 @@ def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = No
         "mcp_tools": args.mcp_tools or env.get("OUTREACH_CONNECTOR_MCP_TOOLS"),
     }
     chosen = {key: value for key, value in chosen.items() if value is not None}
+    chosen.update(tenant_limits(args, env))
     chosen["connector"] = Settings.from_env(env, base_url=chosen.get("outreach_base_url"),
                                             token_url=chosen.get("token_url"), timeout=args.timeout,
                                             max_retry_wait=args.max_retry_wait, strict_output=args.strict_output)

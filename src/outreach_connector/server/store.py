@@ -84,6 +84,15 @@ class StoredTokens:
         self._lease.release()
 
 
+class TooManyAuthentications(Exception):
+    """The tenant already holds as many authentications as the server allows one API key."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"This API key already holds {limit} authentications, as many as the server allows "
+                         "(--max-authentications-per-key); delete one you no longer use first")
+        self.limit = limit
+
+
 class CredentialStore:
     """Authentications in SQLite or PostgreSQL; any thread may use the store (connections are per operation)."""
 
@@ -142,9 +151,10 @@ class CredentialStore:
         logger.info("re-encrypted %d authentication(s) with the new encryption key", changed)
         return changed
 
-    def create(self, name: str, credentials: Credentials, *, owner: str,
-               tokens: TokenSet | None = None) -> Authentication:
-        """Store a new authentication; ``tokens``: the set a code exchange just issued (OAuth only)."""
+    def create(self, name: str, credentials: Credentials, *, owner: str, tokens: TokenSet | None = None,
+               max_per_owner: int | None = None) -> Authentication:
+        """Store a new authentication; ``tokens``: the set a code exchange just issued (OAuth only). Raises
+        :class:`TooManyAuthentications` when ``owner`` already holds ``max_per_owner``."""
         auth_id, now = str(uuid.uuid4()), precise_time(self._clock())
         kind = "access_token" if isinstance(credentials, AccessTokenCredentials) else "oauth"
         secret = {**reveal(credentials), **(token_fields(tokens) if tokens else {})}
@@ -152,7 +162,10 @@ class CredentialStore:
         row = {"id": auth_id, "owner": owner, "name": name, "kind": kind, "created_at": now, "updated_at": now,
                "access_token_expires_at": expires_at, "secret": self.seal(auth_id, secret),
                "status": "connected", "status_reason": None, "status_since": now}
-        self.backend.insert(row)
+        if max_per_owner is None:
+            self.backend.insert(row)
+        elif not self.backend.insert_within(row, max_per_owner):
+            raise TooManyAuthentications(max_per_owner)
         return public(row)
 
     def get(self, auth_id: str, owner: str | None = None) -> Authentication | None:

@@ -173,9 +173,28 @@ class SqlBackend:
 
     def insert(self, row: Row) -> None:
         with self.transaction() as db:
-            names = COLUMNS.split(", ")
-            self.execute(db, f"INSERT INTO authentications ({COLUMNS}) VALUES ({', '.join('?' * len(names))})",
-                         [row[name] for name in names])
+            self._insert(db, row)
+
+    def _insert(self, db: Any, row: Row) -> None:
+        names = COLUMNS.split(", ")
+        self.execute(db, f"INSERT INTO authentications ({COLUMNS}) VALUES ({', '.join('?' * len(names))})",
+                     [row[name] for name in names])
+
+    def insert_within(self, row: Row, max_per_owner: int) -> bool:
+        """Adds the row unless its owner already holds ``max_per_owner`` rows (then False, nothing written).
+
+        Count and insert are one transaction holding the owner's lock: two replicas creating at once cannot
+        both see room for one more."""
+        with self.owner_transaction(row["owner"]) as db:
+            held = self.rows(db, "SELECT count(*) AS held FROM authentications WHERE owner = ?", (row["owner"],))
+            if held[0]["held"] >= max_per_owner:
+                return False
+            self._insert(db, row)
+            return True
+
+    def owner_transaction(self, owner: str) -> Any:
+        """A transaction no other writer for ``owner`` runs beside (SQLite: the database's write lock)."""
+        return self.transaction(lock=True)
 
     def fetch(self, auth_id: str) -> Row | None:
         with self.transaction() as db:
@@ -399,6 +418,13 @@ class PostgresBackend(SqlBackend):
             raise
         finally:
             self.give_back(db)
+
+    @contextmanager
+    def owner_transaction(self, owner: str) -> Iterator[Any]:
+        """A transaction holding a lock on the owner alone (not the migration lock): other tenants go on."""
+        with self.transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (owner,))
+            yield db
 
     def _set_lock_timeout(self, db: Any, seconds: float | None = None) -> None:
         milliseconds = max(1, int((self.lock_timeout if seconds is None else seconds) * 1000))  # 0 would be none
