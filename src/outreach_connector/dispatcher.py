@@ -10,6 +10,7 @@ from .errors import InputInvalid
 from .wire import Context, HttpCall, Reply
 from .registry import Registered, Registry
 from .validation import errors_for, text_errors
+from .responses import nested_too_deep, too_deep
 
 
 class Dispatcher:
@@ -33,15 +34,20 @@ class Dispatcher:
         request = entry.handler.build(entry.spec, data, self.ctx)
         return entry, replace(request, shrinkable=True) if shrinkable else request
 
-    def finish(self, entry: Registered, data: Any, reply: Reply) -> Any:
-        output = entry.handler.parse(entry.spec, data, reply, self.ctx)
-        self.drift.check(entry.spec.name, entry.output_validator, output, reply.body, reply.status_code)
+    def finish(self, entry: Registered, data: Any, reply: Reply, request: HttpCall | None = None) -> Any:
+        try:
+            output = entry.handler.parse(entry.spec, data, reply, self.ctx)
+            self.drift.check(entry.spec.name, entry.output_validator, output, reply.body, reply.status_code)
+        except (RecursionError, ValueError) as exc:
+            if not too_deep(exc):
+                raise
+            raise nested_too_deep(reply, request.method if request else "") from None
         return output
 
     def call(self, name: str, data: Any, shrinkable: bool = False) -> Any:
         entry, request = self.prepare(name, data, shrinkable)
-        return self.finish(entry, data, self.sender.send(request))
+        return self.finish(entry, data, self.sender.send(request), request)
 
     async def acall(self, name: str, data: Any, shrinkable: bool = False) -> Any:
         entry, request = self.prepare(name, data, shrinkable)
-        return self.finish(entry, data, await self.sender.asend(request))
+        return self.finish(entry, data, await self.sender.asend(request), request)

@@ -15,7 +15,7 @@ import pytest
 
 from outreach_connector import Connector
 from outreach_connector.errors import PaginationError, UpstreamError
-from outreach_connector.responses import MAX_UPSTREAM_DEPTH, NestedTooDeep, loads
+from outreach_connector.responses import TOO_DEEP, NestedTooDeep, loads
 
 from .helpers import CALL, OUTREACH, TOKEN_URL, client_for, make_app, run_call
 
@@ -143,7 +143,6 @@ DEEP_ANSWERS = [
     pytest.param("list_prospects", {}, b'{"data": ' + nested(500) + b"}", id="list-500"),
     pytest.param("raw_http_request", {"method": "GET", "url": {"endpoint": "/prospects"}}, nested(990), id="raw-990"),
     pytest.param("execute_link", {"link": f"{OUTREACH}/prospects?page[after]=x"}, nested(3000), id="link-3000"),
-    pytest.param("list_prospects_ddl", {}, b'{"data": [' + nested(300) + b"]}", id="ddl-300"),
     pytest.param("get_stage", {"stage_id": 1}, b'{"data": ' + nested(30_000) + b"}", id="record-30000"),
 ]
 
@@ -153,15 +152,14 @@ DEEP_ANSWERS = [
 def test_deep_json_from_outreach_is_an_upstream_error(name, data, body, asynchronous):
     with pytest.raises(UpstreamError) as raised:
         python_call(answering(body), name, data, asynchronous)
-    assert raised.value.message.endswith(
-        f"Outreach's answer is JSON nested deeper than {MAX_UPSTREAM_DEPTH} levels, more than the connector reads")
+    assert raised.value.message.endswith(f"Outreach's answer is {TOO_DEEP}")
     assert raised.value.message.startswith("GET /api/v2/prospects" if name != "get_stage" else "GET /api/v2/stages/1")
 
 
 @pytest.mark.parametrize("name, data, body", DEEP_ANSWERS)
 def test_deep_json_from_outreach_is_an_error_envelope_on_the_server(tmp_path, name, data, body):
     message = error_envelope(server_call(tmp_path, answering(body), name, data))
-    assert message.endswith(f"JSON nested deeper than {MAX_UPSTREAM_DEPTH} levels, more than the connector reads")
+    assert message.endswith(f"Outreach's answer is {TOO_DEEP}")
 
 
 def test_a_deep_token_answer_is_a_refused_refresh(tmp_path):
@@ -184,22 +182,28 @@ def test_a_deep_token_error_answer_keeps_its_status():
 
 
 def containers(depth: int, shape: str) -> bytes:
-    """JSON ``depth`` containers deep: lists, objects, or both in turn."""
-    value: Any = 0
-    for level in range(depth):
-        value = [value] if shape == "list" or (shape == "mixed" and level % 2) else {"a": value}
-    return json.dumps([1, value, {}] if depth > 1 else value).encode()
+    """JSON ``depth`` containers deep inside ``[1, ..., {}]``: lists, objects, or both in turn (written as
+    text: json.dumps itself cannot nest thousands deep)."""
+    opening = [b"[" if shape == "list" or (shape == "mixed" and level % 2) else b'{"a": ' for level in range(depth)]
+    closing = [b"]" if part == b"[" else b"}" for part in reversed(opening)]
+    return b"[1, " + b"".join(opening) + b"0" + b"".join(closing) + b", {}]"
 
 
-@pytest.mark.parametrize("depth, refused", [(MAX_UPSTREAM_DEPTH - 1, False), (MAX_UPSTREAM_DEPTH, True)])
+@pytest.mark.parametrize("body", [b'{"data": [[1]]}', b'{"data": {"id": 1}}', b'{"data": ["x"]}'])
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["call", "acall"])
+def test_a_dropdown_page_without_records_is_an_upstream_error(body, asynchronous):
+    with pytest.raises(UpstreamError) as raised:
+        python_call(answering(body), "list_prospects_ddl", {}, asynchronous)
+    assert raised.value.message == "/api/v2/prospects: Outreach's answer holds no list of records"
+
+
 @pytest.mark.parametrize("shape", ["list", "object", "mixed"])
-def test_the_depth_bound_is_exact(depth, refused, shape):
-    body = containers(depth, shape)  # inside a list: one level more
-    if refused:
-        with pytest.raises(NestedTooDeep):
-            loads(body)
-    else:
-        assert loads(body)[0] == 1
+def test_the_parser_bounds_its_own_recursion(shape):
+    """What Python's parser takes (hundreds of levels) comes back as parsed; deeper is NestedTooDeep, never a
+    RecursionError (no walk over every answer: the validator and the encoder report their own limits)."""
+    assert loads(containers(200, shape))[0] == 1
+    with pytest.raises(NestedTooDeep):
+        loads(containers(5000, shape))
 
 
 # --- item 6: a label index on pages that lead nowhere --------------------------------------------------------

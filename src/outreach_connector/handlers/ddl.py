@@ -19,11 +19,12 @@ Parent filters (``sequence_id``, ``account_id``...) narrow the page and the sear
 from __future__ import annotations
 
 from string import Formatter
+from urllib.parse import urlsplit
 from typing import Any, Generator
 
 from .. import jsonapi
 from ..catalog import resource_for
-from ..errors import InputInvalid
+from ..errors import InputInvalid, UpstreamError
 from ..labels import LabelCache, LabelIndex, decode_cursor, encode_cursor
 from ..pagination import CursorPaginator
 from ..spec import DdlSpec, OperationSpec
@@ -72,8 +73,16 @@ def options(mapping: DdlSpec, records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def reply_options(spec: OperationSpec, reply: Reply) -> list[dict[str, Any]]:
-    records = (reply.body or {}).get("data") or []
-    return option_list(spec.ddl, [jsonapi.flatten(r) for r in records])
+    return option_list(spec.ddl, flat_records(page_of(reply).get("data") or [], reply))
+
+
+def flat_records(records: Any, reply: Reply) -> list[dict[str, Any]]:
+    """JSON:API records as flat ``{id, **attributes}``; anything else in ``data`` is Outreach answering a shape
+    no dropdown can be made of (an error, never a 500)."""
+    if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
+        raise UpstreamError(reply.status_code, [], None,
+                            message=f"{urlsplit(reply.url).path}: Outreach's answer holds no list of records")
+    return [jsonapi.flatten(record) for record in records]
 
 
 def next_cursor(reply: Reply) -> str | None:
@@ -190,7 +199,7 @@ def read_index(spec: OperationSpec, data: dict[str, Any], labels: LabelCache) ->
     while not walk.done:
         after = walk.after
         reply = yield get(spec, page_params(spec, INDEX_PAGE) + parents + ([("page[after]", after)] if after else []))
-        found += option_list(spec.ddl, [jsonapi.flatten(r) for r in walk.take(page_of(reply))])
+        found += option_list(spec.ddl, flat_records(walk.take(page_of(reply)), reply))
         if len(found) > labels.bound:
             return LabelIndex.too_big(labels.clock())
     return LabelIndex.of(found, labels.clock())

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from outreach_connector.server.credentials import AuthenticationNotFound, OAuthCredentials, parse_credentials
 from outreach_connector.server.credentials import credentials_problems
 from outreach_connector.errors import ConnectorError
+from outreach_connector.responses import TOO_DEEP
 from outreach_connector.suggest import did_you_mean
 from outreach_connector.server import envelopes, status
 from outreach_connector.server.catalogue import Catalogue
@@ -120,7 +121,11 @@ async def run_call(connector, call: CallRequest, catalogue: Catalogue) -> tuple[
             # Validate, but do not send: asking for the schema of a create must not create anything.
             connector.validate(call.operation, call.input)
             return envelopes.success({"output_schema": catalogue.output_schema(call.operation)}), "schema"
-        return envelopes.success(await connector.acall(call.operation, call.input)), "success"
+        output = await connector.acall(call.operation, call.input)
+        try:
+            return envelopes.success(output), "success"
+        except RecursionError:  # an answer the parser took but the encoder cannot nest that deep
+            return envelopes.outreach_failure(f"Outreach's answer is {TOO_DEEP}", None, None), "NestedTooDeep"
     except ConnectorError as exc:
         response = envelopes.for_error(exc)
         if response is None:
