@@ -12,6 +12,7 @@ from outreach_connector.server import ServerSettings, create_app
 from server.live import LiveServer
 
 from .conftest import CONNECT_KEY, SANDBOX_CLIENT_ID, Editor, listed_ids, marked_authentication, playwright, snap
+from .test_editor_usable import COUNT_POINTER, focused_testid, tab_to
 
 expect = playwright.expect
 NEW_NAME = re.compile(r"^Outreach \(connected \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$")  # the name a new connection gets
@@ -184,3 +185,30 @@ def test_without_an_outreach_app_the_server_says_so_and_the_window_closes(browse
             assert editor.errors == []
         finally:
             context.close()
+
+
+def test_connect_outreach_by_keyboard_alone(stack, editor):
+    server_url = stack[1]
+    before = listed_ids(server_url, CONNECT_KEY)
+    page, keys = editor.page, editor.page.keyboard
+    page.evaluate(COUNT_POINTER)
+    tab_to(editor, lambda e: focused_testid(e) == "api-key")
+    keys.type(CONNECT_KEY)
+    keys.press("Enter")
+    expect(status(editor)).to_contain_text("Connected")
+    tab_to(editor, lambda e: focused_testid(e) == "connect-outreach")
+    with page.expect_popup() as opened:
+        keys.press("Enter")
+    popup = opened.value
+    allow = popup.get_by_test_id("allow")
+    expect(allow).to_be_visible()
+    for _ in range(8):  # the consent page, by keyboard too
+        if allow.evaluate("button => button === document.activeElement"):
+            break
+        popup.keyboard.press("Tab")
+    with popup.expect_event("close"):
+        popup.keyboard.press("Enter")
+    expect(status(editor)).to_have_text(CONNECTED)
+    (new_id,) = set(listed_ids(server_url, CONNECT_KEY)) - set(before)
+    expect(page.get_by_test_id("auth")).to_have_value(new_id)
+    assert focused_testid(editor) == "connect-outreach" and page.evaluate("window.__pointer") == 0
