@@ -17,6 +17,8 @@ from .test_editor_usable import COUNT_POINTER, focused_testid, tab_to
 expect = playwright.expect
 NEW_NAME = re.compile(r"^Outreach \(connected \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$")  # the name a new connection gets
 CONNECTED = re.compile(r"^Outreach connected: Outreach \(connected .* UTC\), now chosen\.$")
+CLOSED_UNANSWERED = ("The consent window closed with no answer; no authentication was added. If you finish in it, the "
+                     "list reloads when you come back to this page.")
 
 
 def open_consent(editor: Editor, button: str = "connect-outreach"):
@@ -142,8 +144,33 @@ def test_closing_the_window_without_deciding_adds_nothing(stack, editor):
     before = listed_ids(server_url, CONNECT_KEY)
     editor.connect(CONNECT_KEY, auth=None)
     open_consent(editor).close()
-    expect(status(editor)).to_have_text("The consent window closed; no authentication was added.")
+    expect(status(editor)).to_have_text(CLOSED_UNANSWERED)
     assert listed_ids(server_url, CONNECT_KEY) == before
+
+
+def test_a_consent_window_cut_off_from_the_editor_is_looked_at_again_when_the_person_comes_back(stack, editor):
+    """A page in the popup that sends Cross-Origin-Opener-Policy (a sign-on page may) severs it from the editor:
+    from the editor it looks closed at once, and the callback page's message never comes."""
+    server_url = stack[1]
+    before = listed_ids(server_url, CONNECT_KEY)
+
+    def cut_off(route) -> None:  # the sandbox's consent page, as if it sent the header
+        answer = route.fetch()
+        route.fulfill(response=answer, headers={**answer.headers, "cross-origin-opener-policy": "same-origin"})
+
+    editor.page.context.route("**/oauth/authorize?*", cut_off)
+    editor.connect(CONNECT_KEY, auth=None)
+    popup = open_consent(editor)
+    expect(status(editor)).to_have_text(CLOSED_UNANSWERED)
+    popup.get_by_test_id("allow").click()
+    expect(popup.get_by_role("heading")).to_have_text("Outreach connected")  # it cannot close itself: no opener
+    popup.close()
+    (new_id,) = set(listed_ids(server_url, CONNECT_KEY)) - set(before)
+    # The person back on the editor's window: the focus event a browser fires then (headless Chromium fires
+    # none on bring_to_front, each page having its own focus).
+    editor.page.evaluate("window.dispatchEvent(new FocusEvent('focus'))")
+    expect(status(editor)).to_have_text(CONNECTED)
+    expect(editor.page.get_by_test_id("auth")).to_have_value(new_id)
 
 
 def test_when_no_message_arrives_the_window_closing_still_reloads_and_chooses_the_new_one(stack, browser):

@@ -161,7 +161,9 @@
     authentication_not_found: "the authentication to reconnect no longer exists",
     server_not_configured: "the server that got Outreach's answer has no Outreach app",
   };
+  const CONSENT_LIFE_MS = 10 * 60 * 1000;  // a connect link's life: no answer can come later than that
   let consent = null;  // the flow in progress: {popup, authId, name, known (ids listed before), timer, closedSeen}
+  let unanswered = null;  // {flow, until}: its window closed with no message and nothing new was listed
 
   function newConnectionName() {
     return `Outreach (connected ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)`;
@@ -179,6 +181,7 @@
   async function startConsent(authId, name) {
     if (consent && !consent.popup.closed) return void consent.popup.focus();  // one flow at a time
     if (consent) clearInterval(consent.timer);  // its window is closed: this click starts over
+    unanswered = null;
     // Opened now, inside the click, which pop-up blockers allow; sent to Outreach once the server answers.
     const popup = window.open("about:blank", "_blank", "popup,width=640,height=760");
     if (!popup) {
@@ -231,6 +234,11 @@
       ui.status.textContent = `Outreach was not connected: ${code}${meaning}. Nothing was stored.`;
       return;
     }
+    await reloadAfterConsent(flow, message);
+  }
+
+  // The list again, choosing what the flow connected (the message's id, the reconnected one, or the one new id).
+  async function reloadAfterConsent(flow, message) {
     ui.status.textContent = "Reloading the authentications…";
     const auths = await authentications();
     if (auths.status !== 200 && !auths.elements.length) {
@@ -242,17 +250,31 @@
     const focusInActions = ui.authActions.contains(document.activeElement);
     fillAuthentications(auths.elements, auths.cut, chosen || ui.auth.value);
     if (focusInActions && !ui.authActions.contains(document.activeElement)) ui.auth.focus();  // Reconnect is gone
-    ui.status.textContent = consentOutcome(flow, auths.elements.find((auth) => auth.id === chosen), message);
+    const auth = auths.elements.find((listed) => listed.id === chosen);
+    const done = Boolean(message) || (flow.authId ? Boolean(auth) && auth.status === "connected" : Boolean(auth));
+    unanswered = done ? null : { flow, until: Date.now() + CONSENT_LIFE_MS };
+    ui.status.textContent = consentOutcome(flow, auth, message);
   }
+
+  const COME_BACK = "If you finish in it, the list reloads when you come back to this page.";
 
   function consentOutcome(flow, auth, message) {
     if (flow.authId) {
       return auth && auth.status === "connected" ? `${auth.name} is reconnected.`
-        : `${flow.name} still needs reconnecting: the consent window closed before Outreach connected it.`;
+        : `${flow.name} still needs reconnecting: the consent window closed with no answer. ${COME_BACK}`;
     }
     if (auth) return `Outreach connected: ${auth.name}, now chosen.`;
     if (message) return `Outreach connected (${message.authentication_id}), past the authentications listed here.`;
-    return "The consent window closed; no authentication was added.";
+    return `The consent window closed with no answer; no authentication was added. ${COME_BACK}`;
+  }
+
+  // A page in the consent window that cuts it off from this one (a Cross-Origin-Opener-Policy, as a sign-on
+  // page may send) looks closed from here, and its message never comes: look again when the person is back.
+  function backFromConsent() {
+    const pending = unanswered;
+    if (!pending || consent) return;
+    unanswered = null;
+    if (Date.now() < pending.until) reloadAfterConsent(pending.flow, null);
   }
 
   // ---- the operation picker: grouped by resource, with a filter box ------------------------------------
@@ -922,6 +944,7 @@
   ui.auth.addEventListener("change", () => { state.lookups.forEach((lookup) => lookup.reset()); authenticationChosen(); });
   ui.connectOutreach.addEventListener("click", () => startConsent(null));
   window.addEventListener("message", consentMessage);
+  window.addEventListener("focus", backFromConsent);
   ui.form.addEventListener("change", (event) => {
     const wrap = event.target.closest("[data-field]");
     if (wrap) changed(wrap.dataset.field);
