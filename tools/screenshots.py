@@ -3,8 +3,8 @@
 Runs the tests below in Chromium with EDITOR_SCREENSHOTS=docs, so each saves the page once its assertions
 hold: docs/editor.png (a prospect enrolled), editor-dropdown.png (a combobox open, an option active),
 editor-errors.png (create_task's required fields refused locally), editor-table.png (a list output as a
-table), editor-long-form.png (create_prospect, common fields first). docs/editor-before.png is the page
-before issue 21, kept by hand.
+table), editor-long-form.png (create_prospect, common fields first), editor-reconnect.png (an authentication
+offering Reconnect). docs/editor-before.png is the page before issue 21, kept by hand.
 
 Usage: ./run python tools/screenshots.py
 """
@@ -22,6 +22,7 @@ STATES = [
     "tests/editor/test_editor_usable.py::test_create_task_marks_what_outreach_requires_and_refuses_locally",
     "tests/editor/test_editor_usable.py::test_a_list_output_is_a_table_and_changing_operation_clears_it",
     "tests/editor/test_editor_usable.py::test_a_long_form_shows_common_fields_first_and_folds_the_rest_behind_a_filter",
+    "tests/editor/test_editor_connect.py::test_reconnect_on_a_marked_authentication_keeps_its_id_and_calls_work_again",
 ]
 
 

@@ -13,6 +13,7 @@ from outreach_connector.server import ServerSettings, create_app
 from outreach_sandbox import Sandbox, SandboxConfig
 from outreach_sandbox.server import serving
 
+from server.helpers import CALL  # the call endpoint of the connector's version
 from server.live import LiveServer  # tests/server/live.py: uvicorn on a loopback socket, in a thread
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -23,8 +24,20 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 API_KEY = f"editor-key-{secrets.token_hex(6)}"
 MANY_KEY = f"editor-many-{secrets.token_hex(6)}"    # a tenant with more authentications than one page lists
 OTHER_KEY = f"editor-other-{secrets.token_hex(6)}"  # a tenant who must never see API_KEY's
+CONNECT_KEY = f"editor-connect-{secrets.token_hex(6)}"  # a tenant whose authentications come from consent flows
 AUTH_NAME = "Sandbox sales team"
 PROSPECTS = 150  # more than one page of options (100)
+SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET = "sandbox-client-id", "sandbox-client-secret"  # the sandbox's own app
+
+
+def editor_settings(sandbox_url: str, database: Path, server_url: str, **overrides) -> ServerSettings:
+    """The server in front of the sandbox, holding the sandbox's Outreach app (its consent page, its client)."""
+    options = dict(api_keys=(API_KEY, MANY_KEY, OTHER_KEY, CONNECT_KEY), database=database,
+                   outreach_base_url=sandbox_url, token_url=sandbox_url.replace("/api/v2", "/oauth/token"),
+                   oauth_client_id=SANDBOX_CLIENT_ID, oauth_client_secret=SANDBOX_CLIENT_SECRET,
+                   authorize_url=sandbox_url.replace("/api/v2", "/oauth/authorize"), public_url=server_url)
+    options.update(overrides)
+    return ServerSettings(**options)
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +45,8 @@ def stack(tmp_path_factory):
     """(sandbox, server URL): the sandbox served on a socket, the Connectors API server in front of it."""
     sandbox = Sandbox(SandboxConfig(prospects=PROSPECTS))
     with serving(sandbox) as sandbox_url:
-        settings = ServerSettings(api_keys=(API_KEY, MANY_KEY, OTHER_KEY),
-                                  database=tmp_path_factory.mktemp("editor") / "server.db",
-                                  outreach_base_url=sandbox_url, token_url=sandbox_url.replace("/api/v2", "/oauth/token"))
-        with LiveServer(create_app(settings)) as server_url:
+        database = tmp_path_factory.mktemp("editor") / "server.db"
+        with LiveServer(make_app=lambda url: create_app(editor_settings(sandbox_url, database, url))) as server_url:
             stored = httpx.post(f"{server_url}/authentications", headers={"Authorization": f"Bearer {API_KEY}"},
                                 json={"name": AUTH_NAME, "credentials": {"access_token": "sandbox-access-token"}})
             assert stored.status_code == 201
@@ -117,3 +128,25 @@ def editor(stack, browser):
     yield opened
     context.close()
     assert opened.errors == []
+
+
+def listed_ids(server_url: str, key: str) -> list[str]:
+    """The ids of ``key``'s authentications, as the server lists them."""
+    reply = httpx.get(f"{server_url}/authentications?limit=100", headers={"Authorization": f"Bearer {key}"})
+    assert reply.status_code == 200 and reply.json().get("next_page_after") is None
+    return [auth["id"] for auth in reply.json()["elements"]]
+
+
+def marked_authentication(server_url: str, key: str, name: str) -> str:
+    """An OAuth authentication whose refresh the sandbox refuses: its first call marks it reconnect_required."""
+    headers = {"Authorization": f"Bearer {key}"}
+    created = httpx.post(f"{server_url}/authentications", headers=headers, json={"name": name, "credentials": {
+        "client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_CLIENT_SECRET, "refresh_token": "dead-refresh-token"}})
+    assert created.status_code == 201, created.text
+    auth_id = created.json()["id"]
+    call = httpx.post(f"{server_url}{CALL}", headers=headers,
+                      json={"operation": "get_user", "authId": auth_id, "input": {"user_id": 1}})
+    assert call.status_code == 200 and call.json()["outcome"] == "error"
+    shown = httpx.get(f"{server_url}/authentications/{auth_id}", headers=headers).json()
+    assert (shown["status"], shown["status_reason"]) == ("reconnect_required", "invalid_grant")
+    return auth_id

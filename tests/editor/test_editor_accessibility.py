@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import playwright
+from .conftest import CONNECT_KEY, marked_authentication, playwright
 
 expect = playwright.expect
 AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -82,6 +82,30 @@ def test_a_long_form_with_more_fields_open_and_a_filter_item(editor, axe_source)
     assert blocking(audit(editor, axe_source)) == []
     editor.operation("list_prospects")
     editor.field("filters").get_by_test_id("add-item").click()
+    assert blocking(audit(editor, axe_source)) == []
+
+
+def test_reconnect_offered_a_consent_flow_open_and_then_denied(stack, editor, axe_source):
+    marked_authentication(stack[1], CONNECT_KEY, "Audited team")
+    editor.connect(CONNECT_KEY, auth="Audited team (reconnect required)")
+    expect(editor.page.get_by_test_id("reconnect")).to_be_visible()
+    assert blocking(audit(editor, axe_source)) == []
+    with editor.page.expect_popup() as opened:
+        editor.page.get_by_test_id("connect-outreach").click()
+    popup = opened.value
+    expect(popup.get_by_test_id("deny")).to_be_visible()
+    expect(editor.page.locator("#status")).to_contain_text("answer its consent page in the new window")
+    assert blocking(audit(editor, axe_source)) == []
+    with popup.expect_event("close"):
+        popup.get_by_test_id("deny").click()
+    expect(editor.page.locator("#status")).to_contain_text("access_denied")
+    assert blocking(audit(editor, axe_source)) == []
+
+
+def test_the_servers_consent_callback_page(stack, editor, axe_source):
+    """The page the callback shows when no opener window takes its message (here: a spent or unknown state)."""
+    editor.page.goto(f"{stack[1]}/oauth/callback?state=unknown")
+    expect(editor.page.get_by_role("heading")).to_have_text("This connect link is not valid")
     assert blocking(audit(editor, axe_source)) == []
 
 

@@ -17,6 +17,7 @@
   const ui = {
     key: $("[data-testid=api-key]"), connect: $("[data-testid=connect]"), status: $("#status"),
     auth: $("[data-testid=auth]"), authActions: $("#auth-actions"), operation: $("[data-testid=operation]"),
+    connectOutreach: $("[data-testid=connect-outreach]"),
     operationFilter: $("[data-testid=operation-filter]"), operationCount: $("#operation-count"),
     description: $("#description"), form: $("#form"), run: $("[data-testid=run]"), runHint: $("#run-hint"),
     outcome: $("[data-testid=outcome]"), summary: $("#outcome-summary"), tableBox: $("#output-table-box"),
@@ -83,6 +84,7 @@
     if (operations.status !== 200) return void (ui.status.textContent = problemText(operations));
     fillOperations(operations.data.elements);
     fillAuthentications(auths.elements, auths.cut);
+    ui.connectOutreach.disabled = false;
     ui.status.textContent = auths.status !== 200 ? `Connected, but authentications: ${problemText(auths)}`
       : `Connected: ${mine.title} ${mine.version}${auths.cut ? ` (${auths.cut})` : ""}`;
     renderForm();
@@ -103,22 +105,176 @@
     return { status: 200, elements, cut: `only the first ${elements.length} authentications are listed` };
   }
 
-  // One authentication as the select lists it. A `status` the server adds later (e.g. "needs reconnecting")
-  // follows the name; actions on the chosen one (connect / reconnect) go into ui.authActions.
+  // One authentication as the select lists it: a status that needs the person's attention follows the name
+  // ("reconnect required"; connected is the norm), and the chosen one's actions go into ui.authActions.
   function authenticationOption(auth) {
-    // Only a status that needs the person's attention is shown ("reconnect required"); connected is the norm.
     const status = typeof auth.status === "string" && auth.status !== "connected" ? auth.status : "";
     const label = status ? `${auth.name} (${status.replace(/_/g, " ")})` : auth.name;
-    return el("option", { value: auth.id, "data-status": status }, label);
+    return el("option", { value: auth.id, "data-status": status, "data-reason": auth.status_reason || "",
+                          "data-name": auth.name }, label);
   }
 
-  function fillAuthentications(elements, cut) {
+  // (Re)fill the select, choosing `chosen` when listed (by default the current choice: a reload keeps it).
+  function fillAuthentications(elements, cut, chosen = ui.auth.value) {
+    const before = ui.auth.value;
     const options = elements.map(authenticationOption);
     if (cut) options.push(el("option", { value: "", disabled: "", "data-testid": "auth-cut" }, `— ${cut} —`));
     ui.auth.replaceChildren(el("option", { value: "" }, "— choose an authentication —"), ...options);
-    if (elements.length === 1) ui.auth.value = elements[0].id;
+    if (chosen && elements.some((auth) => auth.id === chosen)) ui.auth.value = chosen;
+    else if (elements.length === 1) ui.auth.value = elements[0].id;
     ui.auth.disabled = false;
+    if (ui.auth.value !== before) state.lookups.forEach((lookup) => lookup.reset());  // options of another account
+    authenticationChosen();
+  }
+
+  function authenticationChosen() {
+    showAuthActions();
     updateRun();
+  }
+
+  const RECONNECT_REASONS = {
+    invalid_grant: "Outreach refused its refresh token",
+    access_token_rejected: "Outreach rejected its access token",
+  };
+
+  // "Reconnect" beside the select while the chosen authentication needs it, with the reason as its description.
+  function showAuthActions() {
+    const option = ui.auth.selectedOptions[0];
+    if (!option || option.dataset.status !== "reconnect_required") return void ui.authActions.replaceChildren();
+    const reason = RECONNECT_REASONS[option.dataset.reason] || "It needs reconnecting";
+    const why = el("span", { id: "reconnect-why", class: "hint" },
+                   `${reason}: reconnect it through Outreach's consent page (it keeps its id).`);
+    const button = el("button", { type: "button", "data-testid": "reconnect", "aria-describedby": why.id },
+                      "Reconnect");
+    button.addEventListener("click", () => startConsent(option.value, option.dataset.name));
+    ui.authActions.replaceChildren(button, why);
+  }
+
+  // ---- connecting Outreach: its consent page in a popup; the server's callback page posts how it went ------
+  const CONNECTED = "outreach-connector:connected";
+  const NOT_CONNECTED = "outreach-connector:error";
+  const POPUP_CHECK_MS = 500;  // how often the page looks whether the consent window was closed
+  const CONSENT_ERRORS = {
+    access_denied: "the consent was denied",
+    invalid_grant: "Outreach refused the authorization code",
+    too_many_authentications: "this API key holds as many authentications as the server allows",
+    authentication_not_found: "the authentication to reconnect no longer exists",
+    server_not_configured: "the server that got Outreach's answer has no Outreach app",
+  };
+  const CONSENT_LIFE_MS = 10 * 60 * 1000;  // a connect link's life: no answer can come later than that
+  let consent = null;  // the flow in progress: {popup, authId, name, known (ids listed before), timer, closedSeen}
+  let unanswered = null;  // {flow, until}: its window closed with no message and nothing new was listed
+
+  function newConnectionName() {
+    return `Outreach (connected ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)`;
+  }
+
+  function isWebUrl(text) {
+    try {
+      return ["https:", "http:"].includes(new URL(text).protocol);
+    } catch (error) {
+      return false;
+    }
+  }
+
+  // A new authentication (authId null) or a reconnect of `authId`, which keeps its id.
+  async function startConsent(authId, name) {
+    if (consent && !consent.popup.closed) return void consent.popup.focus();  // one flow at a time
+    if (consent) clearInterval(consent.timer);  // its window is closed: this click starts over
+    unanswered = null;
+    // Opened now, inside the click, which pop-up blockers allow; sent to Outreach once the server answers.
+    const popup = window.open("about:blank", "_blank", "popup,width=640,height=760");
+    if (!popup) {
+      ui.status.textContent = "The browser blocked the consent window: allow pop-ups for this page, then try again.";
+      return;
+    }
+    popup.document.title = "Connecting Outreach";
+    popup.document.body.textContent = "Opening Outreach's consent page…";
+    const flow = { popup, authId, name: name || newConnectionName(), timer: null, closedSeen: false,
+                   known: new Set([...ui.auth.options].map((option) => option.value).filter(Boolean)) };
+    consent = flow;
+    ui.status.textContent = authId ? `Reconnecting ${flow.name}: answer Outreach's consent page in the new window.`
+      : "Connecting Outreach: answer its consent page in the new window.";
+    const body = authId ? { name: flow.name, authentication_id: authId } : { name: flow.name };
+    const reply = await api("POST", "/authentications/connect", body);
+    if (consent !== flow) return;
+    if (reply.status !== 201 || !reply.data || !isWebUrl(reply.data.authorize_url)) {
+      consent = null;
+      popup.close();
+      ui.status.textContent = `Outreach cannot be connected: ${problemText(reply)}`;
+      return;
+    }
+    popup.location.replace(reply.data.authorize_url);  // a bearer credential: it goes to this window only
+    flow.timer = setInterval(() => watchPopup(flow), POPUP_CHECK_MS);
+  }
+
+  // A closed window ends the flow one check later: a message it posted as it closed arrives first.
+  function watchPopup(flow) {
+    if (consent !== flow) return void clearInterval(flow.timer);
+    if (!flow.popup.closed) return;
+    if (flow.closedSeen) finishConsent(flow, null);
+    flow.closedSeen = true;
+  }
+
+  function consentMessage(event) {
+    const flow = consent;
+    if (!flow || event.source !== flow.popup || event.origin !== window.location.origin) return;
+    const data = event.data;
+    if (data && data.type === CONNECTED && typeof data.authentication_id === "string") finishConsent(flow, data);
+    else if (data && data.type === NOT_CONNECTED) finishConsent(flow, { type: NOT_CONNECTED, error: String(data.error) });
+  }
+
+  async function finishConsent(flow, message) {
+    if (consent !== flow) return;
+    consent = null;
+    clearInterval(flow.timer);
+    if (message && message.type === NOT_CONNECTED) {
+      const code = message.error.slice(0, 100);
+      const meaning = CONSENT_ERRORS[code] ? ` (${CONSENT_ERRORS[code]})` : "";
+      ui.status.textContent = `Outreach was not connected: ${code}${meaning}. Nothing was stored.`;
+      return;
+    }
+    await reloadAfterConsent(flow, message);
+  }
+
+  // The list again, choosing what the flow connected (the message's id, the reconnected one, or the one new id).
+  async function reloadAfterConsent(flow, message) {
+    ui.status.textContent = "Reloading the authentications…";
+    const auths = await authentications();
+    if (auths.status !== 200 && !auths.elements.length) {
+      ui.status.textContent = `The authentications could not be reloaded: ${problemText(auths)}`;
+      return;
+    }
+    const added = auths.elements.filter((auth) => !flow.known.has(auth.id));
+    const chosen = message ? message.authentication_id : flow.authId || (added.length === 1 ? added[0].id : "");
+    const focusInActions = ui.authActions.contains(document.activeElement);
+    fillAuthentications(auths.elements, auths.cut, chosen || ui.auth.value);
+    if (focusInActions && !ui.authActions.contains(document.activeElement)) ui.auth.focus();  // Reconnect is gone
+    const auth = auths.elements.find((listed) => listed.id === chosen);
+    const done = Boolean(message) || (flow.authId ? Boolean(auth) && auth.status === "connected" : Boolean(auth));
+    unanswered = done ? null : { flow, until: Date.now() + CONSENT_LIFE_MS };
+    ui.status.textContent = consentOutcome(flow, auth, message);
+  }
+
+  const COME_BACK = "If you finish in it, the list reloads when you come back to this page.";
+
+  function consentOutcome(flow, auth, message) {
+    if (flow.authId) {
+      return auth && auth.status === "connected" ? `${auth.name} is reconnected.`
+        : `${flow.name} still needs reconnecting: the consent window closed with no answer. ${COME_BACK}`;
+    }
+    if (auth) return `Outreach connected: ${auth.name}, now chosen.`;
+    if (message) return `Outreach connected (${message.authentication_id}), past the authentications listed here.`;
+    return `The consent window closed with no answer; no authentication was added. ${COME_BACK}`;
+  }
+
+  // A page in the consent window that cuts it off from this one (a Cross-Origin-Opener-Policy, as a sign-on
+  // page may send) looks closed from here, and its message never comes: look again when the person is back.
+  function backFromConsent() {
+    const pending = unanswered;
+    if (!pending || consent) return;
+    unanswered = null;
+    if (Date.now() < pending.until) reloadAfterConsent(pending.flow, null);
   }
 
   // ---- the operation picker: grouped by resource, with a filter box ------------------------------------
@@ -785,7 +941,10 @@
   ui.key.addEventListener("keydown", (event) => { if (event.key === "Enter") connect(); });
   ui.operation.addEventListener("change", renderForm);
   ui.operationFilter.addEventListener("input", showOperations);
-  ui.auth.addEventListener("change", () => { state.lookups.forEach((lookup) => lookup.reset()); updateRun(); });
+  ui.auth.addEventListener("change", () => { state.lookups.forEach((lookup) => lookup.reset()); authenticationChosen(); });
+  ui.connectOutreach.addEventListener("click", () => startConsent(null));
+  window.addEventListener("message", consentMessage);
+  window.addEventListener("focus", backFromConsent);
   ui.form.addEventListener("change", (event) => {
     const wrap = event.target.closest("[data-field]");
     if (wrap) changed(wrap.dataset.field);
