@@ -1,17 +1,11 @@
 """Optional parts of the package and the extra that installs each: a missing one is a clear error."""
 from __future__ import annotations
 
-from .errors import ConnectorError
+from .errors import ExtraMissing as ExtraMissing  # re-exported: errors.py holds them
 
 # top-level module -> the extra that brings it
 EXTRA_FOR = {"starlette": "sandbox", "uvicorn": "sandbox", "cryptography": "server", "psycopg": "server",
              "mcp": "mcp", "mcp_types": "mcp"}
-
-
-class ExtraMissing(ConnectorError):
-    """A command needs a package that only an extra installs (the Python API never does)."""
-
-    exit_code = 2
 
 
 def missing_extra(error: ModuleNotFoundError, extra: str | None = None) -> ExtraMissing | None:

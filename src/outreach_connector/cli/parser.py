@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from ..errors import ConnectorError
+from ..errors import UsageError as UsageError  # re-exported: errors.py holds them
 from ..settings import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, MAX_RETRY_WAIT_HELP
 from ..suggest import did_you_mean
 
@@ -33,12 +33,6 @@ examples:
   outreach-connector call list_stages '{"page_size": 5}' --sandbox
   outreach-connector call get_prospect @input.json --verbose
   echo '{"stage_id": 2}' | outreach-connector call get_stage - --base-url http://127.0.0.1:8090/api/v2"""
-
-
-class UsageError(ConnectorError):
-    """The command line itself is wrong (unknown command or option, missing argument): exit 2."""
-
-    exit_code = 2
 
 
 class Parser(argparse.ArgumentParser):

@@ -19,7 +19,7 @@ from typing import Any
 from starlette.responses import JSONResponse as StarletteJSONResponse
 
 from outreach_connector.validation import problems_in
-from outreach_connector.errors import (ConnectorError, InputInvalid, OutputInvalid, PaginationError,
+from outreach_connector.errors import (AuthenticationUnusable, ConnectorError, InputInvalid, OutputInvalid, PaginationError,
                                        TenantBusy, TransportError, UnknownOperation, UnsafeURL,
                                        UpstreamError)
 
@@ -103,7 +103,7 @@ def for_error(exc: ConnectorError) -> JSONResponse | None:
         return outreach_failure(exc.message, exc.status_code, _upstream_body(exc), exc.partial)
     if isinstance(exc, OutputInvalid):
         return outreach_failure(exc.message, exc.status_code, exc.raw, exc.partial)
-    if isinstance(exc, (TransportError, PaginationError)):
+    if isinstance(exc, (TransportError, PaginationError, AuthenticationUnusable)):  # Outreach gave no answer
         return outreach_failure(exc.message, None, None, exc.partial)
     return None
 

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from outreach_connector.errors import TransportError
+from outreach_connector.errors import SchemaTooNew as SchemaTooNew, StoreUnavailable as StoreUnavailable  # re-exported: errors.py holds them
 
 Row = dict[str, Any]
 
@@ -61,18 +61,6 @@ COLUMNS = ("id, owner, name, kind, created_at, updated_at, access_token_expires_
            "status, status_reason, status_since")
 LEASE_MARGIN = 10.0  # seconds a lease outlasts the longest token exchange it covers
 _LEASE_POLL = (0.02, 0.25)  # first and longest pause between two tries for a leased row
-
-
-class SchemaTooNew(ValueError):
-    pass
-
-
-class StoreUnavailable(TransportError):
-    """The database did not answer, or not in time (a row lock held too long): a call ends with an error
-    envelope, an endpoint with 503. Names the failure's type only: a driver's text may quote values."""
-
-    def __init__(self, exc: BaseException) -> None:
-        super().__init__(f"the credential store did not answer ({type(exc).__name__})")
 
 
 @contextmanager
