@@ -5,6 +5,7 @@ from .errors import ExtraMissing as ExtraMissing  # re-exported: errors.py holds
 
 # top-level module -> the extra that brings it
 EXTRA_FOR = {"starlette": "sandbox", "uvicorn": "sandbox", "cryptography": "server", "psycopg": "server",
+             "psycopg_pool": "server",
              "mcp": "mcp", "mcp_types": "mcp"}
 
 
