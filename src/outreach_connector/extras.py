@@ -1,7 +1,8 @@
 """Optional parts of the package and the extra that installs each: a missing one is a clear error."""
 from __future__ import annotations
 
-from .errors import ExtraMissing as ExtraMissing  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from .errors import ExtraMissing as ExtraMissing
 
 # top-level module -> the extra that brings it
 EXTRA_FOR = {"starlette": "sandbox", "uvicorn": "sandbox", "cryptography": "server", "psycopg": "server",

@@ -28,7 +28,8 @@ from typing import Any, Callable, Generator
 import httpx
 
 from outreach_connector.errors import AuthError, RateLimited, ReconnectRequired, UpstreamError
-from outreach_connector.errors import AuthenticationGone as AuthenticationGone  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import AuthenticationGone as AuthenticationGone
 from outreach_connector.header_values import bearer, header_problem
 from outreach_connector.oauth_drivers import (ACQUIRE, LOCK_STORE, RELEASE, RELEASE_STORE, Command, FetchToken,
                                               Flow, FlowDrivers, SaveStore, Sleep, TokenLease, TokenStore)

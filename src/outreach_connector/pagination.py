@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .errors import ConnectorError, TooManyPages, UpstreamError
-from .errors import RepeatedCursor as RepeatedCursor, StalledPagination as StalledPagination  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from .errors import RepeatedCursor as RepeatedCursor, StalledPagination as StalledPagination
 from .jsonapi import cursor_of
 
 SHRINK_STATUSES = frozenset({502, 504})

@@ -16,7 +16,8 @@ from typing import Any, Mapping
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from .errors import SettingsInvalid as SettingsInvalid  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from .errors import SettingsInvalid as SettingsInvalid
 from .header_values import header_problem
 from .retry import DEFAULT_TIMEOUT, RetryPolicy, parse_timeout
 

@@ -47,7 +47,7 @@ def test_the_shape_of_a_json_text_ignores_what_strings_hold(body, shape):
 
 
 def test_a_string_of_escaped_quotes_is_measured_in_one_pass():
-    assert run_isolated(f"""
+    assert run_isolated("""
         from outreach_connector.server.requests import BadRequest, parse_json
         try:
             parse_json(b'"' + b'\\\\"' * 500_000, "call request", 64)

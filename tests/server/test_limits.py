@@ -131,10 +131,12 @@ CONNECTOR_AUTHENTICATES = "is set by the connector, which authenticates every re
 
 
 @pytest.mark.parametrize("name, why", [
-    *[pytest.param(name, HTTP_CLIENT_SETS, id=name) for name in ("Host", "X-Forwarded-Host", "x-forwarded-for", "Forwarded",
-                                            "Content-Length", "Transfer-Encoding", "Connection")],
+    *[pytest.param(name, HTTP_CLIENT_SETS, id=name) for name in ("Host", "X-Forwarded-Host", "x-forwarded-for",
+                                                                 "Forwarded", "Content-Length", "Transfer-Encoding",
+                                                                 "Connection")],
     # refused, not ignored: the caller learns its credential is not what authenticates the request
-    *[pytest.param(name, CONNECTOR_AUTHENTICATES, id=name) for name in ("Authorization", "authorization", "AUTHORIZATION")],
+    *[pytest.param(name, CONNECTOR_AUTHENTICATES, id=name)
+      for name in ("Authorization", "authorization", "AUTHORIZATION")],
 ])
 async def test_raw_http_refuses_headers_that_route_frame_or_authenticate_a_request(tmp_path, fake, name, why):
     async with client_for(make_app(tmp_path, fake)) as client:

@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from ..errors import CredentialsFileError as CredentialsFileError  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from ..errors import CredentialsFileError as CredentialsFileError
 
 CONFIG_DIR_VARIABLE = "OUTREACH_CONNECTOR_CONFIG_DIR"
 FILE_NAME = "credentials.json"

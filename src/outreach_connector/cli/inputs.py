@@ -5,7 +5,8 @@ import json
 import sys
 from typing import Any, TextIO
 
-from ..errors import InputUnreadable as InputUnreadable  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from ..errors import InputUnreadable as InputUnreadable
 
 FORMS = "give it inline ('{\"page_size\": 5}'), as @file.json, or as - with JSON piped on stdin"
 

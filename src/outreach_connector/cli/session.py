@@ -15,7 +15,8 @@ from typing import Any, Mapping
 
 from pydantic import SecretStr
 
-from ..errors import ConfigurationInvalid as ConfigurationInvalid  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from ..errors import ConfigurationInvalid as ConfigurationInvalid
 from ..sandboxed import sandbox_connector
 from ..settings import ENVIRONMENT, Settings
 from ..suggest import did_you_mean

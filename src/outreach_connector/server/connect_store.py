@@ -12,7 +12,8 @@ import hashlib
 import json
 from typing import Any
 
-from outreach_connector.errors import TooManyPendingStates as TooManyPendingStates  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import TooManyPendingStates as TooManyPendingStates
 from outreach_connector.oauth import TokenSet
 from outreach_connector.server.credentials import Credentials, reveal
 from outreach_connector.server.store import CredentialStore, precise_time, token_fields

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from outreach_connector.errors import AuthenticationNotFound as AuthenticationNotFound  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import AuthenticationNotFound as AuthenticationNotFound
 from outreach_connector.header_values import header_problem
 from outreach_connector.oauth import TokenSet
 from outreach_connector.server.envelopes import shown

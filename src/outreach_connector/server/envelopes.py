@@ -19,8 +19,8 @@ from typing import Any
 from starlette.responses import JSONResponse as StarletteJSONResponse
 
 from outreach_connector.validation import problems_in
-from outreach_connector.errors import (AuthenticationUnusable, ConnectorError, InputInvalid, OutputInvalid, PaginationError,
-                                       TenantBusy, TransportError, UnknownOperation, UnsafeURL,
+from outreach_connector.errors import (AuthenticationUnusable, ConnectorError, InputInvalid, OutputInvalid,
+                                       PaginationError, TenantBusy, TransportError, UnknownOperation, UnsafeURL,
                                        UpstreamError)
 
 INPUT_INVALID_PREFIX = "Connector input validation failed."

@@ -15,7 +15,8 @@ import logging
 import os
 from pathlib import Path
 
-from outreach_connector.errors import StartupError as StartupError  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import StartupError as StartupError
 from outreach_connector.server.secrets_box import SecretBox, key_file_for, load_or_create_key_file
 from outreach_connector.server.store import CredentialStore
 from outreach_connector.server.store_sql import PostgresBackend, SqlBackend, SqliteBackend, redact_url

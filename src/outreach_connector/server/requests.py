@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.requests import Request
 
-from outreach_connector.errors import BadRequest as BadRequest  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import BadRequest as BadRequest
 from outreach_connector.server.envelopes import shown
 
 Model = TypeVar("Model", bound=BaseModel)

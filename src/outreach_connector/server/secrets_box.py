@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from outreach_connector.errors import EncryptionKeyError as EncryptionKeyError  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import EncryptionKeyError as EncryptionKeyError
 
 logger = logging.getLogger(__name__)
 

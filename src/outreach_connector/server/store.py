@@ -26,7 +26,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from outreach_connector.errors import AuthenticationGone
-from outreach_connector.errors import TooManyAuthentications as TooManyAuthentications  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import TooManyAuthentications as TooManyAuthentications
 from outreach_connector import cursors
 from outreach_connector.oauth import TokenSet
 from outreach_connector.server.credentials import (AccessTokenCredentials, Authentication,

@@ -21,7 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from outreach_connector.errors import SchemaTooNew as SchemaTooNew, StoreUnavailable as StoreUnavailable  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import SchemaTooNew as SchemaTooNew, StoreUnavailable as StoreUnavailable
 
 Row = dict[str, Any]
 

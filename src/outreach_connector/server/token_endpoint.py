@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 
 from outreach_connector.errors import ConnectorError
-from outreach_connector.errors import TokenEndpointRefused as TokenEndpointRefused  # re-exported: errors.py holds them
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import TokenEndpointRefused as TokenEndpointRefused
 from outreach_connector.oauth import TokenSet, token_lifetime
 from outreach_connector.oauth_drivers import aread_token_reply
 from outreach_connector.server.settings import ServerSettings
