@@ -242,7 +242,8 @@ def describe_upstream(status_code: int, errors: list[dict[str, Any]]) -> str:
     parts = []
     for error in errors:
         text = " - ".join(str(error[k]) for k in ("id", "title", "detail") if error.get(k))
-        source = error.get("source") if isinstance(error.get("source"), dict) else {}
+        source = error.get("source")
+        source = source if isinstance(source, dict) else {}
         where = source.get("pointer") or source.get("parameter")
         parts.append(f"{text} (at {where})" if where else text)
     return f"Outreach answered {status_code}" + (": " + "; ".join(parts) if parts else "")

@@ -148,7 +148,7 @@ class FlowDrivers:
             return held.store_command(command, self._store)
         return None
 
-    async def async_auth_flow(self, request: httpx.Request):  # type: ignore[override]
+    async def async_auth_flow(self, request: httpx.Request):
         await request.aread()
         flow, held = self._flow(request), Held(self._lock_wait_for(request))
         try:

@@ -39,7 +39,7 @@ examples:
 class Parser(argparse.ArgumentParser):
     """Reports a usage mistake as the CLI reports every error (JSON on stderr), with a did-you-mean."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         raise UsageError(f"{self.prog}: {message}{suggestion(message)}; see {self.prog} --help")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Mapping
 
 from starlette.responses import JSONResponse as StarletteJSONResponse
 
@@ -44,7 +44,7 @@ def shown(value: str, limit: int = 80) -> str:
     return value if len(value) <= limit else f"{value[:limit]}... ({len(value)} characters)"
 
 
-def problem(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"message": message, "code": None}, status_code=status, headers=headers)
 
 

@@ -82,7 +82,7 @@ class ServerSettings(BaseModel):
     # Built in Python (create_app), it still takes the process's plugin choice, as a keyword-built Connector does.
     connector: Settings = Field(default_factory=with_process_plugins)
 
-    def __repr_args__(self):  # type: ignore[no-untyped-def]
+    def __repr_args__(self):
         """The database URL's password is masked (the other secrets are SecretStr)."""
         for name, value in super().__repr_args__():
             yield name, (redact_url(value) if name == "database" and isinstance(value, str) else value)

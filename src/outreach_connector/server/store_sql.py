@@ -194,7 +194,7 @@ class SqlBackend:
         """The owner's rows in creation order, from just after ``after`` (created_at, id); ``status`` and
         ``changed_since`` (status_since at or after it) filter."""
         created, last_id = after or ("", "")
-        filters, params = "", []
+        filters, params = "", list[Any]()
         if status is not None:
             filters, params = filters + " AND status = ?", [*params, status]
         if changed_since is not None:
