@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generator, Protocol, Union
 
 import httpx
 
+from outreach_connector.client import MAX_RESPONSE_BYTES
 from outreach_connector.errors import TransportError, UpstreamError
 from outreach_connector.responses import aread_kept, read_kept
 from outreach_connector.retry import BUDGET_LEFT
@@ -289,26 +290,22 @@ async def aread_token_reply(response: httpx.Response) -> None:
     await aread_kept(response, MAX_TOKEN_REPLY, lambda: _oversized_reply(response))
 
 
-# An API answer the flow goes past (the 401 before a refresh) is a few hundred bytes, and its body is never used.
-MAX_PASSED_OVER = 64 * 1024
-
-
 def _passed_over(response: httpx.Response) -> UpstreamError:
     return UpstreamError(response.status_code, [], None, message=(
-        f"Outreach's {response.status_code} answer is larger than the {MAX_PASSED_OVER} bytes the connector reads "
-        "before refreshing the access token (counted after decompression)"))
+        f"Outreach's {response.status_code} answer is larger than the {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB the "
+        "connector reads (counted after decompression; 64 KiB on the wire when compressed)"))
 
 
 def read_passed_over(response: httpx.Response | None) -> None:
     """An API answer the flow went past (a 401 before a refresh and a retry): httpx keeps it in the history and
     would read it whole, so it is read here under a cap first."""
     if response is not None:
-        read_kept(response, MAX_PASSED_OVER, lambda: _passed_over(response))
+        read_kept(response, MAX_RESPONSE_BYTES, lambda: _passed_over(response))
 
 
 async def aread_passed_over(response: httpx.Response | None) -> None:
     if response is not None:
-        await aread_kept(response, MAX_PASSED_OVER, lambda: _passed_over(response))
+        await aread_kept(response, MAX_RESPONSE_BYTES, lambda: _passed_over(response))
 
 
 def lock_wait_error(seconds: float) -> TransportError:

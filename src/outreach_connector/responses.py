@@ -203,12 +203,18 @@ class CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         await self.inner.aclose()
 
 
+# The most bytes of a compressed answer ``read_kept`` takes off the wire: about what one read from the connection
+# brings, so what it inflates to overshoots the limit no more than a count made chunk by chunk would.
+MAX_COMPRESSED_KEPT = 64 * 1024
+
+
 def read_kept(response: httpx.Response, limit: int, too_large: Refusal) -> None:
-    """``response.read()`` within ``limit`` bytes, for a small answer httpx keeps and reads again itself (a
-    token endpoint's, or the 401 an OAuth refresh goes past): at most ``limit`` bytes come off the wire, and the
-    body, decompressed, must fit in ``limit`` too (one content coding at most, so it cannot grow without end)."""
+    """``response.read()`` within ``limit`` bytes, for an answer httpx keeps and reads again itself (a token
+    endpoint's, or the 401 an OAuth refresh goes past), so it must be read the way httpx reads. The bytes off the
+    wire are capped as they come (at ``limit``, or MAX_COMPRESSED_KEPT when compressed: one content coding at
+    most, so that bounds what they inflate to), and the body, decompressed, must fit in ``limit``."""
     _check_codings(response)
-    response.stream = CappedStream(response.stream, limit, too_large)
+    _cap_wire_bytes(response, limit, too_large)
     try:
         body = response.read()
     finally:
@@ -219,13 +225,18 @@ def read_kept(response: httpx.Response, limit: int, too_large: Refusal) -> None:
 
 async def aread_kept(response: httpx.Response, limit: int, too_large: Refusal) -> None:
     _check_codings(response)
-    response.stream = CappedStream(response.stream, limit, too_large)
+    _cap_wire_bytes(response, limit, too_large)
     try:
         body = await response.aread()
     finally:
         await response.aclose()
     if len(body) > limit:
         raise too_large()
+
+
+def _cap_wire_bytes(response: httpx.Response, limit: int, too_large: Refusal) -> None:
+    wire_limit = min(limit, MAX_COMPRESSED_KEPT) if content_codings(response) else limit
+    response.stream = CappedStream(response.stream, wire_limit, too_large)
 
 
 def _check_codings(response: httpx.Response) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import math
+import os
 import threading
 
 import httpx
@@ -200,7 +201,16 @@ def test_a_token_answer_is_bounded_after_decompression():
     assert store.tokens == TokenSet("", "refresh-0")  # nothing adopted or stored
 
 
-def answers_401_then(body_401: bytes):
+class Chunks(httpx.SyncByteStream):
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def __iter__(self):
+        for start in range(0, len(self.body), 16384):
+            yield self.body[start:start + 16384]
+
+
+def answers_401_then(body_401: bytes, headers: dict[str, str] | None = None):
     """An API that answers ``body_401`` (401) to the first access token and {"ok": true} after a refresh."""
     sent: list[str] = []
 
@@ -210,7 +220,9 @@ def answers_401_then(body_401: bytes):
             return httpx.Response(200, json={"access_token": "access-1", "refresh_token": "refresh-1",
                                              "expires_in": 7200})
         if request.headers["Authorization"] == "Bearer access-0":
-            return httpx.Response(401, content=body_401, headers={"Content-Type": "application/json"})
+            # A stream, as a network transport gives: httpx reads a body given as content= at once.
+            return httpx.Response(401, stream=httpx.ByteStream(body_401) if headers is None else Chunks(body_401),
+                                  headers=headers or {"Content-Type": "application/json"})
         return httpx.Response(200, json={"ok": True})
 
     return handler, sent
@@ -227,14 +239,16 @@ def test_the_401_a_refresh_goes_past_stays_in_the_history_as_read():
     assert response.history[1].json()["refresh_token"] == "refresh-1"  # the token answer, read within its cap
 
 
-def test_a_401_too_large_to_go_past_ends_the_call_before_any_refresh():
+def test_a_compressed_401_too_large_to_go_past_ends_the_call_before_any_refresh():
+    """Read the way httpx reads it (it keeps the answer), a compressed answer is capped on the wire: 64 KiB
+    inflate to at most about the 64 MiB an API answer may be; an uncompressed one may be the 64 MiB itself."""
     store = MemoryStore(TokenSet("access-0", "refresh-0", 2e9))
-    handler, sent = answers_401_then(b'{"errors": [], "pad": "' + b"x" * (64 * 1024) + b'"}')
+    handler, sent = answers_401_then(gzip.compress(os.urandom(100_000)), {"Content-Encoding": "gzip"})
     with httpx.Client(transport=httpx.MockTransport(handler), auth=make_auth(store)) as client:
         with pytest.raises(UpstreamError) as caught:
             client.get(API_URL)
-    assert caught.value.message == ("Outreach's 401 answer is larger than the 65536 bytes the connector reads "
-                                    "before refreshing the access token (counted after decompression)")
+    assert caught.value.message == ("Outreach's 401 answer is larger than the 64 MiB the connector reads (counted "
+                                    "after decompression; 64 KiB on the wire when compressed)")
     assert len(sent) == 1 and store.tokens == TokenSet("access-0", "refresh-0", 2e9)  # no token request
 
 
