@@ -54,6 +54,8 @@ def test_the_index_gives_the_same_entries_as_the_yaml(tmp_path):
     from_index = CatalogFolder(copy).entries()
     (copy / INDEX_FILE).unlink()
     from_yaml = CatalogFolder(copy).entries()
-    as_text = lambda specs: [json.dumps(s.model_dump()) for s in specs]  # key order too: it orders schemas
+    def as_text(specs):  # key order too: it orders schemas
+        return [json.dumps(s.model_dump()) for s in specs]
+
     assert as_text(from_index) == as_text(from_yaml)
     assert len(from_yaml) >= 238

@@ -42,7 +42,7 @@ def test_every_generated_input_property_has_a_title_that_is_not_its_raw_name():
     for entry in load_entries():
         if entry.kind not in GENERATED_KINDS:
             continue
-        for path, name, sub in properties(schema_of(entry.input_schema)):
+        for path, _name, sub in properties(schema_of(entry.input_schema)):
             if isinstance(sub, dict) and (not sub.get("title") or re.search(r"_|\b[a-z]+[A-Z]", sub["title"])):
                 raw.append(f"{entry.name}{path}: {sub.get('title')!r}")
     assert raw == []

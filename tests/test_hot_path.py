@@ -25,7 +25,7 @@ def test_header_dict(raw, expected):
 def test_large_bodies_decode_the_same_and_leave_the_collector_on():
     body = json.dumps({"data": [{"id": i, "attributes": {"name": "x" * 50}} for i in range(4000)]}).encode()
     assert len(body) > LARGE_BODY
-    assert decode_body(httpx.Response(200, content=body)) == json.loads(body)
+    assert decode_body(httpx.Response(200, content=body), body) == json.loads(body)
     assert gc.isenabled()
 
 

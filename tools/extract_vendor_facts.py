@@ -4,7 +4,8 @@ The reference (Outreach's OpenAPI and hyper-schema, and the Singer and Airbyte s
 data) lives outside the repository; a clone has only what this script keeps: paths, links, methods, attribute
 names, types and flags. Vendor prose is dropped: the badges in an attribute's description become ``x-badges``
 and a relationship's "cannot be used as a filter" becomes ``x-no-filter``. The one text kept is what the
-catalogue publishes verbatim: the bulk actions' descriptions and their body members' (``operations/outreach_batch.yaml``).
+catalogue publishes verbatim: the bulk actions' descriptions and their body members'
+(``operations/outreach_batch.yaml``).
 
 The documents keep their shape (same keys, same order), pruned, so the generators read them as they read the
 originals. Rerun after the reference changes, then the generators (README, "Regenerating"):
@@ -99,7 +100,8 @@ def evidence_facts(stream: dict) -> dict:
 
 
 def dumps(document: dict) -> str:
-    return json.dumps(document, indent=0, separators=(",", ":"), ensure_ascii=False) + "\n"  # one member a line: diffs stay readable
+    # One member a line: diffs stay readable.
+    return json.dumps(document, indent=0, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 def extract(reference: Path) -> dict[str, str]:

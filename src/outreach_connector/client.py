@@ -104,13 +104,13 @@ def _size(count: int) -> str:
     return f"{count / (1024 * 1024):g} MiB" if count >= 1024 * 1024 else f"{count} bytes"
 
 
-def read_bounded(response: httpx.Response, call: HttpCall, limit: int) -> None:
-    """Read the body, decompressed, refusing (and closing) it past ``limit`` bytes."""
-    read_capped(response, limit, lambda: too_large(call, response, limit))
+def read_bounded(response: httpx.Response, call: HttpCall, limit: int) -> bytes:
+    """The body, decompressed, refusing (and closing) it past ``limit`` bytes."""
+    return read_capped(response, limit, lambda: too_large(call, response, limit))
 
 
-async def aread_bounded(response: httpx.Response, call: HttpCall, limit: int) -> None:
-    await aread_capped(response, limit, lambda: too_large(call, response, limit))
+async def aread_bounded(response: httpx.Response, call: HttpCall, limit: int) -> bytes:
+    return await aread_capped(response, limit, lambda: too_large(call, response, limit))
 
 
 def final_error(call: HttpCall, reply: Reply, attempts: Attempts) -> UpstreamError:
@@ -172,8 +172,9 @@ class Sender:
         self._client: httpx.Client | None = None
         self._aclient: httpx.AsyncClient | None = None
 
-    def _outcome(self, call: HttpCall, response: httpx.Response, attempts: Attempts) -> tuple[Reply, float | None]:
-        reply = to_reply(response, self.pause_gc)
+    def _outcome(self, call: HttpCall, response: httpx.Response, body: bytes,
+                 attempts: Attempts) -> tuple[Reply, float | None]:
+        reply = to_reply(response, body, self.pause_gc)
         self.pacer.observe(reply.headers)
         if reply.status_code < 400 or call.any_status:
             return reply, None
@@ -207,11 +208,11 @@ class Sender:
                 request = build_request(self._client, call, self.config.base_url)
                 request.extensions[BUDGET_LEFT] = attempts.left()
                 response = self._client.send(request, stream=True)
-                read_bounded(response, call, self.config.max_response_bytes)
+                body = read_bounded(response, call, self.config.max_response_bytes)
             except httpx.TransportError as exc:
                 self.sleep(self._failed(call, exc, attempts))
                 continue
-            reply, delay = self._outcome(call, response, attempts)
+            reply, delay = self._outcome(call, response, body, attempts)
             if delay is None:
                 return reply
             self.sleep(delay)
@@ -230,11 +231,11 @@ class Sender:
                 request = build_request(self._aclient, call, self.config.base_url)
                 request.extensions[BUDGET_LEFT] = attempts.left()
                 response = await self._aclient.send(request, stream=True)
-                await aread_bounded(response, call, self.config.max_response_bytes)
+                body = await aread_bounded(response, call, self.config.max_response_bytes)
             except httpx.TransportError as exc:
                 await self.asleep(self._failed(call, exc, attempts))
                 continue
-            reply, delay = self._outcome(call, response, attempts)
+            reply, delay = self._outcome(call, response, body, attempts)
             if delay is None:
                 return reply
             await self.asleep(delay)

@@ -175,7 +175,7 @@ class Connector:
     def call(self, name: str, input: Any = None) -> Any:
         data = {} if input is None else input
         if isinstance(data, dict) and data.get("paginate"):
-            paginator, records = self._paginator(name, data, self.answer_bound), []
+            paginator, records = self._paginator(name, data, self.answer_bound), list[Any]()
             with keeps_partial(paginator, records):
                 for record in self._walk(name, paginator):
                     records.append(record)
@@ -189,7 +189,7 @@ class Connector:
     async def acall(self, name: str, input: Any = None) -> Any:
         data = {} if input is None else input
         if isinstance(data, dict) and data.get("paginate"):
-            paginator, records = self._paginator(name, data, self.answer_bound), []
+            paginator, records = self._paginator(name, data, self.answer_bound), list[Any]()
             with keeps_partial(paginator, records):
                 async for record in self._awalk(name, paginator):
                     records.append(record)

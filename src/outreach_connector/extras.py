@@ -1,17 +1,13 @@
 """Optional parts of the package and the extra that installs each: a missing one is a clear error."""
 from __future__ import annotations
 
-from .errors import ConnectorError
+# Re-exported for the old import path: errors.py holds every error class.
+from .errors import ExtraMissing as ExtraMissing
 
 # top-level module -> the extra that brings it
 EXTRA_FOR = {"starlette": "sandbox", "uvicorn": "sandbox", "cryptography": "server", "psycopg": "server",
+             "psycopg_pool": "server",
              "mcp": "mcp", "mcp_types": "mcp"}
-
-
-class ExtraMissing(ConnectorError):
-    """A command needs a package that only an extra installs (the Python API never does)."""
-
-    exit_code = 2
 
 
 def missing_extra(error: ModuleNotFoundError, extra: str | None = None) -> ExtraMissing | None:

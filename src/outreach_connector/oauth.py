@@ -28,6 +28,8 @@ from typing import Any, Callable, Generator
 import httpx
 
 from outreach_connector.errors import AuthError, RateLimited, ReconnectRequired, UpstreamError
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import AuthenticationGone as AuthenticationGone
 from outreach_connector.header_values import bearer, header_problem
 from outreach_connector.oauth_drivers import (ACQUIRE, LOCK_STORE, RELEASE, RELEASE_STORE, Command, FetchToken,
                                               Flow, FlowDrivers, SaveStore, Sleep, TokenLease, TokenStore)
@@ -63,10 +65,6 @@ class BearerAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return "BearerAuth(access_token=<redacted>)"
-
-
-class AuthenticationGone(AuthError):
-    """The authentication was deleted while a call on it was waiting to refresh its token."""
 
 
 class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
@@ -203,7 +201,7 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
 
     def _take_stored(self, stored: TokenSet | None) -> None:
         if stored is None:
-            raise AuthenticationGone(404, [], message="the authentication was deleted while this call was running")
+            raise AuthenticationGone("the authentication was deleted while this call was running")
         if stored != self._tokens:  # another process refreshed: its tokens are the live ones
             self._tokens = stored
             self._refresh_at = self._refresh_time(stored.expires_at)

@@ -17,7 +17,7 @@ import httpx
 
 from outreach_connector.client import MAX_RESPONSE_BYTES
 from outreach_connector.errors import TransportError, UpstreamError
-from outreach_connector.responses import aread_capped, read_capped
+from outreach_connector.responses import aread_kept, read_kept
 from outreach_connector.retry import BUDGET_LEFT
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ class FlowDrivers:
             return held.store_command(command, self._store)
         return None
 
-    async def async_auth_flow(self, request: httpx.Request):  # type: ignore[override]
+    async def async_auth_flow(self, request: httpx.Request):
         await request.aread()
         flow, held = self._flow(request), Held(self._lock_wait_for(request))
         try:
@@ -282,30 +282,30 @@ def _oversized_reply(response: httpx.Response) -> UpstreamError:
 
 
 def read_token_reply(response: httpx.Response) -> None:
-    """Read a token endpoint's answer (decompressed) up to MAX_TOKEN_REPLY bytes, as ``response.read()`` would."""
-    read_capped(response, MAX_TOKEN_REPLY, lambda: _oversized_reply(response))
+    """Read a token endpoint's answer (decompressed) up to MAX_TOKEN_REPLY bytes: ``response.content`` after."""
+    read_kept(response, MAX_TOKEN_REPLY, lambda: _oversized_reply(response))
 
 
 async def aread_token_reply(response: httpx.Response) -> None:
-    await aread_capped(response, MAX_TOKEN_REPLY, lambda: _oversized_reply(response))
+    await aread_kept(response, MAX_TOKEN_REPLY, lambda: _oversized_reply(response))
 
 
 def _passed_over(response: httpx.Response) -> UpstreamError:
     return UpstreamError(response.status_code, [], None, message=(
         f"Outreach's {response.status_code} answer is larger than the {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB the "
-        "connector reads (counted after decompression)"))
+        "connector reads (counted after decompression; 64 KiB on the wire when compressed)"))
 
 
 def read_passed_over(response: httpx.Response | None) -> None:
     """An API answer the flow went past (a 401 before a refresh and a retry): httpx keeps it in the history and
-    would read it whole, so it is read here under the API answers' own cap."""
+    would read it whole, so it is read here under a cap first."""
     if response is not None:
-        read_capped(response, MAX_RESPONSE_BYTES, lambda: _passed_over(response))
+        read_kept(response, MAX_RESPONSE_BYTES, lambda: _passed_over(response))
 
 
 async def aread_passed_over(response: httpx.Response | None) -> None:
     if response is not None:
-        await aread_capped(response, MAX_RESPONSE_BYTES, lambda: _passed_over(response))
+        await aread_kept(response, MAX_RESPONSE_BYTES, lambda: _passed_over(response))
 
 
 def lock_wait_error(seconds: float) -> TransportError:

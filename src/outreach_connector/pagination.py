@@ -16,21 +16,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .errors import ConnectorError, PaginationError, TooManyPages, UpstreamError
+from .errors import ConnectorError, TooManyPages, UpstreamError
+# Re-exported for the old import path: errors.py holds every error class.
+from .errors import RepeatedCursor as RepeatedCursor, StalledPagination as StalledPagination
 from .jsonapi import cursor_of
 
 SHRINK_STATUSES = frozenset({502, 504})
 MIN_PAGE_SIZE = 10
 DEFAULT_MAX_RECORDS = 10000  # the schema default: one call never gathers an unbounded org
 PAGINATION_KEYS = ("paginate", "max_records")
-
-
-class RepeatedCursor(PaginationError):
-    """Outreach handed back a cursor it already gave: following it would loop forever."""
-
-
-class StalledPagination(PaginationError):
-    """Page after page came back empty, each with a fresh cursor: the walk is going nowhere."""
 
 
 MAX_EMPTY_PAGES = 3

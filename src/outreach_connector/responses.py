@@ -4,7 +4,7 @@ from __future__ import annotations
 import gc
 import json
 import threading
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable, Iterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -110,17 +110,18 @@ def loads(content: bytes, pause_gc: bool = False) -> Any:
         return _parse(content)
 
 
-def decode_body(response: httpx.Response, pause_gc: bool = False) -> Any:
-    """JSON when the body is JSON (whatever the declared type), text otherwise, None when empty; a JSON body
-    nested too deep is an UpstreamError, not text that would then pass for the answer."""
-    if not response.content:
+def decode_body(response: httpx.Response, body: bytes, pause_gc: bool = False) -> Any:
+    """JSON when ``body`` (the response's, decompressed) is JSON (whatever the declared type), text otherwise
+    (decoded as ``response.text`` would), None when empty; a JSON body nested too deep is an UpstreamError, not
+    text that would then pass for the answer."""
+    if not body:
         return None
     try:
-        return loads(response.content, pause_gc)
+        return loads(body, pause_gc)
     except NestedTooDeep:
         raise deep_answer(response.status_code, response.request.method, response.request.url.path) from None
     except ValueError:
-        return response.text
+        return body.decode(response.encoding or "utf-8", errors="replace")
 
 
 # The most content codings the connector undoes on one answer. Each gzip or deflate layer can expand a
@@ -143,9 +144,10 @@ def stacked_codings(response: httpx.Response, codings: list[str]) -> UpstreamErr
         f"the connector undoes at most {MAX_CONTENT_CODINGS} content coding"))
 
 
-def read_capped(response: httpx.Response, limit: int, too_large: Refusal) -> None:
-    """Read the body, decompressed, as ``response.read()`` would, raising ``too_large()`` past ``limit`` bytes
-    (and before reading at all when it is compressed more than once). The response is closed either way."""
+def read_capped(response: httpx.Response, limit: int, too_large: Refusal) -> bytes:
+    """The body, decompressed, raising ``too_large()`` past ``limit`` bytes (and before reading at all when it
+    is compressed more than once). The response is closed either way; its ``content`` is left unread: the
+    caller holds the body (an answer httpx itself reads later goes through :func:`read_kept` instead)."""
     chunks, size = [], 0
     try:
         _check_codings(response)
@@ -156,10 +158,10 @@ def read_capped(response: httpx.Response, limit: int, too_large: Refusal) -> Non
             chunks.append(chunk)
     finally:
         response.close()  # gives the connection back to the pool, read or not
-    response._content = b"".join(chunks)  # what Response.read() would have stored
+    return b"".join(chunks)
 
 
-async def aread_capped(response: httpx.Response, limit: int, too_large: Refusal) -> None:
+async def aread_capped(response: httpx.Response, limit: int, too_large: Refusal) -> bytes:
     chunks, size = [], 0
     try:
         _check_codings(response)
@@ -170,7 +172,70 @@ async def aread_capped(response: httpx.Response, limit: int, too_large: Refusal)
             chunks.append(chunk)
     finally:
         await response.aclose()
-    response._content = b"".join(chunks)
+    return b"".join(chunks)
+
+
+class CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """An answer's bytes as they arrive (before decompression), refusing past ``limit`` with ``too_large()``."""
+
+    def __init__(self, inner: Any, limit: int, too_large: Refusal) -> None:
+        self.inner, self.limit, self.too_large, self.size = inner, limit, too_large, 0
+
+    def _count(self, chunk: bytes) -> bytes:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise self.too_large()
+        return chunk
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.inner:
+            yield self._count(chunk)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.inner:
+            yield self._count(chunk)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+# The most bytes of a compressed answer ``read_kept`` takes off the wire: about what one read from the connection
+# brings, so what it inflates to overshoots the limit no more than a count made chunk by chunk would.
+MAX_COMPRESSED_KEPT = 64 * 1024
+
+
+def read_kept(response: httpx.Response, limit: int, too_large: Refusal) -> None:
+    """``response.read()`` within ``limit`` bytes, for an answer httpx keeps and reads again itself (a token
+    endpoint's, or the 401 an OAuth refresh goes past), so it must be read the way httpx reads. The bytes off the
+    wire are capped as they come (at ``limit``, or MAX_COMPRESSED_KEPT when compressed: one content coding at
+    most, so that bounds what they inflate to), and the body, decompressed, must fit in ``limit``."""
+    _check_codings(response)
+    _cap_wire_bytes(response, limit, too_large)
+    try:
+        body = response.read()
+    finally:
+        response.close()
+    if len(body) > limit:
+        raise too_large()
+
+
+async def aread_kept(response: httpx.Response, limit: int, too_large: Refusal) -> None:
+    _check_codings(response)
+    _cap_wire_bytes(response, limit, too_large)
+    try:
+        body = await response.aread()
+    finally:
+        await response.aclose()
+    if len(body) > limit:
+        raise too_large()
+
+
+def _cap_wire_bytes(response: httpx.Response, limit: int, too_large: Refusal) -> None:
+    wire_limit = min(limit, MAX_COMPRESSED_KEPT) if content_codings(response) else limit
+    response.stream = CappedStream(response.stream, wire_limit, too_large)
 
 
 def _check_codings(response: httpx.Response) -> None:
@@ -193,8 +258,8 @@ def header_dict(headers: httpx.Headers) -> dict[str, str]:
     return found
 
 
-def to_reply(response: httpx.Response, pause_gc: bool = False) -> Reply:
-    return Reply(response.status_code, header_dict(response.headers), decode_body(response, pause_gc),
+def to_reply(response: httpx.Response, body: bytes, pause_gc: bool = False) -> Reply:
+    return Reply(response.status_code, header_dict(response.headers), decode_body(response, body, pause_gc),
                  str(response.url))
 
 

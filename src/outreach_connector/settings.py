@@ -16,7 +16,8 @@ from typing import Any, Mapping
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from .errors import ConnectorError
+# Re-exported for the old import path: errors.py holds every error class.
+from .errors import SettingsInvalid as SettingsInvalid
 from .header_values import header_problem
 from .retry import DEFAULT_TIMEOUT, RetryPolicy, parse_timeout
 
@@ -44,19 +45,6 @@ ENVIRONMENT = {
 }
 
 PLUGIN_LIST = re.compile(r"^(all|none|[A-Za-z0-9_.\-]+(\s*,\s*[A-Za-z0-9_.\-]+)*)$")
-
-
-class SettingsInvalid(ConnectorError):
-    """A configuration value is unusable; ``errors`` names each setting and its source."""
-
-    exit_code = 2
-
-    def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__("invalid settings: " + "; ".join(f"{e['path']}: {e['message']}" for e in errors))
-        self.errors = errors
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "errors": self.errors}
 
 
 class Settings(BaseModel):

@@ -51,8 +51,8 @@ def _param(kind: str, name: str, raw: str) -> Any:
     return raw
 
 
-PARAM_KINDS = {"confirmedCount": "int", "ownerId": "int", "taskDispositionId": "int", "taskPurposeId": "int", "dueAt": "datetime",
-               "markAsUrgent": "bool"}
+PARAM_KINDS = {"confirmedCount": "int", "ownerId": "int", "taskDispositionId": "int", "taskPurposeId": "int",
+               "dueAt": "datetime", "markAsUrgent": "bool"}
 
 
 def parse_params(spec: ActionSpec, raw: dict[str, str]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The Starlette application: routes, and the translation between HTTP and the API pipeline.
 
 Routes: ``/api/v2/...`` (every method; the pipeline decides), ``POST /oauth/token``, the consent page
-``GET``/``POST /oauth/authorize``, and a JSON 404 for anything else. The fault gate wraps the whole middleware stack, outside Starlette's error handling.
+``GET``/``POST /oauth/authorize``, and a JSON 404 for anything else. The fault gate wraps the whole middleware
+stack, outside Starlette's error handling.
 """
 from __future__ import annotations
 
@@ -151,7 +152,8 @@ def build_app(sandbox: Sandbox) -> Starlette:
         return to_response(error_response(route_not_found(request.url.path)))
 
     routes = [Route("/oauth/token", token, methods=METHODS),
-              Route("/oauth/authorize", consent, methods=["GET", "POST"]), Route("/api/v2/{rest:path}", api, methods=METHODS),
+              Route("/oauth/authorize", consent, methods=["GET", "POST"]),
+              Route("/api/v2/{rest:path}", api, methods=METHODS),
               Route("/sandbox/events", simulate_event, methods=["POST"]),
               Route("/sandbox/webhooks/{webhook_id}/redeliver", redeliver, methods=["POST"]),
               Route("/{rest:path}", unknown, methods=METHODS)]

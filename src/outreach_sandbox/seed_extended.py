@@ -151,7 +151,8 @@ def sequence_template(ctx: SeedContext, i: int) -> Record:
 def note(kind: str, owner: str) -> Callable[[SeedContext, int], Record]:
     """Account and prospect notes: the same shape, pointing at a different record."""
     def factory(ctx: SeedContext, i: int) -> Record:
-        attrs = stamped(ctx, kind, i, len(NOTES), updated=False, message=NOTES[i - 1], noteType="general", pinned=i == 1)
+        attrs = stamped(ctx, kind, i, len(NOTES), updated=False, message=NOTES[i - 1], noteType="general",
+                        pinned=i == 1)
         return make(i, attrs, {owner: (owner, i), "creator": ("user", 1)})
     return factory
 
@@ -242,7 +243,8 @@ EXTENDED_FACTORIES = {
     "contentCategory": (fixed(len(CONTENT_CATEGORIES)), content_category),
     "contentCategoryMembership": (fixed(3), content_category_membership),
     "contentCategoryOwnership": (fixed(3), content_category_ownership),
-    "sequenceTemplate": (fixed(4), sequence_template), "accountNote": (fixed(len(NOTES)), note("accountNote", "account")),
+    "sequenceTemplate": (fixed(4), sequence_template),
+    "accountNote": (fixed(len(NOTES)), note("accountNote", "account")),
     "prospectNote": (fixed(len(NOTES)), note("prospectNote", "prospect")), "emailAddress": (fixed(6), email_address),
     "favorite": (fixed(3), favorite), "webhook": (fixed(3), webhook), "batch": (fixed(3), batch),
     "batchItem": (fixed(6), batch_item), "import": (fixed(2), import_), "kaiaRecording": (fixed(3), kaia_recording),

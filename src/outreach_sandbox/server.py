@@ -138,7 +138,8 @@ def config_from(args: argparse.Namespace) -> SandboxConfig:
         seed=args.seed, prospects=args.prospects, accounts=args.accounts, users=args.users,
         rate_limit=args.rate_limit, rate_window=args.rate_window, access_token_ttl=args.access_token_ttl,
         client_id=args.client_id, client_secret=args.client_secret, refresh_token=args.refresh_token,
-        authorization_code=args.authorization_code, access_token=args.access_token or None, require_auth=not args.no_auth,
+        authorization_code=args.authorization_code, access_token=args.access_token or None,
+        require_auth=not args.no_auth,
         clock=None if args.fixed_clock else time.time,
     )
 

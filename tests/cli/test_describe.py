@@ -25,7 +25,8 @@ def test_describe_get_prospect_reads_as_a_summary(cli):
         "",
     ]
     assert "  prospect_id            <- list_prospects_ddl" in result.out
-    assert result.out.rstrip().endswith("""Try it: outreach-connector call get_prospect '{"prospect_id": 1}' --sandbox""")
+    assert result.out.rstrip().endswith(
+        """Try it: outreach-connector call get_prospect '{"prospect_id": 1}' --sandbox""")
 
 
 def test_describe_json_takes_the_documented_sample(cli):

@@ -112,8 +112,8 @@ def test_input_errors_say_what_is_wrong_in_words(cli, operation, data, path, mes
 
 @pytest.mark.parametrize("argv,message", [
     pytest.param(["opertions"], "outreach-connector: argument COMMAND: invalid choice: 'opertions' (choose from "
-                 "'operations', 'describe', 'schema', 'call', 'auth', 'mcp', 'serve', 'sandbox', 'demo', 'triggers') (did "
-                 "you mean operations?); see outreach-connector --help", id="misspelt-command"),
+                 "'operations', 'describe', 'schema', 'call', 'auth', 'mcp', 'serve', 'sandbox', 'demo', 'triggers') "
+                 "(did you mean operations?); see outreach-connector --help", id="misspelt-command"),
     pytest.param(["call"], "outreach-connector call: the following arguments are required: name; see "
                  "outreach-connector call --help", id="missing-argument"),
     pytest.param(["auth", "lgin"], "outreach-connector auth: argument {login,status,logout}: invalid choice: "

@@ -110,8 +110,26 @@ def test_two_tenants_are_isolated(env):
     assert text_json(refused) == {"error": "AuthenticationNotFound",
                                   "message": f"authentication {theirs!r} was not found; nothing was sent"}
     assert len(env.sandbox.requests) == before
-    assert call_as(env, OTHER_KEY, {"X-Outreach-Authentication": theirs}, "get_stage", {"stage_id": 2}).is_error is False
+    theirs_answered = call_as(env, OTHER_KEY, {"X-Outreach-Authentication": theirs}, "get_stage", {"stage_id": 2})
+    assert theirs_answered.is_error is False
     assert call_as(env, KEY, {"X-Outreach-Authentication": mine}, "get_stage", {"stage_id": 2}).is_error is False
+
+
+def test_a_call_on_an_authentication_marked_reconnect_required_is_an_error_and_sends_nothing(env):
+    answer = httpx.post(f"{env.server_url}/authentications", headers={"Authorization": f"Bearer {KEY}"},
+                        json={"name": "stale", "credentials": {"access_token": "revoked-token"}})
+    auth_id = answer.json()["id"]
+    refused = httpx.post(f"{env.server_url}/connectors/outreach/versions/1.0/call",
+                         headers={"Authorization": f"Bearer {KEY}"},
+                         json={"operation": "get_stage", "authId": auth_id, "input": {"stage_id": 2}})
+    assert refused.json()["output"]["response"]["statusCode"] == 401  # Outreach refused it: now marked
+    before = len(env.sandbox.requests)
+    result = call_as(env, KEY, {"X-Outreach-Authentication": auth_id}, "get_stage", {"stage_id": 2})
+    assert result.is_error is True
+    error = text_json(result)
+    assert error["error"] == "ReconnectNeeded" and error["message"].startswith(
+        f"Authentication {auth_id!r} needs reconnecting: Outreach refused its access token (401) at ")
+    assert len(env.sandbox.requests) == before
 
 
 def test_invalid_input_is_an_error_naming_the_field(env):

@@ -113,7 +113,7 @@ def test_no_description_is_repeated_within_a_tool():
         def walk(node):
             if isinstance(node, dict):
                 if isinstance(node.get("description"), str):
-                    found[node["description"]] += 1
+                    found[node["description"]] += 1  # noqa: B023 - walk runs within this iteration
                 for value in node.values():
                     walk(value)
             elif isinstance(node, list):

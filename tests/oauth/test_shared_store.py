@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import math
+import os
 import threading
 
 import httpx
@@ -198,3 +199,64 @@ def test_a_token_answer_is_bounded_after_decompression():
         with pytest.raises(UpstreamError, match="the token endpoint's answer is larger than 65536 bytes"):
             client.get(API_URL)
     assert store.tokens == TokenSet("", "refresh-0")  # nothing adopted or stored
+
+
+class Chunks(httpx.SyncByteStream):
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def __iter__(self):
+        for start in range(0, len(self.body), 16384):
+            yield self.body[start:start + 16384]
+
+
+def answers_401_then(body_401: bytes, headers: dict[str, str] | None = None):
+    """An API that answers ``body_401`` (401) to the first access token and {"ok": true} after a refresh."""
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        if str(request.url) == TOKEN_URL:
+            return httpx.Response(200, json={"access_token": "access-1", "refresh_token": "refresh-1",
+                                             "expires_in": 7200})
+        if request.headers["Authorization"] == "Bearer access-0":
+            # A stream, as a network transport gives: httpx reads a body given as content= at once.
+            return httpx.Response(401, stream=httpx.ByteStream(body_401) if headers is None else Chunks(body_401),
+                                  headers=headers or {"Content-Type": "application/json"})
+        return httpx.Response(200, json={"ok": True})
+
+    return handler, sent
+
+
+def test_the_401_a_refresh_goes_past_stays_in_the_history_as_read():
+    store = MemoryStore(TokenSet("access-0", "refresh-0", 2e9))
+    handler, sent = answers_401_then(b'{"errors": [{"id": "unauthorized"}]}')
+    with httpx.Client(transport=httpx.MockTransport(handler), auth=make_auth(store)) as client:
+        response = client.get(API_URL)
+    assert response.json() == {"ok": True}
+    assert [(r.status_code, r.content) for r in response.history] == [
+        (401, b'{"errors": [{"id": "unauthorized"}]}'), (200, response.history[1].content)]
+    assert response.history[1].json()["refresh_token"] == "refresh-1"  # the token answer, read within its cap
+
+
+def test_a_compressed_401_too_large_to_go_past_ends_the_call_before_any_refresh():
+    """Read the way httpx reads it (it keeps the answer), a compressed answer is capped on the wire: 64 KiB
+    inflate to at most about the 64 MiB an API answer may be; an uncompressed one may be the 64 MiB itself."""
+    store = MemoryStore(TokenSet("access-0", "refresh-0", 2e9))
+    handler, sent = answers_401_then(gzip.compress(os.urandom(100_000)), {"Content-Encoding": "gzip"})
+    with httpx.Client(transport=httpx.MockTransport(handler), auth=make_auth(store)) as client:
+        with pytest.raises(UpstreamError) as caught:
+            client.get(API_URL)
+    assert caught.value.message == ("Outreach's 401 answer is larger than the 64 MiB the connector reads (counted "
+                                    "after decompression; 64 KiB on the wire when compressed)")
+    assert len(sent) == 1 and store.tokens == TokenSet("access-0", "refresh-0", 2e9)  # no token request
+
+
+def test_no_module_writes_httpx_private_content():
+    import pathlib
+
+    import outreach_connector
+
+    root = pathlib.Path(outreach_connector.__file__).parent
+    writers = [str(path.relative_to(root)) for path in root.rglob("*.py") if "._content =" in path.read_text()]
+    assert writers == []

@@ -314,7 +314,8 @@ def test_serve_refuses_an_app_without_a_public_url(tmp_path):
     with pytest.raises(ValueError, match="both --oauth-client-id and --oauth-client-secret"):
         settings_from(["--api-key", "k", "--oauth-client-id", "a", "--public-url", "https://x"], env={})
     chosen = settings_from(["--api-key", "k", "--public-url", "https://x/", "--allow-return-url", "https://h/r"],
-                           env={"OUTREACH_CONNECTOR_OAUTH_CLIENT_ID": "a", "OUTREACH_CONNECTOR_OAUTH_CLIENT_SECRET": "b"})
+                           env={"OUTREACH_CONNECTOR_OAUTH_CLIENT_ID": "a",
+                                "OUTREACH_CONNECTOR_OAUTH_CLIENT_SECRET": "b"})
     assert (chosen.oauth_client_id, chosen.public_url, chosen.allowed_return_urls) == ("a", "https://x", ("https://h/r",))
     assert "b" not in repr(chosen.oauth_client_secret)
 

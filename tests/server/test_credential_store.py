@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from outreach_connector.server.credentials import (AccessTokenCredentials, AuthenticationNotFound,
                                                    OAuthCredentials, parse_credentials)
+from outreach_connector.errors import AuthenticationGone
 from outreach_connector.oauth import TokenSet
 from outreach_connector.server.opening import StartupError, open_store
 from outreach_connector.server.secrets_box import EncryptionKeyError, generate_key_text
@@ -161,6 +162,16 @@ def test_a_lease_locks_the_row_until_saved(store):
     assert again.tokens == TokenSet("access-1", "refresh-1", 2e9, None)
     again.release()
     assert store.lock(str(__import__("uuid").uuid4())).tokens is None  # a deleted row: nothing to refresh
+
+
+def test_saving_a_refresh_for_a_row_deleted_meanwhile_is_authentication_gone(store):
+    auth = store.create("ops", oauth_credentials(), owner=TENANT_A)
+    lease = store.lock(auth.id)
+    assert store.delete(auth.id, TENANT_A)  # deleted while its token was being refreshed
+    with pytest.raises(AuthenticationGone) as caught:  # no Outreach status: not a 404 from Outreach
+        lease.save(TokenSet("access-1", "refresh-1", 2e9, None))
+    assert caught.value.message == "the authentication was deleted while its token was refreshed"
+    assert store.get(auth.id, TENANT_A) is None  # nothing written back
 
 
 def test_waiting_for_another_process_row_lock_takes_only_what_the_call_has_left(store):

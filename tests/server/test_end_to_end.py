@@ -57,7 +57,8 @@ class Env:
 
     def settings(self) -> ServerSettings:
         return ServerSettings(api_keys=(API_KEY,), database=self.database,
-                              outreach_base_url=f"{self.sandbox_url}/api/v2", token_url=f"{self.sandbox_url}/oauth/token")
+                              outreach_base_url=f"{self.sandbox_url}/api/v2",
+                              token_url=f"{self.sandbox_url}/oauth/token")
 
     def client(self, url: str | None = None, **options: Any) -> httpx.Client:
         return httpx.Client(base_url=url or self.server_url, headers={"Authorization": f"Bearer {API_KEY}"},
@@ -165,7 +166,8 @@ def test_get_prospect(env, token_auth):
 
 
 def test_create_account(env, token_auth):
-    output = success(call(env, token_auth, "create_account", {"attributes": {"name": "Acme E2E", "domain": "acme.test"}}))
+    attributes = {"name": "Acme E2E", "domain": "acme.test"}
+    output = success(call(env, token_auth, "create_account", {"attributes": attributes}))
     assert (output["data"]["type"], output["data"]["attributes"]["name"]) == ("account", "Acme E2E")
     with env.outreach() as outreach:
         assert outreach.get(f"/accounts/{output['data']['id']}").json() == output
@@ -174,7 +176,8 @@ def test_create_account(env, token_auth):
 def test_update_stage(env, token_auth):
     with env.outreach() as outreach:
         stage_id = outreach.get("/stages", params={"page[size]": 1}).json()["data"][0]["id"]
-    output = success(call(env, token_auth, "update_stage", {"stage_id": stage_id, "attributes": {"name": "Renamed E2E"}}))
+    renamed = {"stage_id": stage_id, "attributes": {"name": "Renamed E2E"}}
+    output = success(call(env, token_auth, "update_stage", renamed))
     assert (output["data"]["id"], output["data"]["attributes"]["name"]) == (stage_id, "Renamed E2E")
     with env.outreach() as outreach:
         assert outreach.get(f"/stages/{stage_id}").json() == output
@@ -316,7 +319,8 @@ def test_concurrent_calls_with_an_expired_token_refresh_once_and_survive_a_resta
     # A new server on the same database: the persisted access token still works, no refresh needed...
     with LiveServer(create_app(env.settings())) as restarted:
         with env.client(restarted) as client:
-            again = client.post(CALL, json={"operation": "list_prospects", "authId": auth_id, "input": {"page_size": 1}})
+            again = client.post(CALL, json={"operation": "list_prospects", "authId": auth_id,
+                                            "input": {"page_size": 1}})
     assert again.json()["outcome"] == "success" and env.refreshes() - before == 1
 
     # ...and once it expires, the persisted rotated refresh token is the one that works (the first is dead).

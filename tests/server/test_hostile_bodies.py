@@ -47,7 +47,7 @@ def test_the_shape_of_a_json_text_ignores_what_strings_hold(body, shape):
 
 
 def test_a_string_of_escaped_quotes_is_measured_in_one_pass():
-    assert run_isolated(f"""
+    assert run_isolated("""
         from outreach_connector.server.requests import BadRequest, parse_json
         try:
             parse_json(b'"' + b'\\\\"' * 500_000, "call request", 64)
@@ -169,6 +169,30 @@ async def test_no_upstream_url_is_logged_at_info(tmp_path, fake, caplog):
     finally:
         for name in ("httpx", "httpcore"):
             logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+def test_the_library_leaves_its_hosts_process_state_alone(tmp_path):
+    """create_app() and calls (sync, async, a large page) change no signal handler, collector setting,
+    environment variable or logging setup of the process that embeds them."""
+    out = run_isolated(f"""
+        import asyncio, gc, logging, os, signal
+        def state():
+            loggers = {{name: (logging.getLogger(name).level, len(logging.getLogger(name).handlers))
+                       for name in ("", "httpx", "httpcore", "uvicorn", "outreach_connector")}}
+            return (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), gc.isenabled(),
+                    gc.get_threshold(), dict(os.environ), loggers)
+        before = state()
+        from outreach_connector.sandboxed import sandbox_connector
+        from outreach_connector.server.app import create_app
+        from outreach_connector.server.settings import ServerSettings
+        create_app(ServerSettings(api_keys=("k" * 16,), database={str(tmp_path / "s.db")!r},
+                                  encryption_key="{generate_key_text()}"))
+        connector, sandbox = sandbox_connector()
+        connector.call("list_prospects", {{"page_size": 100}})
+        asyncio.run(connector.acall("get_stage", {{"stage_id": 1}}))
+        print(state() == before)
+    """)
+    assert out == "True"
 
 
 def test_serve_and_the_cli_quiet_httpx_but_create_app_leaves_logging_alone(tmp_path):

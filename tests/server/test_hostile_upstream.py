@@ -1,11 +1,10 @@
 """A hostile Outreach (or whatever answers in its place): answers compressed twice, nested thousands deep, pages
-that never end (issue 17, items 5, 6 and 8). Each is a typed ConnectorError in the Python API and an error envelope from the server,
-never a 500, and the connector's memory stays bounded while it refuses them."""
+that never end (issue 17, items 5, 6 and 8). Each is a typed ConnectorError in the Python API and an error envelope
+from the server, never a 500, and the connector's memory stays bounded while it refuses them."""
 from __future__ import annotations
 
 import asyncio
 import gzip
-import json
 import tracemalloc
 import zlib
 from typing import Any, Callable

@@ -160,11 +160,11 @@ def test_secrets_on_argv_are_warned_about_in_one_line(tmp_path, capsys, monkeypa
 def test_the_postgresql_password_can_come_from_pgpassword(postgres_url, monkeypatch):
     monkeypatch.setenv("PGPASSWORD", "pgpassword-canary")
     backend = PostgresBackend(postgres_url)
-    db = backend.connect()
     try:
-        assert db.info.password == "pgpassword-canary"  # libpq took it from the environment, not the URL
+        with backend.transaction() as db:
+            assert db.info.password == "pgpassword-canary"  # libpq took it from the environment, not the URL
     finally:
-        db.close()
+        backend.close()
     assert "pgpassword-canary" not in postgres_url
 
 

@@ -239,8 +239,9 @@ def test_serve_runs_the_keep_alive_on_its_interval(tmp_path, sandbox, outreach, 
     from outreach_connector.server.credentials import OAuthCredentials
     from .helpers import API_KEY
 
-    created = store.create("idle", OAuthCredentials(client_id="sandbox-client-id", client_secret="sandbox-client-secret",
-                                                    refresh_token="sandbox-refresh-token"), owner=store.owner_of(API_KEY))
+    credentials = OAuthCredentials(client_id="sandbox-client-id", client_secret="sandbox-client-secret",
+                                   refresh_token="sandbox-refresh-token")
+    created = store.create("idle", credentials, owner=store.owner_of(API_KEY))
     age(app, created.id)
     def logged() -> str:
         return "\n".join(record.getMessage() for record in caplog.records)

@@ -114,9 +114,9 @@ async def test_credentials_http_cannot_carry_are_400_when_stored(app, credential
     async with client_for(app) as client:
         response = await client.post("/authentications", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
-    assert response.json()["message"] == (f"Invalid authentication: credentials.{field}: Value error, must be printable "
-                                           "Latin-1 text that HTTP can carry (no CR, LF, NUL or other control "
-                                           "characters)")
+    assert response.json()["message"] == (f"Invalid authentication: credentials.{field}: Value error, must be "
+                                           "printable Latin-1 text that HTTP can carry (no CR, LF, NUL or other "
+                                           "control characters)")
 
 
 @pytest.mark.parametrize("name, message", [

@@ -49,7 +49,7 @@ def cold_and_warm(sandbox: Sandbox, name: str, terms: list[str], repeats: int) -
     cold = []
     for term in terms[:repeats]:
         with session(sandbox) as conn:
-            cold.append(seconds(lambda: conn.call(name, {"search": term})))
+            cold.append(seconds(lambda: conn.call(name, {"search": term})))  # noqa: B023 - called right here
     with session(sandbox) as conn:
         conn.call(name, {"search": terms[-1]})
         warm = [seconds(lambda t=term: conn.call(name, {"search": t})) for term in terms[repeats:-1]]

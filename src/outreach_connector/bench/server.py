@@ -94,7 +94,8 @@ def call_body(auth_id: str) -> dict[str, Any]:
 
 async def through_server(client: httpx.AsyncClient, auth_ids: list[str], calls: int, limit: int) -> float:
     async def one(i: int) -> None:
-        answer = await client.post("/connectors/outreach/versions/1.0/call", json=call_body(auth_ids[i % len(auth_ids)]))
+        body = call_body(auth_ids[i % len(auth_ids)])
+        answer = await client.post("/connectors/outreach/versions/1.0/call", json=body)
         if answer.json().get("outcome") != "success":
             raise RuntimeError(f"a benchmark call failed: {answer.text[:300]}")
 

@@ -29,17 +29,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from ..errors import ConnectorError
+# Re-exported for the old import path: errors.py holds every error class.
+from ..errors import CredentialsFileError as CredentialsFileError
 
 CONFIG_DIR_VARIABLE = "OUTREACH_CONNECTOR_CONFIG_DIR"
 FILE_NAME = "credentials.json"
 FORMAT_VERSION = 1
-
-
-class CredentialsFileError(ConnectorError):
-    """The credentials file cannot be read or written (a local problem: exit 2)."""
-
-    exit_code = 2
 
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:

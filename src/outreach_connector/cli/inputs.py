@@ -5,15 +5,10 @@ import json
 import sys
 from typing import Any, TextIO
 
-from ..errors import ConnectorError
+# Re-exported for the old import path: errors.py holds every error class.
+from ..errors import InputUnreadable as InputUnreadable
 
 FORMS = "give it inline ('{\"page_size\": 5}'), as @file.json, or as - with JSON piped on stdin"
-
-
-class InputUnreadable(ConnectorError):
-    """The input could not be read or is not JSON (exit 2; nothing was sent)."""
-
-    exit_code = 2
 
 
 def read_input(text: str | None, stdin: TextIO | None = None) -> Any:

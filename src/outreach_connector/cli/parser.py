@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import re
 
-from ..errors import ConnectorError
+# Re-exported for the old import path: errors.py holds every error class.
+from ..errors import UsageError as UsageError
 from ..settings import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, MAX_RETRY_WAIT_HELP
 from ..suggest import did_you_mean
 
@@ -35,16 +36,10 @@ examples:
   echo '{"stage_id": 2}' | outreach-connector call get_stage - --base-url http://127.0.0.1:8090/api/v2"""
 
 
-class UsageError(ConnectorError):
-    """The command line itself is wrong (unknown command or option, missing argument): exit 2."""
-
-    exit_code = 2
-
-
 class Parser(argparse.ArgumentParser):
     """Reports a usage mistake as the CLI reports every error (JSON on stderr), with a did-you-mean."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         raise UsageError(f"{self.prog}: {message}{suggestion(message)}; see {self.prog} --help")
 
 
@@ -68,7 +63,8 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
 
 def add_session_options(command: argparse.ArgumentParser) -> None:
     """Where Outreach is and how to reach it: shared by call and mcp."""
-    command.add_argument("--base-url", help=f"Outreach API base URL (default: OUTREACH_BASE_URL, else {DEFAULT_BASE_URL})")
+    command.add_argument("--base-url",
+                         help=f"Outreach API base URL (default: OUTREACH_BASE_URL, else {DEFAULT_BASE_URL})")
     command.add_argument("--profile", metavar="NAME", help="use a login stored by auth login --profile NAME "
                                                            "(default: the environment's credentials)")
     command.add_argument("--timeout", help="HTTP timeouts: seconds for all, or connect=5,read=60,write=60,pool=5 "
@@ -106,8 +102,10 @@ def add_auth(sub: argparse._SubParsersAction) -> None:
                                            "profile \"default\", when the environment has no credentials).")
     login.add_argument("--profile", default="default", metavar="NAME", help="profile name (default: default)")
     login.add_argument("--client-id", help="OAuth client id (default: OUTREACH_CLIENT_ID)")
-    login.add_argument("--token-url", help=f"OAuth token endpoint (default: OUTREACH_TOKEN_URL, else {DEFAULT_TOKEN_URL})")
-    login.add_argument("--base-url", help=f"Outreach API base URL (default: OUTREACH_BASE_URL, else {DEFAULT_BASE_URL})")
+    login.add_argument("--token-url",
+                       help=f"OAuth token endpoint (default: OUTREACH_TOKEN_URL, else {DEFAULT_TOKEN_URL})")
+    login.add_argument("--base-url",
+                       help=f"Outreach API base URL (default: OUTREACH_BASE_URL, else {DEFAULT_BASE_URL})")
     add_browser_login(login)
     actions.add_parser("status", formatter_class=Formatter, help="list stored logins (never a secret)",
                        description="List stored logins as JSON: profile, client id, token URL, expiry; never a "

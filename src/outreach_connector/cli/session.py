@@ -15,7 +15,8 @@ from typing import Any, Mapping
 
 from pydantic import SecretStr
 
-from ..errors import ConnectorError
+# Re-exported for the old import path: errors.py holds every error class.
+from ..errors import ConfigurationInvalid as ConfigurationInvalid
 from ..sandboxed import sandbox_connector
 from ..settings import ENVIRONMENT, Settings
 from ..suggest import did_you_mean
@@ -26,12 +27,6 @@ DEFAULT_PROFILE = "default"
 EXPIRY_MARGIN_SECONDS = 120
 CREDENTIAL_VARIABLES = frozenset(ENVIRONMENT[k] for k in ("access_token", "client_id", "client_secret",
                                                           "refresh_token", "token_url"))
-
-
-class ConfigurationInvalid(ConnectorError):
-    """The local configuration cannot work (nothing was sent): exit 2, never 3."""
-
-    exit_code = 2
 
 
 class TokenChain:

@@ -146,9 +146,10 @@ def shared_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
         ref = {"$ref": f"#/$defs/{name}"}
 
         def pointed(sub: dict[str, Any]) -> dict[str, Any]:
-            if sub.get("description") != text:
+            # mapped() calls this within the iteration: the loop's variables are this iteration's (B023).
+            if sub.get("description") != text:  # noqa: B023
                 return sub
-            return {**ref, **{k: v for k, v in sub.items() if k not in common}}
+            return {**ref, **{k: v for k, v in sub.items() if k not in common}}  # noqa: B023
 
         schema = mapped(schema, pointed)
         schema = {**schema, "$defs": {**schema.get("$defs", {}), name: common}}

@@ -1,4 +1,5 @@
-"""The Connectors API server: ``create_app(settings, transport=None)`` and ``main(argv)`` (``outreach-connector serve``).
+"""The Connectors API server: ``create_app(settings, transport=None)`` and ``main(argv)``
+(``outreach-connector serve``).
 
 Wire-compatible with the Connectors API of embedded-integration platforms; see the README sections
 "Connectors API server" and "Running several replicas".

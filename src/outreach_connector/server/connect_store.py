@@ -12,15 +12,13 @@ import hashlib
 import json
 from typing import Any
 
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import TooManyPendingStates as TooManyPendingStates
 from outreach_connector.oauth import TokenSet
 from outreach_connector.server.credentials import Credentials, reveal
 from outreach_connector.server.store import CredentialStore, precise_time, token_fields
 
 MAX_PENDING_STATES = 1000  # per tenant: unfinished flows kept at most (each lives 10 minutes)
-
-
-class TooManyPendingStates(Exception):
-    pass
 
 
 def state_digest(state: str) -> str:

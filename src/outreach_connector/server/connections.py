@@ -35,7 +35,7 @@ from outreach_connector.retry import BUDGET_LEFT
 from outreach_connector.server.credentials import (AccessTokenCredentials, Authentication, AuthenticationNotFound,
                                                    StoredAuthentication)
 from outreach_connector.server.settings import ServerSettings
-from outreach_connector.server.status import ReconnectNeeded
+from outreach_connector.server.status import reconnect_needed
 from outreach_connector.server.store import CredentialStore
 
 
@@ -156,7 +156,7 @@ class ConnectorPool:
         ``ReconnectNeeded`` when it is marked ``reconnect_required`` (nothing may be sent with it)."""
         connector, info = await self.get_with_info(auth_id, owner)
         if info.status != "connected":
-            raise ReconnectNeeded(info)
+            raise reconnect_needed(info)
         return connector
 
     async def get_with_info(self, auth_id: str, owner: str | None) -> tuple[Connector, Authentication]:

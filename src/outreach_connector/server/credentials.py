@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import AuthenticationNotFound as AuthenticationNotFound
 from outreach_connector.header_values import header_problem
 from outreach_connector.oauth import TokenSet
 from outreach_connector.server.envelopes import shown
@@ -179,10 +181,6 @@ class StoredAuthentication:
     credentials: Credentials = field(repr=False)
     tokens: TokenSet | None = None  # OAuth only: the latest access token and rotated refresh token
     owner: str | None = None  # the digest of the API key that stored it
-
-
-class AuthenticationNotFound(LookupError):
-    pass
 
 
 def reveal(credentials: Credentials) -> dict[str, Any]:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Mapping
 
 from starlette.responses import JSONResponse as StarletteJSONResponse
 
 from outreach_connector.validation import problems_in
-from outreach_connector.errors import (ConnectorError, InputInvalid, OutputInvalid, PaginationError,
-                                       TenantBusy, TransportError, UnknownOperation, UnsafeURL,
+from outreach_connector.errors import (AuthenticationUnusable, ConnectorError, InputInvalid, OutputInvalid,
+                                       PaginationError, TenantBusy, TransportError, UnknownOperation, UnsafeURL,
                                        UpstreamError)
 
 INPUT_INVALID_PREFIX = "Connector input validation failed."
@@ -44,7 +44,7 @@ def shown(value: str, limit: int = 80) -> str:
     return value if len(value) <= limit else f"{value[:limit]}... ({len(value)} characters)"
 
 
-def problem(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"message": message, "code": None}, status_code=status, headers=headers)
 
 
@@ -103,7 +103,7 @@ def for_error(exc: ConnectorError) -> JSONResponse | None:
         return outreach_failure(exc.message, exc.status_code, _upstream_body(exc), exc.partial)
     if isinstance(exc, OutputInvalid):
         return outreach_failure(exc.message, exc.status_code, exc.raw, exc.partial)
-    if isinstance(exc, (TransportError, PaginationError)):
+    if isinstance(exc, (TransportError, PaginationError, AuthenticationUnusable)):  # Outreach gave no answer
         return outreach_failure(exc.message, None, None, exc.partial)
     return None
 

@@ -15,6 +15,8 @@ import logging
 import os
 from pathlib import Path
 
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import StartupError as StartupError
 from outreach_connector.server.secrets_box import SecretBox, key_file_for, load_or_create_key_file
 from outreach_connector.server.store import CredentialStore
 from outreach_connector.server.store_sql import PostgresBackend, SqlBackend, SqliteBackend, redact_url
@@ -22,10 +24,6 @@ from outreach_connector.server.store_sql import PostgresBackend, SqlBackend, Sql
 logger = logging.getLogger("outreach_connector.server")
 DEFAULT_DATABASE = "outreach-connector.db"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
-class StartupError(ValueError):
-    """The server cannot start as configured; the message is one line for the operator."""
 
 
 def is_postgres(database: str | Path) -> bool:

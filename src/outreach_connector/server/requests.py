@@ -8,17 +8,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.requests import Request
 
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import BadRequest as BadRequest
 from outreach_connector.server.envelopes import shown
 
 Model = TypeVar("Model", bound=BaseModel)
-
-
-class BadRequest(Exception):
-    """The request body itself is malformed (not the connector input)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _storable(value: str) -> str:

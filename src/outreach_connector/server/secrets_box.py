@@ -23,16 +23,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import EncryptionKeyError as EncryptionKeyError
+
 logger = logging.getLogger(__name__)
 
 _VERSION = b"\x01"  # lets a later format (or key rotation) coexist with blobs sealed today
 _NONCE_BYTES = 12
 KEY_HINT = ("an encryption key is 32 random bytes in URL-safe base64; generate one with: python -c "
             "\"from outreach_connector.server.secrets_box import generate_key_text; print(generate_key_text())\"")
-
-
-class EncryptionKeyError(ValueError):
-    """The encryption key is malformed, or is not the key the stored secrets were sealed with."""
 
 
 class SecretBox:

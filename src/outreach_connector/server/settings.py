@@ -82,7 +82,7 @@ class ServerSettings(BaseModel):
     # Built in Python (create_app), it still takes the process's plugin choice, as a keyword-built Connector does.
     connector: Settings = Field(default_factory=with_process_plugins)
 
-    def __repr_args__(self):  # type: ignore[no-untyped-def]
+    def __repr_args__(self):
         """The database URL's password is masked (the other secrets are SecretStr)."""
         for name, value in super().__repr_args__():
             yield name, (redact_url(value) if name == "database" and isinstance(value, str) else value)
@@ -176,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "key file next to the database, mode 0600)")
     add_secret_files(parser)
     parser.add_argument("--outreach-base-url", help=f"Outreach API (env OUTREACH_BASE_URL, default {DEFAULT_BASE_URL})")
-    parser.add_argument("--token-url", help=f"OAuth token endpoint (env OUTREACH_TOKEN_URL, default {DEFAULT_TOKEN_URL})")
+    parser.add_argument("--token-url",
+                        help=f"OAuth token endpoint (env OUTREACH_TOKEN_URL, default {DEFAULT_TOKEN_URL})")
     parser.add_argument("--timeout", help="HTTP timeouts for every Outreach request: seconds, or "
                                           "connect=5,read=60,write=60,pool=5 (env OUTREACH_TIMEOUT; default "
                                           "connect 10 s, read/write 60 s, pool 10 s)")
@@ -192,8 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_oauth_app(parser)
     parser.add_argument("--mcp-tools", metavar="PRESET",
                         help="the MCP tools /mcp serves: all, seed, read, or comma-separated operation names "
-                             f"(env OUTREACH_CONNECTOR_MCP_TOOLS; default {MCP_DEFAULT_PRESET}; see: outreach-connector "
-                             "mcp --help)")
+                             f"(env OUTREACH_CONNECTOR_MCP_TOOLS; default {MCP_DEFAULT_PRESET}; "
+                             "see: outreach-connector mcp --help)")
     parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
                         help="log level (default info)")
     return parser

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from outreach_connector.errors import ReconnectNeeded
 from outreach_connector.server import connect_store, envelopes
 from outreach_connector.server.credentials import Authentication
 from outreach_connector.server.store import precise_time
@@ -25,20 +26,16 @@ EXPLAINED = {"invalid_grant": "Outreach refused its refresh token (invalid_grant
              "access_token_rejected": "Outreach refused its access token (401)"}
 
 
-class ReconnectNeeded(Exception):
-    """The authentication is marked ``reconnect_required``: nothing may be sent with it."""
-
-    def __init__(self, info: Authentication) -> None:
-        super().__init__(info.id)
-        self.info = info
+def reconnect_needed(info: Authentication) -> ReconnectNeeded:
+    why = EXPLAINED.get(info.status_reason or "", "Outreach refused it")
+    return ReconnectNeeded(
+        f"Authentication {info.id!r} needs reconnecting: {why} at {info.status_since}. Nothing was sent. "
+        "Reconnect it with POST /authentications/connect and its authentication_id (the id stays the same).",
+        info)
 
 
 def reconnect_response(info: Authentication) -> Response:
-    why = EXPLAINED.get(info.status_reason or "", "Outreach refused it")
-    return envelopes.outreach_failure(
-        f"Authentication {info.id!r} needs reconnecting: {why} at {info.status_since}. Nothing was sent. "
-        "Reconnect it with POST /authentications/connect and its authentication_id (the id stays the same).",
-        None, None)
+    return envelopes.outreach_failure(reconnect_needed(info).message, None, None)
 
 
 async def mark_after_failure(services: Any, info: Authentication, outcome: str) -> None:

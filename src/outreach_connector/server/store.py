@@ -25,6 +25,9 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from outreach_connector.errors import AuthenticationGone
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import TooManyAuthentications as TooManyAuthentications
 from outreach_connector import cursors
 from outreach_connector.oauth import TokenSet
 from outreach_connector.server.credentials import (AccessTokenCredentials, Authentication,
@@ -57,10 +60,10 @@ class StoredTokens:
         """Store ``tokens`` in one short transaction and end the lease (see the module's docstring)."""
         auth_id, replaced = (self._lease.row or {}).get("id", ""), self.tokens
         if replaced is None:
-            raise AuthenticationNotFound("deleted while refreshing")
+            raise AuthenticationGone("the authentication was deleted while its token was refreshed")
         with self._store.backend.locked_row(auth_id) as (db, row):
             if row is None:
-                raise AuthenticationNotFound("deleted while refreshing")
+                raise AuthenticationGone("the authentication was deleted while its token was refreshed")
             secret = self._store.open_secret(row)
             if secret.get("refresh_token") != replaced.refresh_token or row["lease_holder"] != self._lease.holder:
                 logger.warning("authentication %s changed while its token was refreshed (the refresh lease "
@@ -82,15 +85,6 @@ class StoredTokens:
 
     def release(self) -> None:
         self._lease.release()
-
-
-class TooManyAuthentications(Exception):
-    """The tenant already holds as many authentications as the server allows one API key."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"This API key already holds {limit} authentications, as many as the server allows "
-                         "(--max-authentications-per-key); delete one you no longer use first")
-        self.limit = limit
 
 
 class CredentialStore:

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import threading
 import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from outreach_connector.errors import TransportError
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import SchemaTooNew as SchemaTooNew, StoreUnavailable as StoreUnavailable
 
 Row = dict[str, Any]
 
@@ -61,18 +61,6 @@ COLUMNS = ("id, owner, name, kind, created_at, updated_at, access_token_expires_
            "status, status_reason, status_since")
 LEASE_MARGIN = 10.0  # seconds a lease outlasts the longest token exchange it covers
 _LEASE_POLL = (0.02, 0.25)  # first and longest pause between two tries for a leased row
-
-
-class SchemaTooNew(ValueError):
-    pass
-
-
-class StoreUnavailable(TransportError):
-    """The database did not answer, or not in time (a row lock held too long): a call ends with an error
-    envelope, an endpoint with 503. Names the failure's type only: a driver's text may quote values."""
-
-    def __init__(self, exc: BaseException) -> None:
-        super().__init__(f"the credential store did not answer ({type(exc).__name__})")
 
 
 @contextmanager
@@ -206,7 +194,7 @@ class SqlBackend:
         """The owner's rows in creation order, from just after ``after`` (created_at, id); ``status`` and
         ``changed_since`` (status_since at or after it) filter."""
         created, last_id = after or ("", "")
-        filters, params = "", []
+        filters, params = "", list[Any]()
         if status is not None:
             filters, params = filters + " AND status = ?", [*params, status]
         if changed_since is not None:
@@ -367,57 +355,40 @@ class SqliteBackend(SqlBackend):
 
 
 class PostgresBackend(SqlBackend):
-    """A PostgreSQL database through psycopg 3; a few idle connections are kept for reuse."""
+    """A PostgreSQL database through psycopg 3 and a psycopg_pool connection pool.
+
+    The pool opens connections as they are needed, up to ``max_connections`` (a call past that waits for one
+    to come back, at most ``lock_timeout``, then :class:`StoreUnavailable`), checks each before handing it
+    out (a connection the database dropped, e.g. on a restart, is replaced, not reused), and closes those
+    idle for 10 minutes."""
 
     placeholder = "%s"
     types = {"real": "DOUBLE PRECISION", "blob": "BYTEA"}
     now_sql = "extract(epoch from clock_timestamp())::double precision"
     row_lock_sql = " FOR UPDATE"
     _MIGRATION_LOCK = 0x6F75747265616368  # pg_advisory_xact_lock key: "outreach"
-    _IDLE_CONNECTIONS = 4
+    MAX_CONNECTIONS = 10  # per replica: the server's store calls are short; PostgreSQL allows 100 in all
 
-    def __init__(self, url: str, lock_timeout: float = 30.0) -> None:
-        import psycopg  # only replicas on PostgreSQL need it
+    def __init__(self, url: str, lock_timeout: float = 30.0, max_connections: int = MAX_CONNECTIONS) -> None:
+        from psycopg_pool import ConnectionPool  # only replicas on PostgreSQL need it
 
-        self._psycopg = psycopg
         self.url = url
         self.lock_timeout = lock_timeout
-        self._idle: list[Any] = []
-        self._idle_guard = threading.Lock()
+        self._pool = ConnectionPool(url, min_size=0, max_size=max_connections, open=True,
+                                    timeout=lock_timeout, check=ConnectionPool.check_connection,
+                                    kwargs={"autocommit": True, "connect_timeout": max(1, int(lock_timeout))},
+                                    name="outreach-connector-store")
 
     def describe(self) -> str:
         return redact_url(self.url)
 
-    def connect(self) -> Any:
-        with self._idle_guard:
-            if self._idle:
-                return self._idle.pop()
-        return self._psycopg.connect(self.url, autocommit=True, connect_timeout=max(1, int(self.lock_timeout)))
-
-    def give_back(self, db: Any) -> None:
-        if db.closed or db.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
-            db.close()
-            return
-        with self._idle_guard:
-            if len(self._idle) < self._IDLE_CONNECTIONS:
-                self._idle.append(db)
-                return
-        db.close()
-
     @contextmanager
     def _transaction(self, *, lock: bool = False) -> Iterator[Any]:
-        db = self.connect()
-        try:
-            with db.transaction():
-                self._set_lock_timeout(db)
-                if lock:
-                    db.execute("SELECT pg_advisory_xact_lock(%s)", (self._MIGRATION_LOCK,))
-                yield db
-        except self._psycopg.OperationalError:
-            db.close()
-            raise
-        finally:
-            self.give_back(db)
+        with self._pool.connection() as db, db.transaction():
+            self._set_lock_timeout(db)
+            if lock:
+                db.execute("SELECT pg_advisory_xact_lock(%s)", (self._MIGRATION_LOCK,))
+            yield db
 
     @contextmanager
     def owner_transaction(self, owner: str) -> Iterator[Any]:
@@ -434,10 +405,7 @@ class PostgresBackend(SqlBackend):
         return bool(self.rows(db, "SELECT to_regclass(?) AS found", (name,))[0]["found"])
 
     def close(self) -> None:
-        with self._idle_guard:
-            idle, self._idle = self._idle, []
-        for db in idle:
-            db.close()
+        self._pool.close()
 
 
 _PASSWORD_IN_USERINFO = re.compile(r"(://[^/@\s:]*):[^@\s]*@")

@@ -14,20 +14,13 @@ from typing import Any
 import httpx
 
 from outreach_connector.errors import ConnectorError
+# Re-exported for the old import path: errors.py holds every error class.
+from outreach_connector.errors import TokenEndpointRefused as TokenEndpointRefused
 from outreach_connector.oauth import TokenSet, token_lifetime
 from outreach_connector.oauth_drivers import aread_token_reply
 from outreach_connector.server.settings import ServerSettings
 
 _ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-
-
-class TokenEndpointRefused(Exception):
-    """The token endpoint did not issue tokens; ``code`` is an OAuth error code, or one of ours
-    (``token_endpoint_unreachable``, ``invalid_token_response``, ``token_endpoint_error``)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def safe_error_code(value: Any, fallback: str) -> str:
