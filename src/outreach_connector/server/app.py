@@ -18,7 +18,7 @@ from outreach_connector.errors import ConnectorError
 from outreach_connector.mcp.http import MCP_PATH, McpEndpoint
 from outreach_connector.oauth import longest_request_seconds
 from outreach_connector.server.secrets_box import EncryptionKeyError
-from outreach_connector.server import consent, editor, keepalive, routes, startup
+from outreach_connector.server import consent, editor, keepalive, routes, startup, subscriptions
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import problem
@@ -44,6 +44,13 @@ ROUTES = [
     Route("/authentications/{auth_id}", routes.get_authentication, methods=["GET"]),
     Route("/authentications/{auth_id}", routes.delete_authentication, methods=["DELETE"]),
     Route("/editor{rest:path}", editor.page, methods=["GET"]),
+    # Triggers (server/subscriptions.py)
+    Route("/authentications/{auth_id}/subscriptions", subscriptions.create, methods=["POST"]),
+    Route("/authentications/{auth_id}/subscriptions", subscriptions.list_for_authentication, methods=["GET"]),
+    Route("/subscriptions/{sid}", subscriptions.get_one, methods=["GET"]),
+    Route("/subscriptions/{sid}", subscriptions.delete_one, methods=["DELETE"]),
+    Route("/subscriptions/{sid}/events", subscriptions.events, methods=["GET"]),
+    Route(subscriptions.RECEIVER_PREFIX + "{sid}", subscriptions.receive, methods=["POST"]),
 ]
 
 
@@ -82,6 +89,7 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
                                            max_per_key=settings.max_sending_per_key)],
                     exception_handlers={HTTPException: http_problem, StoreUnavailable: store_problem})
     app.state.services = services
+    app.state.arrivals = subscriptions.Arrivals()
     return app
 
 
