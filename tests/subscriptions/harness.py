@@ -11,12 +11,14 @@ import httpx
 import uvicorn
 
 from outreach_connector.server import ServerSettings, create_app
+from outreach_connector.server.secrets_box import generate_key_text
 from outreach_connector.server.serving import uvicorn_config
 from outreach_sandbox import Sandbox, SandboxConfig
 
 API_KEY = "server-key-for-tests"
 OTHER_KEY = "other-tenant-key-for-tests"
 SANDBOX = "http://sandbox.test/api/v2"
+ENCRYPTION_KEY = generate_key_text()  # one per test process: a restarted server opens what the first sealed
 
 
 class LiveConnector:
@@ -29,7 +31,8 @@ class LiveConnector:
         self.listener.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         options = dict(api_keys=(API_KEY, OTHER_KEY), database=database, outreach_base_url=SANDBOX,
-                       token_url="http://sandbox.test/oauth/token", public_url=self.url, log_level="warning")
+                       token_url="http://sandbox.test/oauth/token", public_url=self.url, log_level="warning",
+                       encryption_key=ENCRYPTION_KEY)
         options.update(settings)
         self.settings = ServerSettings(**options)
         self.app = create_app(self.settings, transport=self.sandbox.transport())

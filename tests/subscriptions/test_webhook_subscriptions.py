@@ -13,8 +13,8 @@ from .harness import OTHER_KEY, LiveConnector, authenticate
 
 
 @pytest.fixture
-def live(tmp_path):
-    with LiveConnector(tmp_path / "server.db") as running:
+def live(database):
+    with LiveConnector(database) as running:
         yield running
 
 

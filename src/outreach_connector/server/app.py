@@ -18,7 +18,7 @@ from outreach_connector.errors import ConnectorError
 from outreach_connector.mcp.http import MCP_PATH, McpEndpoint
 from outreach_connector.oauth import longest_request_seconds
 from outreach_connector.server.secrets_box import EncryptionKeyError
-from outreach_connector.server import consent, editor, keepalive, routes, startup, subscriptions
+from outreach_connector.server import consent, editor, keepalive, routes, startup, subscriptions, trigger_tasks
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import problem
@@ -50,6 +50,7 @@ ROUTES = [
     Route("/subscriptions/{sid}", subscriptions.get_one, methods=["GET"]),
     Route("/subscriptions/{sid}", subscriptions.delete_one, methods=["DELETE"]),
     Route("/subscriptions/{sid}/events", subscriptions.events, methods=["GET"]),
+    Route("/subscriptions/{sid}/enable", subscriptions.enable, methods=["POST"]),
     Route(subscriptions.RECEIVER_PREFIX + "{sid}", subscriptions.receive, methods=["POST"]),
 ]
 
@@ -75,8 +76,10 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         keeping_alive = keepalive.start(services)
+        triggering = trigger_tasks.start(services, app.state.arrivals)
         async with mcp.running():
             yield
+        await trigger_tasks.stop(triggering)
         await keepalive.stop(keeping_alive)
         await services.pool.aclose()
         store.close()

@@ -23,7 +23,6 @@ COLUMNS = ("id, owner, auth_id, trigger_name, input, mode, callback_url, secret,
            "last_event_at, created_at, bookmark, poll_due, purged_through, delivered_through, delivery_due, "
            "delivery_lease, failing_since")
 MAX_SUBSCRIPTIONS_PER_AUTHENTICATION = 100
-PUBLIC_PAGE = 100
 
 
 def context(subscription_id: str) -> str:
@@ -59,8 +58,8 @@ def secrets_of(store: CredentialStore, row: dict[str, Any]) -> dict[str, str]:
 
 
 def listed(store: CredentialStore, owner: str, auth_id: str | None = None) -> list[dict[str, Any]]:
-    """The tenant's subscriptions (of one authentication), oldest first, at most ``PUBLIC_PAGE``... per call
-    of an authentication ``MAX_SUBSCRIPTIONS_PER_AUTHENTICATION``."""
+    """The tenant's subscriptions (of one authentication), oldest first (an authentication holds at most
+    ``MAX_SUBSCRIPTIONS_PER_AUTHENTICATION``)."""
     backend = store.backend
     where, params = "owner = ?", [owner]
     if auth_id is not None:
@@ -145,8 +144,9 @@ def purge(store: CredentialStore, older_than: float) -> int:
 # ------------------------------------------------------------------------------------------------ claims
 
 def claim_polls(store: CredentialStore, now: float, interval: float, limit: int) -> list[dict[str, Any]]:
-    """Poll-mode subscriptions due now, each claimed (its next poll moved ``interval`` on) by this caller only."""
-    return _claim(store, "mode = 'poll' AND (poll_due IS NULL OR poll_due <= ?)", (now,),
+    """Subscriptions due for their poll (poll mode) or webhook check (webhook mode) now, each claimed (its next
+    one moved ``interval`` on) by this caller only."""
+    return _claim(store, "(poll_due IS NULL OR poll_due <= ?)", (now,),
                   "poll_due = ?", (now + interval,), limit)
 
 

@@ -134,7 +134,7 @@ async def create(request: Request) -> Response:
     row = {"id": sid, "owner": owner(request), "auth_id": auth_id, "trigger_name": trigger.spec.name,
            "input": json.dumps(data), "mode": body.mode, "callback_url": body.callback_url,
            "status": "pending" if body.mode == "webhook" else "active", "created_at": now,
-           "bookmark": None, "poll_due": time.time() + svc.settings.poll_interval if body.mode == "poll" else None}
+           "bookmark": None, "poll_due": time.time() + svc.settings.poll_interval}
     if body.mode == "poll":
         # The first poll looks from now on: a subscription reports what happens after it was made.
         row["bookmark"] = now
@@ -232,6 +232,26 @@ async def remove_for_authentication(svc: Any, auth_id: str, owner_digest: str) -
     """Before an authentication goes: its subscriptions, and their Outreach webhooks."""
     for row in await run_in_threadpool(rows.listed, svc.store, owner_digest, auth_id):
         await remove(svc, row)
+
+
+async def enable(request: Request) -> Response:
+    """Turn the subscription's Outreach webhook back on (after Outreach disabled it) and show it active."""
+    row = await owned(request)
+    if row is None:
+        return subscription_not_found(request.path_params["sid"])
+    if row["webhook_id"] is None:
+        return envelopes.problem(400, "Invalid request: this subscription has no Outreach webhook (mode poll)")
+    svc = services(request)
+    try:
+        connector = await svc.pool.get(row["auth_id"], row["owner"])
+        await connector.acall("update_webhook", {"webhook_id": _webhook_id(row["webhook_id"]),
+                                                 "attributes": {"active": True}})
+    except ConnectorError as exc:
+        return envelopes.problem(502, f"Outreach did not enable the webhook: {shown(exc.message, 300)}")
+    except AuthenticationNotFound:
+        return not_found(row["auth_id"])
+    await run_in_threadpool(rows.update, svc.store, row["id"], status="active", last_error=None)
+    return JSONResponse(public({**row, "status": "active", "last_error": None}))
 
 
 # ------------------------------------------------------------------------------------------------ receiver
