@@ -76,6 +76,15 @@ def update(store: CredentialStore, subscription_id: str, **values: Any) -> None:
         backend.execute(db, f"UPDATE subscriptions SET {assignments} WHERE id = ?", (*values.values(), subscription_id))
 
 
+def pushed(store: CredentialStore, subscription_id: str, seq: int) -> None:
+    """The callback took the events up to ``seq``: a push error shown before is over."""
+    backend = store.backend
+    with backend.transaction() as db:
+        backend.execute(db, "UPDATE subscriptions SET delivered_through = ?, failing_since = NULL, delivery_due = NULL, "
+                            "last_error = CASE WHEN last_error LIKE 'push%' THEN NULL ELSE last_error END "
+                            "WHERE id = ?", (seq, subscription_id))
+
+
 def delete(store: CredentialStore, subscription_id: str) -> bool:
     backend = store.backend
     with backend.transaction() as db:

@@ -131,24 +131,21 @@ class TriggerTasks:
         """Push the subscription's next events in order until one fails or the lease runs short; how many
         were pushed. Ends the lease."""
         store, sid = self._services.store, row["id"]
-        started, pushed, delivered = time.monotonic(), 0, row["delivered_through"]
+        started, pushed = time.monotonic(), 0
         try:
             secret = rows.secrets_of(store, row)["delivery_secret"]
-            pending = await run_in_threadpool(rows.read_events, store, sid, delivered, PUSH_BATCH)
+            pending = await run_in_threadpool(rows.read_events, store, sid, row["delivered_through"], PUSH_BATCH)
             for seq, body in pending:
                 error = await self.push(row["callback_url"], secret, body.encode())
                 if error is not None:
                     await run_in_threadpool(self.failed, row, error)
                     return pushed
-                delivered, pushed = seq, pushed + 1
-                await run_in_threadpool(rows.update, store, sid, delivered_through=seq, failing_since=None,
-                                        delivery_due=None)
+                pushed += 1
+                await run_in_threadpool(rows.pushed, store, sid, seq)
                 if time.monotonic() - started > PUSH_LEASE_SECONDS / 2:
                     break
         finally:
             await run_in_threadpool(rows.update, store, sid, delivery_lease=None)
-        if pushed and row["last_error"] and row["last_error"].startswith("push"):
-            await run_in_threadpool(rows.update, store, sid, last_error=None)
         return pushed
 
     async def push(self, url: str, secret: str, body: bytes) -> str | None:
