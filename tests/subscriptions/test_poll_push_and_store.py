@@ -179,7 +179,7 @@ def test_a_cursor_older_than_the_retention_is_410(tmp_path):
 
 
 def test_a_delivery_the_store_cannot_take_drops_the_connection_and_the_retry_is_stored_once(database, monkeypatch):
-    real_add, failures = subscription_store.add_events, [1]
+    real_add, failures = subscription_store.add_deliveries, [1]
 
     def failing_once(*args, **kwargs):
         if failures:
@@ -187,7 +187,7 @@ def test_a_delivery_the_store_cannot_take_drops_the_connection_and_the_retry_is_
             raise StoreUnavailable(OSError("disk gone"))
         return real_add(*args, **kwargs)
 
-    monkeypatch.setattr(subscription_store, "add_events", failing_once)
+    monkeypatch.setattr(subscription_store, "add_deliveries", failing_once)
     with LiveConnector(database) as live, live.client() as client:
         sid = subscribe(client, authenticate(client), "prospect_updated")["id"]
         with live.outreach() as outreach:

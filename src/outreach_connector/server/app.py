@@ -93,6 +93,7 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
                     exception_handlers={HTTPException: http_problem, StoreUnavailable: store_problem})
     app.state.services = services
     app.state.arrivals = subscriptions.Arrivals()
+    app.state.receiver = subscriptions.receiver_state(services)
     return app
 
 

@@ -104,23 +104,45 @@ def add_events(store: CredentialStore, subscription_id: str, events: Iterable[di
                extra: dict[str, Any] | None = None) -> int:
     """Store events (those already stored are skipped) and commit; how many were new. ``extra``: columns of
     the subscription to set in the same transaction (a poll's bookmark moves with the events it found)."""
-    backend, added, now = store.backend, 0, time.time()
-    events = list(events)
+    backend = store.backend
     with backend.transaction(lock=backend.row_lock_database) as db:
-        _lock_subscription(store, db, subscription_id)
-        for event in events:
-            cursor = backend.execute(
-                db, "INSERT INTO subscription_events (subscription_id, event_id, received_at, body) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (subscription_id, event_id) DO NOTHING",
-                (subscription_id, event["id"], now, json.dumps(event, separators=(",", ":"))))
-            added += cursor.rowcount == 1
+        added = _insert_events(store, db, subscription_id, list(events))
         values = dict(extra or {})
-        if added:
-            values["last_event_at"] = precise_time_now(store)
         if values:
             assignments = ", ".join(f"{name} = ?" for name in values)
             backend.execute(db, f"UPDATE subscriptions SET {assignments} WHERE id = ?",
                             (*values.values(), subscription_id))
+    return added
+
+
+def add_deliveries(store: CredentialStore, deliveries: list[tuple[str, dict[str, Any]]]) -> list[bool]:
+    """Store the events of many deliveries in ONE transaction (a group commit: one disk flush for all); for
+    each, True when its subscription exists (the event is stored, or was already), False when it is gone."""
+    backend = store.backend
+    by_subscription: dict[str, list[dict[str, Any]]] = {}
+    for subscription_id, event in deliveries:
+        by_subscription.setdefault(subscription_id, []).append(event)
+    existing = set()
+    with backend.transaction(lock=backend.row_lock_database) as db:
+        for subscription_id, events in by_subscription.items():
+            if backend.rows(db, "SELECT 1 AS found FROM subscriptions WHERE id = ?", (subscription_id,)):
+                existing.add(subscription_id)
+                _insert_events(store, db, subscription_id, events)
+    return [subscription_id in existing for subscription_id, _ in deliveries]
+
+
+def _insert_events(store: CredentialStore, db: Any, subscription_id: str, events: list[dict[str, Any]]) -> int:
+    backend, added, now = store.backend, 0, time.time()
+    _lock_subscription(store, db, subscription_id)
+    for event in events:
+        cursor = backend.execute(
+            db, "INSERT INTO subscription_events (subscription_id, event_id, received_at, body) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (subscription_id, event_id) DO NOTHING",
+            (subscription_id, event["id"], now, json.dumps(event, separators=(",", ":"))))
+        added += cursor.rowcount == 1
+    if added:
+        backend.execute(db, "UPDATE subscriptions SET last_event_at = ? WHERE id = ?",
+                        (precise_time_now(store), subscription_id))
     return added
 
 

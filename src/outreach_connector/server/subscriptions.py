@@ -32,6 +32,7 @@ from outreach_connector.server import envelopes, subscription_store as rows
 from outreach_connector.server.consent import return_url_allowed
 from outreach_connector.server.credentials import AuthenticationNotFound
 from outreach_connector.server.envelopes import shown
+from outreach_connector.server.event_writer import EventWriter, Receiving, SubscriptionCache
 from outreach_connector.server.requests import BadRequest, parse_body
 from outreach_connector.server.serving import ABORT, RECEIVER_PREFIX
 from outreach_connector.server.routes import known_id, not_found, owner, services
@@ -56,18 +57,20 @@ class SubscriptionRequest(BaseModel):
 
 
 class Arrivals:
-    """Wakes this process's long polls and pushers when an event is stored here (other replicas' events are
+    """Wakes this process's long polls and its pusher when an event is stored here (other replicas' events are
     found by looking again every ``RECHECK_SECONDS``)."""
 
     def __init__(self) -> None:
         self._changed: dict[str, asyncio.Event] = {}
         self.any = asyncio.Event()
 
-    def stored(self, subscription_id: str) -> None:
+    def stored(self, subscription_id: str, push: bool = True) -> None:
+        """Events of the subscription were stored; ``push``: it has a callback (wake the pusher)."""
         event = self._changed.pop(subscription_id, None)
         if event is not None:
             event.set()
-        self.any.set()
+        if push:
+            self.any.set()
 
     async def wait(self, subscription_id: str, seconds: float) -> None:
         event = self._changed.setdefault(subscription_id, asyncio.Event())
@@ -256,19 +259,31 @@ async def enable(request: Request) -> Response:
 
 # ------------------------------------------------------------------------------------------------ receiver
 
+def receiving(store: Any, subscription_id: str) -> Receiving | None:
+    """A webhook-mode subscription as the receiver needs it (its secret opened), or None."""
+    row = rows.fetch(store, subscription_id)
+    if row is None or row["mode"] != "webhook":
+        return None
+    return Receiving(row, rows.secrets_of(store, row).get("webhook_secret", ""), json.loads(row["input"]))
+
+
+def receiver_state(services_: Any) -> tuple[EventWriter, SubscriptionCache]:
+    store = services_.store
+    return EventWriter(store), SubscriptionCache(lambda sid: receiving(store, sid))
+
+
 async def receive(request: Request) -> Response:
     """A delivery from Outreach: 404 unknown, 401 unsigned or wrongly signed (nothing stored), 200 once the
     event is committed; the connection is dropped when it cannot be."""
     sid = request.path_params["sid"]
-    svc = services(request)
+    svc, (writer, cache) = services(request), request.app.state.receiver
     try:
-        row = await run_in_threadpool(rows.fetch, svc.store, sid) if known_id(sid) else None
-        if row is None or row["mode"] != "webhook":
+        found = await cache.get(sid) if known_id(sid) else None
+        if found is None:
             return subscription_not_found(sid)
         body = await request.body()
-        secret = rows.secrets_of(svc.store, row).get("webhook_secret", "")
         try:
-            verify(secret, body, request.headers.raw)
+            verify(found.webhook_secret, body, request.headers.raw)
         except WebhookSignatureInvalid as exc:
             logger.warning("subscription %s: delivery refused: %s", sid, exc)
             return envelopes.problem(401, f"The delivery's signature is missing or wrong: {exc}")
@@ -276,10 +291,12 @@ async def receive(request: Request) -> Response:
             event = parse_event(body, request.headers.raw, max_bytes=svc.settings.max_body_bytes)
         except EventInvalid as exc:
             return envelopes.problem(400, f"Not an Outreach event: {exc}")
-        trigger = svc.catalogue._registry.trigger(row["trigger_name"])
-        if matches(trigger, json.loads(row["input"]), event):
-            await run_in_threadpool(rows.add_events, svc.store, sid, [event])
-            arrivals(request).stored(sid)
+        trigger = svc.catalogue._registry.trigger(found.row["trigger_name"])
+        if matches(trigger, found.input, event):
+            if not await writer.write(sid, event):
+                cache.forget(sid)
+                return subscription_not_found(sid)  # deleted a moment ago (on another replica)
+            arrivals(request).stored(sid, push=found.row["callback_url"] is not None)
         return JSONResponse({"received": event["id"]})
     except StoreUnavailable:
         logger.warning("subscription %s: a delivery could not be stored; dropping the connection so that "

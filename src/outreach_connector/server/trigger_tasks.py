@@ -60,7 +60,7 @@ class TriggerTasks:
         self._settings = services.settings
         self._arrivals = arrivals
         self._client = client or httpx.AsyncClient(timeout=PUSH_TIMEOUT_SECONDS, follow_redirects=False)
-        self._last_purge = 0.0
+        self._last_purge = self._last_claim = 0.0
 
     async def run_forever(self) -> None:
         while True:
@@ -75,12 +75,14 @@ class TriggerTasks:
                 pass
 
     async def once(self) -> None:
-        """One round: due polls and checks, due pushes, and retention when it is time."""
+        """One round: due polls and checks (once a tick), due pushes, and retention when it is time."""
         now = time.time()
         store = self._services.store
-        due = await run_in_threadpool(rows.claim_polls, store, now, self._settings.poll_interval, CLAIM_BATCH)
-        await asyncio.gather(*(self.poll_one(row) if row["mode"] == "poll" else self.check_webhook(row)
-                               for row in due))
+        if now - self._last_claim >= TICK_SECONDS:  # a wake for a push need not look for polls again
+            self._last_claim = now
+            due = await run_in_threadpool(rows.claim_polls, store, now, self._settings.poll_interval, CLAIM_BATCH)
+            await asyncio.gather(*(self.poll_one(row) if row["mode"] == "poll" else self.check_webhook(row)
+                                   for row in due))
         pushes = await run_in_threadpool(rows.claim_pushes, store, now, PUSH_LEASE_SECONDS, CLAIM_BATCH)
         await asyncio.gather(*(self.push_some(row) for row in pushes))
         if now - self._last_purge >= RETENTION_EVERY_SECONDS:
