@@ -3,17 +3,15 @@ the sandbox in-process, the sandbox delivers its webhooks to the server over loo
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from typing import Any
 
 import httpx
-import uvicorn
 
 from outreach_connector.server import ServerSettings, create_app
 from outreach_connector.server.secrets_box import generate_key_text
 from outreach_connector.server.serving import uvicorn_config
 from outreach_sandbox import Sandbox, SandboxConfig
+from tests.server.live import LiveServer
 
 API_KEY = "server-key-for-tests"
 OTHER_KEY = "other-tenant-key-for-tests"
@@ -36,25 +34,16 @@ class LiveConnector:
         options.update(settings)
         self.settings = ServerSettings(**options)
         self.app = create_app(self.settings, transport=self.sandbox.transport())
-        self._server: uvicorn.Server | None = None
 
     def __enter__(self) -> "LiveConnector":
-        config = uvicorn_config(self.app, self.settings)
+        config = uvicorn_config(self.app, self.settings)  # serve's own protocol: limits, dropped connections
         config.log_config = None
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self.listener]}, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
+        self._live = LiveServer(self.app, config, self.listener)
+        self._live.__enter__()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        assert self._server is not None
-        self._server.should_exit = True
-        self._thread.join(15)
+        self._live.__exit__(*exc)
 
     def client(self, key: str = API_KEY) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=40)

@@ -41,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sessions", type=int, help="Connectors beyond the first, case 6")
     p.add_argument("--server-auths", type=int, help="authentications stored and used, case 8")
     p.add_argument("--mcp-calls", type=int, help="tool calls per timed block, case 9")
+    p.add_argument("--trigger-deliveries", type=int, help="webhook deliveries in the burst, case 10")
+    p.add_argument("--trigger-writes", type=int, help="writes timed to the long poll and the callback, case 10")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     return p
 
@@ -54,7 +56,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return base.overridden(repeats=args.repeats, concurrency_repeats=args.repeats, prospects=args.prospects,
                            pull_repeats=args.pull_repeats, page_size=args.page_size, calls=args.calls,
                            cold_runs=args.cold_runs, sessions=args.sessions, server_auths=args.server_auths,
-                           mcp_calls=args.mcp_calls,
+                           mcp_calls=args.mcp_calls, trigger_deliveries=args.trigger_deliveries,
+                           trigger_writes=args.trigger_writes,
                            cases=cases)
 
 

@@ -80,8 +80,8 @@ def pushed(store: CredentialStore, subscription_id: str, seq: int) -> None:
     """The callback took the events up to ``seq``: a push error shown before is over."""
     backend = store.backend
     with backend.transaction() as db:
-        backend.execute(db, "UPDATE subscriptions SET delivered_through = ?, failing_since = NULL, delivery_due = NULL, "
-                            "last_error = CASE WHEN last_error LIKE 'push%' THEN NULL ELSE last_error END "
+        backend.execute(db, "UPDATE subscriptions SET delivered_through = ?, failing_since = NULL, "
+                            "delivery_due = NULL, last_error = CASE WHEN last_error LIKE 'push%' THEN NULL ELSE last_error END "
                             "WHERE id = ?", (seq, subscription_id))
 
 

@@ -35,6 +35,7 @@ from outreach_connector.server.envelopes import shown
 from outreach_connector.server.event_writer import EventWriter, Receiving, SubscriptionCache
 from outreach_connector.server.requests import BadRequest, parse_body
 from outreach_connector.server.serving import ABORT, RECEIVER_PREFIX
+from outreach_connector.server.status import ReconnectNeeded
 from outreach_connector.server.routes import known_id, not_found, owner, services
 from outreach_connector.server.store_sql import StoreUnavailable
 from outreach_connector.triggers import check_input, matches, parse_event
@@ -117,7 +118,7 @@ async def create(request: Request) -> Response:
     except BadRequest as exc:
         return envelopes.problem(400, exc.message)
     try:
-        trigger = svc.catalogue._registry.trigger(body.trigger)
+        trigger = svc.catalogue.registry.trigger(body.trigger)
         data = check_input(trigger, body.input)
     except UnknownTrigger as exc:
         return invalid(f"trigger: {exc.message}")
@@ -127,9 +128,12 @@ async def create(request: Request) -> Response:
     if problem:
         return invalid(problem)
     try:
-        connector, info = await svc.pool.get_with_info(auth_id, owner(request))
+        connector = await svc.pool.get(auth_id, owner(request))
     except AuthenticationNotFound:
         return not_found(auth_id)
+    except ReconnectNeeded:
+        return envelopes.problem(409, f"Authentication {auth_id!r} needs reconnecting (status reconnect_required); "
+                                      "reconnect it before subscribing")
     sid, now = str(uuid.uuid4()), rows.precise_time_now(svc.store)
     held = {"webhook_secret": secrets.token_urlsafe(32)} if body.mode == "webhook" else {}
     if body.callback_url is not None:
@@ -291,7 +295,7 @@ async def receive(request: Request) -> Response:
             event = parse_event(body, request.headers.raw, max_bytes=svc.settings.max_body_bytes)
         except EventInvalid as exc:
             return envelopes.problem(400, f"Not an Outreach event: {exc}")
-        trigger = svc.catalogue._registry.trigger(found.row["trigger_name"])
+        trigger = svc.catalogue.registry.trigger(found.row["trigger_name"])
         if matches(trigger, found.input, event):
             if not await writer.write(sid, event):
                 cache.forget(sid)
