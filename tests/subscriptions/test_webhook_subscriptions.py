@@ -166,3 +166,27 @@ def test_bad_subscriptions_are_400_naming_the_field_and_create_nothing(live, bod
         assert client.get(f"/authentications/{auth_id}/subscriptions").json() == {"elements": []}
     with live.outreach() as outreach:
         assert outreach.get("/webhooks", params={"filter[active]": "true"}).json()["data"] == []
+
+
+def test_a_subscription_keeps_only_the_events_its_filters_pass(live):
+    with live.client() as client:
+        auth_id = authenticate(client)
+        mine = subscribe(client, auth_id, "prospect_updated", input={"account_id": 12})["id"]  # prospect 2's account
+        other = subscribe(client, auth_id, "prospect_updated", input={"account_id": 999})["id"]
+        assert client.get(f"/subscriptions/{mine}").json()["input"] == {"account_id": 12}
+        with live.outreach() as outreach:
+            outreach.patch("/prospects/2", json={"data": {"type": "prospect", "id": 2, "attributes": {"title": "x"}}})
+        live.delivered()
+        assert [d.status for d in live.sandbox.webhooks.log] == [200, 200]  # both answered: Outreach never retries
+        [event] = read(client, mine)["events"]
+        assert event["relationships"]["account"] == {"type": "account", "id": 12}
+        assert read(client, other)["events"] == []
+
+
+def test_an_input_the_trigger_schema_refuses_is_400_naming_the_field(live):
+    with live.client() as client:
+        auth_id = authenticate(client)
+        answer = client.post(f"/authentications/{auth_id}/subscriptions",
+                             json={"trigger": "prospect_updated", "input": {"account_id": "twelve"}})
+        assert answer.status_code == 400
+        assert [e["path"] for e in answer.json()["errors"]] == ["input.account_id"]
