@@ -64,13 +64,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
      "last_event_at TEXT, created_at TEXT NOT NULL, bookmark TEXT, poll_due {real}, "
      "purged_through BIGINT NOT NULL DEFAULT 0, delivered_through BIGINT NOT NULL DEFAULT 0, "
      "delivery_due {real}, delivery_lease {real}, failing_since {real})",
-     "CREATE INDEX subscriptions_by_owner ON subscriptions (owner, created_at, id)",
-     "CREATE INDEX subscriptions_by_auth ON subscriptions (auth_id)",
+     "CREATE INDEX IF NOT EXISTS subscriptions_by_owner ON subscriptions (owner, created_at, id)",
+     "CREATE INDEX IF NOT EXISTS subscriptions_by_auth ON subscriptions (auth_id)",
      "CREATE TABLE IF NOT EXISTS subscription_events (seq {serial}, subscription_id TEXT NOT NULL, "
      "event_id TEXT NOT NULL, received_at {real} NOT NULL, body TEXT NOT NULL, "
      "UNIQUE (subscription_id, event_id))",
-     "CREATE INDEX subscription_events_by_seq ON subscription_events (subscription_id, seq)",
-     "CREATE INDEX subscription_events_by_age ON subscription_events (received_at)"),
+     "CREATE INDEX IF NOT EXISTS subscription_events_by_seq ON subscription_events (subscription_id, seq)",
+     "CREATE INDEX IF NOT EXISTS subscription_events_by_age ON subscription_events (received_at)"),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 COLUMNS = ("id, owner, name, kind, created_at, updated_at, access_token_expires_at, secret, "
