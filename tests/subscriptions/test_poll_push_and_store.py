@@ -62,10 +62,10 @@ def signed_by(secret: str, headers: dict[str, str], body: bytes) -> bool:
     return hmac.compare_digest(expected, digest) and abs(time.time() - int(t)) < 60
 
 
-def test_events_are_pushed_in_order_signed_with_the_delivery_secret(tmp_path):
+def test_events_are_pushed_in_order_signed_with_the_delivery_secret(database):
     callback = Callback()
     try:
-        with LiveConnector(tmp_path / "s.db", allowed_callback_urls=(callback.url,)) as live, live.client() as client:
+        with LiveConnector(database, allowed_callback_urls=(callback.url,)) as live, live.client() as client:
             made = subscribe(client, authenticate(client), "prospect_updated", callback_url=callback.url)
             assert made["delivery_secret"] and made["status"] == "active"
             with live.outreach() as outreach:

@@ -80,9 +80,10 @@ def pushed(store: CredentialStore, subscription_id: str, seq: int) -> None:
     """The callback took the events up to ``seq``: a push error shown before is over."""
     backend = store.backend
     with backend.transaction() as db:
+        # substr, not LIKE 'push%': psycopg would read the % as a placeholder
         backend.execute(db, "UPDATE subscriptions SET delivered_through = ?, failing_since = NULL, "
-                            "delivery_due = NULL, last_error = CASE WHEN last_error LIKE 'push%' THEN NULL ELSE last_error END "
-                            "WHERE id = ?", (seq, subscription_id))
+                            "delivery_due = NULL, last_error = CASE WHEN substr(last_error, 1, 4) = 'push' "
+                            "THEN NULL ELSE last_error END WHERE id = ?", (seq, subscription_id))
 
 
 def delete(store: CredentialStore, subscription_id: str) -> bool:
