@@ -16,10 +16,12 @@ from outreach_connector.bench.results import Result, Target, table
 from outreach_connector.bench.settings import CASES, QUICK
 
 TINY = ["--quick", "--prospects", "120", "--page-size", "40", "--calls", "10", "--repeats", "1",
-        "--pull-repeats", "1", "--cold-runs", "1", "--sessions", "5", "--server-auths", "10", "--mcp-calls", "3"]
+        "--pull-repeats", "1", "--cold-runs", "1", "--sessions", "5", "--server-auths", "10", "--mcp-calls", "3",
+        "--trigger-deliveries", "50", "--trigger-writes", "2"]
 KEYS = ["small", "page", "pull", "pull_memory", "concurrency", "cold_operations", "cold_call", "sessions_memory",
         "sessions_time", "ddl_accounts_cold", "ddl_accounts_warm", "ddl_prospects_cold", "ddl_prospects_warm",
-        "server_memory", "server_throughput", "mcp_call", "mcp_list_all", "mcp_list_seed", "mcp_list_read"]
+        "server_memory", "server_throughput", "mcp_call", "mcp_list_all", "mcp_list_seed", "mcp_list_read",
+        "triggers_receiver_sqlite", "triggers_receiver_postgresql", "triggers_pull_latency", "triggers_push_latency"]
 
 
 def test_tiny_run_prints_the_table_and_writes_json(tmp_path):

@@ -275,36 +275,68 @@ def poll_event(trigger: RegisteredTrigger, record: dict[str, Any], stamp: str, r
             "meta": {"source": "poll"}}
 
 
+class PollRun:
+    """One poll: the request to list with, and the events and bookmark its records make (shared by ``poll``
+    and ``apoll``, which differ only in how the records are fetched)."""
+
+    def __init__(self, connector: Connector, name: str, input: Any, since: Any, limit: int, overlap: float):
+        self.trigger = trigger = connector.registry.trigger(name)
+        self.input = check_input(trigger, input)
+        if trigger.spec.poll is None:
+            raise InputInvalid(name, [{"path": "trigger", "message": f"{name} cannot be polled (Outreach only "
+                                                                     "reports it by webhook)"}])
+        if not 1 <= limit <= MAX_POLL_LIMIT:
+            raise InputInvalid(name, [{"path": "limit", "message": f"must be 1 to {MAX_POLL_LIMIT}"}])
+        self.limit, self.overlap = limit, overlap
+        self.bookmark = Bookmark.start(name, since, self.input)
+        self.operation = trigger.spec.poll.operation
+        self.request = poll_request(connector.registry, trigger, self.input, self.bookmark.lower_bound(overlap),
+                                    min(MAX_POLL_LIMIT, limit + len(self.bookmark.seen)))
+        self.events: list[dict[str, Any]] = []
+        self.received, self.examined = utc_now(), 0
+
+    def take(self, record: dict[str, Any]) -> bool:
+        """Handle one listed record; True once the poll has all it may take."""
+        assert self.trigger.spec.poll is not None
+        stamp = (record.get("attributes") or {}).get(self.trigger.spec.poll.timestamp)
+        if not isinstance(stamp, str) or self.bookmark.already(str(record["id"]), stamp):
+            return False
+        event = poll_event(self.trigger, record, stamp, self.received)
+        if matches(self.trigger, self.input, event):
+            self.events.append(event)
+        # a record the filters refuse is handled too: the bookmark moves past it, so CPU per poll is bounded
+        self.bookmark.returned(str(record["id"]), stamp, self.overlap)
+        self.examined += 1
+        return len(self.events) >= self.limit or self.examined >= MAX_EXAMINED
+
+    def result(self) -> tuple[list[dict], str]:
+        return self.events, self.bookmark.pack()
+
+
 def poll(connector: Connector, name: str, input: Any = None, since: Any = None, *,
          limit: int = DEFAULT_POLL_LIMIT, overlap: float = DEFAULT_OVERLAP_SECONDS) -> tuple[list[dict], str]:
     """Up to ``limit`` events of trigger ``name`` after ``since``, oldest first, and the bookmark to pass as
     ``since`` next time. Records are listed from ``overlap`` seconds before the newest one returned, and the
     ones already returned at the same timestamp are skipped: nothing is missed, nothing comes twice."""
-    trigger = connector.registry.trigger(name)
-    data = check_input(trigger, input)
-    if trigger.spec.poll is None:
-        raise InputInvalid(name, [{"path": "trigger", "message": f"{name} cannot be polled (Outreach only "
-                                                                 "reports it by webhook)"}])
-    if not 1 <= limit <= MAX_POLL_LIMIT:
-        raise InputInvalid(name, [{"path": "limit", "message": f"must be 1 to {MAX_POLL_LIMIT}"}])
-    bookmark = Bookmark.start(name, since, data)
-    request = poll_request(connector.registry, trigger, data, bookmark.lower_bound(overlap),
-                           min(MAX_POLL_LIMIT, limit + len(bookmark.seen)))
-    events: list[dict[str, Any]] = []
-    received, examined = utc_now(), 0
-    for record in connector.iterate(trigger.spec.poll.operation, request):
-        stamp = (record.get("attributes") or {}).get(trigger.spec.poll.timestamp)
-        if not isinstance(stamp, str) or bookmark.already(str(record["id"]), stamp):
-            continue
-        event = poll_event(trigger, record, stamp, received)
-        if matches(trigger, data, event):
-            events.append(event)
-        # a record the filters refuse is handled too: the bookmark moves past it, so CPU per poll is bounded
-        bookmark.returned(str(record["id"]), stamp, overlap)
-        examined += 1
-        if len(events) >= limit or examined >= MAX_EXAMINED:
+    run = PollRun(connector, name, input, since, limit, overlap)
+    for record in connector.iterate(run.operation, run.request):
+        if run.take(record):
             break
-    return events, bookmark.pack()
+    return run.result()
+
+
+async def apoll(connector: Connector, name: str, input: Any = None, since: Any = None, *,
+                limit: int = DEFAULT_POLL_LIMIT, overlap: float = DEFAULT_OVERLAP_SECONDS) -> tuple[list[dict], str]:
+    """``poll`` on an async connector (the server's)."""
+    run = PollRun(connector, name, input, since, limit, overlap)
+    records = connector.aiterate(run.operation, run.request)
+    try:
+        async for record in records:
+            if run.take(record):
+                break
+    finally:
+        await records.aclose()  # type: ignore[attr-defined]
+    return run.result()
 
 
 def described(trigger: RegisteredTrigger) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """``python -m outreach_connector.bench``: what the connector costs on top of raw httpx + ``json.loads``.
 
-Nine cases, each a ratio connector / floor on the same transport (or a per-session or absolute cost):
+Ten cases, each a ratio connector / floor on the same transport (or a per-session or absolute cost):
 
 1. a small call (``get_prospect``, one realistic prospect) and 2. a large page (``list_prospects``, 1000
    prospects, output validation included), both on a pre-rendered transport;
@@ -11,6 +11,8 @@ Nine cases, each a ratio connector / floor on the same transport (or a per-sessi
 7. dropdown search, cold and warm, on 3,000 accounts and 20,000 prospects (absolute times; see ``ddl``).
 8. the Connectors API server: resident memory per used authentication, and call throughput over many.
 9. MCP: a tool call over stdio against the Python API call it makes, and ``tools/list`` size and time per preset.
+10. triggers: the webhook receiver's events/s (SQLite, PostgreSQL) over a burst that must lose and double
+    nothing, and the time from a write in the sandbox to the event by long poll and at a callback.
 
 Prints a Markdown table (medians of several runs) and exits 1 when a target is missed. ``--quick`` is a smoke
 run of a few seconds; ``--json PATH`` also writes the results as JSON.
@@ -39,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sessions", type=int, help="Connectors beyond the first, case 6")
     p.add_argument("--server-auths", type=int, help="authentications stored and used, case 8")
     p.add_argument("--mcp-calls", type=int, help="tool calls per timed block, case 9")
+    p.add_argument("--trigger-deliveries", type=int, help="webhook deliveries in the burst, case 10")
+    p.add_argument("--trigger-writes", type=int, help="writes timed to the long poll and the callback, case 10")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     return p
 
@@ -52,7 +56,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return base.overridden(repeats=args.repeats, concurrency_repeats=args.repeats, prospects=args.prospects,
                            pull_repeats=args.pull_repeats, page_size=args.page_size, calls=args.calls,
                            cold_runs=args.cold_runs, sessions=args.sessions, server_auths=args.server_auths,
-                           mcp_calls=args.mcp_calls,
+                           mcp_calls=args.mcp_calls, trigger_deliveries=args.trigger_deliveries,
+                           trigger_writes=args.trigger_writes,
                            cases=cases)
 
 
@@ -87,6 +92,10 @@ def run(settings: Settings) -> list[Result]:
         from .mcp import mcp_case
 
         results += mcp_case(settings)
+    if "triggers" in wanted:
+        from .triggers import triggers_case
+
+        results += triggers_case(settings)
     return results
 
 

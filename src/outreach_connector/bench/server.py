@@ -51,13 +51,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_server(sandbox_url: str) -> Iterator[tuple[str, int]]:
-    """``outreach-connector serve`` in its own process on a fresh SQLite file; yields its URL and pid."""
-    port, folder = free_port(), tempfile.mkdtemp(prefix="oc-bench-")
+def served_server(sandbox_url: str, database: str | None = None, extra: tuple[str, ...] = (),
+                  port: int | None = None) -> Iterator[tuple[str, int]]:
+    """``outreach-connector serve`` in its own process (on a fresh SQLite file unless ``database`` names one,
+    ``extra``: more flags); yields its URL and pid."""
+    port = port or free_port()
+    database = database or f"{tempfile.mkdtemp(prefix='oc-bench-')}/bench.db"
     root = sandbox_url.removesuffix("/api/v2")
     server = subprocess.Popen([sys.executable, "-m", "outreach_connector.server", "--port", str(port),
-                               "--api-key", API_KEY, "--database", f"{folder}/bench.db", "--log-level", "warning",
-                               "--outreach-base-url", sandbox_url, "--token-url", f"{root}/oauth/token"],
+                               "--api-key", API_KEY, "--database", database, "--log-level", "warning",
+                               "--outreach-base-url", sandbox_url, "--token-url", f"{root}/oauth/token", *extra],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 
 from .results import Target
 
-CASES = ("small", "page", "pull", "concurrency", "cold", "sessions", "ddl", "server", "mcp")
+CASES = ("small", "page", "pull", "concurrency", "cold", "sessions", "ddl", "server", "mcp", "triggers")
 
 TARGETS = {
     "small": Target("<=", 1.5),
@@ -25,6 +25,8 @@ TARGETS = {
     "mcp_list_seed": Target("<", 200, "KB"),    # the default preset: a list a real client can load
     "mcp_list_read": Target("<", 1000, "KB"),
     "mcp_list_all": Target("<", 1000, "KB"),
+    "triggers_receiver": Target(">=", 500, "events/s"),  # verify + store, serve on one core
+    "triggers_latency": Target("<", 1.0, "s"),             # a write in Outreach -> the host has the event
 }
 
 
@@ -47,6 +49,8 @@ class Settings:
     ddl_repeats: int = 7        # cold sessions, and warm passes over the search terms, case 7
     server_auths: int = 200     # authentications stored and used, case 8
     mcp_calls: int = 100        # tool calls per timed block, case 9
+    trigger_deliveries: int = 10_000  # webhook deliveries in the burst, case 10
+    trigger_writes: int = 20    # writes timed to the long poll and the callback, case 10
     cases: tuple[str, ...] = CASES
 
     def overridden(self, **changes: object) -> "Settings":
@@ -54,4 +58,5 @@ class Settings:
 
 
 QUICK = Settings(repeats=3, small_calls=200, page_calls=2, prospects=5_000, concurrency_repeats=3, cold_runs=2,
-                 session_runs=1, ddl_accounts=300, ddl_prospects=2_000, ddl_repeats=2, server_auths=50, mcp_calls=20)
+                 session_runs=1, ddl_accounts=300, ddl_prospects=2_000, ddl_repeats=2, server_auths=50, mcp_calls=20,
+                 trigger_deliveries=1_000, trigger_writes=5)

@@ -18,7 +18,7 @@ from outreach_connector.errors import ConnectorError
 from outreach_connector.mcp.http import MCP_PATH, McpEndpoint
 from outreach_connector.oauth import longest_request_seconds
 from outreach_connector.server.secrets_box import EncryptionKeyError
-from outreach_connector.server import consent, editor, keepalive, routes, startup
+from outreach_connector.server import consent, editor, keepalive, routes, startup, subscriptions, trigger_tasks
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import problem
@@ -44,6 +44,14 @@ ROUTES = [
     Route("/authentications/{auth_id}", routes.get_authentication, methods=["GET"]),
     Route("/authentications/{auth_id}", routes.delete_authentication, methods=["DELETE"]),
     Route("/editor{rest:path}", editor.page, methods=["GET"]),
+    # Triggers (server/subscriptions.py)
+    Route("/authentications/{auth_id}/subscriptions", subscriptions.create, methods=["POST"]),
+    Route("/authentications/{auth_id}/subscriptions", subscriptions.list_for_authentication, methods=["GET"]),
+    Route("/subscriptions/{sid}", subscriptions.get_one, methods=["GET"]),
+    Route("/subscriptions/{sid}", subscriptions.delete_one, methods=["DELETE"]),
+    Route("/subscriptions/{sid}/events", subscriptions.events, methods=["GET"]),
+    Route("/subscriptions/{sid}/enable", subscriptions.enable, methods=["POST"]),
+    Route(subscriptions.RECEIVER_PREFIX + "{sid}", subscriptions.receive, methods=["POST"]),
 ]
 
 
@@ -68,8 +76,10 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         keeping_alive = keepalive.start(services)
+        triggering = trigger_tasks.start(services, app.state.arrivals)
         async with mcp.running():
             yield
+        await trigger_tasks.stop(triggering)
         await keepalive.stop(keeping_alive)
         await services.pool.aclose()
         store.close()
@@ -82,6 +92,8 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
                                            max_per_key=settings.max_sending_per_key)],
                     exception_handlers={HTTPException: http_problem, StoreUnavailable: store_problem})
     app.state.services = services
+    app.state.arrivals = subscriptions.Arrivals()
+    app.state.receiver = subscriptions.receiver_state(services)
     return app
 
 

@@ -21,6 +21,11 @@ class Catalogue:
         self.name: str = self.manifest["name"]
         self.version: str = str(self.manifest["version"])
 
+    @property
+    def registry(self) -> Registry:
+        """The loaded operations and triggers (the subscriptions check a trigger's input against it)."""
+        return self._registry
+
     @classmethod
     def load(cls, plugin_names: tuple[str, ...] | None = None) -> "Catalogue":
         return cls(shared_registry(plugin_names))

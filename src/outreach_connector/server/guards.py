@@ -26,8 +26,15 @@ OPEN_PATHS = frozenset({"/healthz", "/readyz"})  # for load balancers and orches
 CALLBACK_PATHS = frozenset({"/oauth/callback"})
 
 
+# Outreach delivers webhook events here; the subscription's signature is the credential (server/subscriptions.py).
+RECEIVER_PREFIX = "/webhooks/outreach/"
+
+
 def is_open(path: str, method: str) -> bool:
-    """Health checks, the OAuth callback and the editor's own files (it holds no data) need no API key."""
+    """Health checks, the OAuth callback, the editor's own files (it holds no data) and the webhook receiver
+    need no API key."""
+    if method == "POST" and path.startswith(RECEIVER_PREFIX):
+        return True
     return method in ("GET", "HEAD") and (path in OPEN_PATHS or path in CALLBACK_PATHS or is_public(path, method))
 
 

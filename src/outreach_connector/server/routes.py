@@ -187,6 +187,10 @@ async def get_authentication(request: Request) -> Response:
 
 async def delete_authentication(request: Request) -> Response:
     auth_id = request.path_params["auth_id"]
+    if known_id(auth_id):  # its subscriptions first: deleting their Outreach webhooks needs its credentials
+        from outreach_connector.server.subscriptions import remove_for_authentication
+
+        await remove_for_authentication(services(request), auth_id, owner(request))
     if not known_id(auth_id) or not await run_in_threadpool(services(request).store.delete, auth_id, owner(request)):
         return not_found(auth_id)
     await services(request).pool.forget(auth_id)

@@ -39,11 +39,31 @@ class ConnectionLimit:
         self.app, self.limit, self.connections, self.tasks = app, limit, connections, tasks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(RECEIVER_PREFIX):
+            await self.app(scope, receive, send)  # Outreach never retries an answered delivery: never refuse one
+            return
         if scope["type"] == "http" and (len(self.connections) > self.limit or len(self.tasks) > self.limit):
             logging.getLogger("uvicorn.error").warning("Exceeded --max-connections (%d): answered 503", self.limit)
             busy = problem(503, BUSY, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS), "Connection": "close"})
             await busy(scope, receive, send)
             return
+        await self.app(scope, receive, send)
+
+
+from outreach_connector.server.guards import RECEIVER_PREFIX  # the webhook receiver (server/subscriptions.py)
+ABORT = "outreach_connector.abort"
+
+
+class WithAbort:
+    """Puts ``scope["extensions"]["outreach_connector.abort"]`` in each request: a callable that drops the
+    connection without a byte of answer (the webhook receiver's way to make Outreach retry)."""
+
+    def __init__(self, app: ASGIApp, protocol: Any) -> None:
+        self.app, self.protocol = app, protocol
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope.setdefault("extensions", {})[ABORT] = self.protocol.transport.abort
         await self.app(scope, receive, send)
 
 
@@ -62,6 +82,7 @@ class HeaderTimeoutProtocol(H11Protocol):
         if self.max_connections is not None:
             self.limit_concurrency = None  # uvicorn's own check answers in plain text: ours replaces it
             self.app = ConnectionLimit(self.app, self.max_connections, self.connections, self.tasks)
+        self.app = WithAbort(self.app, self)
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a request h11 could not parse, as our envelope instead of plain text."""

@@ -78,6 +78,12 @@ class ServerSettings(BaseModel):
     max_records_per_call: int = Field(10_000, ge=1, le=1_000_000)  # records in one paginated answer
     max_answer_bytes: int = Field(32 * MIB, ge=64 * 1024, le=1024 * MIB)  # JSON bytes of records in one answer
     max_authentications_per_key: int = Field(1000, ge=1)
+    # Triggers (server/subscriptions.py): events kept this long; poll-mode subscriptions polled this often;
+    # pushes to a callback URL (only to one on the allow-list) retried this long before delivery_failed.
+    event_retention_days: float = Field(7.0, gt=0, le=365)
+    poll_interval: float = Field(60.0, ge=1, le=86400)
+    allowed_callback_urls: tuple[str, ...] = ()
+    delivery_retry_hours: float = Field(24.0, gt=0, le=24 * 30)
     # How every Outreach call is made (timeouts, retry budget, plugins): the connector's own settings model.
     # Built in Python (create_app), it still takes the process's plugin choice, as a keyword-built Connector does.
     connector: Settings = Field(default_factory=with_process_plugins)
@@ -104,7 +110,7 @@ class ServerSettings(BaseModel):
                 raise ValueError("an allowed token URL must be an absolute http(s) URL without user info")
         return tuple(url.rstrip("/") for url in urls)
 
-    @field_validator("authorize_url", "public_url", "allowed_return_urls", mode="before")
+    @field_validator("authorize_url", "public_url", "allowed_return_urls", "allowed_callback_urls", mode="before")
     @classmethod
     def _app_urls(cls, value: object, info: Any) -> object:
         for url in (value if isinstance(value, (list, tuple)) else (value,)):
@@ -191,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "repeatable (env OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS, comma-separated)")
     add_limits(parser)
     add_oauth_app(parser)
+    add_triggers(parser)
     parser.add_argument("--mcp-tools", metavar="PRESET",
                         help="the MCP tools /mcp serves: all, seed, read, or comma-separated operation names "
                              f"(env OUTREACH_CONNECTOR_MCP_TOOLS; default {MCP_DEFAULT_PRESET}; "
@@ -247,6 +254,20 @@ def add_oauth_app(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-alive-days", type=float,
                         help="refresh OAuth authentications not refreshed for this many days, so Outreach's "
                              "14-day refresh tokens never lapse (default 7; 0 turns it off)")
+
+
+def add_triggers(parser: argparse.ArgumentParser) -> None:
+    """Subscriptions to Outreach events (POST /authentications/{id}/subscriptions)."""
+    parser.add_argument("--event-retention-days", type=float,
+                        help="keep received events this many days; an older 'after' cursor is 410 (default 7)")
+    parser.add_argument("--poll-interval", type=float,
+                        help="seconds between two polls of a poll-mode subscription (default 60)")
+    parser.add_argument("--allow-callback-url", action="append", dest="allowed_callback_urls", metavar="URL",
+                        help="a URL events may be pushed to (a subscription's callback_url must equal one in "
+                             "scheme, host, port and path); repeatable")
+    parser.add_argument("--delivery-retry-hours", type=float,
+                        help="keep retrying a push this long before the subscription shows delivery_failed "
+                             "(default 24)")
 
 
 # Per-connection and per-tenant limits: flag, type, environment variable, help (the default is the field's).
@@ -329,6 +350,10 @@ def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = No
         "allowed_return_urls": tuple(args.allowed_return_urls or ()) or None,
         "keep_alive_days": args.keep_alive_days,
         "mcp_tools": args.mcp_tools or env.get("OUTREACH_CONNECTOR_MCP_TOOLS"),
+        "event_retention_days": args.event_retention_days,
+        "poll_interval": args.poll_interval,
+        "allowed_callback_urls": tuple(args.allowed_callback_urls or ()) or None,
+        "delivery_retry_hours": args.delivery_retry_hours,
     }
     chosen = {key: value for key, value in chosen.items() if value is not None}
     chosen.update(tenant_limits(args, env))

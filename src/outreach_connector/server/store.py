@@ -223,6 +223,13 @@ class CredentialStore:
     def seal(self, auth_id: str, secret: dict[str, Any]) -> bytes:
         return self._box.seal(json.dumps(secret).encode(), context=f"authentication:{auth_id}")
 
+    def seal_values(self, context: str, values: dict[str, Any]) -> bytes:
+        """Seal other secrets (a subscription's) bound to ``context``, as authentications' are."""
+        return self._box.seal(json.dumps(values).encode(), context=context)
+
+    def open_values(self, context: str, blob: bytes) -> dict[str, Any]:
+        return json.loads(self._box.open(blob, context=context))
+
     def open_secret(self, row: Row) -> dict[str, Any]:
         return json.loads(self._box.open(row["secret"], context=f"authentication:{row['id']}"))
 

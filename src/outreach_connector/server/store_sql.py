@@ -55,6 +55,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
      "CREATE TABLE IF NOT EXISTS oauth_states (state_digest TEXT PRIMARY KEY, owner TEXT NOT NULL, "
      "expires_at {real} NOT NULL, request TEXT NOT NULL)",
      "CREATE INDEX oauth_states_by_owner ON oauth_states (owner, expires_at)"),
+    # 6: triggers (server/subscription_store.py): subscriptions per authentication (secrets sealed in
+    # ``secret``), and the events they received, numbered in the order they were stored (``seq``: the long
+    # poll's cursor), once per Outreach event (unique on subscription and event id).
+    ("CREATE TABLE IF NOT EXISTS subscriptions (id TEXT PRIMARY KEY, owner TEXT NOT NULL, "
+     "auth_id TEXT NOT NULL, trigger_name TEXT NOT NULL, input TEXT NOT NULL, mode TEXT NOT NULL, "
+     "callback_url TEXT, secret {blob} NOT NULL, webhook_id TEXT, status TEXT NOT NULL, last_error TEXT, "
+     "last_event_at TEXT, created_at TEXT NOT NULL, bookmark TEXT, poll_due {real}, "
+     "purged_through BIGINT NOT NULL DEFAULT 0, delivered_through BIGINT NOT NULL DEFAULT 0, "
+     "delivery_due {real}, delivery_lease {real}, failing_since {real})",
+     "CREATE INDEX IF NOT EXISTS subscriptions_by_owner ON subscriptions (owner, created_at, id)",
+     "CREATE INDEX IF NOT EXISTS subscriptions_by_auth ON subscriptions (auth_id)",
+     "CREATE TABLE IF NOT EXISTS subscription_events (seq {serial}, subscription_id TEXT NOT NULL, "
+     "event_id TEXT NOT NULL, received_at {real} NOT NULL, body TEXT NOT NULL, "
+     "UNIQUE (subscription_id, event_id))",
+     "CREATE INDEX IF NOT EXISTS subscription_events_by_seq ON subscription_events (subscription_id, seq)",
+     "CREATE INDEX IF NOT EXISTS subscription_events_by_age ON subscription_events (received_at)"),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 COLUMNS = ("id, owner, name, kind, created_at, updated_at, access_token_expires_at, secret, "
@@ -79,7 +95,7 @@ class SqlBackend:
     """What both databases share; subclasses connect, lock and say how types are spelled."""
 
     placeholder = "?"
-    types = {"real": "REAL", "blob": "BLOB"}
+    types = {"real": "REAL", "blob": "BLOB", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"}
     lock_timeout: float = 30.0
     now_sql = "0"  # the database's clock in Unix seconds: one clock for every replica's leases
     row_lock_sql = ""  # what makes a SELECT lock its row until commit (SQLite locks the database instead)
@@ -296,6 +312,10 @@ class SqlBackend:
                 if new is not None:
                     self.execute(db, "UPDATE authentications SET secret = ? WHERE id = ?", (new, row["id"]))
                     changed += 1
+            for row in self.rows(db, "SELECT id, secret FROM subscriptions"):  # their webhook/delivery secrets
+                new = rewrite(f"subscription:{row['id']}", row["secret"])
+                if new is not None:
+                    self.execute(db, "UPDATE subscriptions SET secret = ? WHERE id = ?", (new, row["id"]))
             for row in self.rows(db, "SELECT key, value FROM meta"):
                 context = sealed_meta.get(row["key"])
                 new = None if context is None else rewrite(context, row["value"])
@@ -363,7 +383,7 @@ class PostgresBackend(SqlBackend):
     idle for 10 minutes."""
 
     placeholder = "%s"
-    types = {"real": "DOUBLE PRECISION", "blob": "BYTEA"}
+    types = {"real": "DOUBLE PRECISION", "blob": "BYTEA", "serial": "BIGSERIAL PRIMARY KEY"}
     now_sql = "extract(epoch from clock_timestamp())::double precision"
     row_lock_sql = " FOR UPDATE"
     _MIGRATION_LOCK = 0x6F75747265616368  # pg_advisory_xact_lock key: "outreach"

@@ -1,0 +1,191 @@
+"""The background work of triggers in ``serve``: polls, webhook checks, pushes to callbacks, retention.
+
+* Every ``--poll-interval`` seconds each subscription is due once (claimed by one replica: see
+  ``subscription_store._claim``). A poll-mode subscription lists what changed since its stored bookmark
+  (``triggers.apoll``) and stores the events and the new bookmark in one transaction, so a server that was
+  down continues where it stopped and fills the gap. A webhook-mode one reads its Outreach webhook: a webhook
+  Outreach disabled shows as ``webhook_disabled`` (``POST /subscriptions/{id}/enable`` turns it back on).
+* Pushes: a subscription with a ``callback_url`` and events not yet pushed is leased to one replica, which
+  POSTs them one by one, in order, signed (``X-Outreach-Connector-Signature: t=<unix>,sha256=<hex HMAC of
+  "<t>.<body>">``). A failure (no 2xx answer) waits and retries the same event: first after
+  ``FIRST_RETRY_SECONDS``, then after as long again as it has been failing (the waits double), at most
+  ``MAX_RETRY_WAIT_SECONDS``; after ``--delivery-retry-hours`` the subscription shows ``delivery_failed`` and
+  pushes stop (its events stay readable by long poll).
+* Retention: events older than ``--event-retention-days`` are deleted once a minute.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+from typing import Any
+
+import httpx
+from starlette.concurrency import run_in_threadpool
+
+from outreach_connector.server import subscription_store as rows
+from outreach_connector.triggers import apoll
+
+logger = logging.getLogger("outreach_connector.server.triggers")
+
+PUSH_SIGNATURE_HEADER = "X-Outreach-Connector-Signature"
+TICK_SECONDS = 0.5  # how often due work is looked for (stored events here wake the pusher at once)
+CLAIM_BATCH = 20  # subscriptions one replica takes per look
+POLL_EVENTS = 1000  # events one poll stores; more: the subscription is due again at once
+PUSH_LEASE_SECONDS = 60.0
+PUSH_TIMEOUT_SECONDS = 10.0
+PUSH_BATCH = 100
+FIRST_RETRY_SECONDS = 5.0
+MAX_RETRY_WAIT_SECONDS = 600.0
+RETENTION_EVERY_SECONDS = 60.0
+
+
+def push_signature(secret: str, body: bytes, timestamp: int) -> str:
+    """The ``X-Outreach-Connector-Signature`` value of one push."""
+    digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},sha256={digest}"
+
+
+def retry_wait(failing_for: float) -> float:
+    """How long to wait before the next try, having failed for ``failing_for`` seconds."""
+    return min(MAX_RETRY_WAIT_SECONDS, max(FIRST_RETRY_SECONDS, failing_for))
+
+
+class TriggerTasks:
+    def __init__(self, services: Any, arrivals: Any, client: httpx.AsyncClient | None = None) -> None:
+        self._services = services
+        self._settings = services.settings
+        self._arrivals = arrivals
+        self._client = client or httpx.AsyncClient(timeout=PUSH_TIMEOUT_SECONDS, follow_redirects=False)
+        self._last_purge = self._last_claim = 0.0
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.once()
+            except Exception as exc:  # noqa: BLE001 - a failed round (store down) must not end the loop
+                logger.warning("triggers: a round failed (%s)", type(exc).__name__)
+            self._arrivals.any.clear()
+            try:
+                await asyncio.wait_for(self._arrivals.any.wait(), TICK_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+
+    async def once(self) -> None:
+        """One round: due polls and checks (once a tick), due pushes, and retention when it is time."""
+        now = time.time()
+        store = self._services.store
+        if now - self._last_claim >= TICK_SECONDS:  # a wake for a push need not look for polls again
+            self._last_claim = now
+            due = await run_in_threadpool(rows.claim_polls, store, now, self._settings.poll_interval, CLAIM_BATCH)
+            await asyncio.gather(*(self.poll_one(row) if row["mode"] == "poll" else self.check_webhook(row)
+                                   for row in due))
+        pushes = await run_in_threadpool(rows.claim_pushes, store, now, PUSH_LEASE_SECONDS, CLAIM_BATCH)
+        await asyncio.gather(*(self.push_some(row) for row in pushes))
+        if now - self._last_purge >= RETENTION_EVERY_SECONDS:
+            self._last_purge = now
+            await run_in_threadpool(rows.purge, store, now - self._settings.event_retention_days * 86400)
+
+    async def poll_one(self, row: dict[str, Any]) -> int:
+        """Poll one subscription from its bookmark; how many new events were stored."""
+        store, sid = self._services.store, row["id"]
+        try:
+            connector = await self._services.pool.get(row["auth_id"], row["owner"])
+            events, bookmark = await apoll(connector, row["trigger_name"], json.loads(row["input"]),
+                                           since=row["bookmark"], limit=POLL_EVENTS)
+        except Exception as exc:  # noqa: BLE001 - Outreach or the authentication failed: say so, try next time
+            message = getattr(exc, "message", None) or type(exc).__name__
+            await run_in_threadpool(rows.update, store, sid, last_error=f"poll failed: {str(message)[:300]}")
+            logger.warning("subscription %s: the poll failed (%s)", sid, type(exc).__name__)
+            return 0
+        extra: dict[str, Any] = {"bookmark": bookmark, "last_error": None}
+        if len(events) >= POLL_EVENTS:
+            extra["poll_due"] = time.time()  # more are waiting: continue at the next round
+        added = await run_in_threadpool(rows.add_events, store, sid, events, extra)
+        if added:
+            self._arrivals.stored(sid)
+        return added
+
+    async def check_webhook(self, row: dict[str, Any]) -> str:
+        """Read the subscription's Outreach webhook and show whether Outreach disabled it."""
+        store, sid = self._services.store, row["id"]
+        if row["webhook_id"] is None:
+            return row["status"]
+        try:
+            connector = await self._services.pool.get(row["auth_id"], row["owner"])
+            hook = await connector.acall("get_webhook", {"webhook_id": int(row["webhook_id"])})
+            attributes = hook["data"]["attributes"]
+        except Exception as exc:  # noqa: BLE001 - the check is advisory: try again next interval
+            logger.warning("subscription %s: the webhook check failed (%s)", sid, type(exc).__name__)
+            return row["status"]
+        if attributes.get("active") is False and row["status"] == "active":
+            reason = attributes.get("disabledReason") or "Outreach disabled the webhook"
+            await run_in_threadpool(rows.update, store, sid, status="webhook_disabled",
+                                    last_error=f"webhook disabled: {str(reason)[:300]}")
+            logger.warning("subscription %s: Outreach disabled its webhook", sid)
+            return "webhook_disabled"
+        return row["status"]
+
+    async def push_some(self, row: dict[str, Any]) -> int:
+        """Push the subscription's next events in order until one fails or the lease runs short; how many
+        were pushed. Ends the lease."""
+        store, sid = self._services.store, row["id"]
+        started, pushed = time.monotonic(), 0
+        try:
+            secret = rows.secrets_of(store, row)["delivery_secret"]
+            pending = await run_in_threadpool(rows.read_events, store, sid, row["delivered_through"], PUSH_BATCH)
+            for seq, body in pending:
+                error = await self.push(row["callback_url"], secret, body.encode())
+                if error is not None:
+                    await run_in_threadpool(self.failed, row, error)
+                    return pushed
+                pushed += 1
+                await run_in_threadpool(rows.pushed, store, sid, seq)
+                if time.monotonic() - started > PUSH_LEASE_SECONDS / 2:
+                    break
+        finally:
+            await run_in_threadpool(rows.update, store, sid, delivery_lease=None)
+        return pushed
+
+    async def push(self, url: str, secret: str, body: bytes) -> str | None:
+        """POST one event; None when the callback answered 2xx, else what went wrong."""
+        headers = {"Content-Type": "application/json",
+                   PUSH_SIGNATURE_HEADER: push_signature(secret, body, int(time.time()))}
+        try:
+            answer = await self._client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return type(exc).__name__
+        return None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
+
+    def failed(self, row: dict[str, Any], error: str) -> None:
+        now = time.time()
+        since = row["failing_since"] or now
+        if now - since >= self._settings.delivery_retry_hours * 3600:
+            rows.update(self._services.store, row["id"], status="delivery_failed",
+                        last_error=f"push failed for {self._settings.delivery_retry_hours:g} hours: {error}")
+            logger.warning("subscription %s: pushes failed for %g hours; delivery_failed", row["id"],
+                           self._settings.delivery_retry_hours)
+            return
+        rows.update(self._services.store, row["id"], failing_since=since, delivery_due=now + retry_wait(now - since),
+                    last_error=f"push failed: {error}")
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def start(services: Any, arrivals: Any) -> tuple[asyncio.Task, TriggerTasks]:
+    tasks = TriggerTasks(services, arrivals)
+    return asyncio.get_running_loop().create_task(tasks.run_forever(), name="triggers"), tasks
+
+
+async def stop(running: tuple[asyncio.Task, TriggerTasks]) -> None:
+    task, tasks = running
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    await tasks.aclose()
