@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from outreach_connector.server.envelopes import problem
+from outreach_connector.server.guards import RECEIVER_PREFIX  # the webhook receiver (server/subscriptions.py)
 from outreach_connector.server.opening import StartupError
 
 BUSY = "The server is serving as many connections as it may (--max-connections); try again shortly"
@@ -50,7 +51,6 @@ class ConnectionLimit:
         await self.app(scope, receive, send)
 
 
-from outreach_connector.server.guards import RECEIVER_PREFIX  # the webhook receiver (server/subscriptions.py)
 ABORT = "outreach_connector.abort"
 
 
