@@ -93,12 +93,6 @@ _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
-def json_shape(body: bytes) -> tuple[int, int]:
-    """The deepest bracket nesting of a JSON text and an upper bound on its items, strings not looked into."""
-    outside = outside_strings(body)
-    return deepest(outside), item_bound(outside)
-
-
 def outside_strings(body: bytes) -> bytes:
     """What of a JSON text lies outside its strings. Every step is one C pass over the bytes (no regex that
     can backtrack, no Python loop per character): drop escaped backslashes, then escaped quotes, so that every
