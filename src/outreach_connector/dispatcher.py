@@ -9,7 +9,7 @@ from .drift import DriftMonitor
 from .errors import InputInvalid
 from .wire import Context, HttpCall, Reply
 from .registry import Registered, Registry
-from .validation import errors_for, text_errors
+from .validation import input_problems
 from .responses import nested_too_deep, too_deep
 
 
@@ -22,8 +22,7 @@ class Dispatcher:
 
     def validate(self, name: str, data: Any) -> Registered:
         entry = self.registry[name]
-        # The schema first: on invalid input (a hostile one is large) the text check's encode pass is not needed.
-        problems = errors_for(entry.input_validator, data, entry.read_only, entry.input_schema) or text_errors(data)
+        problems = input_problems(entry.input_validator, data, entry.read_only, entry.input_schema)
         if problems:
             raise InputInvalid(name, problems)
         return entry
@@ -34,14 +33,14 @@ class Dispatcher:
         request = entry.handler.build(entry.spec, data, self.ctx)
         return entry, replace(request, shrinkable=True) if shrinkable else request
 
-    def finish(self, entry: Registered, data: Any, reply: Reply, request: HttpCall | None = None) -> Any:
+    def finish(self, entry: Registered, data: Any, reply: Reply, request: HttpCall) -> Any:
         try:
             output = entry.handler.parse(entry.spec, data, reply, self.ctx)
             self.drift.check(entry.spec.name, entry.output_validator, output, reply.body, reply.status_code)
         except (RecursionError, ValueError) as exc:
             if not too_deep(exc):
                 raise
-            raise nested_too_deep(reply, request.method if request else "") from None
+            raise nested_too_deep(reply, request.method) from None
         return output
 
     def call(self, name: str, data: Any, shrinkable: bool = False) -> Any:

@@ -12,6 +12,7 @@ overlap so that late commits are not missed, and remembering what it returned so
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -22,7 +23,7 @@ from . import cursors
 from .catalog import core_folder
 from .errors import EventInvalid, InputInvalid
 from .registry import RegisteredTrigger, Registry
-from .validation import errors_for, text_errors
+from .validation import input_problems
 from .webhooks import EVENT_ID_HEADER, Headers, header
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ def occurred_at(action: str, attributes: dict[str, Any], meta: dict[str, Any]) -
     return next((value for value in [*own, meta.get("deliveredAt")] if isinstance(value, str) and value), None)
 
 
+@functools.cache  # read for every event and polled record; the core catalogue does not change
 def relationship_targets(resource: str) -> dict[str, str]:
     """Relationship name -> the type it points at, from the core catalogue's resource schema."""
     info = core_folder().resource(resource)
@@ -154,7 +156,7 @@ def reference(value: Any, target: str | None, name: str) -> Any:
 def check_input(trigger: RegisteredTrigger, input: Any) -> dict[str, Any]:
     """The trigger's input, validated against its input schema (``InputInvalid`` names every bad field)."""
     data = {} if input is None else input
-    problems = text_errors(data) or errors_for(trigger.input_validator, data, frozenset(), trigger.input_schema)
+    problems = input_problems(trigger.input_validator, data, frozenset(), trigger.input_schema)
     if problems:
         raise InputInvalid(trigger.spec.name, problems)
     return data

@@ -142,8 +142,14 @@ def errors_for(validator: Any, instance: Any, read_only: frozenset[str] = frozen
         paths = lone_surrogates(instance)
         if not paths:
             raise
-        return capped([{"path": dotted(path), "message": LONE_SURROGATE} for path in paths[:limit]],
-                      max(len(paths) - limit, 0), limit)
+        return capped([{"path": dotted(path), "message": LONE_SURROGATE} for path in paths], 0, limit)
+
+
+def input_problems(validator: Any, data: Any, read_only: frozenset[str] = frozenset(),
+                   schema: dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """Everything wrong with an input: the schema first (on invalid input, a hostile one is large, the text
+    check's encode pass is not needed), then what no request body can carry."""
+    return errors_for(validator, data, read_only, schema) or text_errors(data)
 
 
 def capped(found: list[dict[str, str]], unlisted: int, limit: int = MAX_LISTED) -> list[dict[str, str]]:
@@ -181,7 +187,7 @@ def text_errors(instance: Any) -> list[dict[str, str]]:
         json.dumps(instance, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (UnicodeEncodeError, ValueError):
         found = unsendable(instance)
-        return capped(found[:MAX_LISTED], max(len(found) - MAX_LISTED, 0))
+        return capped(found, 0)
     except (TypeError, RecursionError):
         pass  # not JSON data: the schema validation says what is wrong with it
     return []

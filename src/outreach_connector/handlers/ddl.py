@@ -86,7 +86,7 @@ def flat_records(records: Any, reply: Reply) -> list[dict[str, Any]]:
 
 
 def next_cursor(reply: Reply) -> str | None:
-    link = ((reply.body or {}).get("links") or {}).get("next")
+    link = (page_of(reply).get("links") or {}).get("next")
     return jsonapi.cursor_of(link) if link else None
 
 

@@ -94,7 +94,8 @@ async def connect(request: Request) -> Response:
         return envelopes.problem(400, "No Outreach app is configured: start serve with --oauth-client-id, "
                                       "--oauth-client-secret and --public-url to connect accounts")
     try:
-        body = await parse_body(request, ConnectRequest, "connect request", settings.max_json_depth)
+        body = await parse_body(request, ConnectRequest, "connect request", settings.max_json_depth,
+                                settings.max_json_items)
     except BadRequest as exc:
         return envelopes.problem(400, exc.message)
     known = manifest_scopes()
