@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import anyio
@@ -104,12 +105,15 @@ async def test_one_key_saturating_outreach_neither_queues_another_key_nor_passes
             slow_id = await store_token(slow, "slow-token")
             other_id = await store_token(other, "other-token")
             saturating = [asyncio.create_task(slow.post(CALL, json=raw_call(slow_id))) for _ in range(5)]
+            deadline = time.monotonic() + 30  # a broken cap must fail the test, not hang the suite
             while upstream.arrived.count("slow-token") < 2:  # the two the cap lets through hold their answers
+                assert time.monotonic() < deadline, "the two requests under the cap never reached Outreach"
                 await asyncio.sleep(0.01)
             beside = await other.post(CALL, json=raw_call(other_id))  # while those two are still held
             arrived_while_held = list(upstream.arrived)
             refused = [task for task in saturating if task.done()]
             while len(refused) < 3:  # the three beyond the cap give up after their retry budget
+                assert time.monotonic() < deadline, "the three requests beyond the cap were never refused"
                 await asyncio.sleep(0.05)
                 refused = [task for task in saturating if task.done()]
             upstream.release.set()
