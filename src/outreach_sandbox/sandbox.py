@@ -14,8 +14,12 @@ from .oauth import TokenRegistry
 from .ratelimit import RateLimiter
 from .resources import Resources
 from .schema import load_catalog
-from .seed import SeedContext, build_tables
-from .store import Store
+from .seed import SeedContext
+from .seed_activity import ACTIVITY_FACTORIES
+from .seed_extended import EXTENDED_FACTORIES
+from .seed_people import PEOPLE_FACTORIES
+from .seed_sales import SALES_FACTORIES
+from .store import Store, Table
 from .transport import SandboxTransport
 from .webhooks import Webhooks
 
@@ -74,3 +78,16 @@ class Sandbox:
 def org_id(seed: int) -> str:
     """The org's id (``Outreach-Org-Id``), the one the seed data carries."""
     return SeedContext.org_id_for(seed)
+
+
+def build_tables(config: SandboxConfig, type_names: list[str]) -> dict[str, Table]:
+    """One table per served type, seeded with the configured number of records. It lives here, above the
+    seed modules, so the factories import seed.py's helpers and seed.py imports no factory (no cycle)."""
+    ctx = SeedContext(config)
+    factories = {**EXTENDED_FACTORIES, **PEOPLE_FACTORIES, **SALES_FACTORIES, **ACTIVITY_FACTORIES}
+    tables = {}
+    for name in type_names:
+        count_of, factory = factories.get(name, (lambda _ctx: 0, None))
+        bound = (lambda i, f=factory: f(ctx, i)) if factory else None
+        tables[name] = Table(name, count_of(ctx), bound)
+    return tables

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import vocab
 from .clock import SEED_EPOCH, iso
 from .config import SandboxConfig
 from .dice import Dice
-from .store import Record, Table
+from .store import Record
 
 ORG_DOMAIN = "sandbox-sales.example"
 SEED_SPAN = 730 * 86400.0  # seed records were created during the two years before the clock starts
@@ -128,23 +127,3 @@ def make(ident: int, attributes: dict, relationships: dict) -> Record:
 
 def email_hash(email: str) -> str:
     return hashlib.sha256(email.lower().encode()).hexdigest()
-
-
-Factory = Callable[[SeedContext, int], Record]
-
-
-def build_tables(config: SandboxConfig, type_names: list[str]) -> dict[str, Table]:
-    """One table per served type, seeded with the configured number of records."""
-    from .seed_activity import ACTIVITY_FACTORIES
-    from .seed_extended import EXTENDED_FACTORIES
-    from .seed_people import PEOPLE_FACTORIES
-    from .seed_sales import SALES_FACTORIES
-
-    ctx = SeedContext(config)
-    factories = {**EXTENDED_FACTORIES, **PEOPLE_FACTORIES, **SALES_FACTORIES, **ACTIVITY_FACTORIES}
-    tables = {}
-    for name in type_names:
-        count_of, factory = factories.get(name, (lambda _ctx: 0, None))
-        bound = (lambda i, f=factory: f(ctx, i)) if factory else None
-        tables[name] = Table(name, count_of(ctx), bound)
-    return tables

@@ -3,7 +3,7 @@
 A handful of records per type (enough to list, get, update, delete and run actions on), each a pure function
 of (seed, type, id) like the rest of the seed. Counts are fixed rather than configurable: these types are
 set-up records and history, not the volume the pagination and performance tests need. A factory another seed
-module defines for the same type wins (``seed.build_tables`` merges these first).
+module defines for the same type wins (``sandbox.build_tables`` merges these first).
 """
 from __future__ import annotations
 
