@@ -77,6 +77,3 @@ def register_triggers(register: RegisterTrigger) -> None:
     A name already registered is an error.
     """
 
-
-HOOKS: Final = ("register_handlers", "register_catalog", "register_operations", "register_triggers")
-"""Every hook, in the order the registry calls them: handlers first, so any entry may use any plugin's kind."""

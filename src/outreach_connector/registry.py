@@ -192,12 +192,10 @@ class Registry:
         self._specs: dict[str, tuple[OperationSpec, str]] = {}
         self._handlers: dict[str, tuple[Handler, str]] = {}
         self._trigger_specs: dict[str, RegisteredTrigger] = {}
-        adders: dict[str, Callable[..., None]] = {"register_handlers": self._add_handler,
-                                                  "register_catalog": self._add_folder,
-                                                  "register_operations": self._add_operation,
-                                                  "register_triggers": self._add_trigger}
-        for hook in hookspecs.HOOKS:
-            self._each_plugin(manager, hook, adders[hook])
+        self._each_plugin(manager, "register_handlers", self._add_handler)  # first: any entry may use any kind
+        self._each_plugin(manager, "register_catalog", self._add_folder)
+        self._each_plugin(manager, "register_operations", self._add_operation)
+        self._each_plugin(manager, "register_triggers", self._add_trigger)
         rank = registration_rank(manager)
         self._entries = {name: Registered(spec, self._handler_for(spec, owner), owner)
                          for name, (spec, owner) in sorted(self._specs.items(), key=lambda item: rank[item[1][1]])}
