@@ -229,12 +229,12 @@ def load_resource(type_name: str) -> ResourceInfo:
     return found
 
 
-def folder_of(spec: OperationSpec) -> CatalogFolder:
+def folder_of(spec: OperationSpec | TriggerSpec) -> CatalogFolder:
     """Where a spec's schema paths resolve: its own folder, or the core's for entries registered by code."""
     return spec._folder or core_folder()
 
 
-def schema_for(spec: OperationSpec, ref: str | dict[str, Any]) -> dict[str, Any]:
+def schema_for(spec: OperationSpec | TriggerSpec, ref: str | dict[str, Any]) -> dict[str, Any]:
     return ref if isinstance(ref, dict) else folder_of(spec).schema(ref)
 
 

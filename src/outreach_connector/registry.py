@@ -9,11 +9,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import cached_property, partial
+from importlib.metadata import EntryPoint
 from importlib.metadata import entry_points as installed_entry_points
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from types import ModuleType
+from typing import Any, Callable, Iterable, Iterator
 
 import pluggy
+from pluggy import HookImpl
 
 from . import default_plugin, hookspecs
 from .catalog import CORE_OWNER, CatalogFolder, core_folder, folder_of, resource_for, schema_for
@@ -34,36 +37,102 @@ def get_plugin_manager(plugins: Iterable[Any] = (), *, entry_points: bool = True
     if entry_points:
         load_installed(manager, names)
     for plugin in plugins:
-        manager.register(plugin)
+        register_object(manager, plugin)
     try:
         manager.check_pending()  # a misspelled hook name fails here, not silently
     except pluggy.PluginValidationError as exc:
-        raise PluginError(plugin_label(manager, exc.plugin), str(exc)) from None
+        raise PluginError(plugin_label(manager, exc.plugin), one_line(exc)) from None
     return manager
 
 
 def load_installed(manager: pluggy.PluginManager, names: PluginNames) -> None:
-    """Register the installed plugins of the entry-point group ``outreach_connector`` that ``names`` chooses."""
-    found = {ep.name: ep for ep in installed_entry_points(group=hookspecs.PROJECT)}
-    for name in found if names is None else names:
-        if name not in found:
+    """Register the installed plugins of the entry-point group ``outreach_connector`` that ``names`` chooses.
+
+    pluggy's own loader registers each under its entry-point name and keeps the distribution it came from
+    (``list_plugin_distinfo``); it is asked for one name at a time, so an import error is known to be that
+    plugin's."""
+    if names == ():
+        return  # none chosen: not even the walk over the installed distributions
+    installed = {point.name: point for point in installed_entry_points(group=hookspecs.PROJECT)}
+    for name in dict.fromkeys(installed if names is None else names):
+        if name not in installed:
             raise PluginError(name, "no installed plugin has this entry-point name (installed: "
-                              f"{', '.join(sorted(found)) or 'none'})")
-        point = found[name]
+                              f"{', '.join(sorted(installed)) or 'none'})")
+        point = installed[name]
         try:
-            plugin = point.load()
+            manager.load_setuptools_entrypoints(hookspecs.PROJECT, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(entry_point_label(point), one_line(exc)) from None
         except Exception as exc:  # a plugin's import error is its own, named, not ours
-            raise PluginError(f"{name} ({point.value})", f"cannot be imported: {type(exc).__name__}: {exc}") from None
+            raise PluginError(entry_point_label(point),
+                              f"cannot be imported ({point.value}): {type(exc).__name__}: {exc}") from None
+
+
+def register_object(manager: pluggy.PluginManager, plugin: Any) -> None:
+    """Register a plugin the host hands over under a name that says what it is: a module under its own name
+    (pluggy's default), any other object under its class's dotted name, numbered when that is taken (pluggy's
+    default would be the object's id(), which no reader can place)."""
+    name = free_name(manager, dotted_name(plugin))
+    try:
         manager.register(plugin, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(name, one_line(exc)) from None
+    except ValueError:  # pluggy refuses a plugin object registered twice
+        raise PluginError(manager.get_name(plugin) or name, "is given twice: a plugin is registered once") from None
+
+
+def dotted_name(plugin: Any) -> str:
+    if isinstance(plugin, ModuleType):
+        return plugin.__name__
+    kind = plugin if isinstance(plugin, type) else type(plugin)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def free_name(manager: pluggy.PluginManager, name: str) -> str:
+    """``name``, or ``name#2``, ``name#3``... for the second and later objects of one class."""
+    taken = {registered for registered, _ in manager.list_name_plugin()}
+    number = 1
+    candidate = name
+    while candidate in taken:
+        number += 1
+        candidate = f"{name}#{number}"
+    return candidate
 
 
 def plugin_label(manager: pluggy.PluginManager, plugin: Any) -> str:
-    """The plugin's registered name and the module or class it is, e.g. ``stage_names (outreach_stage_names)``."""
-    name = manager.get_name(plugin) or ""
-    module = getattr(plugin, "__name__", type(plugin).__module__ + "." + type(plugin).__qualname__)
-    if not name or name.isdigit() or name == module:  # pluggy names an unnamed object by its id()
-        return module
-    return f"{name} ({module})"
+    """A plugin as errors and ``Registered.owner`` name it: its name in pluggy's registry, and for an installed
+    one the distribution pluggy loaded it from, e.g. ``stage_names (outreach-stage-names 0.1.0)``."""
+    name = manager.get_name(plugin) or dotted_name(plugin)
+    for loaded, distribution in manager.list_plugin_distinfo():
+        if loaded is plugin:
+            return f"{name} ({distribution.project_name} {distribution.version})"
+    return name
+
+
+def entry_point_label(point: EntryPoint) -> str:
+    """An installed plugin that could not be registered, named as ``plugin_label`` would have named it."""
+    if point.dist is None:
+        return point.name
+    return f"{point.name} ({point.dist.name} {point.dist.version})"
+
+
+def one_line(error: Exception) -> str:
+    """pluggy's validation messages span lines; the CLI and the server print one."""
+    return " ".join(str(error).split())
+
+
+def calling_order(manager: pluggy.PluginManager, hook: str) -> list[HookImpl]:
+    """A hook's implementations in the order pluggy's own call takes them (it walks ``get_hookimpls()`` from the
+    end: ``tryfirst`` ones, then the latest registered, then ``trylast`` ones), refusing any wrapper."""
+    caller: pluggy.HookCaller = getattr(manager.hook, hook)
+    impls = caller.get_hookimpls()
+    for impl in impls:
+        if impl.wrapper or impl.hookwrapper:
+            raise PluginError(plugin_label(manager, impl.plugin), (
+                f"{hook} is a hook wrapper (wrapper=True or hookwrapper=True), which the connector does not run: "
+                "it calls each plugin's hook on its own, so that an error names the plugin that broke; "
+                "declare it a plain @hookimpl"))
+    return impls[::-1]
 
 
 class WithSchemas:
@@ -121,14 +190,16 @@ class Registry:
 
     def __init__(self, manager: pluggy.PluginManager) -> None:
         self._specs: dict[str, tuple[OperationSpec, str]] = {}
-        self._handlers: dict[str, Handler] = {}
+        self._handlers: dict[str, tuple[Handler, str]] = {}
         self._trigger_specs: dict[str, RegisteredTrigger] = {}
-        self._each_plugin(manager, "register_handlers", self._add_handler)
+        self._each_plugin(manager, "register_handlers", self._add_handler)  # first: any entry may use any kind
         self._each_plugin(manager, "register_catalog", self._add_folder)
         self._each_plugin(manager, "register_operations", self._add_operation)
         self._each_plugin(manager, "register_triggers", self._add_trigger)
+        rank = registration_rank(manager)
         self._entries = {name: Registered(spec, self._handler_for(spec, owner), owner)
-                         for name, (spec, owner) in self._specs.items()}
+                         for name, (spec, owner) in sorted(self._specs.items(), key=lambda item: rank[item[1][1]])}
+        self._trigger_specs = dict(sorted(self._trigger_specs.items(), key=lambda item: rank[item[1].owner]))
         for entry in self._entries.values():
             check_entry(entry)
         for trigger in self._trigger_specs.values():
@@ -139,12 +210,14 @@ class Registry:
                                                  "which is not registered", trigger.spec._file)
 
     @staticmethod
-    def _each_plugin(manager: pluggy.PluginManager, hook: str, add: Callable) -> None:
-        """Call one hook plugin by plugin, so whatever a plugin registers (or breaks) is known to be its."""
-        for impl in getattr(manager.hook, hook).get_hookimpls():
+    def _each_plugin(manager: pluggy.PluginManager, hook: str, add: Callable[..., None]) -> None:
+        """Call one hook plugin by plugin, as pluggy would order them, so whatever a plugin registers (or breaks)
+        is known to be its."""
+        for impl in calling_order(manager, hook):
             owner = plugin_label(manager, impl.plugin)
+            given = {"register": partial(add, owner)}
             try:
-                impl.function(register=partial(add, owner))
+                impl.function(*[given[arg] for arg in impl.argnames])  # pluggy passes only what an impl names
             except ConnectorError:
                 raise
             except Exception as exc:
@@ -152,10 +225,11 @@ class Registry:
 
     def _add_handler(self, owner: str, kind: str, handler: Handler) -> None:
         if kind in self._handlers:
-            raise RegistryError(f"two plugins register a handler for kind {kind!r} (the second: {owner})")
+            raise RegistryError(f"two plugins register a handler for kind {kind!r} "
+                                f"({self._handlers[kind][1]} and {owner})")
         if not (callable(getattr(handler, "build", None)) and callable(getattr(handler, "parse", None))):
             raise PluginError(owner, f"the handler for kind {kind!r} needs build() and parse()")
-        self._handlers[kind] = handler
+        self._handlers[kind] = (handler, owner)
 
     def _add_folder(self, owner: str, folder: Path | str) -> None:
         operations, triggers = CatalogFolder(Path(folder), owner).load()
@@ -183,7 +257,7 @@ class Registry:
     def _handler_for(self, spec: OperationSpec, owner: str) -> Handler:
         if spec.kind not in self._handlers:
             raise PluginError(owner, f"no handler for kind {spec.kind!r} (operation {spec.name!r})", spec._file)
-        return self._handlers[spec.kind]
+        return self._handlers[spec.kind][0]
 
     def __getitem__(self, name: str) -> Registered:
         try:
@@ -194,7 +268,7 @@ class Registry:
     def __contains__(self, name: str) -> bool:
         return name in self._entries
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Registered]:
         return iter(self._entries.values())
 
     def __len__(self) -> int:
@@ -211,6 +285,13 @@ class Registry:
 
     def triggers(self) -> list[RegisteredTrigger]:
         return list(self._trigger_specs.values())
+
+
+def registration_rank(manager: pluggy.PluginManager) -> dict[str, int]:
+    """Each plugin's place in registration order, by its label: entries are listed plugin by plugin in that
+    order (the built-in catalogue first), whatever order the hooks ran in."""
+    plugins = [plugin for _, plugin in manager.list_name_plugin() if plugin is not None]  # None: a blocked name
+    return {plugin_label(manager, plugin): place for place, plugin in enumerate(plugins)}
 
 
 def check_entry(entry: Registered) -> None:

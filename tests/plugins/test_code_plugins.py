@@ -1,12 +1,14 @@
 """Plugins add operations and handlers through the same hooks as the built-in ones."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from conftest import FakeOutreach, jsonapi
 from outreach_connector import OperationSpec, hookimpl
 from outreach_connector.catalog import load_entries
-from outreach_connector.errors import RegistryError
+from outreach_connector.errors import PluginError, RegistryError
 from outreach_connector.handlers import HttpCall
 from outreach_connector.registry import Registry, get_plugin_manager
 
@@ -54,14 +56,27 @@ def test_a_duplicate_operation_name_is_refused():
         Registry(get_plugin_manager([Duplicate()], entry_points=False))
 
 
-def test_a_duplicate_handler_kind_is_refused():
+def test_a_duplicate_handler_kind_is_refused_naming_both_plugins():
     class Duplicate:
         @hookimpl
         def register_handlers(self, register):
-            register("list", object())
+            register("list", SimpleNamespace(build=print, parse=print))
 
-    with pytest.raises(RegistryError, match="kind 'list'"):
+    with pytest.raises(RegistryError) as refused:
         Registry(get_plugin_manager([Duplicate()], entry_points=False))
+    assert refused.value.message == (  # pluggy calls the later registered first: the plugin, then the core
+        f"two plugins register a handler for kind 'list' ({__name__}.{Duplicate.__qualname__} and "
+        "outreach_connector.default_plugin)")
+
+
+def test_a_handler_without_build_and_parse_is_refused():
+    class Incomplete:
+        @hookimpl
+        def register_handlers(self, register):
+            register("ping", object())
+
+    with pytest.raises(PluginError, match="the handler for kind 'ping' needs build\\(\\) and parse\\(\\)"):
+        Registry(get_plugin_manager([Incomplete()], entry_points=False))
 
 
 def test_an_operation_whose_kind_has_no_handler_is_refused():
