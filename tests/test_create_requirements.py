@@ -2,18 +2,14 @@
 (present, not null, not empty) so the error is local, and the sandbox refuses a create without exactly them."""
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from conftest import ROOT, FakeOutreach
+from conftest import FakeOutreach
 from outreach_connector.catalog import load_entries
 from outreach_connector.errors import InputInvalid
 from outreach_connector.validation import schema_of
 from outreach_sandbox.schema import load_catalog
-
-sys.path.insert(0, str(ROOT / "tools"))
-import create_requirements  # noqa: E402
+from tools import create_requirements
 
 REQUIREMENTS = create_requirements.load()
 CATALOG = load_catalog()
