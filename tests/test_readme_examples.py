@@ -40,3 +40,24 @@ def test_the_python_api_example_runs_as_written_against_the_sandbox():
                          "'Qualified', 'Demo']"]
     writes = [(r.method, r.path) for r in sandbox.requests if r.method != "GET"]
     assert writes == [("POST", "/api/v2/stages")]  # the create_stage; the invalid update_stage sent nothing
+
+
+LINK = re.compile(r"\]\((?!https?://|mailto:)([^)#\s]*)(?:#([^)\s]+))?\)")
+
+
+def anchors(markdown: str) -> set[str]:
+    """The ids GitHub gives a page's headings: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+            for heading in re.findall(r"^#+ (.+)$", text, re.M)}
+
+
+def test_every_relative_link_in_the_readme_and_the_docs_lands_on_a_file_and_heading():
+    broken = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        for target, anchor in LINK.findall(re.sub(r"```.*?```", "", text, flags=re.S)):
+            landing = (page.parent / target).resolve() if target else page
+            if not landing.exists() or (anchor and anchor not in anchors(landing.read_text(encoding="utf-8"))):
+                broken.append(f"{page.name}: {target}#{anchor}")
+    assert broken == []
