@@ -8,7 +8,7 @@ catalogue publishes verbatim: the bulk actions' descriptions and their body memb
 (``operations/outreach_batch.yaml``).
 
 The documents keep their shape (same keys, same order), pruned, so the generators read them as they read the
-originals. Rerun after the reference changes, then the generators (README, "Regenerating"):
+originals. Rerun after the reference changes, then the generators (docs/development.md, "Regenerating"):
 
 Usage: python -m tools.extract_vendor_facts [--reference DIR] [--check]
 """
