@@ -34,6 +34,8 @@ CLAIMS = {
     r"`outreach-schema` for the (\d+) generated": ((GENERATED,), "docs/operations.md"),
     r"The seed's (\d+) operations \(the documented": ((SEED,), "docs/operations.md"),
     r"## (\d+) more generated from": ((GENERATED,), "docs/operations.md"),
+    r"the (\d+) documented operations, \d+ KB": ((SEED,), "README.md"),  # MCP's presets
+    r"`all` \((\d+) tools": ((len(ENTRIES),), "README.md"),
 }
 COUNT = re.compile(r"\b(\d+) (?:more )?(?:operations|entries|schemas|generated|YAML files|DDLs)\b")
 # Counts of something else that the wording above would take for the catalogue's.

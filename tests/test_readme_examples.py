@@ -61,3 +61,9 @@ def test_every_relative_link_in_the_readme_and_the_docs_lands_on_a_file_and_head
             if not landing.exists() or (anchor and anchor not in anchors(landing.read_text(encoding="utf-8"))):
                 broken.append(f"{page.name}: {target}#{anchor}")
     assert broken == []
+
+
+def test_the_readme_lists_every_docs_page():
+    table = README.split("## Documentation\n", 1)[1]
+    listed = set(re.findall(r"^\| \[docs/([\w-]+\.md)\]\(docs/\1\) \|", table, re.M))
+    assert listed == {page.name for page in (ROOT / "docs").glob("*.md")}
