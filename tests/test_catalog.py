@@ -99,21 +99,21 @@ def test_every_resource_an_entry_names_has_a_resource_schema():
 
 
 def run_tool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_extended_entries_and_resource_schemas_have_not_drifted():
-    result = run_tool("tools/gen_extended.py", "--check")
+    result = run_tool("tools.gen_extended", "--check")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_generated_operation_schemas_have_not_drifted():
-    result = run_tool("tools/gen_operation_schemas.py", "--check")
+    result = run_tool("tools.gen_operation_schemas", "--check")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_resource_schemas_have_not_drifted_from_the_official_reference():
-    result = run_tool("tools/gen_resources.py", "--check")
+    result = run_tool("tools.gen_resources", "--check")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -128,19 +128,19 @@ def test_generators_read_only_the_facts_inside_the_project(tmp_path):
     hyper = json.loads((facts / "outreach-hyper-schema.json").read_text())
     hyper["definitions"]["account"]["definitions"]["name"]["sortable"] = False
     (facts / "outreach-hyper-schema.json").write_text(json.dumps(hyper))
-    result = run_tool("tools/gen_resources.py", "--check", "--facts", str(facts))
+    result = run_tool("tools.gen_resources", "--check", "--facts", str(facts))
     assert (result.returncode, result.stdout.strip()) == (1, "drift: account.json")
 
 
 @pytest.mark.reference
 def test_fixtures_are_every_documented_sample(shared_folder):
-    result = run_tool("tools/extract_fixtures.py", "--check", "--spec", str(shared_folder / "spec"))
+    result = run_tool("tools.extract_fixtures", "--check", "--spec", str(shared_folder / "spec"))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.reference
 def test_vendor_facts_are_current_with_the_reference(shared_folder):
-    result = run_tool("tools/extract_vendor_facts.py", "--check",
+    result = run_tool("tools.extract_vendor_facts", "--check",
                       "--reference", str(shared_folder / "reference" / "outreach-schemas"))
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -237,7 +237,7 @@ def test_seed_schemas_look_up_seed_ddls_only_and_generated_ones_every_ddl():
 
 HYPER_SCHEMA = VENDOR_FACTS / "outreach-hyper-schema.json"
 VERB_KINDS = {"instances": "list", "self": "get", "create": "create", "update": "update", "destroy": "delete"}
-# What the README's Operations section says is left out: the import collection actions (upload bodies).
+# What docs/operations.md says is left out: the import collection actions (upload bodies).
 LEFT_OUT = re.compile(r"^/imports/actions/\w+$")
 
 
@@ -268,8 +268,8 @@ def test_generated_kinds_have_generated_schemas_and_the_rest_hand_written():
     assert hand == {"execute_link", "raw_http_request", "create_compliance_request"}
 
 
-def test_readme_operations_table_is_current():
-    result = run_tool("tools/readme_table.py", "--check")
+def test_the_operations_pages_tables_are_current():
+    result = run_tool("tools.gen_operations_doc", "--check")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

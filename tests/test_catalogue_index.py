@@ -28,7 +28,7 @@ def folder_with_index(tmp_path: Path, indexed_title: str) -> CatalogFolder:
 
 
 def test_the_committed_core_index_is_current_and_used():
-    result = subprocess.run([sys.executable, "tools/gen_catalogue_index.py", "--check"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "tools.gen_catalogue_index", "--check"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     folder = core_folder()

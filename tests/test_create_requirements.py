@@ -2,21 +2,17 @@
 (present, not null, not empty) so the error is local, and the sandbox refuses a create without exactly them."""
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from conftest import ROOT, FakeOutreach
+from conftest import FakeOutreach
 from outreach_connector.catalog import load_entries
 from outreach_connector.errors import InputInvalid
 from outreach_connector.validation import schema_of
 from outreach_sandbox.schema import load_catalog
-
-sys.path.insert(0, str(ROOT / "tools"))
-import create_requirements  # noqa: E402
+from tools import create_requirements
 
 REQUIREMENTS = create_requirements.load()
-CATALOG = load_catalog()
+CATALOGUE = load_catalog()
 # sequenceState's create takes flat ids (prospect_id, ...), required by its entry's id_relationships
 CREATES = {e.resource: e for e in load_entries() if e.kind == "create" and not e.id_relationships}
 
@@ -32,19 +28,19 @@ def test_every_entry_has_a_basis_and_its_evidence(tmp_path):
 @pytest.mark.parametrize("type_name", sorted(REQUIREMENTS))
 def test_the_sandbox_requires_exactly_the_reviewed_members(type_name):
     entry = REQUIREMENTS[type_name]
-    assert CATALOG.types[type_name].required_attributes == tuple(entry.get("attributes", ()))
-    assert CATALOG.types[type_name].required_relationships == tuple(entry.get("relationships", ()))
+    assert CATALOGUE.types[type_name].required_attributes == tuple(entry.get("attributes", ()))
+    assert CATALOGUE.types[type_name].required_relationships == tuple(entry.get("relationships", ()))
 
 
 def test_nothing_else_is_required_by_the_sandbox():
-    requiring = {name for name, t in CATALOG.types.items() if t.required_attributes or t.required_relationships}
+    requiring = {name for name, t in CATALOGUE.types.items() if t.required_attributes or t.required_relationships}
     assert requiring == set(REQUIREMENTS)
 
 
 @pytest.mark.parametrize("type_name", sorted(set(REQUIREMENTS) & set(CREATES)))
 def test_the_create_input_requires_every_member_the_sandbox_refuses_a_create_without(type_name):
     schema = schema_of(CREATES[type_name].input_schema)
-    rtype = CATALOG.types[type_name]
+    rtype = CATALOGUE.types[type_name]
     for member, names in (("attributes", rtype.required_attributes), ("relationships", rtype.required_relationships)):
         if names:
             assert member in schema["required"]

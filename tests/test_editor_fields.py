@@ -2,17 +2,13 @@
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
 
-from conftest import ROOT
 from outreach_connector.catalog import load_entries
 from outreach_connector.spec import GENERATED_KINDS
 from outreach_connector.validation import schema_of
-
-sys.path.insert(0, str(ROOT / "tools"))
-import editor_fields  # noqa: E402
+from tools import editor_fields
 
 
 @pytest.mark.parametrize(("name", "title"), [

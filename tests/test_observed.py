@@ -6,17 +6,15 @@ The evidence (the types in the Singer tap's and Airbyte's schemas of real tenant
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
 from conftest import ROOT, VENDOR_FACTS
 from outreach_connector.catalog import load_entries, load_resource
 from outreach_connector.validation import compile_schema, errors_for, schema_of
+from tools.gen_resources import apply_observed
+from tools.observed import SOURCES, disagreements, load_overlay
 
-sys.path.insert(0, str(ROOT / "tools"))
-from gen_resources import apply_observed  # noqa: E402
-from observed import SOURCES, disagreements, load_overlay  # noqa: E402
 
 REFERENCE = VENDOR_FACTS
 OVERLAY = load_overlay()

@@ -36,7 +36,7 @@ def test_no_scope_is_asked_for_without_an_operation_needing_it():
 
 
 def test_the_manifest_and_readme_lists_are_what_the_generator_makes():
-    result = subprocess.run([sys.executable, "tools/gen_scopes.py", "--check"], cwd=ROOT, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "tools.gen_scopes", "--check"], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     readme = (ROOT / "README.md").read_text()

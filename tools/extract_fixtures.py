@@ -3,7 +3,7 @@
 The spec's Markdown escapes braces (``\\{`` ``\\}``); they are removed before parsing. Files are named
 ``<operation>.input.json`` / ``<operation>.output.json`` after the canonical names table.
 
-Usage: python tools/extract_fixtures.py [--spec DIR] [--check]
+Usage: python -m tools.extract_fixtures [--spec DIR] [--check]
 """
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generated import write_or_check  # noqa: E402
+from tools.generated import write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SPEC = ROOT.parent / "shared" / "spec"

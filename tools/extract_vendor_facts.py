@@ -8,9 +8,9 @@ catalogue publishes verbatim: the bulk actions' descriptions and their body memb
 (``operations/outreach_batch.yaml``).
 
 The documents keep their shape (same keys, same order), pruned, so the generators read them as they read the
-originals. Rerun after the reference changes, then the generators (README, "Regenerating"):
+originals. Rerun after the reference changes, then the generators (docs/development.md, "Regenerating"):
 
-Usage: python tools/extract_vendor_facts.py [--reference DIR] [--check]
+Usage: python -m tools.extract_vendor_facts [--reference DIR] [--check]
 """
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generated import write_or_check  # noqa: E402
+from tools.generated import write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]
 FACTS = ROOT / "tools" / "data" / "vendor-facts"

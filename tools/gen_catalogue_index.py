@@ -3,7 +3,7 @@
 The loader uses the index only while the digest matches the YAML as it is (see ``catalog.read_index``), so the
 YAML stays the one source of truth; the index only spares every process start the YAML parse.
 
-Usage: python tools/gen_catalogue_index.py [--check]
+Usage: python -m tools.gen_catalogue_index [--check]
 """
 from __future__ import annotations
 
@@ -12,14 +12,12 @@ import json
 import sys
 from pathlib import Path
 
+import yaml
+
+from outreach_connector.catalog import INDEX_FILE, YAML_LOADER, CatalogFolder, sources_digest
+from tools.generated import write_or_check
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "tools"))
-
-import yaml  # noqa: E402
-
-from generated import write_or_check  # noqa: E402
-from outreach_connector.catalog import INDEX_FILE, YAML_LOADER, CatalogFolder, sources_digest  # noqa: E402
 
 
 def index_text(root: Path) -> str:

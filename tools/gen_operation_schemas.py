@@ -4,7 +4,7 @@ Each generated schema is self-contained (shared definitions are inlined) so that
 validated without a reference resolver. Operations with hand-written schemas (raw HTTP, execute link,
 compliance request) are skipped.
 
-Usage: python tools/gen_operation_schemas.py [--check]
+Usage: python -m tools.gen_operation_schemas [--check]
 """
 from __future__ import annotations
 
@@ -14,15 +14,13 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generated import write_or_check  # noqa: E402
-import editor_fields  # noqa: E402
+from outreach_connector.catalog import ResourceInfo, load_entries, load_resource, load_schema
+from outreach_connector.spec import GENERATED_KINDS, OperationSpec
+from tools import editor_fields
+from tools.generated import write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
-from outreach_connector.catalog import ResourceInfo, load_entries, load_resource, load_schema  # noqa: E402
-from outreach_connector.spec import GENERATED_KINDS, OperationSpec  # noqa: E402
 
 SHARED = json.loads((ROOT / "schemas" / "shared.json").read_text())["$defs"]
 DRAFT = "http://json-schema.org/draft-07/schema#"

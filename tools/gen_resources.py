@@ -9,7 +9,7 @@ Where real tenants' data (the Singer and Airbyte schemas beside the vendor's) ty
 shows one the vendor lacks, the reviewed decision in ``tools/observed_overlay.yaml`` is written beside the
 vendor type as ``x-observed`` (see ``tools/observed.py``).
 
-Usage: python tools/gen_resources.py [--facts DIR] [--check]
+Usage: python -m tools.gen_resources [--facts DIR] [--check]
 """
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generated import write_or_check  # noqa: E402
-from observed import disagreements, load_overlay, observed_schema  # noqa: E402
-import create_requirements  # noqa: E402
+from tools import create_requirements
+from tools.generated import write_or_check
+from tools.observed import disagreements, load_overlay, observed_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 FACTS = ROOT / "tools" / "data" / "vendor-facts"  # written by tools/extract_vendor_facts.py

@@ -6,7 +6,7 @@ read (get, list, DDL), write (create, update, actions, compliance requests) or d
 three gets ``.all``, otherwise one scope per level. Two paths use another resource's scope: ``/batchItems``
 belongs to ``batches`` (Outreach's bulk API). Raw HTTP and link execution name no resource.
 
-Usage: python tools/gen_scopes.py [--check]
+Usage: python -m tools.gen_scopes [--check]
 """
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from outreach_connector.catalog import load_entries
 
-from outreach_connector.catalog import load_entries  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
 
 LEVEL = {"get": "read", "list": "read", "ddl": "read", "create": "write", "update": "write", "action": "write",
          "collection_action": "write", "compliance_request": "write", "delete": "delete"}

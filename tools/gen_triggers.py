@@ -5,7 +5,7 @@ named ``<resource>_<action>`` in snake_case. Everything else comes from the cata
 filters from the resource's to-one relationships, the output's attributes from its resource schema (all
 optional: created and updated events carry only some), and the poll plan from its list operation.
 
-Usage: python tools/gen_triggers.py [--check]
+Usage: python -m tools.gen_triggers [--check]
 """
 from __future__ import annotations
 
@@ -18,13 +18,11 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generated import write_or_check  # noqa: E402
+from outreach_connector.catalog import load_entries, load_resource, load_schema
+from tools.generated import write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
-from outreach_connector.catalog import load_entries, load_resource, load_schema  # noqa: E402
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 CRUD = ("created", "updated", "destroyed")

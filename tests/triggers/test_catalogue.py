@@ -40,8 +40,8 @@ def test_one_trigger_per_outreach_event_named_resource_action():
 
 
 def test_the_generated_files_and_the_index_are_current():
-    for tool in ("tools/gen_triggers.py", "tools/gen_catalogue_index.py"):
-        result = subprocess.run([sys.executable, tool, "--check"], cwd=ROOT, capture_output=True, text=True)
+    for tool in ("tools.gen_triggers", "tools.gen_catalogue_index"):
+        result = subprocess.run([sys.executable, "-m", tool, "--check"], cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -1,8 +1,8 @@
 """The Connectors API server: ``create_app(settings, transport=None)`` and ``main(argv)``
 (``outreach-connector serve``).
 
-Wire-compatible with the Connectors API of embedded-integration platforms; see the README sections
-"Connectors API server" and "Running several replicas".
+Wire-compatible with the Connectors API of embedded-integration platforms; see docs/server.md and
+docs/deployment.md (several replicas).
 """
 from outreach_connector.server.app import create_app, main
 from outreach_connector.server.settings import ServerSettings
