@@ -1,14 +1,14 @@
-"""The example plugin of the README's "Write a plugin" section, written out from the README itself.
+"""The example plugin of docs/plugins.md, written out from that page itself.
 
 Each file is a fenced block preceded by ``<!-- plugin-file: PATH -->``: the test builds exactly what a reader
-would copy, so the README cannot drift from a working plugin.
+would copy, so the page cannot drift from a working plugin.
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 BLOCK = re.compile(r"<!-- plugin-file: (?P<path>\S+) -->\n```\w*\n(?P<body>.*?)\n```", re.DOTALL)
 
 
