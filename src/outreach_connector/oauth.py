@@ -133,9 +133,7 @@ class OAuthRefreshAuth(httpx.Auth):
         return request.extensions.get("timeout")  # the client's own timeouts
 
     def _needs_refresh(self) -> bool:
-        if not self._access_token or self._unpersisted():
-            return True
-        return self._refresh_at is not None and self._clock() >= self._refresh_at
+        return self._unpersisted() or self._stale(None)
 
     def _stale(self, rejected: str | None) -> bool:
         """True when the current access token cannot be used: none, the one Outreach just refused, or expiring."""
