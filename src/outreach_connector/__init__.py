@@ -8,6 +8,7 @@ from .connector import Connector
 from .errors import ConnectorError
 from .hookspecs import hookimpl
 from .spec import OperationSpec
+from .wire import RetryPolicy
 
-__all__ = ["Connector", "ConnectorError", "OperationSpec", "hookimpl"]
+__all__ = ["Connector", "ConnectorError", "OperationSpec", "RetryPolicy", "hookimpl"]
 __version__ = "1.0.0"

@@ -16,10 +16,10 @@ import httpx
 
 from .errors import OutcomeUnknown, RateLimited, TransportError, UpstreamError
 from .header_values import bearer
-from .wire import HttpCall, Reply
+from .wire import DEFAULT_TIMEOUT, HttpCall, Reply, RetryPolicy
 from .responses import aread_capped, error_for, read_capped, to_reply
-from .retry import (BUDGET_LEFT, DEFAULT_TIMEOUT, IDEMPOTENT, LOCAL_ERRORS, NOT_SENT, Attempts, RatePacer,
-                    RetryPolicy, already_applied, may_retry_exception, may_retry_status)
+from .retry import (BUDGET_LEFT, IDEMPOTENT, LOCAL_ERRORS, NOT_SENT, Attempts, RatePacer, already_applied,
+                    may_retry_exception, may_retry_status)
 
 JSONAPI = "application/vnd.api+json"
 # The most of one answer the connector reads, counted after decompression: a small gzip body can expand a

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable
 
-from . import cursors
+from .wire import pack_cursor, unpack_cursor
 
 DEFAULT_TTL = 300.0          # seconds: long enough for an editing session, short enough to see new records
 DEFAULT_BOUND = 10_000       # records: 10 sparse pages to build; bigger collections use exact filters
@@ -89,7 +89,7 @@ class LabelCache:
 
 
 def encode_cursor(state: dict[str, Any]) -> str:
-    return CURSOR_TAG + cursors.pack(state, separators=(",", ":"))
+    return CURSOR_TAG + pack_cursor(state, separators=(",", ":"))
 
 
 def decode_cursor(text: str) -> dict[str, Any] | None:
@@ -98,7 +98,7 @@ def decode_cursor(text: str) -> dict[str, Any] | None:
         return None
     body = text[len(CURSOR_TAG):]
     try:
-        state = cursors.unpack(body)
+        state = unpack_cursor(body)
     except ValueError:  # binascii.Error and UnicodeDecodeError included
         return None
     return state if isinstance(state, dict) else None

@@ -9,21 +9,18 @@ API, the CLI, the Connectors API server):
 * a rejected refresh token is :class:`ReconnectRequired`, not a generic failure.
 
 The flow is written once as a generator of *commands* (a request to send, take/release the refresh lock,
-sleep) and driven by a small sync driver and a small async driver, so the token request goes through the
-same client and transport as the API call and the logic is shared, as in httpx's own auth classes.
+sleep, lease the stored row) and run for each request by a :class:`~outreach_connector.oauth_drivers.FlowDriver`
+handed the auth object's lock and store, sync or async, so the token request goes through the same client and
+transport as the API call and the logic is shared, as in httpx's own auth classes.
 No token or secret ever appears in a repr, an exception message or a log record.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
-import threading
 import time
-import weakref
-from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Generator
+from dataclasses import dataclass
+from typing import Any, AsyncGenerator, Callable, Generator
 
 import httpx
 
@@ -31,48 +28,30 @@ from outreach_connector.errors import AuthError, RateLimited, ReconnectRequired,
 # Re-exported for the old import path: errors.py holds every error class.
 from outreach_connector.errors import AuthenticationGone as AuthenticationGone
 from outreach_connector.header_values import bearer, header_problem
-from outreach_connector.oauth_drivers import (ACQUIRE, LOCK_STORE, RELEASE, RELEASE_STORE, Command, FetchToken,
-                                              Flow, FlowDrivers, SaveStore, Sleep, TokenLease, TokenStore)
+from outreach_connector.oauth_drivers import (ACQUIRE, LOCK_STORE, MIN_LOCK_WAIT, RELEASE, RELEASE_STORE, Command,
+                                              FetchToken, Flow, FlowDriver, RefreshLock, SaveStore, Sleep)
 from outreach_connector.responses import loads
+from outreach_connector.retry import BUDGET_LEFT, retry_after_seconds
+# Re-exported for the old import path: the value types live in the bottom layer, below the server's stores.
+from outreach_connector.wire import TokenLease as TokenLease, TokenSet, TokenStore as TokenStore
 
 logger = logging.getLogger(__name__)
 
-OnRefresh = Callable[["TokenSet"], None]
+OnRefresh = Callable[[TokenSet], None]
 # An access token said to live longer than a day (or a negative, infinite or NaN lifetime) is taken as a
 # day: a token endpoint's typo must not pin a dead token for years, nor make every call refresh.
 MAX_TOKEN_LIFETIME = 86400.0
 
 
-@dataclass(frozen=True)
-class TokenSet:
-    """The tokens of one authorisation; ``expires_at`` is a Unix time, ``None`` when unknown."""
-
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_at: float | None = None
-    scope: str | None = None
-
-
-class BearerAuth(httpx.Auth):
-    """A static access token (no refresh); its repr never shows the token."""
-
-    def __init__(self, access_token: str) -> None:
-        self._access_token = access_token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = bearer(self._access_token)
-        yield request
-
-    def __repr__(self) -> str:
-        return "BearerAuth(access_token=<redacted>)"
-
-
-class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
+class OAuthRefreshAuth(httpx.Auth):
     """Bearer auth that refreshes before expiry and once on a 401, single flight, rotation-safe.
 
     With a ``token_store`` (the server's database) the single flight spans processes: a refresh locks the
     authentication's stored row, re-reads it, adopts tokens another process already rotated, and writes a
     rotated set before the lock is released. Without one, ``on_refresh`` receives every rotated set.
+
+    This class holds the tokens and the flow (``_flow``, a generator of commands); each request's flow is run by
+    a :class:`FlowDriver` handed this object's refresh lock and token store.
     """
 
     requires_request_body = True  # the request may be sent twice (after a 401), so its body must be replayable
@@ -100,9 +79,7 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
         # The access token requests may carry: a rotated one is published here only after on_refresh.
         self._access_token = self._tokens.access_token
         self._refresh_at = None if expires_at is None else expires_at - refresh_margin
-        self._thread_lock = threading.Lock()
-        self._loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary())
+        self._refresh_lock = RefreshLock()
         self.refresh_count = 0
 
     def __repr__(self) -> str:
@@ -113,7 +90,24 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
         """The current tokens (repr-safe); what a host would persist."""
         return self._tokens
 
-    # --- the shared flow ---------------------------------------------------------------------------------
+    # --- httpx's entry points: the flow, run by a driver --------------------------------------------------
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        return self._driver_for(request).drive(request, self._flow(request))
+
+    def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        return self._driver_for(request).adrive(request, self._flow(request))
+
+    def _driver_for(self, request: httpx.Request) -> FlowDriver:
+        """A driver that waits for another call's refresh no longer than what is left of this request's retry
+        budget (the sender says, see ``retry.BUDGET_LEFT``), but at least MIN_LOCK_WAIT (a refresh usually takes
+        less; with no budget left a call would otherwise fail whenever it met a refresh), never more than this
+        object's own bound."""
+        left = request.extensions.get(BUDGET_LEFT)
+        wait = self._max_lock_wait if left is None else min(self._max_lock_wait, max(MIN_LOCK_WAIT, left))
+        return FlowDriver(self._refresh_lock, self._store, wait)
+
+    # --- the flow ----------------------------------------------------------------------------------------
 
     def _flow(self, request: httpx.Request) -> Flow:
         bounds = _Bounds(self._timeout_for(request), time.monotonic())
@@ -139,9 +133,7 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
         return request.extensions.get("timeout")  # the client's own timeouts
 
     def _needs_refresh(self) -> bool:
-        if not self._access_token or self._unpersisted():
-            return True
-        return self._refresh_at is not None and self._clock() >= self._refresh_at
+        return self._unpersisted() or self._stale(None)
 
     def _stale(self, rejected: str | None) -> bool:
         """True when the current access token cannot be used: none, the one Outreach just refused, or expiring."""
@@ -218,10 +210,7 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
         return self._parse_token_response(response)
 
     def _token_request(self, timeout: dict[str, Any] | None) -> httpx.Request:
-        form = {"grant_type": "refresh_token", "refresh_token": self._tokens.refresh_token,
-                "client_id": self._client_id, "client_secret": self._client_secret}
-        if self._redirect_uri:
-            form["redirect_uri"] = self._redirect_uri
+        form = refresh_form(self._tokens.refresh_token, self._client_id, self._client_secret, self._redirect_uri)
         extensions = {} if timeout is None else {"timeout": timeout}
         return httpx.Request("POST", self._token_url, data=form, headers={"Accept": "application/json"},
                              extensions=extensions)
@@ -230,7 +219,10 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
         """Seconds to wait before asking again after a 429, or None to take the response as final."""
         if response.status_code != 429:
             return None
-        delay = _retry_after_seconds(response)
+        delay = retry_after_seconds({"retry-after": response.headers.get("retry-after", "")}, time.time(),
+                                    use_reset=False)
+        if delay is None:  # absent or unreadable
+            delay = 1.0
         if waited + delay > self._max_token_wait:
             raise RateLimited(429, [], _error_body(response), retry_after=delay,
                               message="Outreach's token endpoint is rate limiting refreshes "
@@ -281,12 +273,22 @@ class OAuthRefreshAuth(FlowDrivers, httpx.Auth):
             self._on_refresh(self._tokens)
         self._access_token = self._tokens.access_token
 
+
 @dataclass(frozen=True)
 class _Bounds:
     """One call's time bounds: the timeouts its token requests carry, and when it started."""
 
     timeout: dict[str, Any] | None
     started: float
+
+
+def refresh_form(refresh_token: str, client_id: str, client_secret: str, redirect_uri: str | None) -> dict[str, str]:
+    """The form of a refresh-token grant; ``redirect_uri`` is sent again when the authorisation had one."""
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id,
+            "client_secret": client_secret}
+    if redirect_uri:
+        form["redirect_uri"] = redirect_uri
+    return form
 
 
 def longest_request_seconds(timeout: httpx.Timeout | None) -> float:
@@ -313,19 +315,6 @@ def token_lifetime(expires_in: Any) -> float | None:
 
 def _text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _retry_after_seconds(response: httpx.Response) -> float:
-    """Retry-After in seconds, from its delta or HTTP-date form (absent or unreadable: one second)."""
-    value = response.headers.get("Retry-After", "1")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return 1.0
 
 
 def _error_body(response: httpx.Response) -> dict[str, Any] | None:
@@ -357,5 +346,5 @@ def _refresh_error(response: httpx.Response) -> UpstreamError:
                          message=f"Outreach's token endpoint answered {status} to a token refresh")
 
 
-__all__ = ["AuthenticationGone", "BearerAuth", "OAuthRefreshAuth", "TokenLease", "TokenSet", "TokenStore",
-           "longest_request_seconds", "token_lifetime"]
+__all__ = ["AuthenticationGone", "OAuthRefreshAuth", "TokenLease", "TokenSet", "TokenStore", "longest_request_seconds",
+           "refresh_form", "token_lifetime"]

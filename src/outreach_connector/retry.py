@@ -14,7 +14,6 @@ seconds), so tests can run an hour of rate-limit windows on a virtual clock in m
 from __future__ import annotations
 
 import math
-import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,7 +22,8 @@ from typing import Callable
 
 import httpx
 
-from .wire import HttpCall
+# RetryPolicy lives in the bottom layer (settings reads it too); ``outreach_connector.retry`` stays its public path.
+from .wire import HttpCall, RetryPolicy as RetryPolicy
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -37,22 +37,6 @@ EPOCH_FLOOR = 1e9
 EPOCH_MS_FLOOR = 1e12
 
 Clock = Callable[[], float]
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard one call tries: attempts, the total wait it may spend, and the backoff curve."""
-
-    max_attempts: int = 5
-    max_total_wait: float = 60.0   # seconds of waiting one call may spend before giving up
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    jitter: float = 0.25           # each backoff is scaled by a random factor in [1 - jitter, 1 + jitter]
-
-    def backoff(self, attempt: int) -> float:
-        delay = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
-        return delay * (1 + random.uniform(-self.jitter, self.jitter))
 
 
 def may_retry_status(call: HttpCall, status: int, headers: dict[str, str] | None = None) -> bool:
@@ -128,11 +112,10 @@ class Attempts:
     waited: float = 0.0
     needed: float | None = None   # the wait that did not fit in the budget, when that is why it stopped
     ambiguous: bool = False       # an earlier attempt may have reached Outreach without an answer coming back
-    started: float | None = None  # when the call began (the clock's time); set on creation
+    started: float = field(init=False)  # when the call began (the clock's time)
 
     def __post_init__(self) -> None:
-        if self.started is None:
-            self.started = self.clock()
+        self.started = self.clock()
 
     def left(self) -> float:
         """Seconds of the budget still unused: the most this attempt may wait for another call's refresh."""
@@ -249,29 +232,3 @@ def parse_remaining(value: str | None) -> int | None:
     except ValueError:
         return None
     return min(numbers) if numbers else None
-
-
-def parse_timeout(text: str) -> httpx.Timeout:
-    """``OUTREACH_TIMEOUT`` / ``--timeout``: seconds for all four phases (``"30"``), or per phase
-    (``"connect=5,read=60,write=60,pool=5"``; phases not named keep the defaults of ``DEFAULT_TIMEOUT``)."""
-    phases = {"connect": DEFAULT_TIMEOUT.connect, "read": DEFAULT_TIMEOUT.read, "write": DEFAULT_TIMEOUT.write,
-              "pool": DEFAULT_TIMEOUT.pool}
-    text = text.strip()
-    try:
-        if "=" not in text:
-            return httpx.Timeout(positive(float(text)))
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            name, _, value = part.partition("=")
-            if name.strip() not in phases:
-                raise ValueError(f"unknown timeout phase {name.strip()!r}")
-            phases[name.strip()] = positive(float(value))
-    except ValueError as exc:
-        raise ValueError(f"invalid timeout {text!r}: {exc}; give seconds (30) or "
-                         "connect=5,read=60,write=60,pool=5") from None
-    return httpx.Timeout(**phases)
-
-
-def positive(seconds: float) -> float:
-    if not (seconds > 0 and math.isfinite(seconds)):
-        raise ValueError("seconds must be a positive number")
-    return seconds

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 # Re-exported for the old import path: errors.py holds every error class.
 from .errors import SettingsInvalid as SettingsInvalid
 from .header_values import header_problem
-from .retry import DEFAULT_TIMEOUT, RetryPolicy, parse_timeout
+from .wire import DEFAULT_TIMEOUT, RetryPolicy, parse_timeout
 
 DEFAULT_BASE_URL = "https://api.outreach.io/api/v2"
 DEFAULT_TOKEN_URL = "https://api.outreach.io/oauth/token"

@@ -19,12 +19,12 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from . import cursors
 from .catalog import core_folder
 from .errors import EventInvalid, InputInvalid
 from .registry import RegisteredTrigger, Registry
 from .validation import input_problems
 from .webhooks import EVENT_ID_HEADER, Headers, header
+from .wire import pack_cursor, unpack_cursor
 
 if TYPE_CHECKING:
     from .connector import Connector
@@ -183,7 +183,7 @@ def matches(trigger: RegisteredTrigger, input: dict[str, Any], event: dict[str, 
 class Bookmark:
     """Where a poll stands: the newest timestamp returned and the records returned in the overlap before it.
 
-    Packed as opaque text (``cursors.pack``) holding the trigger's name, so a bookmark of another trigger is
+    Packed as opaque text (``pack_cursor``) holding the trigger's name, so a bookmark of another trigger is
     refused rather than silently skipping events."""
 
     def __init__(self, trigger: str, newest: datetime | None, seen: dict[str, str], filters: str = ""):
@@ -213,7 +213,7 @@ class Bookmark:
     @classmethod
     def unpacked(cls, trigger: str, text: str, filters: str) -> "Bookmark":
         try:
-            state = cursors.unpack(text)
+            state = unpack_cursor(text)
             assert isinstance(state, dict) and state.get("v") == BOOKMARK_VERSION
             newest = parse_time(state["t"]) if state.get("t") else None
             seen = {str(k): str(v) for k, v in state.get("seen", {}).items()}
@@ -246,7 +246,7 @@ class Bookmark:
         return self.seen.get(ident) == stamp
 
     def pack(self) -> str:
-        return cursors.pack({"v": BOOKMARK_VERSION, "trigger": self.trigger, "filters": self.filters,
+        return pack_cursor({"v": BOOKMARK_VERSION, "trigger": self.trigger, "filters": self.filters,
                              "t": iso(self.newest) if self.newest else None, "seen": self.seen},
                             separators=(",", ":"))
 

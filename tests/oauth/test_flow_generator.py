@@ -5,7 +5,8 @@ import httpx
 import pytest
 
 from outreach_connector.errors import AuthError, RateLimited, ReconnectRequired
-from outreach_connector.oauth import BearerAuth, OAuthRefreshAuth, TokenSet
+from outreach_connector.client import BearerToken
+from outreach_connector.oauth import OAuthRefreshAuth, TokenSet
 
 from .fakes import CLIENT_ID, CLIENT_SECRET, TOKEN_URL
 
@@ -187,7 +188,7 @@ def test_a_refresh_without_a_new_refresh_token_keeps_the_old_one():
 def test_nothing_secret_in_reprs():
     tokens = TokenSet("access-canary", "refresh-canary", 1.0, "prospects.all")
     auth = make_auth(access_token="access-canary")
-    text = repr(tokens) + str(tokens) + repr(auth) + repr(BearerAuth("access-canary"))
+    text = repr(tokens) + str(tokens) + repr(auth) + repr(BearerToken("access-canary"))
     for secret in ("access-canary", "refresh-canary", CLIENT_SECRET, "refresh-0"):
         assert secret not in text
     assert "prospects.all" in repr(tokens)

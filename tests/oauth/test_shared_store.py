@@ -116,7 +116,7 @@ def behind_a_refresh_that_never_ends(auth: OAuthRefreshAuth, extensions: dict | 
     """The error of a call that needs a refresh while another call holds the refresh lock for good."""
 
     async def run() -> BaseException:
-        await auth._acquire_async(auth._max_lock_wait)  # another call is refreshing and does not finish
+        await auth._refresh_lock.aacquire(60.0)  # another call is refreshing and does not finish
         transport = httpx.MockTransport(FakeOutreach().async_handler)
         async with httpx.AsyncClient(transport=transport, auth=auth) as client:
             try:

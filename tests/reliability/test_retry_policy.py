@@ -11,8 +11,9 @@ import pytest
 
 from conftest import BASE_URL, TOKEN, FakeOutreach, jsonapi
 from outreach_connector.errors import (NotFound, OutcomeUnknown, RateLimited, TransportError, UpstreamError)
-from outreach_connector.retry import (RatePacer, RetryPolicy, parse_remaining, parse_timeout, reset_time,
+from outreach_connector.retry import (RatePacer, RetryPolicy, parse_remaining, reset_time,
                                       retry_after_seconds)
+from outreach_connector.wire import parse_timeout
 
 from .conftest import START, VirtualClock, virtual_connector
 
@@ -372,7 +373,7 @@ def test_the_configured_timeout_reaches_the_http_client():
 
 
 def test_default_timeouts_are_finite():
-    from outreach_connector.client import DEFAULT_TIMEOUT
+    from outreach_connector.wire import DEFAULT_TIMEOUT
 
     assert all(0 < t <= 120 for t in (DEFAULT_TIMEOUT.connect, DEFAULT_TIMEOUT.read, DEFAULT_TIMEOUT.write,
                                       DEFAULT_TIMEOUT.pool))

@@ -170,6 +170,18 @@ async def test_the_keep_alive_refreshes_idle_authentications_and_marks_dead_ones
     assert await KeepAlive(app.state.services).sweep() == {}  # nothing idle any more
 
 
+async def test_the_keep_alive_reads_each_authentication_once_through_its_lease(client, app, outreach, monkeypatch):
+    idle = await store_oauth(client)
+    age(app, idle)
+    backend = app.state.services.store.backend
+    fetched, leased = [], []
+    fetch, lease = backend.fetch, backend.lease_row
+    monkeypatch.setattr(backend, "fetch", lambda auth_id: fetched.append(auth_id) or fetch(auth_id))
+    monkeypatch.setattr(backend, "lease_row", lambda auth_id, *rest: leased.append(auth_id) or lease(auth_id, *rest))
+    assert await KeepAlive(app.state.services).sweep() == {"refreshed": 1}
+    assert (fetched, leased) == ([], [idle])  # status, last refresh, credentials and tokens: all from the lease
+
+
 async def test_the_keep_alive_leaves_recent_and_access_token_authentications_alone(client, app, outreach):
     recent = await store_oauth(client)
     age(app, recent, "2999-01-01T00:00:00.000000Z")

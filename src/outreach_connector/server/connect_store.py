@@ -14,9 +14,9 @@ from typing import Any
 
 # Re-exported for the old import path: errors.py holds every error class.
 from outreach_connector.errors import TooManyPendingStates as TooManyPendingStates
-from outreach_connector.oauth import TokenSet
 from outreach_connector.server.credentials import Credentials, reveal
 from outreach_connector.server.store import CredentialStore, precise_time, token_fields
+from outreach_connector.wire import TokenSet
 
 MAX_PENDING_STATES = 1000  # per tenant: unfinished flows kept at most (each lives 10 minutes)
 
@@ -66,13 +66,8 @@ def reconnect(store: CredentialStore, auth_id: str, owner: str, credentials: Cre
 def mark_reconnect_required(store: CredentialStore, auth_id: str, reason: str, seen_since: str) -> bool:
     """Mark the authentication, unless its status changed since ``seen_since`` (its status_since as shown when
     the failing call loaded it). True when this call marked it."""
-    backend = store.backend
-    with backend.transaction() as db:
-        cursor = backend.execute(
-            db, "UPDATE authentications SET status = 'reconnect_required', status_reason = ?, status_since = ? "
-                "WHERE id = ? AND status = 'connected' AND substr(status_since, 1, 19) = ?",
-            (reason, precise_time(store.now()), auth_id, seen_since[:19]))
-        return cursor.rowcount == 1
+    with store.backend.transaction() as db:
+        return store.backend.mark_reconnect(db, auth_id, reason, precise_time(store.now()), seen_since=seen_since)
 
 
 def stale_oauth_ids(store: CredentialStore, refreshed_before: str, limit: int) -> list[str]:

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 # Re-exported for the old import path: errors.py holds every error class.
 from outreach_connector.errors import AuthenticationNotFound as AuthenticationNotFound
 from outreach_connector.header_values import header_problem
-from outreach_connector.oauth import TokenSet
 from outreach_connector.server.envelopes import shown
 from outreach_connector.suggest import close_names, did_you_mean
+from outreach_connector.wire import TokenSet
 
 Kind = Literal["access_token", "oauth"]
 MAX_CREDENTIAL_LENGTH = 8192

@@ -21,8 +21,9 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from outreach_connector.oauth import refresh_form
 from outreach_connector.server import connect_store
-from outreach_connector.server.credentials import OAuthCredentials
+from outreach_connector.server.credentials import Authentication, OAuthCredentials
 from outreach_connector.server.store import precise_time
 from outreach_connector.server.token_endpoint import TokenEndpointRefused, request_tokens
 
@@ -75,21 +76,17 @@ class KeepAlive:
             logger.warning("keep-alive: authentication %s: could not lock it (%s)", auth_id, type(exc).__name__)
             return "failed"
         try:
-            info = await run_in_threadpool(store.get, auth_id)
-            if lease.tokens is None or info is None or info.status != "connected" or \
-                    (info.last_refreshed_at or "") >= cutoff[:19] + "Z":
+            stored = lease.stored  # the row as the lease read it: no other read
+            if stored is None or lease.tokens is None or not still_idle(stored.info, cutoff):
                 lease.release()
                 return "fresh"  # deleted, marked, or refreshed by another replica while we waited
-            credentials = (await run_in_threadpool(store.load, auth_id)).credentials
+            credentials = stored.credentials
             assert isinstance(credentials, OAuthCredentials)
-            form = {"grant_type": "refresh_token", "refresh_token": lease.tokens.refresh_token,
-                    "client_id": credentials.client_id,
-                    "client_secret": credentials.client_secret.get_secret_value()}
-            if credentials.redirect_uri:
-                form["redirect_uri"] = credentials.redirect_uri
+            refresh_token = lease.tokens.refresh_token
+            form = refresh_form(refresh_token, credentials.client_id, credentials.client_secret.get_secret_value(),
+                                credentials.redirect_uri)
             tokens = await request_tokens(self._services.pool.transport, self._settings, form,
-                                          keep_refresh_token=lease.tokens.refresh_token,
-                                          token_url=credentials.token_url)
+                                          keep_refresh_token=refresh_token, token_url=credentials.token_url)
         except TokenEndpointRefused as exc:
             if exc.code != "invalid_grant":
                 lease.release()
@@ -110,6 +107,11 @@ class KeepAlive:
         await self._services.pool.forget(auth_id)
         logger.info("keep-alive: refreshed authentication %s", auth_id)
         return "refreshed"
+
+
+def still_idle(info: Authentication, cutoff: str) -> bool:
+    """Connected, with tokens last issued before ``cutoff`` (a stored time; the row shows seconds)."""
+    return info.status == "connected" and (info.last_refreshed_at or "") < cutoff[:19] + "Z"
 
 
 def start(services: Any) -> asyncio.Task | None:

@@ -28,13 +28,12 @@ from typing import Any, Callable
 from outreach_connector.errors import AuthenticationGone
 # Re-exported for the old import path: errors.py holds every error class.
 from outreach_connector.errors import TooManyAuthentications as TooManyAuthentications
-from outreach_connector import cursors
-from outreach_connector.oauth import TokenSet
 from outreach_connector.server.credentials import (AccessTokenCredentials, Authentication,
                                                    AuthenticationNotFound, Credentials, StoredAuthentication,
                                                    reveal, stored_credentials)
 from outreach_connector.server.secrets_box import EncryptionKeyError, SecretBox
 from outreach_connector.server.store_sql import Row, RowLease, SqlBackend
+from outreach_connector.wire import TokenSet, pack_cursor, unpack_cursor
 
 _KEY_CHECK = b"outreach-connector key check"
 _OWNER_KEY = "owner_key"  # meta: the HMAC key of owners, sealed like every secret
@@ -50,11 +49,14 @@ def legacy_owner_of(api_key: str) -> str:
 
 
 class StoredTokens:
-    """A lease on one authentication's row (the ``TokenLease`` the refresh flow uses)."""
+    """A lease on one authentication's row (the ``TokenLease`` the refresh flow uses), with the row as it was
+    leased, read once: ``stored`` (None: the authentication is gone) and its ``tokens`` (None as well for an
+    access-token authentication)."""
 
     def __init__(self, store: "CredentialStore", lease: RowLease) -> None:
         self._store, self._lease = store, lease
-        self.tokens = None if lease.row is None or lease.row["kind"] != "oauth" else store.tokens_of(lease.row)
+        self.stored = None if lease.row is None else store.unsealed(lease.row)
+        self.tokens = None if self.stored is None else self.stored.tokens
 
     def save(self, tokens: TokenSet) -> None:
         """Store ``tokens`` in one short transaction and end the lease (see the module's docstring)."""
@@ -80,7 +82,7 @@ class StoredTokens:
         with self._store.backend.locked_row(auth_id) as (db, row):
             if row is not None:
                 self._store.backend.mark_reconnect(db, auth_id, reason, precise_time(self._store.now()),
-                                                   self._lease.holder)
+                                                   holder=self._lease.holder)
         self._lease.holder = None
 
     def release(self) -> None:
@@ -181,11 +183,13 @@ class CredentialStore:
         row = self._owned_row(auth_id, owner)
         if row is None:
             raise AuthenticationNotFound(auth_id)
+        return self.unsealed(row)
+
+    def unsealed(self, row: Row) -> StoredAuthentication:
+        """A row with its secrets opened."""
         secret = self.open_secret(row)
-        credentials = stored_credentials(row["kind"], secret)
-        if row["kind"] == "access_token":
-            return StoredAuthentication(public(row), credentials, owner=row["owner"])
-        return StoredAuthentication(public(row), credentials, self.tokens_of(row, secret), owner=row["owner"])
+        tokens = token_set(secret) if row["kind"] == "oauth" else None
+        return StoredAuthentication(public(row), stored_credentials(row["kind"], secret), tokens, owner=row["owner"])
 
     def delete(self, auth_id: str, owner: str | None = None) -> bool:
         return self.backend.delete(auth_id, owner)
@@ -233,11 +237,6 @@ class CredentialStore:
     def open_secret(self, row: Row) -> dict[str, Any]:
         return json.loads(self._box.open(row["secret"], context=f"authentication:{row['id']}"))
 
-    def tokens_of(self, row: Row, secret: dict[str, Any] | None = None) -> TokenSet:
-        secret = secret or self.open_secret(row)
-        return TokenSet(secret.get("access_token") or "", secret["refresh_token"], secret.get("expires_at"),
-                        secret.get("scope"))
-
     def _owned_row(self, auth_id: str, owner: str | None) -> Row | None:
         row = self.backend.fetch(auth_id)
         if row is None or (owner is not None and row["owner"] != owner):
@@ -256,6 +255,12 @@ def token_fields(tokens: TokenSet) -> dict[str, Any]:
             "expires_at": tokens.expires_at, "scope": tokens.scope}
 
 
+def token_set(secret: dict[str, Any]) -> TokenSet:
+    """The token set a sealed secret keeps (what :func:`token_fields` wrote)."""
+    return TokenSet(secret.get("access_token") or "", secret["refresh_token"], secret.get("expires_at"),
+                    secret.get("scope"))
+
+
 def public(row: Row) -> Authentication:
     oauth = row["kind"] == "oauth"
     return Authentication(row["id"], row["name"], row["kind"], shown_time(row["created_at"]),
@@ -264,7 +269,7 @@ def public(row: Row) -> Authentication:
 
 
 def encode_cursor(row: Row) -> str:
-    return cursors.pack([row["created_at"], row["id"]])
+    return pack_cursor([row["created_at"], row["id"]])
 
 
 def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
@@ -272,7 +277,7 @@ def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
     if not cursor:
         return None
     try:
-        created, auth_id = cursors.unpack(cursor)
+        created, auth_id = unpack_cursor(cursor)
     except (ValueError, TypeError):
         raise ValueError("not a cursor this server handed out") from None
     if not isinstance(created, str) or not isinstance(auth_id, str):

@@ -75,6 +75,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 COLUMNS = ("id, owner, name, kind, created_at, updated_at, access_token_expires_at, secret, "
            "status, status_reason, status_since")
+# Ends the lease of the holder bound to its two parameters, and never another holder's: a lease that expired
+# and was taken by another process meanwhile stays theirs.
+END_OWN_LEASE = ("lease_until = CASE WHEN lease_holder = ? THEN NULL ELSE lease_until END, "
+                 "lease_holder = CASE WHEN lease_holder = ? THEN NULL ELSE lease_holder END")
 LEASE_MARGIN = 10.0  # seconds a lease outlasts the longest token exchange it covers
 _LEASE_POLL = (0.02, 0.25)  # first and longest pause between two tries for a leased row
 
@@ -275,17 +279,19 @@ class SqlBackend:
                      holder: str | None) -> None:
         """Store a token set; clears the lease when ``holder`` still holds it (never another's lease)."""
         self.execute(db, "UPDATE authentications SET secret = ?, access_token_expires_at = ?, updated_at = ?, "
-                         "lease_until = CASE WHEN lease_holder = ? THEN NULL ELSE lease_until END, "
-                         "lease_holder = CASE WHEN lease_holder = ? THEN NULL ELSE lease_holder END WHERE id = ?",
-                     (secret, expires_at, updated_at, holder, holder, auth_id))
+                         f"{END_OWN_LEASE} WHERE id = ?", (secret, expires_at, updated_at, holder, holder, auth_id))
 
-    def mark_reconnect(self, db: Any, auth_id: str, reason: str, since: str, holder: str | None) -> None:
-        """Mark the row ``reconnect_required``; clears the lease when ``holder`` still holds it."""
-        self.execute(db, "UPDATE authentications SET status = 'reconnect_required', status_reason = ?, "
-                         "status_since = ?, "
-                         "lease_until = CASE WHEN lease_holder = ? THEN NULL ELSE lease_until END, "
-                         "lease_holder = CASE WHEN lease_holder = ? THEN NULL ELSE lease_holder END WHERE id = ?",
-                     (reason, since, holder, holder, auth_id))
+    def mark_reconnect(self, db: Any, auth_id: str, reason: str, since: str, *, holder: str | None = None,
+                       seen_since: str | None = None) -> bool:
+        """Mark the row ``reconnect_required``, clearing the lease when ``holder`` still holds it; with
+        ``seen_since`` (its status_since as shown, to the second), only if it is still connected since then.
+        True when this marked it."""
+        unchanged, params = "", [reason, since, holder, holder, auth_id]
+        if seen_since is not None:
+            unchanged = " AND status = 'connected' AND substr(status_since, 1, 19) = ?"
+            params.append(seen_since[:19])
+        return self.execute(db, "UPDATE authentications SET status = 'reconnect_required', status_reason = ?, "
+                                f"status_since = ?, {END_OWN_LEASE} WHERE id = ?{unchanged}", params).rowcount == 1
 
     def end_lease(self, auth_id: str, holder: str) -> None:
         with self.transaction() as db:
