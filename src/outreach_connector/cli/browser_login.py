@@ -148,12 +148,13 @@ def exchange(settings: Settings, client_secret: str, code: str, redirect_uri: st
         raise BrowserLoginFailed(f"the token endpoint could not be reached ({type(exc).__name__}); nothing "
                                  "was stored") from None
     try:
-        payload = httpx.Response(status, content=body).json()
+        parsed = httpx.Response(status, content=body).json()
     except ValueError:
-        payload = None
-    payload = payload if isinstance(payload, dict) else {}
+        parsed = None
+    payload: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
     if status != 200 or not isinstance(payload.get("refresh_token"), str) or not payload["refresh_token"]:
-        code_word = payload.get("error") if isinstance(payload.get("error"), str) else "no refresh token"
+        error = payload.get("error")
+        code_word = error if isinstance(error, str) else "no refresh token"
         raise BrowserLoginFailed(f"the token endpoint refused the authorization code ({status} "
                                  f"{code_word[:64]}); nothing was stored")
     return payload
