@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 from datetime import datetime, timedelta, timezone
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
 from . import cursors
@@ -343,7 +344,8 @@ async def apoll(connector: Connector, name: str, input: Any = None, since: Any =
             if run.take(record):
                 break
     finally:
-        await records.aclose()  # type: ignore[attr-defined]
+        if isinstance(records, AsyncGenerator):  # typed an AsyncIterator; closed so its open page is let go
+            await records.aclose()
     return run.result()
 
 
