@@ -5,6 +5,11 @@ import pytest
 
 from conftest import FakeOutreach, jsonapi
 from outreach_connector.errors import InputInvalid, UnsafeURL
+from outreach_connector.server.consent import return_url_allowed
+from outreach_connector.server.credentials import OAuthCredentials
+from outreach_connector.server.settings import ServerSettings
+from outreach_connector.settings import Settings
+from outreach_connector.urls import plain_http_url
 
 REFUSED = (UnsafeURL, InputInvalid)  # a non-http scheme is already refused by the input schema
 
@@ -75,3 +80,47 @@ def test_redirects_are_not_followed(make_connector):
     out = make_connector(fake).call("raw_http_request", {"method": "GET", "url": {"endpoint": "/stages"}})
     assert out["response"]["status_code"] == 302
     assert [r.url.host for r in fake.requests] == ["api.outreach.io"]
+
+
+NOT_PLAIN = [
+    pytest.param("https://user@login.test/token", id="user-info"),
+    pytest.param("https://login.test/token#part", id="fragment"),
+    pytest.param("https://login .test/token", id="space"),
+    pytest.param("https://login.test\\@evil.test/", id="backslash"),
+    pytest.param("ftp://login.test/token", id="other-scheme"),
+    pytest.param("https:///token", id="no-host"),
+    pytest.param("/token", id="relative"),
+    pytest.param("https://[::1/token", id="unclosed-bracket"),
+]
+KEY = "an-api-key-long-enough"
+
+
+def oauth_credentials(**urls: str) -> OAuthCredentials:
+    return OAuthCredentials(client_id="c", client_secret="s", refresh_token="r", **urls)
+
+
+# Every place a URL is configured or named as a destination, each as a call that raises on a refused URL.
+CONFIGURED = [
+    pytest.param(lambda url: Settings(base_url=url), id="base-url"),
+    pytest.param(lambda url: Settings(token_url=url), id="token-url"),
+    pytest.param(lambda url: ServerSettings(api_keys=(KEY,), allowed_token_urls=(url,)), id="allowed-token-url"),
+    pytest.param(lambda url: ServerSettings(api_keys=(KEY,), public_url=url), id="public-url"),
+    pytest.param(lambda url: oauth_credentials(token_url=url), id="credentials-token-url"),
+    pytest.param(lambda url: oauth_credentials(redirect_uri=url), id="credentials-redirect-uri"),
+]
+
+
+@pytest.mark.parametrize("url", NOT_PLAIN)
+@pytest.mark.parametrize("configure", CONFIGURED)
+def test_every_configured_url_refuses_the_same_urls(configure, url):
+    assert plain_http_url(url) is False
+    with pytest.raises(ValueError, match="absolute http\\(s\\) URL"):
+        configure(url)
+    assert return_url_allowed(url, (url,)) is False
+
+
+@pytest.mark.parametrize("url", ["https://login.test/oauth/token", "http://127.0.0.1:8080/t?x=1", "HTTPS://Login.test"])
+@pytest.mark.parametrize("configure", CONFIGURED)
+def test_every_configured_url_takes_a_plain_http_url(configure, url):
+    assert plain_http_url(url) is True
+    configure(url)

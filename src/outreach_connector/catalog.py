@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from .errors import PluginError
 from .spec import Manifest, OperationSpec, TriggerSpec
+
+EntrySpec = TypeVar("EntrySpec", OperationSpec, TriggerSpec)  # the two entry models a catalogue folder holds
 
 # libyaml's parser when the wheel has it: the pure-Python one costs a third of a second at start-up.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -93,7 +95,7 @@ class CatalogFolder:
             if path.parent.name == "triggers":
                 triggers.extend(self._specs(path, raw, TriggerSpec))
             else:
-                operations.extend(self._specs(path, raw))
+                operations.extend(self._specs(path, raw, OperationSpec))
         return tuple(operations), tuple(triggers)
 
     def _read(self, path: Path) -> bytes:
@@ -111,7 +113,7 @@ class CatalogFolder:
         except yaml.YAMLError as exc:
             raise PluginError(self.owner, f"unreadable YAML: {exc}", str(path)) from None
 
-    def _specs(self, path: Path, raw_entries: Any, model: type = OperationSpec) -> list[Any]:
+    def _specs(self, path: Path, raw_entries: Any, model: type[EntrySpec]) -> list[EntrySpec]:
         if not isinstance(raw_entries, list):
             raise PluginError(self.owner, "an entry file must hold a list of entries", str(path))
         specs = []

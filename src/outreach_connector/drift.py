@@ -74,10 +74,12 @@ class DriftMonitor:
         """Raise ``OutputInvalid`` on a structural violation (or any violation when strict); report drift."""
         if validator.is_valid(output):
             return
-        errors = list(validator.iter_errors(output))
-        drift = [(e, attribute_path(list(e.instance_path))) for e in errors]
-        if self.strict or any(attr is None for _, attr in drift):
-            raise OutputInvalid(operation, errors_for(validator, output), raw=raw, status_code=status_code)
+        drift = []
+        for error in validator.iter_errors(output):
+            attr = attribute_path(list(error.instance_path))
+            if self.strict or attr is None:
+                raise OutputInvalid(operation, errors_for(validator, output), raw=raw, status_code=status_code)
+            drift.append((error, attr))
         for error, attr in drift:
             self.report(self.report_of(operation, output, list(error.instance_path), attr, error.message))
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 # Re-exported for the old import path: errors.py holds every error class.
 from .errors import SettingsInvalid as SettingsInvalid
 from .header_values import header_problem
+from .urls import plain_http_url
 from .wire import DEFAULT_TIMEOUT, RetryPolicy, parse_timeout
 
 DEFAULT_BASE_URL = "https://api.outreach.io/api/v2"
@@ -67,7 +68,7 @@ class Settings(BaseModel):
     @field_validator("base_url", "token_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
+        if not plain_http_url(value):
             raise ValueError("must be an absolute http(s) URL")
         return value.rstrip("/")
 

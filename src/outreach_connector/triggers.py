@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 from datetime import datetime, timedelta, timezone
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
 from .catalog import core_folder
@@ -73,14 +74,14 @@ def parse_event(body: bytes, headers: Headers, *, received_at: str | None = None
     data = document.get("data") if isinstance(document, dict) else None
     if not isinstance(data, dict):
         raise EventInvalid("the delivery body has no data object")
-    meta = document.get("meta") if isinstance(document.get("meta"), dict) else {}
+    meta = object_member(document, "meta")
     kind, ident = data.get("type"), data.get("id")
     if not isinstance(kind, str) or not kind or isinstance(ident, bool) or not isinstance(ident, (int, str)):
         raise EventInvalid("data.type must be a string and data.id an integer or a string")
     event_name = meta.get("eventName")
     if not isinstance(event_name, str) or not re.fullmatch(r"[A-Za-z]+\.[a-z]+", event_name):
         raise EventInvalid("meta.eventName must name the event, e.g. prospect.created")
-    attributes = data.get("attributes") if isinstance(data.get("attributes"), dict) else {}
+    attributes = object_member(data, "attributes")
     action = event_name.partition(".")[2]
     received = received_at or utc_now()
     return {"id": event_id(document, headers), "trigger": trigger_name(event_name), "event": event_name,
@@ -89,13 +90,19 @@ def parse_event(body: bytes, headers: Headers, *, received_at: str | None = None
             "relationships": normalise_relationships(kind, data.get("relationships")), "meta": meta}
 
 
+def object_member(document: dict[str, Any], key: str) -> dict[str, Any]:
+    """``document[key]`` when it is a JSON object; an empty one when it is missing or anything else."""
+    value = document.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def event_id(document: dict[str, Any], headers: Headers) -> str:
     """Stable for one Outreach event: the event id header, else ``meta.jobId``, else a hash of the body
     without ``meta.deliveredAt`` (which is all a redelivery changes)."""
     given = header(headers, EVENT_ID_HEADER)
     if given and given.strip():
         return given.strip()[:MAX_EVENT_ID_CHARS]
-    meta = document.get("meta") if isinstance(document.get("meta"), dict) else {}
+    meta = object_member(document, "meta")
     job = meta.get("jobId")
     if isinstance(job, (int, str)) and not isinstance(job, bool) and str(job).strip():
         return str(job).strip()[:MAX_EVENT_ID_CHARS]
@@ -337,7 +344,8 @@ async def apoll(connector: Connector, name: str, input: Any = None, since: Any =
             if run.take(record):
                 break
     finally:
-        await records.aclose()  # type: ignore[attr-defined]
+        if isinstance(records, AsyncGenerator):  # typed an AsyncIterator; closed so its open page is let go
+            await records.aclose()
     return run.result()
 
 

@@ -1,4 +1,5 @@
-"""Where the Outreach token may go: only to the configured API origin (scheme, host and port exactly)."""
+"""Where the Outreach token may go: only to the configured API origin (scheme, host and port exactly); and the
+one check for every URL a host configures or a caller names as a place to return to."""
 from __future__ import annotations
 
 import re
@@ -12,6 +13,18 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # Whitespace, control characters, backslashes and percent-escapes in the authority are how parsers are
 # made to disagree about the host; none has a place in a link Outreach returns.
 SUSPICIOUS = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def plain_http_url(url: object) -> bool:
+    """An absolute http(s) URL with a host, and no user info, fragment, whitespace, control characters or
+    backslashes: what the API base, the token endpoint and every redirect or return URL must be."""
+    if not isinstance(url, str) or SUSPICIOUS.search(url) or "#" in url:
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and "@" not in parts.netloc
 
 
 def origin_of(url: str) -> tuple[str, str, int]:

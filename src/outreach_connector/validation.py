@@ -152,25 +152,28 @@ def input_problems(validator: Any, data: Any, read_only: frozenset[str] = frozen
     return errors_for(validator, data, read_only, schema) or text_errors(data)
 
 
-def capped(found: list[dict[str, str]], unlisted: int, limit: int = MAX_LISTED) -> list[dict[str, str]]:
+class Problems(list[dict[str, str]]):
+    """{path, message} entries as :func:`capped` lists them, knowing how many problems they stand for: a cut
+    list's last entry counts the rest in words, ``total`` counts them as a number."""
+
+    def __init__(self, listed: list[dict[str, str]], total: int) -> None:
+        super().__init__(listed)
+        self.total = total
+
+
+def capped(found: list[dict[str, str]], unlisted: int, limit: int = MAX_LISTED) -> Problems:
     """``found`` cut to ``limit`` entries, plus one entry counting what was left out."""
-    unlisted += max(len(found) - limit, 0)
-    found = found[:limit]
-    if unlisted:
-        found.append({"path": "input", "message": f"{unlisted} {UNLISTED} (the first {limit} are)"})
-    return found
-
-
-UNLISTED = "more problems not listed"
+    total = len(found) + unlisted
+    listed = found[:limit]
+    if total > len(listed):
+        listed.append({"path": "input", "message": f"{total - len(listed)} more problems not listed "
+                                                   f"(the first {limit} are)"})
+    return Problems(listed, total)
 
 
 def problems_in(errors: list[dict[str, str]]) -> int:
-    """How many problems a list from :func:`capped` stands for: its entries, the counted rest included."""
-    last = errors[-1]["message"] if errors else ""
-    count, _, rest = last.partition(" ")
-    if count.isdigit() and rest.startswith(UNLISTED):
-        return len(errors) - 1 + int(count)
-    return len(errors)
+    """How many problems a list of errors stands for: a :class:`Problems`' total, or each entry one."""
+    return errors.total if isinstance(errors, Problems) else len(errors)
 
 
 LONE_SURROGATE = "text with a lone surrogate (a \\uD800-\\uDFFF escape without its pair) is not valid Unicode"

@@ -9,16 +9,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
+
 from .errors import WebhookSignatureInvalid
 
 SIGNATURE_HEADER = "Outreach-Webhook-Signature"
 WEBHOOK_ID_HEADER = "Outreach-Webhook-Id"
 EVENT_ID_HEADER = "Outreach-Webhook-Event-Id"
-Headers = Mapping[str, str] | Iterable[tuple[str, str]]
+# A mapping, (name, value) pairs, or a server's raw pairs of bytes (Starlette's ``request.headers.raw``).
+Headers = Mapping[str, str] | Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]
 
 
 def header_values(headers: Headers, name: str) -> list[str]:
-    """Every value of header ``name`` (matched case-insensitively) in a mapping or a list of (name, value)."""
+    """Every value of header ``name`` (matched case-insensitively) in a mapping or a list of (name, value),
+    text or bytes."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     wanted = name.lower()
     found = []

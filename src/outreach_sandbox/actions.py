@@ -109,8 +109,8 @@ def advance_state(ctx: WriteContext, state_id: int | None) -> None:
     if state is None or state.attributes.get("state") == "finished":
         return
     state = state.copy()
-    steps = [ctx.store.get("sequenceStep", i) for i in
-             ctx.store.related_ids("sequenceStep", "sequence", "sequence", state.ref_id("sequence") or 0)]
+    steps = ctx.store.table("sequenceStep").records_of(
+        ctx.store.related_ids("sequenceStep", "sequence", "sequence", state.ref_id("sequence") or 0))
     current = ctx.store.get("sequenceStep", state.ref_id("sequenceStep") or 0)
     position = (current.attributes.get("order") or 0) if current else 0
     later = sorted((s for s in steps if (s.attributes.get("order") or 0) > position),

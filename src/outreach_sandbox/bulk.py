@@ -104,7 +104,7 @@ def _sequence_states(state: str, allowed: tuple[str, ...]) -> Change:
     def change(ctx: WriteContext, record: Record, _payload: dict) -> None:
         table = ctx.store.table("sequenceState")
         for ident in ctx.store.related_ids("sequenceState", "prospect", "prospect", record.id):
-            current = table.get(ident)
+            current = ctx.store.require("sequenceState", ident)
             if current.attributes.get("state") in allowed:
                 moved = current.copy()
                 moved.attributes.update(state=state, stateChangedAt=ctx.now)
@@ -115,9 +115,10 @@ def _sequence_states(state: str, allowed: tuple[str, ...]) -> Change:
 
 def add_to_sequence(ctx: WriteContext, record: Record, payload: dict) -> str | None:
     sequence, mailbox = _ref(ctx, "sequence", payload.get("sequenceId")), _ref(ctx, "mailbox", payload.get("mailboxId"))
-    for ref in (sequence, mailbox):
-        if isinstance(ref, str):
-            return ref
+    if isinstance(sequence, str):
+        return sequence
+    if isinstance(mailbox, str):
+        return mailbox
     if active_state_ids(ctx.store, record.id, sequence[1]):
         return f"prospect {record.id} is already active in sequence {sequence[1]}."
     state = Record(0, {}, {"prospect": ("prospect", record.id), "sequence": sequence, "mailbox": mailbox})
@@ -236,21 +237,30 @@ def start(ctx: WriteContext, name: str, attributes: dict, query: list[tuple[str,
 
 
 def _apply(ctx: WriteContext, spec: BulkAction, ident: int, payload: dict) -> str | None:
-    record = ctx.store.get(spec.target, ident) if spec.target else Record(ident, {}, {})
+    if spec.target is None:  # custom objects: no record is kept; the change says what the sandbox does
+        return _attempt(ctx, spec.change, Record(ident, {}, {}), payload)
+    record = ctx.store.get(spec.target, ident)
     if record is None:
         return f"{spec.target} {ident} does not exist."
     if spec.change == DESTROY:
         ctx.store.table(spec.target).delete(ident)
         return None
     record = record.copy()
-    try:
-        failure = spec.change(ctx, record, payload)
-    except ApiError as error:
-        failure = error.errors[0]["detail"]
+    failure = _attempt(ctx, spec.change, record, payload)
     if failure is None:
         touch(ctx, ctx.catalog[spec.target], record)
         ctx.store.table(spec.target).put(record)
     return failure
+
+
+def _attempt(ctx: WriteContext, change: Change | str, record: Record, payload: dict) -> str | None:
+    """Why ``change`` could not be made to ``record`` (changed in place), or None when it was."""
+    if isinstance(change, str):
+        raise ValueError(f"{change!r} does not change a record: only a callable change is attempted")
+    try:
+        return change(ctx, record, payload)
+    except ApiError as error:
+        return error.errors[0]["detail"]
 
 
 def run(ctx: WriteContext, batch: Record) -> None:
@@ -261,7 +271,7 @@ def run(ctx: WriteContext, batch: Record) -> None:
     items = ctx.store.table("batchItem")
     failures = 0
     for ident in ctx.store.related_ids("batchItem", "batch", "batch", batch.id):
-        item = items.get(ident).copy()
+        item = ctx.store.require("batchItem", ident).copy()
         if item.attributes.get("state") != "pending":
             continue
         record_id = next(iter(json.loads(item.attributes.get("data") or "{}").values()), 0)

@@ -8,6 +8,7 @@ the reference documents (``resourceNotFound``, ``validationError``, ``unsupporte
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class ApiError(Exception):
@@ -32,7 +33,7 @@ class Issue:
 
 
 def error_object(code: str, title: str, detail: str, source: dict | None = None) -> dict:
-    obj = {"id": code, "title": title, "detail": detail}
+    obj: dict[str, Any] = {"id": code, "title": title, "detail": detail}
     if source:
         obj["source"] = source
     return obj

@@ -99,14 +99,15 @@ def _replay(body: bytes) -> Callable:
 
 
 async def _status_response(send: Callable, rule: FaultRule) -> None:
-    code, title = STATUS_ERRORS.get(rule.status, ("serverError", "Server Error"))
-    detail = f"Sandbox fault injection answered {rule.status}."
+    status = rule.status if rule.status is not None else 500  # Faults.status always sets one
+    code, title = STATUS_ERRORS.get(status, ("serverError", "Server Error"))
+    detail = f"Sandbox fault injection answered {status}."
     body = rule.body if rule.body is not None else json.dumps(
         {"errors": [{"id": code, "title": title, "detail": detail}]}).encode()
     headers = [(b"content-type", b"application/vnd.api+json"), (b"content-length", str(len(body)).encode())]
     if rule.retry_after is not None:
         headers.append((b"retry-after", str(int(rule.retry_after)).encode()))
-    await send({"type": "http.response.start", "status": rule.status, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -61,20 +61,20 @@ def _prospect(ctx: WriteContext, rtype: ResourceType, record: Record) -> None:
 
 def active_state_ids(store: Store, prospect_id: int, sequence_id: int) -> list[int]:
     """Unfinished sequence states binding this prospect to this sequence."""
-    states = store.table("sequenceState")
     ids = store.related_ids("sequenceState", "prospect", "prospect", prospect_id)
-    return [i for i in ids if states.get(i).ref_id("sequence") == sequence_id
-            and states.get(i).attributes.get("state") != "finished"]
+    states = [store.require("sequenceState", i) for i in ids]
+    return [state.id for state in states
+            if state.ref_id("sequence") == sequence_id and state.attributes.get("state") != "finished"]
 
 
 def _new_sequence_state(ctx: WriteContext, _rtype: ResourceType, record: Record) -> None:
-    prospect_id, sequence_id = record.ref_id("prospect"), record.ref_id("sequence")
+    prospect_id, sequence_id = record.required_ref_id("prospect"), record.required_ref_id("sequence")
     existing = active_state_ids(ctx.store, prospect_id, sequence_id)
     if existing:
         detail = f"Prospect {prospect_id} is already active in sequence {sequence_id} (sequenceState {existing[0]})."
         raise validation_failed([Issue("/data/relationships/prospect", detail)])
-    prospect = ctx.store.get("prospect", prospect_id)
-    mailbox = ctx.store.get("mailbox", record.ref_id("mailbox"))
+    prospect = ctx.store.require("prospect", prospect_id)
+    mailbox = ctx.store.require("mailbox", record.required_ref_id("mailbox"))
     steps = ctx.store.related_ids("sequenceStep", "sequence", "sequence", sequence_id)
     record.attributes.update(state="active", activeAt=ctx.now, stateChangedAt=ctx.now, deliverCount=0,
                              openCount=0, clickCount=0, replyCount=0, bounceCount=0, failureCount=0)
@@ -83,7 +83,7 @@ def _new_sequence_state(ctx: WriteContext, _rtype: ResourceType, record: Record)
 
 
 def _first_step(store: Store, step_ids: list[int]) -> tuple[str, int] | None:
-    steps = [store.get("sequenceStep", i) for i in step_ids]
+    steps = [store.require("sequenceStep", i) for i in step_ids]
     steps.sort(key=lambda s: (s.attributes.get("order") or 0, s.id))
     return ("sequenceStep", steps[0].id) if steps else None
 
@@ -114,7 +114,7 @@ def _new_sequence(ctx: WriteContext, _rtype: ResourceType, record: Record) -> No
 
 
 def _new_sequence_step(ctx: WriteContext, _rtype: ResourceType, record: Record) -> None:
-    siblings = ctx.store.related_ids("sequenceStep", "sequence", "sequence", record.ref_id("sequence"))
+    siblings = ctx.store.related_ids("sequenceStep", "sequence", "sequence", record.required_ref_id("sequence"))
     order = record.attributes.setdefault("order", len(siblings) + 1)
     record.attributes["displayName"] = f"Step #{order} ({record.attributes['stepType'].replace('_', ' ')})"
 

@@ -95,10 +95,11 @@ def by_id(query: ListQuery) -> bool:
 
 def ordering(store: Store, type_name: str, query: ListQuery) -> Ordering:
     table = store.table(type_name)
-    if by_id(query) and all(f.id_test for f in query.filters):
+    id_tests = [f.id_test for f in query.filters if f.id_test is not None]
+    if by_id(query) and len(id_tests) == len(query.filters):  # every filter can be answered from the id alone
         ids = table.ids()
-        for f in query.filters:
-            ids = [i for i in ids if f.id_test(i)]
+        for id_test in id_tests:
+            ids = [i for i in ids if id_test(i)]
         return Ordering(ids, ids)
     cache_key = ("order", type_name, id(table), table.version, tuple(f.key for f in query.filters),
                  query.sort_signature)
@@ -144,8 +145,7 @@ def _window(order: Ordering, query: ListQuery) -> tuple[int, int]:
 def run(store: Store, type_name: str, query: ListQuery) -> Page:
     order = ordering(store, type_name, query)
     start, end = _window(order, query)
-    table = store.table(type_name)
-    records = [table.get(i) for i in order.ids[start:end]]
+    records = store.table(type_name).records_of(order.ids[start:end])
     has_prev = start > 0 and bool(records)
     has_next = end < len(order.ids) and bool(records)
     return Page(records, len(order.ids), encode_cursor(query, records[0]) if has_prev else None,

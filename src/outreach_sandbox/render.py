@@ -20,9 +20,9 @@ class RelationshipPlan:
 
     name: str
     mode: str
-    target: str | None = None
-    collection: str | None = None
-    inverse: str | None = None
+    target: str = ""  # the three others are set for the modes that use them
+    collection: str = ""
+    inverse: str = ""
 
 
 def plural(type_name: str) -> str:
@@ -45,7 +45,7 @@ def _plan(catalog: Catalog, rtype: ResourceType, name: str) -> RelationshipPlan:
         collection = catalog[target].collection if served else plural(target)
         return RelationshipPlan(name, "links", target, collection, catalog.link_filter(rtype.name, name) or rtype.name)
     if served and inverse:
-        return RelationshipPlan(name, "derived", target, None, inverse)
+        return RelationshipPlan(name, "derived", target, inverse=inverse)
     return RelationshipPlan(name, "stored", target)
 
 

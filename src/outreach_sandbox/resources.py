@@ -90,8 +90,9 @@ class Resources:
         self.config = config
         self.rng = rng
         self.renderer = Renderer(catalog, store)
-        # Told of every write: (type, created|updated|destroyed, record before, record after, API base, now ISO).
-        self.on_write: Callable[[str, str, Record | None, Record | None, str, str], None] | None = None
+        # Told of every write: (type, created|updated|destroyed, record before, record after, API base, now ISO);
+        # what it returns is not used.
+        self.on_write: Callable[[str, str, Record | None, Record | None, str, str], object] | None = None
 
     def _written(self, request: ApiRequest, ctx: WriteContext, rtype: ResourceType, action: str,
                  before: Record | None, after: Record | None) -> None:
@@ -145,7 +146,8 @@ class Resources:
         if inverse is None:
             return None
         related = (self.store.get(target, ident) for ident in wanted)
-        return {r.ref_id(inverse) for r in related if r is not None and r.ref_id(inverse) is not None}
+        owners = (r.ref_id(inverse) for r in related if r is not None)
+        return {owner for owner in owners if owner is not None}
 
     def _links(self, request: ApiRequest, rtype: ResourceType, page: paging.Page) -> dict:
         kept = [(k, v) for k, v in request.query if k not in CURSOR_PARAMS]
@@ -164,8 +166,10 @@ class Resources:
     def related(self, request: ApiRequest, rtype: ResourceType, ident: int, name: str) -> ApiResponse:
         """A relationship's records: the related resource (to-one) or a filtered list of them (to-many)."""
         rel = rtype.relationships.get(name)
-        target = self.catalog.types.get(rel.targets[0]) if rel and rel.targets else None
-        link_filter = self.catalog.link_filter(rtype.name, name) if rel and rel.to_many else None
+        if rel is None or not rel.targets:
+            raise route_not_found(request.path)
+        target = self.catalog.types.get(rel.targets[0])
+        link_filter = self.catalog.link_filter(rtype.name, name) if rel.to_many else None
         if target is None or (rel.to_many and link_filter is None) or "list" not in target.methods:
             raise route_not_found(request.path)
         if request.method != "GET":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from . import vocab
 from .clock import SEED_EPOCH, iso
@@ -77,7 +78,7 @@ def call(ctx: SeedContext, i: int) -> Record:
     disposition = rng.roll(1, len(vocab.CALL_DISPOSITIONS))
     answered = vocab.CALL_DISPOSITIONS[disposition - 1][1] == "completed"
     dialed = ctx.created_at("call", i, ctx.config.calls)
-    attrs = {
+    attrs: dict[str, Any] = {
         "direction": "outbound" if i % 6 else "inbound", "from": f"+12065550{200 + owner}",
         "to": ctx.prospect_phone(prospect).replace(" ", ""), "outcome": "completed" if answered else "no_answer",
         "state": "completed", "dialedAt": iso(dialed), "answeredAt": iso(dialed + 9) if answered else None,

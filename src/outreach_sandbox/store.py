@@ -30,6 +30,13 @@ class Record:
         ref = self.relationships.get(name)
         return ref[1] if isinstance(ref, tuple) else None
 
+    def required_ref_id(self, name: str) -> int:
+        """The id of a to-one relationship validation made required (a missing one is a sandbox bug)."""
+        ident = self.ref_id(name)
+        if ident is None:
+            raise LookupError(f"{name} is required here, and validation should have refused its absence")
+        return ident
+
 
 @dataclass(frozen=True, slots=True)
 class WriteLogEntry:
@@ -55,7 +62,7 @@ class ValueIndex:
         if self._ids is None:
             self._ids = {}
             for record in table.records():
-                self._add(record)
+                self._add(self._ids, record)
         return sorted(self._ids.get(key, ()))
 
     def update(self, old: Record | None, new: Record | None) -> None:
@@ -65,11 +72,11 @@ class ValueIndex:
             for key in self._keys(old):
                 self._ids.get(key, set()).discard(old.id)
         if new is not None:
-            self._add(new)
+            self._add(self._ids, new)
 
-    def _add(self, record: Record) -> None:
+    def _add(self, ids: dict[Hashable, set[int]], record: Record) -> None:
         for key in self._keys(record):
-            self._ids.setdefault(key, set()).add(record.id)
+            ids.setdefault(key, set()).add(record.id)
 
 
 class Table:
@@ -78,7 +85,7 @@ class Table:
     def __init__(self, type_name: str, base_count: int = 0, factory: Callable[[int], Record] | None = None):
         self.type_name = type_name
         self._base_count = base_count if factory else 0
-        self._factory = factory
+        self._factory = factory or _no_seed
         self._changed: dict[int, Record] = {}
         self._created: dict[int, Record] = {}  # ids above the seed, in ascending (insertion) order
         self._deleted: set[int] = set()
@@ -105,7 +112,13 @@ class Table:
 
     def records(self) -> Iterator[Record]:
         for ident in self.ids():
-            yield self.get(ident)
+            record = self.get(ident)
+            if record is not None:  # always: ids() lists live records only
+                yield record
+
+    def records_of(self, ids: Iterable[int]) -> list[Record]:
+        """The live records among ``ids``, in their order."""
+        return [record for record in map(self.get, ids) if record is not None]
 
     def insert(self, record: Record) -> Record:
         record.id = self._next_id
@@ -146,6 +159,10 @@ class Table:
             index.update(old, new)
 
 
+def _no_seed(ident: int) -> Record:
+    raise LookupError(f"a table without a seed has no seed record {ident}")
+
+
 def relationship_keys(name: str, owner_type: str) -> KeyFunction:
     """Index key function: the id a to-one relationship points at, when it points at ``owner_type``."""
     def keys(record: Record) -> list[int]:
@@ -177,6 +194,13 @@ class Store:
     def get(self, type_name: str, ident: int) -> Record | None:
         table = self.tables.get(type_name)
         return table.get(ident) if table is not None else None
+
+    def require(self, type_name: str, ident: int) -> Record:
+        """A record the caller knows exists (an id from an index, a relationship validation checked)."""
+        record = self.get(type_name, ident)
+        if record is None:
+            raise LookupError(f"no {type_name} {ident}, though the store's own references name it")
+        return record
 
     def records(self, type_name: str) -> list[Record]:
         return list(self.tables[type_name].records())

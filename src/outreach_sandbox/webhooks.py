@@ -46,13 +46,15 @@ STATE_EVENTS = {("mailing", "bounced"): "bounced", ("mailing", "delivered"): "de
                 ("mailing", "opened"): "opened", ("mailing", "replied"): "replied",
                 ("sequenceState", "finished"): "finished", ("task", "complete"): "completed"}
 # What a simulated activity changes on its record before it is delivered.
-SIMULATED = {"mailing.bounced": {"state": "bounced", "bouncedAt": None},
-             "mailing.delivered": {"state": "delivered", "deliveredAt": None},
-             "mailing.opened": {"state": "opened", "openedAt": None},
-             "mailing.replied": {"state": "replied", "repliedAt": None},
-             "sequenceState.finished": {"state": "finished", "stateChangedAt": None},
-             "sequenceState.advanced": {"stateChangedAt": None},
-             "task.completed": {"state": "complete", "completed": True, "completedAt": None}}
+SIMULATED: dict[str, dict[str, Any]] = {
+    "mailing.bounced": {"state": "bounced", "bouncedAt": None},
+    "mailing.delivered": {"state": "delivered", "deliveredAt": None},
+    "mailing.opened": {"state": "opened", "openedAt": None},
+    "mailing.replied": {"state": "replied", "repliedAt": None},
+    "sequenceState.finished": {"state": "finished", "stateChangedAt": None},
+    "sequenceState.advanced": {"stateChangedAt": None},
+    "task.completed": {"state": "complete", "completed": True, "completedAt": None},
+}
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def event_data(rendered: dict[str, Any], action: str, changed: set[str] | None) 
 def state_event(type_name: str, before: dict[str, Any], after: dict[str, Any]) -> str | None:
     """The special action an update is as well (``replied``...), when it moved ``state``."""
     state = after.get("state")
-    if state == before.get("state"):
+    if not isinstance(state, str) or state == before.get("state"):
         return None
     return STATE_EVENTS.get((type_name, state))
 
@@ -148,6 +150,8 @@ class Webhooks:
             return []
         old = self.renderer.resource(type_name, before, base, None) if before is not None else None
         new = self.renderer.resource(type_name, after, base, None) if after is not None else old
+        if new is None:  # neither side: nothing was written
+            return []
         changed = None
         if action == "updated" and old is not None:
             changed = {k for k, v in new["attributes"].items() if old["attributes"].get(k) != v}
@@ -175,8 +179,9 @@ class Webhooks:
         sent = self.written(type_name, "updated", before, after, base, now)
         if name == "sequenceState.advanced":  # no state change tells this one: deliver it as such
             rendered = self.renderer.resource(type_name, after, base, None)
-            sent.append(self.emit(name, event_data(rendered, "advanced", {"stateChangedAt", "updatedAt"}), now))
-        return [event for event in sent if event is not None]
+            advanced = self.emit(name, event_data(rendered, "advanced", {"stateChangedAt", "updatedAt"}), now)
+            sent += [advanced] if advanced is not None else []
+        return sent
 
     def emit(self, name: str, data: dict[str, Any], now: str) -> Event | None:
         """Deliver event ``name`` (``prospect.created``) to every matching active webhook (one event id for

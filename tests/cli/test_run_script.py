@@ -17,13 +17,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_PYTHON = r"""#!/usr/bin/env bash
-# stand-in interpreter: FAKE_VERSION, FAKE_PIP_FAIL, FAKE_RUN come from the test
+# stand-in interpreter: FAKE_VERSION, FAKE_PIP_FAIL, FAKE_RUN, FAKE_LOG, FAKE_*_EXIT come from the test
 [ -n "${FAKE_BROKEN:-}" ] && { echo "pyenv: python3.10: command not found" >&2; exit 127; }
 case "$1 ${2:-}" in
   "-c "*version_info*) [ "$FAKE_VERSION" = "3.10.12" ] && exit 1; exit 0 ;;
   "-c "*python_version*) echo "$FAKE_VERSION"; exit 0 ;;
   "-m venv") mkdir -p "$3/bin"; cp "$0" "$3/bin/python"; echo "$FAKE_RUN" > "$3/made-by"; exit 0 ;;
   "-m pip") if [ -n "${FAKE_PIP_FAIL:-}" ]; then echo "ERROR: No matching distribution found" >&2; exit 1; fi; exit 0 ;;
+  "-m ruff") echo "ruff ${*:3} in $PWD" >> "$FAKE_LOG"; exit "${FAKE_RUFF_EXIT:-0}" ;;
+  "-m mypy") echo "mypy${3:+ ${*:3}} in $PWD" >> "$FAKE_LOG"; exit "${FAKE_MYPY_EXIT:-0}" ;;
 esac
 exit 0
 """
@@ -106,6 +108,25 @@ def test_a_command_runs_in_the_callers_directory_with_the_checkouts_venv(checkou
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [str(elsewhere), str(checkout / ".venv" / "bin" / "python")]
     assert not (elsewhere / ".venv").exists()
+
+
+@pytest.mark.parametrize("ruff_exit,mypy_exit,expected", [
+    pytest.param("0", "0", 0, id="both-clean"),
+    pytest.param("1", "0", 1, id="ruff-finds"),
+    pytest.param("0", "1", 1, id="mypy-finds"),
+    pytest.param("1", "2", 1, id="both-find"),
+])
+def test_lint_runs_ruff_then_mypy_in_the_checkout_and_fails_when_either_does(checkout, tmp_path_factory,
+                                                                             ruff_exit, mypy_exit, expected):
+    """CI's ``./run lint``: both always run (one log shows every finding); ARGS go to ruff; mypy reads its
+    files from pyproject.toml."""
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    log = elsewhere / "calls.log"
+    result = run(checkout, "lint", "--statistics", cwd=elsewhere, FAKE_LOG=str(log), FAKE_RUFF_EXIT=ruff_exit,
+                 FAKE_MYPY_EXIT=mypy_exit)
+    assert result.returncode == expected, result.stderr
+    assert log.read_text().splitlines() == [f"ruff check src tests tools --statistics in {checkout}",
+                                            f"mypy in {checkout}"]
 
 
 def old_interpreters() -> list[tuple[str, str]]:

@@ -255,7 +255,7 @@ async def test_authentication_lifecycle(client):
     pytest.param({"name": "x", "credentials": {"client_id": "c", "client_secret": "s", "refresh_token": "r",
                                                "token_url": "file:///etc/passwd"}},
                  "Invalid authentication: credentials.token_url: Value error, must be an absolute http(s) URL "
-                 "without user info", id="bad-token-url"),
+                 "without user info or fragment", id="bad-token-url"),
 ])
 async def test_invalid_authentication_is_400_and_echoes_no_value(client, body, message):
     response = await client.post("/authentications", json=body)

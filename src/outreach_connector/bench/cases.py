@@ -97,7 +97,8 @@ async def concurrent_rounds(settings: Settings, url: str) -> Result:
         floors, mine = await ainterleaved(lambda: timed(floor), lambda: timed(ours),
                                           settings.concurrency_repeats)
     finally:
-        await raw.aclose(), await conn.aclose()
+        await raw.aclose()
+        await conn.aclose()
     return Result("concurrency", f"4. concurrency: {settings.calls} acalls, limit {settings.concurrency}",
                   settings.calls / statistics.median(mine), settings.calls / statistics.median(floors), "calls/s",
                   median_ratio(floors, mine), TARGETS["concurrency"], settings.concurrency_repeats,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from functools import partial
 from typing import Any, Callable
 
 from outreach_sandbox import Sandbox, SandboxConfig
@@ -19,17 +20,25 @@ from .settings import TARGETS, Settings
 from .transports import SANDBOX_TOKEN, SANDBOX_URL, UNLIMITED, raw_client
 
 
+def attributes(sandbox: Sandbox, kind: str, ident: int) -> dict[str, Any]:
+    """A seeded record's attributes; every id from 1 to the seeded count exists."""
+    record = sandbox.store.get(kind, ident)
+    if record is None:
+        raise LookupError(f"the sandbox has no {kind} {ident}")
+    return record.attributes
+
+
 def person_terms(sandbox: Sandbox, count: int, size: int) -> list[str]:
     """What a person types, a different prospect each time: a full name or a last name in lower case, or an
     e-mail address in upper case."""
-    people = [sandbox.store.get("prospect", (k * 7919) % size + 1).attributes for k in range(count)]
+    people = [attributes(sandbox, "prospect", (k * 7919) % size + 1) for k in range(count)]
     shapes = (lambda p: p["name"].lower(), lambda p: p["lastName"].lower(), lambda p: p["emails"][0].upper())
     return [shapes[k % 3](person) for k, person in enumerate(people)]
 
 
 def account_terms(sandbox: Sandbox, count: int, size: int) -> list[str]:
     """A piece from inside an account's name, in lower case, a different account each time."""
-    names = [sandbox.store.get("account", (k * 797) % size + 1).attributes["name"] for k in range(count)]
+    names = [attributes(sandbox, "account", (k * 797) % size + 1)["name"] for k in range(count)]
     return [name[1:-1].strip().lower() for name in names]
 
 
@@ -49,10 +58,10 @@ def cold_and_warm(sandbox: Sandbox, name: str, terms: list[str], repeats: int) -
     cold = []
     for term in terms[:repeats]:
         with session(sandbox) as conn:
-            cold.append(seconds(lambda: conn.call(name, {"search": term})))  # noqa: B023 - called right here
+            cold.append(seconds(partial(conn.call, name, {"search": term})))
     with session(sandbox) as conn:
         conn.call(name, {"search": terms[-1]})
-        warm = [seconds(lambda t=term: conn.call(name, {"search": t})) for term in terms[repeats:-1]]
+        warm = [seconds(partial(conn.call, name, {"search": term})) for term in terms[repeats:-1]]
     return cold, warm
 
 
@@ -74,10 +83,10 @@ def ddl_search(settings: Settings) -> list[Result]:
                                     rate_limit=UNLIMITED))
     index_sandbox(sandbox)
     count = settings.ddl_repeats * 4 + 1
-    person = sandbox.store.get("prospect", settings.ddl_prospects).attributes
+    person = attributes(sandbox, "prospect", settings.ddl_prospects)
     cases = [("accounts", "list_accounts_ddl", settings.ddl_accounts, "/accounts",
               account_terms(sandbox, count, settings.ddl_accounts),
-              {"filter[name]": sandbox.store.get("account", settings.ddl_accounts).attributes["name"],
+              {"filter[name]": attributes(sandbox, "account", settings.ddl_accounts)["name"],
                "fields[account]": "name"}),
              ("prospects", "list_prospects_ddl", settings.ddl_prospects, "/prospects",
               person_terms(sandbox, count, settings.ddl_prospects),

@@ -31,7 +31,8 @@ def raw_page(client: Any, url: str) -> tuple[int, str | None]:
 
 
 def raw_pull(client: Any, page_size: int) -> int:
-    records, url = 0, first_page(page_size)
+    records = 0
+    url: str | None = first_page(page_size)
     while url:
         count, url = raw_page(client, url)
         records += count
@@ -51,6 +52,7 @@ def lockstep(raw: Any, conn: Any, page_size: int) -> dict[str, list[float] | int
 
     def floor_step() -> int:
         nonlocal url
+        assert url is not None  # called only while the floor has a next page
         count, url = raw_page(raw, url)
         return count
 

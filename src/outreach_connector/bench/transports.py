@@ -87,7 +87,7 @@ def served_sandbox(prospects: int, timeout: float = 30.0) -> Iterator[str]:
     errors = tempfile.TemporaryFile()  # a file, not a pipe: nobody reads it while the server runs
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
     try:
-        line = server.stdout.readline()  # "Outreach sandbox at http://127.0.0.1:PORT/api/v2 (...)"
+        line = server.stdout.readline() if server.stdout else ""  # "Outreach sandbox at http://…/api/v2 (...)"
         if not line:
             errors.seek(0)
             raise RuntimeError(f"the sandbox server did not start: {errors.read()[-2000:].decode(errors='replace')}")

@@ -20,14 +20,15 @@ def cmd_login(args: argparse.Namespace) -> int:
         return cmd_login_browser(args)
     settings = Settings.from_env(client_id=args.client_id, token_url=args.token_url, base_url=args.base_url)
     missing = [ENVIRONMENT[k] for k in ("client_id", "client_secret", "refresh_token") if not getattr(settings, k)]
-    if missing:
+    client_secret, refresh_token = settings.client_secret, settings.refresh_token
+    if missing or client_secret is None or refresh_token is None:  # one test: the None checks type the two
         raise ConfigurationInvalid(f"auth login needs {', '.join(missing)} (the client secret and refresh token "
                                    "are read from the environment only, never from flags); nothing was stored."
                                    + misspelt_credentials())
-    refresh = settings.refresh_token.get_secret_value()  # type: ignore[union-attr]
+    refresh = refresh_token.get_secret_value()
     entry = Entry(args.profile, settings.client_id or "", settings.token_url, refresh_token=refresh,
                   seeded_from=fingerprint(refresh),
-                  client_secret=settings.client_secret.get_secret_value(),  # type: ignore[union-attr]
+                  client_secret=client_secret.get_secret_value(),
                   base_url=settings.base_url)
     credentials = store()
     entry = credentials.continued(entry)  # earlier runs may have rotated this refresh token: keep the live one

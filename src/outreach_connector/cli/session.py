@@ -77,7 +77,7 @@ def session_for(args: argparse.Namespace, env: Mapping[str, str] | None = None) 
         if login is not None and login.client_secret is not None:
             return profile_session(store, login, env, flags)
         return Session(settings)
-    return environment_session(store, settings)
+    return environment_session(store, settings, settings.refresh_token)
 
 
 def stored_profile(store: CredentialsFile, name: str) -> Entry:
@@ -103,14 +103,15 @@ def without_credentials(env: Mapping[str, str] | None) -> dict[str, str]:
     return {k: v for k, v in (os.environ if env is None else env).items() if k not in CREDENTIAL_VARIABLES}
 
 
-def environment_session(store: CredentialsFile, settings: Settings) -> Session:
-    """OAuth credentials from the environment, continued from the newest stored tokens of the same chain."""
+def environment_session(store: CredentialsFile, settings: Settings, refresh_token: SecretStr) -> Session:
+    """OAuth credentials from the environment (``refresh_token`` is the settings' own), continued from the
+    newest stored tokens of the same chain."""
     missing = [ENVIRONMENT[k] for k in ("client_id", "client_secret") if not getattr(settings, k)]
     if missing:
         raise ConfigurationInvalid(f"{ENVIRONMENT['refresh_token']} is set but {' and '.join(missing)} "
                                    f"{'is' if len(missing) == 1 else 'are'} not: an OAuth refresh needs the "
                                    "client id, the client secret and the refresh token; nothing was sent")
-    given = settings.refresh_token.get_secret_value()  # type: ignore[union-attr]
+    given = refresh_token.get_secret_value()
     entry = store.find(DEFAULT_PROFILE, settings.client_id, settings.token_url)
     if entry is None or entry.seeded_from != fingerprint(given):  # first run, or the user authorised again
         entry = Entry(DEFAULT_PROFILE, settings.client_id or "", settings.token_url, refresh_token=given,

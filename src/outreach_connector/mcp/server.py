@@ -43,6 +43,8 @@ def build_server(tools: ToolSet, resolve: Resolve, max_chars: int = MAX_RESULT_C
                 await call_tool(connector, tools, params.name, params.arguments, max_chars)
         return {**result, "resultType": "complete"}
 
+    # The handlers answer dicts in MCP's wire form (the listing is built once); the SDK's runner takes a dict as
+    # well as a result model, though its handler types name only the models.
     server = Server(manifest.name, version=str(manifest.version), title=manifest.title,
                     instructions=INSTRUCTIONS, on_list_tools=list_tools, on_call_tool=call,  # type: ignore[arg-type]
                     get_tool_input_schema=lambda name: None,

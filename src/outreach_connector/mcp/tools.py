@@ -72,7 +72,7 @@ class ToolSet:
         return len(json.dumps(self.listing(), separators=(",", ":")).encode())
 
 
-def annotations(spec: Any) -> dict[str, Any]:
+def tool_annotations(spec: Any) -> dict[str, Any]:
     read_only, destructive, idempotent = KIND_HINTS.get(spec.kind, UNKNOWN_KIND_HINTS)
     if spec.kind == "collection_action" and any(w in (spec.path or "").lower() for w in DESTROYING_WORDS):
         destructive = True
@@ -84,7 +84,7 @@ def tool_of(entry: Any) -> dict[str, Any]:
     spec = entry.spec
     tool = {"name": spec.name, "title": spec.title, "description": spec.description,
             "inputSchema": tool_input_schema(spec.kind, entry.input_schema, spec.description),
-            "annotations": annotations(spec)}
+            "annotations": tool_annotations(spec)}
     output = schemas.output_schema(entry.output_schema)
     if output is not None:
         if spec.kind == "list":

@@ -101,7 +101,8 @@ class ReleasingStream(httpx.AsyncByteStream):
     """An answer's body that gives its tenant's slot back once, when closed (read to the end or not)."""
 
     def __init__(self, inner: Any, release: Callable[[], None]) -> None:
-        self.inner, self._release = inner, release
+        self.inner = inner
+        self._release: Callable[[], None] | None = release  # None once given back
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self.inner:

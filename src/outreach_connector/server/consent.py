@@ -31,7 +31,8 @@ from outreach_connector.server.credentials import OAuthCredentials
 from outreach_connector.server.envelopes import shown
 from outreach_connector.server.requests import BadRequest, _storable, parse_body
 from outreach_connector.server.routes import known_id, not_found, owner, services
-from outreach_connector.server.settings import ServerSettings, plain_http_url
+from outreach_connector.server.settings import ServerSettings
+from outreach_connector.urls import plain_http_url
 from outreach_connector.server.store import TooManyAuthentications
 from outreach_connector.server.token_endpoint import TokenEndpointRefused, request_tokens, safe_error_code
 

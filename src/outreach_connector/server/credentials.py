@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, Union
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -18,6 +17,7 @@ from outreach_connector.errors import AuthenticationNotFound as AuthenticationNo
 from outreach_connector.header_values import header_problem
 from outreach_connector.server.envelopes import shown
 from outreach_connector.suggest import close_names, did_you_mean
+from outreach_connector.urls import plain_http_url
 from outreach_connector.wire import TokenSet
 
 Kind = Literal["access_token", "oauth"]
@@ -62,9 +62,8 @@ class OAuthCredentials(BaseModel):
     def _absolute_http_url(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        parts = urlsplit(_checked(value))
-        if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
-            raise ValueError("must be an absolute http(s) URL without user info")
+        if not plain_http_url(_checked(value)):
+            raise ValueError("must be an absolute http(s) URL without user info or fragment")
         return value
 
 

@@ -97,6 +97,7 @@ class HeaderTimeoutProtocol(H11Protocol):
             self.transport.write(self.conn.send(event))
         self.transport.close()
 
+    # uvicorn's signature, as its own override has it: a Transport, narrower than asyncio.Protocol's.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_header_timer()
@@ -109,18 +110,21 @@ class HeaderTimeoutProtocol(H11Protocol):
 
         Looks a few times per timeout: a client that reads anything makes the buffer shrink between two looks
         (uvicorn stops the app writing once the buffer is full), one that reads nothing never does."""
+        timeout = self.send_timeout
+        if timeout is None:  # never scheduled without one
+            return
         if self.transport.is_closing() and self.transport.get_write_buffer_size() == 0:
             return  # closed, or closing with nothing left to send: the connection ends by itself
         now, unsent = self.loop.time(), self.transport.get_write_buffer_size()
         if unsent == 0 or unsent < self._unsent:
             self._unsent_since = now
-        elif now - self._unsent_since >= self.send_timeout:  # type: ignore[operator]
+        elif now - self._unsent_since >= timeout:
             logging.getLogger("uvicorn.error").warning(
-                "Dropped a client that read nothing of its answer for %g s (--send-timeout)", self.send_timeout)
+                "Dropped a client that read nothing of its answer for %g s (--send-timeout)", timeout)
             self.transport.abort()
             return
         self._unsent = unsent
-        self.loop.call_later(self.send_timeout / 4, self._check_sending)  # type: ignore[operator]
+        self.loop.call_later(timeout / 4, self._check_sending)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

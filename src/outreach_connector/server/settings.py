@@ -7,7 +7,6 @@ import sys
 import textwrap
 from pathlib import Path
 from typing import Any, Mapping, Sequence
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -16,6 +15,7 @@ from outreach_connector.server.opening import DEFAULT_DATABASE
 from outreach_connector.server.store_sql import redact_url
 from outreach_connector.settings import (DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, MAX_RETRY_WAIT_HELP, Settings,
                                          with_process_plugins)
+from outreach_connector.urls import plain_http_url
 
 MIB = 1024 * 1024
 DEFAULT_AUTHORIZE_URL = "https://api.outreach.io/oauth/authorize"
@@ -106,7 +106,7 @@ class ServerSettings(BaseModel):
     def _urls(cls, value: object) -> tuple[str, ...]:
         urls = tuple(value) if isinstance(value, (list, tuple)) else (value,) if isinstance(value, str) else ()
         for url in urls:
-            if not isinstance(url, str) or not url.startswith(("http://", "https://")) or "@" in url:
+            if not plain_http_url(url):
                 raise ValueError("an allowed token URL must be an absolute http(s) URL without user info")
         return tuple(url.rstrip("/") for url in urls)
 
@@ -365,15 +365,6 @@ def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = No
 
 def _listed(env: Mapping[str, str], name: str) -> list[str]:
     return [item.strip() for item in env.get(name, "").split(",") if item.strip()]
-
-
-def plain_http_url(url: object) -> bool:
-    """An absolute http(s) URL with a host, and no user info or fragment."""
-    if not isinstance(url, str):
-        return False
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and "@" not in parts.netloc \
-        and not parts.fragment and "#" not in url
 
 
 _SECRET_FLAGS = ("--api-key", "--encryption-key")

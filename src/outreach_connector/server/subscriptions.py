@@ -38,6 +38,7 @@ from outreach_connector.server.serving import ABORT, RECEIVER_PREFIX
 from outreach_connector.server.status import ReconnectNeeded
 from outreach_connector.server.routes import known_id, not_found, owner, services
 from outreach_connector.server.store_sql import StoreUnavailable
+from outreach_connector.validation import problems_in
 from outreach_connector.triggers import check_input, matches, parse_event
 from outreach_connector.webhooks import verify
 
@@ -123,7 +124,8 @@ async def create(request: Request) -> Response:
     except UnknownTrigger as exc:
         return invalid(f"trigger: {exc.message}")
     except InputInvalid as exc:
-        return envelopes.input_invalid([{**e, "path": f"input.{e['path']}".rstrip(".")} for e in exc.errors])
+        return envelopes.input_invalid([{**e, "path": f"input.{e['path']}".rstrip(".")} for e in exc.errors],
+                                       problems_in(exc.errors))
     problem = mode_problem(svc.settings, trigger, body)
     if problem:
         return invalid(problem)
