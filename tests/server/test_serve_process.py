@@ -20,7 +20,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 20) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:  # a loaded 2-core runner
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and process.poll() is None:
         try:
