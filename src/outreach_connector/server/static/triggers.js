@@ -1,0 +1,291 @@
+// The Triggers view: subscribe the chosen authentication to an Outreach event (POST …/subscriptions), list its
+// subscriptions (status, last event, last error, Delete), and watch one subscription's events arrive by long
+// poll (GET /subscriptions/{sid}/events?after=&wait=). The subscription's body is a form generated like the
+// operation forms (form.js): `input.<filter>`, `mode`, `callback_url`, so a 400's `errors` land on their fields.
+import { cellText, el, nextId, present, readableType } from "./dom.js";
+import { createForm } from "./form.js";
+
+const WAIT_SECONDS = 25;  // one long poll (the server holds it up to 30 s)
+const READ_LIMIT = 100;   // events one read asks for
+const EVENTS_KEPT = 200;  // rows the events table keeps, the newest
+const RETRY_MS = 3000;    // pause after a failed read before the next
+const ATTRIBUTES_SHOWN = 4;  // attributes summed up in an event's row; the JSON has them all
+// the attributes that say which record it is or what happened to it come first (a poll's event carries them all)
+const FIRST_ATTRIBUTES = ["name", "firstName", "lastName", "title", "subject", "email", "emails", "state", "action"];
+const MODE = {
+  enum: ["webhook", "poll"], title: "Mode",
+  description: "Webhook: Outreach sends each event as it happens. Poll: the server asks Outreach for changes "
+    + "every poll interval (deletions cannot be polled).",
+};
+const CALLBACK = {
+  type: "string", title: "Callback URL",
+  description: "Optional: the server also POSTs each event there, signed (it must be on the server's "
+    + "--allow-callback-url list). Events stay readable here either way.",
+};
+
+// deps: {api(method, path, body, signal), call(operation, input), problemText(reply), authId()}
+export function createTriggersView(deps) {
+  const $ = (selector) => document.querySelector(selector);
+  const ui = {
+    trigger: $("[data-testid=trigger]"), description: $("#trigger-description"), form: $("#trigger-form"),
+    subscribe: $("[data-testid=subscribe]"), hint: $("#subscribe-hint"), outcome: $("[data-testid=trigger-outcome]"),
+    secret: $("#delivery-secret"), subscriptions: $("[data-testid=subscriptions]"),
+    subscriptionsHeading: $("#subscriptions-heading"), events: $("[data-testid=events]"),
+    eventsStatus: $("#events-status"),
+  };
+  const form = createForm(ui.form, deps.call, "the subscription");
+  const state = { base: "", triggers: new Map(), subscriptions: [], visible: false };
+  let watched = null;  // {sid, title, after, events, reader: {controller} | null}
+
+  // ---- the trigger picker: grouped by the Outreach resource its event belongs to -------------------------
+  async function connected(base) {
+    state.base = base;
+    const reply = await deps.api("GET", `${base}/triggers`);
+    if (reply.status !== 200) return void (ui.outcome.textContent = `Triggers: ${deps.problemText(reply)}`);
+    state.triggers = new Map(reply.data.elements.map((trigger) => [trigger.name, trigger]));
+    fillTriggers(reply.data.elements);
+    authenticationChanged();
+  }
+
+  // `prospect.created` (the output's one event name) -> `Prospect`; else the name without its action.
+  function resourceOf(trigger) {
+    const event = trigger.outputSchema && trigger.outputSchema.properties && trigger.outputSchema.properties.event;
+    const name = event && Array.isArray(event.enum) && event.enum.length === 1 ? String(event.enum[0]) : "";
+    return readableType(name.includes(".") ? name.split(".")[0] : trigger.name.replace(/_[a-z]+$/, ""));
+  }
+
+  function fillTriggers(elements) {
+    const groups = new Map();
+    for (const trigger of elements) {
+      const group = resourceOf(trigger);
+      if (!groups.has(group)) groups.set(group, []);
+      groups.get(group).push(trigger);
+    }
+    const option = (trigger) => el("option", { value: trigger.name }, trigger.title);
+    ui.trigger.replaceChildren(el("option", { value: "" }, "— choose a trigger —"),
+      ...[...groups.keys()].sort().map((group) => el("optgroup", { label: group }, ...groups.get(group).map(option))));
+    ui.trigger.disabled = false;
+    renderForm();
+  }
+
+  // The body of POST …/subscriptions as a form: the trigger's filters under `input`, then mode and callback URL
+  // (kept from the previous trigger's form).
+  function renderForm() {
+    const trigger = state.triggers.get(ui.trigger.value);
+    const kept = trigger ? form.value() : {};
+    ui.description.textContent = trigger ? trigger.description : "";
+    const filters = trigger && trigger.inputSchema;
+    const properties = {};
+    if (filters && Object.keys(filters.properties || {}).length) properties.input = { ...filters, title: "Filters" };
+    Object.assign(properties, { mode: MODE, callback_url: CALLBACK });
+    form.render(trigger ? { type: "object", properties } : null);
+    form.fill({ mode: kept.mode || "webhook", callback_url: kept.callback_url });
+    updateSubscribe();
+  }
+
+  function updateSubscribe() {
+    const why = !state.base ? "Connect to the server first."
+      : !deps.authId() ? "Choose an authentication to subscribe it."
+        : !ui.trigger.value ? "Choose a trigger to subscribe to." : "";
+    ui.subscribe.disabled = why !== "";
+    ui.hint.textContent = why;
+  }
+
+  // ---- subscribe -------------------------------------------------------------------------------------------
+  async function subscribe() {
+    const trigger = state.triggers.get(ui.trigger.value);
+    form.clearErrors();
+    ui.secret.replaceChildren();
+    ui.outcome.textContent = `Subscribing to ${trigger.title}…`;
+    const body = { trigger: trigger.name, ...form.value() };
+    const reply = await deps.api("POST", `/authentications/${encodeURIComponent(deps.authId())}/subscriptions`, body);
+    if (reply.status !== 201) {
+      ui.outcome.textContent = `Not subscribed: ${deps.problemText(reply)}`;
+      if (reply.status === 400 && reply.data && Array.isArray(reply.data.errors)) form.showErrors(reply.data.errors);
+      return;
+    }
+    ui.outcome.textContent = `Subscribed to ${trigger.title} (${body.mode || "webhook"}): its events show below.`;
+    if (reply.data.delivery_secret) showDeliverySecret(reply.data.delivery_secret);
+    await loadSubscriptions();
+    const made = state.subscriptions.find((sub) => sub.id === reply.data.id);
+    if (made) watch(made);
+  }
+
+  // The key that signs the pushes to the callback URL: the server shows it this once.
+  function showDeliverySecret(secret) {
+    const code = el("code", { "data-testid": "delivery-secret" }, secret);
+    ui.secret.replaceChildren("Delivery secret (shown once: keep it to check the pushes' signatures): ", code);
+  }
+
+  // ---- the authentication's subscriptions --------------------------------------------------------------------
+  async function loadSubscriptions() {
+    const auth = deps.authId();
+    if (!state.base || !auth) return void showSubscriptions([]);
+    const reply = await deps.api("GET", `/authentications/${encodeURIComponent(auth)}/subscriptions`);
+    if (auth !== deps.authId()) return;  // another authentication was chosen meanwhile
+    if (reply.status !== 200) {
+      ui.outcome.textContent = `The subscriptions could not be listed: ${deps.problemText(reply)}`;
+      return;
+    }
+    showSubscriptions(reply.data.elements);
+  }
+
+  function titleOf(sub) {
+    const trigger = state.triggers.get(sub.trigger);
+    return trigger ? trigger.title : sub.trigger;
+  }
+
+  function showSubscriptions(subscriptions) {
+    state.subscriptions = subscriptions;
+    if (!subscriptions.length) {
+      return void ui.subscriptions.replaceChildren(el("p", { class: "hint" },
+        deps.authId() ? "This authentication has no subscription yet." : "Choose an authentication."));
+    }
+    const headings = ["Trigger", "Mode", "Status", "Last event", "Last error", "Actions"];
+    ui.subscriptions.replaceChildren(el("div", { class: "table-scroll" }, el("table", {},
+      el("caption", {}, `${subscriptions.length} subscription${subscriptions.length === 1 ? "" : "s"}`),
+      el("thead", {}, el("tr", {}, ...headings.map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, ...subscriptions.map(subscriptionRow)))));
+  }
+
+  function subscriptionRow(sub) {
+    const title = titleOf(sub);
+    const watching = watched !== null && watched.sid === sub.id;
+    const show = el("button", { type: "button", class: "small", "data-testid": "watch", "aria-pressed": String(watching),
+                                "aria-label": `Show the events of ${title} (${sub.mode})` }, "Events");
+    show.addEventListener("click", () => watch(sub));
+    const remove = el("button", { type: "button", class: "small", "data-testid": "unsubscribe",
+                                  "aria-label": `Delete the subscription to ${title} (${sub.mode})` }, "Delete");
+    remove.addEventListener("click", () => unsubscribe(sub));
+    const status = el("td", { "data-testid": "subscription-status" }, sub.status.replace(/_/g, " "));
+    return el("tr", { "data-testid": "subscription-row", "data-id": sub.id },
+      el("th", { scope: "row" }, title), el("td", {}, sub.mode), status, el("td", {}, cellText(sub.last_event_at)),
+      el("td", { class: "error-text" }, cellText(sub.last_error)), el("td", { class: "actions" }, show, remove));
+  }
+
+  async function unsubscribe(sub) {
+    const title = titleOf(sub);
+    ui.outcome.textContent = `Deleting the subscription to ${title}…`;
+    const reply = await deps.api("DELETE", `/subscriptions/${encodeURIComponent(sub.id)}`);
+    if (reply.status !== 204 && reply.status !== 404) {
+      return void (ui.outcome.textContent = `Not deleted: ${deps.problemText(reply)}`);
+    }
+    if (watched && watched.sid === sub.id) stopWatching(true);
+    await loadSubscriptions();
+    ui.outcome.textContent = `Deleted the subscription to ${title}; Outreach's webhook went with it.`;
+    ui.subscriptionsHeading.focus();  // its Delete button is gone
+  }
+
+  // ---- events: one subscription watched at a time, by long poll, newest first --------------------------------
+  function watch(sub) {
+    if (watched && watched.sid === sub.id) return;
+    stopWatching(true);
+    watched = { sid: sub.id, title: `${titleOf(sub)} (${sub.mode})`, after: "", events: [], reader: null };
+    showSubscriptions(state.subscriptions);  // the pressed "Events" button
+    showEvents();
+    if (state.visible) read(watched);
+  }
+
+  // Stop reading; `forget`: the events shown go too.
+  function stopWatching(forget) {
+    if (watched && watched.reader) watched.reader.abort();
+    if (watched) watched.reader = null;
+    if (forget) {
+      watched = null;
+      showEvents();
+    }
+  }
+
+  async function read(watching) {
+    const reader = new AbortController();
+    watching.reader = reader;
+    while (watched === watching && watching.reader === reader) {
+      const query = new URLSearchParams({ wait: String(WAIT_SECONDS), limit: String(READ_LIMIT) });
+      if (watching.after) query.set("after", watching.after);
+      const path = `/subscriptions/${encodeURIComponent(watching.sid)}/events?${query}`;
+      const reply = await deps.api("GET", path, undefined, reader.signal);
+      if (watched !== watching || watching.reader !== reader) return;
+      if (!(await handleRead(watching, reply))) return;
+    }
+  }
+
+  // One read's answer; false ends the loop.
+  async function handleRead(watching, reply) {
+    if (reply.status === 200) {
+      watching.after = reply.data.next_after;
+      if (reply.data.events.length) arrived(watching, reply.data.events);
+      return true;
+    }
+    if (reply.status === 410) {  // the cursor is older than the retention: from the oldest kept
+      watching.after = "";
+      return true;
+    }
+    if (reply.status === 404) {
+      ui.eventsStatus.textContent = `The subscription to ${watching.title} no longer exists.`;
+      return false;
+    }
+    ui.eventsStatus.textContent = `Events could not be read (${deps.problemText(reply)}); trying again.`;
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    return true;
+  }
+
+  function arrived(watching, events) {
+    watching.events = [...events.slice().reverse(), ...watching.events].slice(0, EVENTS_KEPT);
+    showEvents();
+    ui.eventsStatus.textContent = `${events.length} new event${events.length === 1 ? "" : "s"} for ${watching.title}.`;
+    loadSubscriptions();  // its last event changed
+  }
+
+  function showEvents() {
+    if (!watched) {
+      ui.eventsStatus.textContent = "";
+      return void ui.events.replaceChildren(el("p", { class: "hint" },
+        "Subscribe, or press Events on a subscription, to see its events arrive here."));
+    }
+    const count = watched.events.length;
+    const caption = count ? `Events of ${watched.title}, newest first (${count}${count === EVENTS_KEPT ? ", the newest kept" : ""})`
+      : `Events of ${watched.title}: none yet, waiting for Outreach…`;
+    const headings = ["Received", "Event", "Record", "Attributes", "JSON"];
+    ui.events.replaceChildren(el("div", { class: "table-scroll" }, el("table", { "data-testid": "events-table" },
+      el("caption", {}, caption),
+      el("thead", {}, el("tr", {}, ...headings.map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, ...watched.events.map(eventRow)))));
+  }
+
+  function eventRow(event) {
+    const record = event.resource ? `${readableType(String(event.resource.type))} ${event.resource.id}` : "";
+    const rank = ([name]) => (FIRST_ATTRIBUTES.includes(name) ? FIRST_ATTRIBUTES.indexOf(name) : FIRST_ATTRIBUTES.length);
+    const attributes = Object.entries(event.attributes || {}).filter(([, value]) => present(value))
+      .sort((a, b) => rank(a) - rank(b));  // stable: the rest keep Outreach's order
+    const shown = attributes.slice(0, ATTRIBUTES_SHOWN).map(([name, value]) => `${name}: ${cellText(value)}`);
+    if (attributes.length > ATTRIBUTES_SHOWN) shown.push(`and ${attributes.length - ATTRIBUTES_SHOWN} more`);
+    const json = el("details", { class: "event-json" }, el("summary", {}, "JSON"),
+                    el("pre", { tabindex: "0", id: nextId("event-json") }, JSON.stringify(event, null, 2)));
+    return el("tr", { "data-testid": "event-row", "data-event-id": String(event.id) },
+      el("th", { scope: "row" }, cellText(event.received_at)), el("td", {}, cellText(event.event)),
+      el("td", {}, record), el("td", {}, shown.join("; ")), el("td", {}, json));
+  }
+
+  // ---- what the page tells the view -------------------------------------------------------------------------
+  // Another authentication chosen (or the first): its own subscriptions, nothing of the last one's.
+  function authenticationChanged() {
+    form.resetLookups();
+    stopWatching(true);
+    updateSubscribe();
+    loadSubscriptions();
+  }
+
+  // The view shown or hidden: a hidden view reads nothing (the watched subscription resumes where it was).
+  function setVisible(visible) {
+    state.visible = visible;
+    if (!visible) return void stopWatching(false);
+    if (watched && !watched.reader) read(watched);
+    if (state.base) loadSubscriptions();
+  }
+
+  ui.trigger.addEventListener("change", renderForm);
+  ui.subscribe.addEventListener("click", subscribe);
+  showSubscriptions([]);
+  showEvents();
+  return { connected, authenticationChanged, setVisible, updateSubscribe };
+}
