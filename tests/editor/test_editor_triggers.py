@@ -17,6 +17,7 @@ from outreach_sandbox.server import serving
 from server.live import LiveServer
 
 from .conftest import API_KEY, editor_settings, playwright, snap
+from .test_editor_accessibility import audit, axe_source, blocking  # noqa: F401 - axe_source is a fixture
 from .test_editor_usable import COUNT_POINTER, focused_testid, tab_to
 
 expect = playwright.expect
@@ -129,8 +130,11 @@ def test_subscribe_by_webhook_then_a_prospect_created_in_outreach_shows_as_an_ev
     expect(event_row).to_contain_text("prospect.created")
     expect(event_row).to_contain_text(f"Prospect {prospect_id}")
     expect(event_row).to_contain_text("firstName: Ada")
-    event_row.locator("summary").click()  # the JSON, one click away
-    shown = json.loads(event_row.locator("pre").text_content())
+    button = event_row.get_by_test_id("event-json-button")
+    expect(button).to_have_accessible_name(f"JSON of prospect.created, Prospect {prospect_id}")
+    button.click()  # the JSON, one click away
+    expect(button).to_have_attribute("aria-pressed", "true")
+    shown = json.loads(editor.page.get_by_test_id("event-json").text_content())
     assert (shown["trigger"], shown["resource"], shown["attributes"]["firstName"]) == \
         ("prospect_created", {"type": "prospect", "id": prospect_id}, "Ada")
     expect(row.locator("td").nth(2)).not_to_be_empty()  # the subscription's last event, reloaded
@@ -282,3 +286,30 @@ def test_a_refused_subscription_names_its_member_in_errors(stack, auth, body, pa
     [error] = answer.json()["errors"]
     assert error["path"] == path
     assert answer.json()["message"] == f"Invalid subscription: {path}: {error['message']}"
+
+
+def test_the_audit_finds_nothing_serious_in_the_triggers_views_states(stack, editor, auth, axe_source):  # noqa: F811
+    """axe-core on the Triggers view: empty, a refused subscription (errors by their fields), subscribed with an
+    event and its JSON open."""
+    page = editor.page
+    open_triggers(editor, auth[1])
+    assert blocking(audit(editor, axe_source)) == []  # no trigger chosen, no subscription
+    page.get_by_test_id("trigger").select_option("prospect_destroyed")
+    editor.field("mode").locator("select").select_option(label="poll")
+    editor.field("input.account_id").get_by_role("combobox").fill("not an id")
+    page.get_by_test_id("subscribe").click()
+    expect(editor.field("input.account_id").get_by_test_id("field-error")).to_be_visible()
+    assert blocking(audit(editor, axe_source)) == []
+    editor.field("input.account_id").get_by_role("combobox").fill("")
+    editor.field("mode").locator("select").focus()  # leaves the dropdown, which closes (its list covers Subscribe)
+    page.get_by_test_id("subscribe").click()
+    expect(editor.field("mode").get_by_test_id("field-error")).to_be_visible()
+    snap(editor, "editor-triggers-error")
+    assert blocking(audit(editor, axe_source)) == []
+    subscribe(editor, "prospect_created")
+    created_prospect(stack[0], "Audrey")
+    event_row = page.get_by_test_id("event-row")
+    expect(event_row).to_have_count(1, timeout=20_000)
+    event_row.get_by_test_id("event-json-button").click()
+    expect(page.get_by_test_id("event-json")).to_be_visible()
+    assert blocking(audit(editor, axe_source)) == []

@@ -2,7 +2,7 @@
 // subscriptions (status, last event, last error, Delete), and watch one subscription's events arrive by long
 // poll (GET /subscriptions/{sid}/events?after=&wait=). The subscription's body is a form generated like the
 // operation forms (form.js): `input.<filter>`, `mode`, `callback_url`, so a 400's `errors` land on their fields.
-import { cellText, el, nextId, present, readableType } from "./dom.js";
+import { cellText, el, present, readableType } from "./dom.js";
 import { createForm } from "./form.js";
 
 const WAIT_SECONDS = 25;  // one long poll (the server holds it up to 30 s)
@@ -159,7 +159,7 @@ export function createTriggersView(deps) {
     remove.addEventListener("click", () => unsubscribe(sub));
     const status = el("td", { "data-testid": "subscription-status" }, sub.status.replace(/_/g, " "));
     return el("tr", { "data-testid": "subscription-row", "data-id": sub.id },
-      el("th", { scope: "row" }, title), el("td", {}, sub.mode), status, el("td", {}, cellText(sub.last_event_at)),
+      el("th", { scope: "row" }, title), el("td", {}, sub.mode), status, el("td", {}, when(sub.last_event_at)),
       el("td", { class: "error-text" }, cellText(sub.last_error)), el("td", { class: "actions" }, show, remove));
   }
 
@@ -180,7 +180,8 @@ export function createTriggersView(deps) {
   function watch(sub) {
     if (watched && watched.sid === sub.id) return;
     stopWatching(true);
-    watched = { sid: sub.id, title: `${titleOf(sub)} (${sub.mode})`, after: "", events: [], reader: null };
+    watched = { sid: sub.id, title: `${titleOf(sub)} (${sub.mode})`, after: "", events: [], reader: null,
+                jsonOf: null };  // jsonOf: the id of the event whose JSON is shown
     showSubscriptions(state.subscriptions);  // the pressed "Events" button
     showEvents();
     if (state.visible) read(watched);
@@ -246,24 +247,60 @@ export function createTriggersView(deps) {
     const caption = count ? `Events of ${watched.title}, newest first (${count}${count === EVENTS_KEPT ? ", the newest kept" : ""})`
       : `Events of ${watched.title}: none yet, waiting for Outreach…`;
     const headings = ["Received", "Event", "Record", "Attributes", "JSON"];
-    ui.events.replaceChildren(el("div", { class: "table-scroll" }, el("table", { "data-testid": "events-table" },
+    const table = el("div", { class: "table-scroll" }, el("table", { "data-testid": "events-table" },
       el("caption", {}, caption),
       el("thead", {}, el("tr", {}, ...headings.map((h) => el("th", { scope: "col" }, h)))),
-      el("tbody", {}, ...watched.events.map(eventRow)))));
+      el("tbody", {}, ...watched.events.map(eventRow))));
+    const chosen = watched.events.find((event) => event.id === watched.jsonOf);
+    const json = chosen ? el("pre", { "data-testid": "event-json", id: "event-json", tabindex: "0", role: "region",
+                                      "aria-label": `JSON of the event ${describeEvent(chosen)}` },
+                             JSON.stringify(chosen, null, 2)) : "";
+    ui.events.replaceChildren(table, json);
   }
 
-  function eventRow(event) {
+  // `prospect.created, Prospect 41`
+  function describeEvent(event) {
     const record = event.resource ? `${readableType(String(event.resource.type))} ${event.resource.id}` : "";
-    const rank = ([name]) => (FIRST_ATTRIBUTES.includes(name) ? FIRST_ATTRIBUTES.indexOf(name) : FIRST_ATTRIBUTES.length);
+    return [event.event, record].filter(Boolean).join(", ");
+  }
+
+  // 2026-12-06T22:44:37.720Z -> 2026-12-06 22:44:37 UTC (the JSON keeps the exact time)
+  function when(iso) {
+    return typeof iso === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(iso)
+      ? `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC` : cellText(iso);
+  }
+
+  // The attributes that say which record it is or what happened first, timestamps (`…At`) last.
+  function attributeSummary(event) {
+    const rank = ([name]) => (FIRST_ATTRIBUTES.includes(name) ? FIRST_ATTRIBUTES.indexOf(name)
+      : FIRST_ATTRIBUTES.length + (name.endsWith("At") ? 1 : 0));
     const attributes = Object.entries(event.attributes || {}).filter(([, value]) => present(value))
       .sort((a, b) => rank(a) - rank(b));  // stable: the rest keep Outreach's order
     const shown = attributes.slice(0, ATTRIBUTES_SHOWN).map(([name, value]) => `${name}: ${cellText(value)}`);
     if (attributes.length > ATTRIBUTES_SHOWN) shown.push(`and ${attributes.length - ATTRIBUTES_SHOWN} more`);
-    const json = el("details", { class: "event-json" }, el("summary", {}, "JSON"),
-                    el("pre", { tabindex: "0", id: nextId("event-json") }, JSON.stringify(event, null, 2)));
+    return shown.join("; ");
+  }
+
+  function eventRow(event) {
+    const open = watched.jsonOf === event.id;
+    const button = el("button", { type: "button", class: "small", "data-testid": "event-json-button",
+                                  "aria-pressed": String(open), "aria-label": `JSON of ${describeEvent(event)}` },
+                      "JSON");  // pressed while shown
+    if (open) button.setAttribute("aria-controls", "event-json");
+    button.addEventListener("click", () => toggleJson(event.id));
+    const record = event.resource ? `${readableType(String(event.resource.type))} ${event.resource.id}` : "";
     return el("tr", { "data-testid": "event-row", "data-event-id": String(event.id) },
-      el("th", { scope: "row" }, cellText(event.received_at)), el("td", {}, cellText(event.event)),
-      el("td", {}, record), el("td", {}, shown.join("; ")), el("td", {}, json));
+      el("th", { scope: "row", class: "nowrap" }, when(event.received_at)),
+      el("td", { class: "nowrap" }, cellText(event.event)), el("td", { class: "nowrap" }, record),
+      el("td", {}, attributeSummary(event)), el("td", {}, button));
+  }
+
+  // One event's JSON under the table (pressing again hides it); the focus stays on its button.
+  function toggleJson(id) {
+    watched.jsonOf = watched.jsonOf === id ? null : id;
+    showEvents();
+    const again = [...ui.events.querySelectorAll("[data-testid=event-row]")].find((row) => row.dataset.eventId === String(id));
+    if (again) again.querySelector("button").focus();
   }
 
   // ---- what the page tells the view -------------------------------------------------------------------------
