@@ -177,6 +177,60 @@ def test_delete_unsubscribes_and_removes_the_outreach_webhook(stack, editor, aut
     assert all(str(hook["id"]) != str(made["webhook_id"]) for hook in active_webhooks(sandbox))
 
 
+def test_a_webhook_outreach_disabled_shows_and_enable_turns_it_back_on(stack, editor, auth):
+    sandbox, server_url = stack
+    page = editor.page
+    open_triggers(editor, auth[1])
+    subscribe(editor, "prospect_updated")
+    [made] = subscriptions_of(server_url, auth[0])
+    hook = made["webhook_id"]
+    with outreach(sandbox) as client:
+        assert client.patch(f"/webhooks/{hook}", json={"data": {"type": "webhook", "id": hook, "attributes": {
+            "active": False}}}).status_code == 200
+    deadline = time.monotonic() + 15  # the server checks its webhooks every poll interval (1 s here)
+    while subscriptions_of(server_url, auth[0])[0]["status"] != "webhook_disabled":
+        assert time.monotonic() < deadline, "the server never saw the webhook disabled"
+        time.sleep(0.1)
+    page.get_by_test_id("refresh-subscriptions").click()
+    row = page.get_by_test_id("subscription-row")
+    expect(row.get_by_test_id("subscription-status")).to_have_text("webhook disabled")
+    expect(row).to_contain_text("webhook disabled: ")  # the last error says why
+    enable = row.get_by_test_id("enable")
+    expect(enable).to_have_accessible_name("Enable the webhook of Prospect changed again")
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/enable")) as sent:
+        enable.click()
+    assert sent.value.url == f"{server_url}/subscriptions/{made['id']}/enable"
+    expect(page.get_by_test_id("trigger-outcome")).to_have_text("The webhook of Prospect changed is enabled again.")
+    expect(row.get_by_test_id("subscription-status")).to_have_text("active")
+    expect(row.get_by_test_id("enable")).to_have_count(0)
+    with outreach(sandbox) as client:
+        assert client.get(f"/webhooks/{hook}").json()["data"]["attributes"]["active"] is True
+
+
+def test_the_keyboard_focus_stays_on_its_button_while_the_lists_reload(stack, editor, auth):
+    sandbox, _ = stack
+    page = editor.page
+    open_triggers(editor, auth[1])
+    subscribe(editor, "prospect_created")
+    page.get_by_test_id("unsubscribe").focus()
+    def reloaded_with_the_event(response) -> bool:  # the list, asked again once the event arrived
+        return response.request.method == "GET" and response.url.endswith("/subscriptions") \
+            and response.json()["elements"][0]["last_event_at"] is not None
+    with page.expect_response(reloaded_with_the_event, timeout=20_000):
+        created_prospect(sandbox, "Kay")
+    expect(page.get_by_test_id("event-row")).to_have_count(1)
+    expect(page.get_by_test_id("subscription-row").locator("td").nth(2)).not_to_be_empty()
+    expect(page.get_by_test_id("unsubscribe")).to_be_focused()  # drawn anew, focused again
+    json_button = page.get_by_test_id("event-json-button")
+    json_button.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("event-json")).to_be_visible()
+    expect(json_button).to_be_focused()
+    expect(json_button).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("event-json")).to_have_count(0)
+
+
 def events_read(request, sid: str) -> bool:
     return f"/subscriptions/{sid}/events" in request.url
 

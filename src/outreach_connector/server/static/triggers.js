@@ -31,6 +31,7 @@ export function createTriggersView(deps) {
     subscribe: $("[data-testid=subscribe]"), hint: $("#subscribe-hint"), outcome: $("[data-testid=trigger-outcome]"),
     secret: $("#delivery-secret"), subscriptions: $("[data-testid=subscriptions]"),
     subscriptionsHeading: $("#subscriptions-heading"), events: $("[data-testid=events]"),
+    refresh: $("[data-testid=refresh-subscriptions]"),
     eventsStatus: $("#events-status"),
   };
   const form = createForm(ui.form, deps.call, "the subscription");
@@ -138,11 +139,11 @@ export function createTriggersView(deps) {
   function showSubscriptions(subscriptions) {
     state.subscriptions = subscriptions;
     if (!subscriptions.length) {
-      return void ui.subscriptions.replaceChildren(el("p", { class: "hint" },
+      return void redraw(ui.subscriptions, el("p", { class: "hint" },
         deps.authId() ? "This authentication has no subscription yet." : "Choose an authentication."));
     }
     const headings = ["Trigger", "Mode", "Status", "Last event", "Last error", "Actions"];
-    ui.subscriptions.replaceChildren(el("div", { class: "table-scroll" }, el("table", {},
+    redraw(ui.subscriptions, el("div", { class: "table-scroll" }, el("table", {},
       el("caption", {}, `${subscriptions.length} subscription${subscriptions.length === 1 ? "" : "s"}`),
       el("thead", {}, el("tr", {}, ...headings.map((h) => el("th", { scope: "col" }, h)))),
       el("tbody", {}, ...subscriptions.map(subscriptionRow)))));
@@ -157,10 +158,27 @@ export function createTriggersView(deps) {
     const remove = el("button", { type: "button", class: "small", "data-testid": "unsubscribe",
                                   "aria-label": `Delete the subscription to ${title} (${sub.mode})` }, "Delete");
     remove.addEventListener("click", () => unsubscribe(sub));
+    const actions = el("td", { class: "actions" }, show, remove);
+    if (sub.status === "webhook_disabled") actions.prepend(enableButton(sub, title));
     const status = el("td", { "data-testid": "subscription-status" }, sub.status.replace(/_/g, " "));
     return el("tr", { "data-testid": "subscription-row", "data-id": sub.id },
       el("th", { scope: "row" }, title), el("td", {}, sub.mode), status, el("td", {}, when(sub.last_event_at)),
-      el("td", { class: "error-text" }, cellText(sub.last_error)), el("td", { class: "actions" }, show, remove));
+      el("td", { class: "error-text" }, cellText(sub.last_error)), actions);
+  }
+
+  // A webhook Outreach disabled: turn it back on (POST /subscriptions/{sid}/enable).
+  function enableButton(sub, title) {
+    const button = el("button", { type: "button", class: "small", "data-testid": "enable",
+                                  "aria-label": `Enable the webhook of ${title} again` }, "Enable");
+    button.addEventListener("click", async () => {
+      ui.outcome.textContent = `Enabling the webhook of ${title}…`;
+      const reply = await deps.api("POST", `/subscriptions/${encodeURIComponent(sub.id)}/enable`);
+      ui.outcome.textContent = reply.status === 200 ? `The webhook of ${title} is enabled again.`
+        : `Not enabled: ${deps.problemText(reply)}`;
+      await loadSubscriptions();
+      ui.subscriptionsHeading.focus();  // its Enable button is gone
+    });
+    return button;
   }
 
   async function unsubscribe(sub) {
@@ -215,6 +233,7 @@ export function createTriggersView(deps) {
     if (reply.status === 200) {
       watching.after = reply.data.next_after;
       if (reply.data.events.length) arrived(watching, reply.data.events);
+      else loadSubscriptions();  // a quiet long poll: a status may have changed meanwhile (webhook disabled…)
       return true;
     }
     if (reply.status === 410) {  // the cursor is older than the retention: from the oldest kept
@@ -240,7 +259,7 @@ export function createTriggersView(deps) {
   function showEvents() {
     if (!watched) {
       ui.eventsStatus.textContent = "";
-      return void ui.events.replaceChildren(el("p", { class: "hint" },
+      return void redraw(ui.events, el("p", { class: "hint" },
         "Subscribe, or press Events on a subscription, to see its events arrive here."));
     }
     const count = watched.events.length;
@@ -255,7 +274,7 @@ export function createTriggersView(deps) {
     const json = chosen ? el("pre", { "data-testid": "event-json", id: "event-json", tabindex: "0", role: "region",
                                       "aria-label": `JSON of the event ${describeEvent(chosen)}` },
                              JSON.stringify(chosen, null, 2)) : "";
-    ui.events.replaceChildren(table, json);
+    redraw(ui.events, table, json);
   }
 
   // `prospect.created, Prospect 41`
@@ -292,15 +311,31 @@ export function createTriggersView(deps) {
     return el("tr", { "data-testid": "event-row", "data-event-id": String(event.id) },
       el("th", { scope: "row", class: "nowrap" }, when(event.received_at)),
       el("td", { class: "nowrap" }, cellText(event.event)), el("td", { class: "nowrap" }, record),
-      el("td", {}, attributeSummary(event)), el("td", {}, button));
+      el("td", {}, attributeSummary(event)), el("td", { class: "nowrap" }, button));
   }
 
-  // One event's JSON under the table (pressing again hides it); the focus stays on its button.
+  // One event's JSON under the table (pressing again hides it).
   function toggleJson(id) {
     watched.jsonOf = watched.jsonOf === id ? null : id;
     showEvents();
-    const again = [...ui.events.querySelectorAll("[data-testid=event-row]")].find((row) => row.dataset.eventId === String(id));
-    if (again) again.querySelector("button").focus();
+  }
+
+  // The row a control is in, by its data-id (subscriptions) or data-event-id (events).
+  const rowKey = (node) => {
+    const row = node.closest("tr");
+    return row ? row.dataset.id || row.dataset.eventId || null : null;
+  };
+
+  // Draw `box` anew with `nodes`; a button that had the focus in it (Delete, Events, JSON of one row) has it
+  // again in its row's new drawing, so a list that reloads as events arrive never drops a keyboard user's place.
+  function redraw(box, ...nodes) {
+    const active = box.contains(document.activeElement) ? document.activeElement : null;
+    const key = active && active.dataset.testid ? [rowKey(active), active.dataset.testid] : null;
+    box.replaceChildren(...nodes);
+    if (!key || key[0] === null) return;
+    const again = [...box.querySelectorAll("[data-testid]")]
+      .find((node) => node.dataset.testid === key[1] && rowKey(node) === key[0]);
+    if (again) again.focus();
   }
 
   // ---- what the page tells the view -------------------------------------------------------------------------
@@ -321,6 +356,7 @@ export function createTriggersView(deps) {
   }
 
   ui.trigger.addEventListener("change", renderForm);
+  ui.refresh.addEventListener("click", loadSubscriptions);
   ui.subscribe.addEventListener("click", subscribe);
   showSubscriptions([]);
   showEvents();
