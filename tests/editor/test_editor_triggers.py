@@ -22,6 +22,7 @@ from .test_editor_usable import COUNT_POINTER, focused_testid, tab_to
 
 expect = playwright.expect
 HEADERS = {"Authorization": f"Bearer {API_KEY}"}
+CALLBACK_URL = "http://127.0.0.1:9/editor-hook"  # allowed; nothing listens (the test deletes its subscription)
 # sequence_state_finished's filters, in its input schema's order
 FINISHED_FILTERS = ("account_id", "mailbox_id", "opportunity_id", "prospect_id", "sequence_id", "user_id")
 
@@ -33,7 +34,8 @@ def stack(tmp_path_factory):
     sandbox = Sandbox(SandboxConfig(clock=time.time, webhook_retry_delay=0))
     with serving(sandbox) as sandbox_url:
         database = tmp_path_factory.mktemp("editor-triggers") / "server.db"
-        settings = lambda url: editor_settings(sandbox_url, database, url, poll_interval=1)  # noqa: E731
+        settings = lambda url: editor_settings(sandbox_url, database, url, poll_interval=1,  # noqa: E731
+                                               allowed_callback_urls=(CALLBACK_URL,))
         with LiveServer(make_app=lambda url: create_app(settings(url))) as server_url:
             yield sandbox, server_url
 
@@ -156,6 +158,25 @@ def test_poll_mode_shows_a_change_made_in_outreach(stack, editor, auth):
     expect(event_row).to_have_count(1, timeout=20_000)
     expect(event_row).to_contain_text("prospect.updated")
     expect(event_row).to_contain_text("title: Polled by the editor")
+
+
+def test_a_callback_url_is_sent_and_the_delivery_secret_shown_once(stack, editor, auth):
+    page = editor.page
+    open_triggers(editor, auth[1])
+    page.get_by_test_id("trigger").select_option("task_completed")
+    editor.field("callback_url").locator("input").fill(CALLBACK_URL)
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/subscriptions")) as answered:
+        page.get_by_test_id("subscribe").click()
+    assert json.loads(answered.value.request.post_data) == {"trigger": "task_completed", "mode": "webhook",
+                                                            "callback_url": CALLBACK_URL}
+    secret = answered.value.json()["delivery_secret"]
+    expect(page.get_by_test_id("delivery-secret")).to_have_text(secret)
+    expect(page.locator("#delivery-secret")).to_contain_text("shown once")
+    [made] = subscriptions_of(stack[1], auth[0])
+    assert made["callback_url"] == CALLBACK_URL and secret not in json.dumps(made)
+    page.get_by_test_id("trigger").select_option("prospect_created")  # the next subscription keeps the URL
+    expect(editor.field("callback_url").locator("input")).to_have_value(CALLBACK_URL)
+    assert httpx.delete(f"{stack[1]}/subscriptions/{made['id']}", headers=HEADERS).status_code == 204
 
 
 def test_delete_unsubscribes_and_removes_the_outreach_webhook(stack, editor, auth):
