@@ -143,6 +143,24 @@ def test_subscribe_by_webhook_then_a_prospect_created_in_outreach_shows_as_an_ev
     snap(editor, "editor-triggers")  # docs/editor-triggers.png
 
 
+def test_a_filter_picked_from_its_dropdown_is_sent_under_input_and_names_the_subscription(stack, editor, auth):
+    sandbox, server_url = stack
+    account = next(iter(sandbox.store.records("account")))
+    name = account.attributes["name"]
+    open_triggers(editor, auth[1])
+    editor.page.get_by_test_id("trigger").select_option("prospect_updated")
+    editor.pick("input.account_id", name[:4], name)
+    with editor.page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/subscriptions")) as sent:
+        editor.page.get_by_test_id("subscribe").click()
+    assert json.loads(sent.value.post_data) == {"trigger": "prospect_updated", "input": {"account_id": account.id},
+                                                "mode": "webhook"}
+    row = editor.page.get_by_test_id("subscription-row")
+    expect(row.locator("th")).to_have_text(f"Prospect changed (webhook, account_id {account.id})")
+    expect(row.get_by_test_id("unsubscribe")).to_have_accessible_name(
+        f"Delete the subscription to Prospect changed (webhook, account_id {account.id})")
+    assert subscriptions_of(server_url, auth[0])[0]["input"] == {"account_id": account.id}
+
+
 def test_poll_mode_shows_a_change_made_in_outreach(stack, editor, auth):
     sandbox, server_url = stack
     open_triggers(editor, auth[1])

@@ -36,7 +36,9 @@ export function createTriggersView(deps) {
   };
   const form = createForm(ui.form, deps.call, "the subscription");
   const state = { base: "", triggers: new Map(), subscriptions: [], visible: false };
-  let watched = null;  // {sid, title, after, events, reader: {controller} | null}
+  // the subscription whose events are shown: {sid, title, after (the cursor), events (newest first),
+  // reader (the AbortController of its reading loop, null while paused), jsonOf}
+  let watched = null;
 
   // ---- the trigger picker: grouped by the Outreach resource its event belongs to -------------------------
   async function connected(base) {
@@ -99,7 +101,9 @@ export function createTriggersView(deps) {
     ui.secret.replaceChildren();
     ui.outcome.textContent = `Subscribing to ${trigger.title}…`;
     const body = { trigger: trigger.name, ...form.value() };
+    ui.subscribe.disabled = true;  // one subscription per press
     const reply = await deps.api("POST", `/authentications/${encodeURIComponent(deps.authId())}/subscriptions`, body);
+    updateSubscribe();
     if (reply.status !== 201) {
       ui.outcome.textContent = `Not subscribed: ${deps.problemText(reply)}`;
       if (reply.status === 400 && reply.data && Array.isArray(reply.data.errors)) form.showErrors(reply.data.errors);
@@ -136,6 +140,12 @@ export function createTriggersView(deps) {
     return trigger ? trigger.title : sub.trigger;
   }
 
+  // `Prospect changed (webhook, account_id 12)`: what tells two subscriptions apart, for names and captions.
+  function labelOf(sub) {
+    const filters = Object.entries(sub.input || {}).map(([name, value]) => `${name} ${cellText(value)}`);
+    return `${titleOf(sub)} (${[sub.mode, ...filters].join(", ")})`;
+  }
+
   function showSubscriptions(subscriptions) {
     state.subscriptions = subscriptions;
     if (!subscriptions.length) {
@@ -150,19 +160,21 @@ export function createTriggersView(deps) {
   }
 
   function subscriptionRow(sub) {
-    const title = titleOf(sub);
+    const label = labelOf(sub);
     const watching = watched !== null && watched.sid === sub.id;
     const show = el("button", { type: "button", class: "small", "data-testid": "watch", "aria-pressed": String(watching),
-                                "aria-label": `Show the events of ${title} (${sub.mode})` }, "Events");
+                                "aria-label": `Show the events of ${label}` }, "Events");
     show.addEventListener("click", () => watch(sub));
     const remove = el("button", { type: "button", class: "small", "data-testid": "unsubscribe",
-                                  "aria-label": `Delete the subscription to ${title} (${sub.mode})` }, "Delete");
+                                  "aria-label": `Delete the subscription to ${label}` }, "Delete");
     remove.addEventListener("click", () => unsubscribe(sub));
     const actions = el("td", { class: "actions" }, show, remove);
-    if (sub.status === "webhook_disabled") actions.prepend(enableButton(sub, title));
+    if (sub.status === "webhook_disabled") actions.prepend(enableButton(sub, titleOf(sub)));
     const status = el("td", { "data-testid": "subscription-status" }, sub.status.replace(/_/g, " "));
+    const filters = Object.keys(sub.input || {}).length ? label.slice(titleOf(sub).length + 1) : "";
+    const trigger = el("th", { scope: "row" }, titleOf(sub), filters ? el("span", { class: "hint" }, ` ${filters}`) : "");
     return el("tr", { "data-testid": "subscription-row", "data-id": sub.id },
-      el("th", { scope: "row" }, title), el("td", {}, sub.mode), status, el("td", {}, when(sub.last_event_at)),
+      trigger, el("td", {}, sub.mode), status, el("td", {}, when(sub.last_event_at)),
       el("td", { class: "error-text" }, cellText(sub.last_error)), actions);
   }
 
@@ -182,7 +194,7 @@ export function createTriggersView(deps) {
   }
 
   async function unsubscribe(sub) {
-    const title = titleOf(sub);
+    const title = labelOf(sub);
     ui.outcome.textContent = `Deleting the subscription to ${title}…`;
     const reply = await deps.api("DELETE", `/subscriptions/${encodeURIComponent(sub.id)}`);
     if (reply.status !== 204 && reply.status !== 404) {
@@ -198,7 +210,7 @@ export function createTriggersView(deps) {
   function watch(sub) {
     if (watched && watched.sid === sub.id) return;
     stopWatching(true);
-    watched = { sid: sub.id, title: `${titleOf(sub)} (${sub.mode})`, after: "", events: [], reader: null,
+    watched = { sid: sub.id, title: labelOf(sub), after: "", events: [], reader: null,
                 jsonOf: null };  // jsonOf: the id of the event whose JSON is shown
     showSubscriptions(state.subscriptions);  // the pressed "Events" button
     showEvents();
@@ -342,6 +354,7 @@ export function createTriggersView(deps) {
   // Another authentication chosen (or the first): its own subscriptions, nothing of the last one's.
   function authenticationChanged() {
     form.resetLookups();
+    ui.secret.replaceChildren();  // it belonged to the other authentication's subscription
     stopWatching(true);
     updateSubscribe();
     loadSubscriptions();
