@@ -4,7 +4,9 @@ Runs the tests below in Chromium with EDITOR_SCREENSHOTS=docs, so each saves the
 hold: docs/editor.png (a prospect enrolled), editor-dropdown.png (a combobox open, an option active),
 editor-errors.png (create_task's required fields refused locally), editor-table.png (a list output as a
 table), editor-long-form.png (create_prospect, common fields first), editor-reconnect.png (an authentication
-offering Reconnect). docs/editor-before.png is the page before issue 21, kept by hand.
+offering Reconnect), editor-triggers.png (the Triggers view: a webhook subscription and an event arrived, its
+JSON open), editor-triggers-error.png (a refused subscription, each reason by its field). docs/editor-before.png
+is the page before issue 21, kept by hand.
 
 Usage: ./run python tools/screenshots.py
 """
@@ -23,6 +25,8 @@ STATES = [
     "tests/editor/test_editor_usable.py::test_a_list_output_is_a_table_and_changing_operation_clears_it",
     "tests/editor/test_editor_usable.py::test_a_long_form_shows_common_fields_first_and_folds_the_rest_behind_a_filter",
     "tests/editor/test_editor_connect.py::test_reconnect_on_a_marked_authentication_keeps_its_id_and_calls_work_again",
+    "tests/editor/test_editor_triggers.py::test_subscribe_by_webhook_then_a_prospect_created_in_outreach_shows_as_an_event",
+    "tests/editor/test_editor_triggers.py::test_the_audit_finds_nothing_serious_in_the_triggers_views_states",
 ]
 
 

@@ -102,8 +102,11 @@ def subscription_not_found(subscription_id: str) -> Response:
     return envelopes.problem(404, f"Subscription {shown(subscription_id)!r} was not found")
 
 
-def invalid(message: str) -> Response:
-    return envelopes.problem(400, f"Invalid subscription: {message}")
+def invalid(path: str, message: str) -> Response:
+    """400 naming the member at fault in the prose and as data (``errors``, as invalid input does): the editor
+    shows the message by its field."""
+    return JSONResponse({"message": f"Invalid subscription: {path}: {message}", "code": None,
+                         "errors": [{"path": path, "message": message}]}, status_code=400)
 
 
 # ------------------------------------------------------------------------------------------------ create
@@ -122,13 +125,13 @@ async def create(request: Request) -> Response:
         trigger = svc.catalogue.registry.trigger(body.trigger)
         data = check_input(trigger, body.input)
     except UnknownTrigger as exc:
-        return invalid(f"trigger: {exc.message}")
+        return invalid("trigger", exc.message)
     except InputInvalid as exc:
         return envelopes.input_invalid([{**e, "path": f"input.{e['path']}".rstrip(".")} for e in exc.errors],
                                        problems_in(exc.errors))
     problem = mode_problem(svc.settings, trigger, body)
     if problem:
-        return invalid(problem)
+        return invalid(*problem)
     try:
         connector = await svc.pool.get(auth_id, owner(request))
     except AuthenticationNotFound:
@@ -162,14 +165,15 @@ async def create(request: Request) -> Response:
     return JSONResponse(answer, status_code=201)
 
 
-def mode_problem(settings: Any, trigger: RegisteredTrigger, body: SubscriptionRequest) -> str | None:
+def mode_problem(settings: Any, trigger: RegisteredTrigger, body: SubscriptionRequest) -> tuple[str, str] | None:
+    """(the member at fault, why), or None."""
     if body.mode == "poll" and trigger.spec.poll is None:
-        return f"mode: {trigger.spec.name} cannot be polled (Outreach reports it only by webhook); use mode webhook"
+        return "mode", f"{trigger.spec.name} cannot be polled (Outreach reports it only by webhook); use mode webhook"
     if body.mode == "webhook" and settings.public_url is None:
-        return ("mode: webhook mode needs the server's --public-url (Outreach delivers to "
-                "<public-url>/webhooks/outreach/<id>); use mode poll, or start the server with --public-url")
+        return "mode", ("webhook mode needs the server's --public-url (Outreach delivers to "
+                        "<public-url>/webhooks/outreach/<id>); use mode poll, or start the server with --public-url")
     if body.callback_url is not None and not return_url_allowed(body.callback_url, settings.allowed_callback_urls):
-        return "callback_url: not a callback URL this server allows (one given with --allow-callback-url)"
+        return "callback_url", "not a callback URL this server allows (one given with --allow-callback-url)"
     return None
 
 
