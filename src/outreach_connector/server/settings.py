@@ -12,7 +12,7 @@ import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence, get_args
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
@@ -26,6 +26,7 @@ from outreach_connector.settings import (DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, EN
                                          Settings, variable, with_process_plugins)
 
 MIB = 1024 * 1024
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 DEFAULT_AUTHORIZE_URL = "https://api.outreach.io/oauth/authorize"
 NO_API_KEY = ("refusing to start without an API key: pass --api-key KEY (repeatable) or set "
               "OUTREACH_CONNECTOR_API_KEYS=key1,key2; every request must then send 'Authorization: Bearer KEY'")
@@ -42,8 +43,8 @@ class ServerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True,
                                       loc_by_alias=False)
-    host: str = "127.0.0.1"
-    port: int = Field(8080, ge=0, le=65535)
+    host: str = variable("OUTREACH_CONNECTOR_HOST", "127.0.0.1")
+    port: int = variable("OUTREACH_CONNECTOR_PORT", 8080, ge=0, le=65535)
     api_keys: tuple[SecretStr, ...] = variable("OUTREACH_CONNECTOR_API_KEYS", ())
     database: Path | str = variable("OUTREACH_CONNECTOR_DB", Path(DEFAULT_DATABASE))  # SQLite, or postgresql://
     encryption_key: SecretStr | None = variable("OUTREACH_CONNECTOR_SECRET_KEY")
@@ -53,31 +54,32 @@ class ServerSettings(BaseSettings):
     token_url: str = variable(ENVIRONMENT["token_url"], DEFAULT_TOKEN_URL)
     # Token URLs a stored credential may name besides token_url (an operator's allow-list, never a client's).
     allowed_token_urls: tuple[str, ...] = variable("OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS", ())
-    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
-    max_body_bytes: int = Field(MIB, ge=1024, le=1024 * MIB)
+    log_level: LogLevel = variable("OUTREACH_CONNECTOR_LOG_LEVEL", "info")
+    max_body_bytes: int = variable("OUTREACH_CONNECTOR_MAX_BODY_BYTES", MIB, ge=1024, le=1024 * MIB)
     max_json_depth: int = Field(64, ge=4, le=512)
     # Array items and object members in one request body: what the parse and the validation cost is per item.
-    max_json_items: int = Field(20_000, ge=100)
+    max_json_items: int = variable("OUTREACH_CONNECTOR_MAX_JSON_ITEMS", 20_000, ge=100)
     # Sessions (one per used authentication) kept in memory: least recently used beyond max_sessions, and any
     # idle longer than session_idle_seconds, are dropped (and rebuilt from the store when used again).
-    max_sessions: int = Field(1000, ge=1)
-    session_idle_seconds: float = Field(900.0, gt=0)
+    max_sessions: int = variable("OUTREACH_CONNECTOR_MAX_SESSIONS", 1000, ge=1)
+    session_idle_seconds: float = variable("OUTREACH_CONNECTOR_SESSION_IDLE_SECONDS", 900.0, gt=0)
     # A cached session is re-read from the store when used this long after its last check: the bound on how
     # long a delete made on another replica leaves it working here (0: check on every call).
-    session_check_seconds: float = Field(5.0, ge=0, le=3600)
+    session_check_seconds: float = variable("OUTREACH_CONNECTOR_SESSION_CHECK_SECONDS", 5.0, ge=0, le=3600)
     max_upstream_connections: int = Field(100, ge=1)
-    header_timeout: float = Field(10.0, gt=0)
-    max_connections: int = Field(1000, ge=1)
+    header_timeout: float = variable("OUTREACH_CONNECTOR_HEADER_TIMEOUT", 10.0, gt=0)
+    max_connections: int = variable("OUTREACH_CONNECTOR_MAX_CONNECTIONS", 1000, ge=1)
     # The host's Outreach app, for connecting accounts through the consent flow (server/consent.py).
     oauth_client_id: str | None = variable("OUTREACH_CONNECTOR_OAUTH_CLIENT_ID", min_length=1, max_length=2048)
     oauth_client_secret: SecretStr | None = variable("OUTREACH_CONNECTOR_OAUTH_CLIENT_SECRET")
-    authorize_url: str = DEFAULT_AUTHORIZE_URL
-    public_url: str | None = None  # the server's external base URL; the redirect URI is <public_url>/oauth/callback
-    allowed_return_urls: tuple[str, ...] = ()
+    authorize_url: str = variable("OUTREACH_AUTHORIZE_URL", DEFAULT_AUTHORIZE_URL)  # as auth login --browser reads it
+    # The server's external base URL; the redirect URI is <public_url>/oauth/callback.
+    public_url: str | None = variable("OUTREACH_CONNECTOR_PUBLIC_URL")
+    allowed_return_urls: tuple[str, ...] = variable("OUTREACH_CONNECTOR_ALLOWED_RETURN_URLS", ())
     # OAuth authentications not refreshed for this long are refreshed by serve (0: never); Outreach's refresh
     # tokens lapse after 14 days unused. The scan runs every keep_alive_interval seconds (jittered), refreshing
     # keep_alive_batch authentications at a time.
-    keep_alive_days: float = Field(7.0, ge=0, le=13)
+    keep_alive_days: float = variable("OUTREACH_CONNECTOR_KEEP_ALIVE_DAYS", 7.0, ge=0, le=13)
     keep_alive_interval: float = Field(3600.0, gt=0)
     keep_alive_batch: int = Field(5, ge=1, le=100)
     # The MCP tools /mcp serves: a preset (all, seed, read) or comma-separated operation names.
@@ -92,10 +94,10 @@ class ServerSettings(BaseSettings):
     max_authentications_per_key: int = variable("OUTREACH_CONNECTOR_MAX_AUTHENTICATIONS_PER_KEY", 1000, ge=1)
     # Triggers (server/subscriptions.py): events kept this long; poll-mode subscriptions polled this often;
     # pushes to a callback URL (only to one on the allow-list) retried this long before delivery_failed.
-    event_retention_days: float = Field(7.0, gt=0, le=365)
-    poll_interval: float = Field(60.0, ge=1, le=86400)
-    allowed_callback_urls: tuple[str, ...] = ()
-    delivery_retry_hours: float = Field(24.0, gt=0, le=24 * 30)
+    event_retention_days: float = variable("OUTREACH_CONNECTOR_EVENT_RETENTION_DAYS", 7.0, gt=0, le=365)
+    poll_interval: float = variable("OUTREACH_CONNECTOR_POLL_INTERVAL", 60.0, ge=1, le=86400)
+    allowed_callback_urls: tuple[str, ...] = variable("OUTREACH_CONNECTOR_ALLOWED_CALLBACK_URLS", ())
+    delivery_retry_hours: float = variable("OUTREACH_CONNECTOR_DELIVERY_RETRY_HOURS", 24.0, gt=0, le=24 * 30)
     # How every Outreach call is made (timeouts, retry budget, plugins): the connector's own settings model,
     # carrying the server's Outreach URLs (see _one_outreach).
     connector: Settings = Field(default_factory=Settings)
@@ -114,7 +116,8 @@ class ServerSettings(BaseSettings):
         for name, value in super().__repr_args__():
             yield name, (redact_url(value) if name == "database" and isinstance(value, str) else value)
 
-    @field_validator("api_keys", "previous_encryption_keys", "allowed_token_urls", mode="before")
+    @field_validator("api_keys", "previous_encryption_keys", "allowed_token_urls", "allowed_return_urls",
+                     "allowed_callback_urls", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         """A variable's text is a comma-separated list (spaces and empty items dropped)."""
@@ -138,15 +141,13 @@ class ServerSettings(BaseSettings):
                 raise ValueError("an allowed token URL must be an absolute http(s) URL without user info")
         return tuple(url.rstrip("/") for url in urls)
 
-    @field_validator("authorize_url", "public_url", "allowed_return_urls", "allowed_callback_urls", mode="before")
+    @field_validator("authorize_url", "public_url", "allowed_return_urls", "allowed_callback_urls")
     @classmethod
-    def _app_urls(cls, value: object, info: Any) -> object:
-        for url in (value if isinstance(value, (list, tuple)) else (value,)):
+    def _app_urls(cls, value: Any, info: ValidationInfo) -> Any:
+        for url in (value if isinstance(value, tuple) else (value,)):
             if url is not None and not plain_http_url(url):
                 raise ValueError(f"{info.field_name}: must be an absolute http(s) URL without user info or fragment")
-        if info.field_name == "public_url" and isinstance(value, str):
-            return value.rstrip("/")
-        return tuple(value) if isinstance(value, list) else value
+        return value.rstrip("/") if info.field_name == "public_url" and isinstance(value, str) else value
 
     @field_validator("connector")
     @classmethod
@@ -305,7 +306,7 @@ OPTIONS = (
            "subscription shows delivery_failed", kind=float),
     Option("--mcp-tools", "mcp_tools", "the MCP tools /mcp serves: all, seed, read, or comma-separated operation "
            "names; see: outreach-connector mcp --help", metavar="PRESET"),
-    Option("--log-level", "log_level", "log level", choices=("critical", "error", "warning", "info", "debug")),
+    Option("--log-level", "log_level", "log level", choices=get_args(LogLevel)),
 )
 
 
