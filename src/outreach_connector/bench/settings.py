@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from .results import Target
 
@@ -55,7 +56,7 @@ class BenchOptions:
     trigger_writes: int = 20    # writes timed to the long poll and the callback, case 10
     cases: tuple[str, ...] = CASES
 
-    def overridden(self, **changes: object) -> "BenchOptions":
+    def overridden(self, **changes: Any) -> "BenchOptions":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
