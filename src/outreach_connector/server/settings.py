@@ -121,9 +121,7 @@ class ServerSettings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         """A variable's text is a comma-separated list (spaces and empty items dropped)."""
-        if isinstance(value, str):
-            return tuple(item.strip() for item in value.split(",") if item.strip())
-        return value
+        return tuple(_listed(value)) if isinstance(value, str) else value
 
     @field_validator("database", mode="before")
     @classmethod
@@ -391,6 +389,7 @@ def flag_settings(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str,
 
 
 def _listed(text: str) -> list[str]:
+    """A comma-separated variable's items."""
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
