@@ -49,7 +49,6 @@ def test_the_docstring_tree_draws_every_class_and_no_other():
 
 @pytest.mark.parametrize("module,name", [
     ("outreach_connector.settings", "SettingsInvalid"),
-    ("outreach_connector.extras", "ExtraMissing"),
     ("outreach_connector.pagination", "RepeatedCursor"),
     ("outreach_connector.pagination", "StalledPagination"),
     ("outreach_connector.oauth", "AuthenticationGone"),

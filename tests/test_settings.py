@@ -162,3 +162,31 @@ def test_the_collector_runs_during_large_decodes_unless_the_host_opts_in_to_paus
     assert gc.isenabled()
     assert Connector(access_token="t").sender.pause_gc is False
     assert Connector(access_token="t", settings=Settings(pause_gc_on_large_bodies=True)).sender.pause_gc is True
+
+
+def test_settings_built_directly_read_no_variable(monkeypatch):
+    monkeypatch.setenv("OUTREACH_REFRESH_TOKEN", "another-tenants-token")
+    monkeypatch.setenv("OUTREACH_TIMEOUT", "1")
+    settings = Settings(access_token="t")
+    assert settings.refresh_token is None and settings.timeout.read == 60
+    assert Settings.from_env().refresh_token.get_secret_value() == "another-tenants-token"
+
+
+def test_a_keyword_built_connector_reads_the_plugin_choice_without_importing_pydantic_settings():
+    """pydantic-settings costs ~20 ms of imports: readers of a whole environment pay it, a host's Connector not."""
+    script = ("import sys; from outreach_connector import Connector; c = Connector(access_token='t'); "
+              "print(c.settings.plugin_names, 'pydantic_settings' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin", "OUTREACH_CONNECTOR_PLUGINS": "none"})
+    assert done.stdout.split() == ["()", "False"], done.stderr
+
+
+def test_every_setting_names_its_variable_once_on_its_field():
+    from outreach_connector.settings import ENVIRONMENT
+
+    assert ENVIRONMENT == {
+        "base_url": "OUTREACH_BASE_URL", "access_token": "OUTREACH_ACCESS_TOKEN", "client_id": "OUTREACH_CLIENT_ID",
+        "client_secret": "OUTREACH_CLIENT_SECRET", "refresh_token": "OUTREACH_REFRESH_TOKEN",
+        "token_url": "OUTREACH_TOKEN_URL", "timeout": "OUTREACH_TIMEOUT", "max_retry_wait": "OUTREACH_MAX_RETRY_WAIT",
+        "plugins": "OUTREACH_CONNECTOR_PLUGINS", "strict_output": "OUTREACH_STRICT_OUTPUT",
+        "pause_gc_on_large_bodies": "OUTREACH_PAUSE_GC_ON_LARGE_BODIES"}

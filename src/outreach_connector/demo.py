@@ -112,7 +112,7 @@ STEPS: list[tuple[str, Step]] = [
 
 
 def run_demo() -> int:
-    from .sandboxed import sandbox_connector
+    from .cli import sandbox_connector
 
     conn, _sandbox = sandbox_connector()
     say("Outreach connector demo: the embedded Outreach sandbox, in-process, no credentials needed.\n")

@@ -2,10 +2,12 @@
 
     Settings.from_env()                       # OUTREACH_* variables, then defaults
     Settings.from_env(timeout="5")            # a flag (or keyword) wins; the environment's value is not read
-    Settings(access_token="...")              # or built directly
+    Settings(access_token="...")              # or built directly: keywords and defaults, no variable read
 
-A bad value raises :class:`SettingsInvalid` naming the setting and where it came from (the CLI prints it as
-JSON on stderr with exit status 2). Secrets are ``SecretStr``: they never show in a repr or an error.
+Each field names its variable (``variable``); ``from_env`` has pydantic-settings layer the keywords above the
+environment (see :mod:`.environment`). A bad value raises :class:`SettingsInvalid` naming the setting and
+where it came from (the CLI prints it as JSON on stderr with exit status 2). Secrets are ``SecretStr``: they
+never show in a repr or an error.
 """
 from __future__ import annotations
 
@@ -29,41 +31,35 @@ MAX_RETRY_WAIT_HELP = ("seconds each request to Outreach (each page on its own) 
                        "until it gives up: waits between attempts (backoff, Retry-After, rate-limit pacing), "
                        "failed attempts (timeouts included) and waits for a token refresh all count; no attempt "
                        "starts once they are spent, so a request ends within this plus one attempt's timeouts")
-
-# setting -> the environment variable it is read from
-ENVIRONMENT = {
-    "base_url": "OUTREACH_BASE_URL",
-    "access_token": "OUTREACH_ACCESS_TOKEN",
-    "client_id": "OUTREACH_CLIENT_ID",
-    "client_secret": "OUTREACH_CLIENT_SECRET",
-    "refresh_token": "OUTREACH_REFRESH_TOKEN",
-    "token_url": "OUTREACH_TOKEN_URL",
-    "timeout": "OUTREACH_TIMEOUT",
-    "max_retry_wait": "OUTREACH_MAX_RETRY_WAIT",
-    "plugins": "OUTREACH_CONNECTOR_PLUGINS",
-    "strict_output": "OUTREACH_STRICT_OUTPUT",
-    "pause_gc_on_large_bodies": "OUTREACH_PAUSE_GC_ON_LARGE_BODIES",
-}
+PLUGINS_VARIABLE = "OUTREACH_CONNECTOR_PLUGINS"
 
 PLUGIN_LIST = re.compile(r"^(all|none|[A-Za-z0-9_.\-]+(\s*,\s*[A-Za-z0-9_.\-]+)*)$")
+
+
+def variable(name: str, default: Any = None, **constraints: Any) -> Any:
+    """A field read from the environment variable ``name`` (exactly that name: case matters, empty is unset)."""
+    return Field(default, validation_alias=name, **constraints)
 
 
 class Settings(BaseModel):
     """Where Outreach is, how to authenticate, how long to wait, which plugins load, how strict outputs are."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    # validate_by_name: built from keywords; by alias: from the variables; errors name the field either way.
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, validate_by_name=True,
+                              validate_by_alias=True, loc_by_alias=False)
 
-    base_url: str = DEFAULT_BASE_URL
-    access_token: SecretStr | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    refresh_token: SecretStr | None = None
-    token_url: str = DEFAULT_TOKEN_URL
-    timeout: httpx.Timeout = DEFAULT_TIMEOUT
-    max_retry_wait: float = Field(60.0, gt=0, le=86400, description=MAX_RETRY_WAIT_HELP)
-    plugins: str = Field("all", description="third-party plugins to load: all, none, or entry-point names")
-    strict_output: bool = False
-    pause_gc_on_large_bodies: bool = False
+    base_url: str = variable("OUTREACH_BASE_URL", DEFAULT_BASE_URL)
+    access_token: SecretStr | None = variable("OUTREACH_ACCESS_TOKEN")
+    client_id: str | None = variable("OUTREACH_CLIENT_ID")
+    client_secret: SecretStr | None = variable("OUTREACH_CLIENT_SECRET")
+    refresh_token: SecretStr | None = variable("OUTREACH_REFRESH_TOKEN")
+    token_url: str = variable("OUTREACH_TOKEN_URL", DEFAULT_TOKEN_URL)
+    timeout: httpx.Timeout = variable("OUTREACH_TIMEOUT", DEFAULT_TIMEOUT)
+    max_retry_wait: float = variable("OUTREACH_MAX_RETRY_WAIT", 60.0, gt=0, le=86400, description=MAX_RETRY_WAIT_HELP)
+    plugins: str = variable(PLUGINS_VARIABLE, "all",
+                            description="third-party plugins to load: all, none, or entry-point names")
+    strict_output: bool = variable("OUTREACH_STRICT_OUTPUT", False)
+    pause_gc_on_large_bodies: bool = variable("OUTREACH_PAUSE_GC_ON_LARGE_BODIES", False)
 
     @field_validator("base_url", "token_url")
     @classmethod
@@ -113,22 +109,30 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
-        """The environment, then ``overrides`` (flags or keywords; ``None`` means "not given") on top."""
-        env = os.environ if env is None else env
-        values: dict[str, Any] = {name: env[var] for name, var in ENVIRONMENT.items() if env.get(var)}
+        """The environment (``os.environ`` unless given), then ``overrides`` (flags or keywords; ``None`` means
+        "not given") on top. A variable under a given override is never parsed."""
+        from .environment import connector_settings  # pydantic-settings: only readers of an environment import it
+
         given = {name: value for name, value in overrides.items() if value is not None}
-        values.update(given)
         try:
-            return cls(**values)
+            return connector_settings(env, given)
         except ValidationError as exc:
             raise SettingsInvalid([_problem(error, given) for error in exc.errors()]) from None
+
+
+# setting -> the environment variable it is read from (declared on the fields above)
+ENVIRONMENT: dict[str, str] = {name: str(field.validation_alias) for name, field in Settings.model_fields.items()}
 
 
 def with_process_plugins(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """``overrides`` on the defaults, with the process's plugin choice (``OUTREACH_CONNECTOR_PLUGINS``): it holds
     even for a ``Connector`` or a server built from keywords, which read no other variable."""
-    env = os.environ if env is None else env
-    return Settings.from_env({"OUTREACH_CONNECTOR_PLUGINS": env.get("OUTREACH_CONNECTOR_PLUGINS", "")}, **overrides)
+    choice = (os.environ if env is None else env).get(PLUGINS_VARIABLE)
+    given = {name: value for name, value in overrides.items() if value is not None}
+    try:  # one variable, read here: the cold start of a keyword-built Connector imports no pydantic-settings
+        return Settings(**({"plugins": choice, **given} if choice else given))
+    except ValidationError as exc:
+        raise SettingsInvalid([_problem(error, given) for error in exc.errors()]) from None
 
 
 def plugins_from_env(env: Mapping[str, str] | None = None) -> tuple[str, ...] | None:

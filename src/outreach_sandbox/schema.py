@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -75,10 +75,10 @@ class ResourceType:
     # resource schema as x-outreach.requiredOnCreate / requiredRelationshipsOnCreate).
     required_attributes: tuple[str, ...] = ()
     required_relationships: tuple[str, ...] = ()
-    attribute_names: tuple[str, ...] = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "attribute_names", tuple(self.attributes))
+    @property
+    def attribute_names(self) -> tuple[str, ...]:
+        return tuple(self.attributes)
 
     @property
     def collection(self) -> str:

@@ -32,14 +32,14 @@ def test_a_generated_key_file_is_announced_with_its_path(tmp_path):
 
 
 def test_an_existing_key_file_is_not_announced_again(tmp_path, capsys):
-    from outreach_connector.server import startup
-    from outreach_connector.server.settings import ServerSettings
+    from outreach_connector.server.opening import announce_key_file, key_file_to_generate
 
     (tmp_path / "s.db.key").write_text("existing")
-    settings = ServerSettings(api_keys=("k",), database=tmp_path / "s.db", port=0)
-    assert startup.key_file_to_generate(settings) is None
-    startup.announce_key_file(startup.key_file_to_generate(settings))
+    assert key_file_to_generate(tmp_path / "s.db", None) is None
+    announce_key_file(key_file_to_generate(tmp_path / "s.db", None))
     assert capsys.readouterr().err == ""
+    assert key_file_to_generate(tmp_path / "new.db", None) == tmp_path / "new.db.key"
+    assert key_file_to_generate(tmp_path / "new.db", "given-key") is None
 
 
 @pytest.mark.anyio

@@ -24,7 +24,7 @@ from outreach_connector.cli.session import CREDENTIAL_VARIABLES
 from outreach_sandbox import Sandbox, SandboxConfig
 from outreach_sandbox.server import serving
 
-from outreach_connector.sandboxed import SANDBOX_BASE_URL, SANDBOX_TOKEN
+from outreach_connector.cli import SANDBOX_BASE_URL, SANDBOX_TOKEN
 
 from .helpers import CALL, TOKEN_URL, client_for, make_app, run_call
 

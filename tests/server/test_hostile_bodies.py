@@ -183,7 +183,7 @@ def test_the_library_leaves_its_hosts_process_state_alone(tmp_path):
             return (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), gc.isenabled(),
                     gc.get_threshold(), dict(os.environ), loggers)
         before = state()
-        from outreach_connector.sandboxed import sandbox_connector
+        from outreach_connector.cli import sandbox_connector
         from outreach_connector.server.app import create_app
         from outreach_connector.server.settings import ServerSettings
         create_app(ServerSettings(api_keys=("k" * 16,), database={str(tmp_path / "s.db")!r},

@@ -25,7 +25,7 @@ import time
 from typing import Sequence
 
 from .results import Result, machine, notes, table, write_json
-from .settings import CASES, QUICK, Settings
+from .settings import CASES, QUICK, BenchOptions
 
 
 def parser() -> argparse.ArgumentParser:
@@ -47,8 +47,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    base = QUICK if args.quick else Settings()
+def settings_from(args: argparse.Namespace) -> BenchOptions:
+    base = QUICK if args.quick else BenchOptions()
     cases = tuple(c.strip() for c in args.only.split(",")) if args.only else None
     unknown = set(cases or ()) - set(CASES)
     if unknown:
@@ -61,7 +61,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                            cases=cases)
 
 
-def run(settings: Settings) -> list[Result]:
+def run(settings: BenchOptions) -> list[Result]:
     from . import cases, coldstart, ddl, pull, sessions  # after argument parsing: --help stays instant
     from .transports import capture, new_sandbox
 

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from ..connector import Connector
 from .results import Result
-from .settings import TARGETS, Settings
+from .settings import TARGETS, BenchOptions
 from .timing import ainterleaved, interleaved, median_ratio, seconds_per_call
 from .transports import (SANDBOX_TOKEN, SANDBOX_URL, Captured, Prerendered, raw_async_client,
                          raw_client, served_sandbox)
@@ -33,7 +33,7 @@ def per_call_result(key: str, label: str, floor: Callable[[], Any], ours: Callab
                   median_ratio(mine, floors), TARGETS[key], repeats, note)
 
 
-def small_call(settings: Settings, captured: Captured) -> Result:
+def small_call(settings: BenchOptions, captured: Captured) -> Result:
     transport = Prerendered(captured)
     with raw_client(transport) as raw, connector(transport) as conn:
         return per_call_result(
@@ -44,7 +44,7 @@ def small_call(settings: Settings, captured: Captured) -> Result:
             "median of the per-block ratios")
 
 
-def large_page(settings: Settings, captured: Captured) -> Result:
+def large_page(settings: BenchOptions, captured: Captured) -> Result:
     transport = Prerendered(captured)
     params = {"page[size]": str(settings.page_size)}
     with raw_client(transport) as raw, connector(transport) as conn:
@@ -73,12 +73,12 @@ async def limited(call: Callable[[int], Any], calls: int, limit: int) -> None:
     await asyncio.gather(*(one(i) for i in range(calls)))
 
 
-def concurrency(settings: Settings) -> Result:
+def concurrency(settings: BenchOptions) -> Result:
     with served_sandbox(prospects=settings.calls) as url:
         return asyncio.run(concurrent_rounds(settings, url))
 
 
-async def concurrent_rounds(settings: Settings, url: str) -> Result:
+async def concurrent_rounds(settings: BenchOptions, url: str) -> Result:
     raw, conn = raw_async_client(base_url=url), connector(base_url=url)
 
     async def floor(i: int) -> Any:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from .results import Result
-from .settings import TARGETS, Settings
+from .settings import TARGETS, BenchOptions
 from .transports import JSONAPI, SANDBOX_TOKEN, SANDBOX_URL, Captured
 
 DEPENDENCIES = "import httpx, pydantic, jsonschema, pluggy"
@@ -51,7 +51,7 @@ def wall_time(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def cold_start(settings: Settings, captured: Captured) -> list[Result]:
+def cold_start(settings: BenchOptions, captured: Captured) -> list[Result]:
     with tempfile.TemporaryDirectory() as folder:
         body = Path(folder) / "prospect.json"
         body.write_bytes(captured.body)

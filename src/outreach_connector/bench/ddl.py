@@ -16,7 +16,7 @@ from outreach_sandbox import Sandbox, SandboxConfig
 
 from ..connector import Connector
 from .results import Result
-from .settings import TARGETS, Settings
+from .settings import TARGETS, BenchOptions
 from .transports import SANDBOX_TOKEN, SANDBOX_URL, UNLIMITED, raw_client
 
 
@@ -78,7 +78,7 @@ def floor_times(sandbox: Sandbox, path: str, params: dict[str, str], repeats: in
         return [seconds(lambda: raw.get(path, params=params).json()) for _ in range(repeats)]
 
 
-def ddl_search(settings: Settings) -> list[Result]:
+def ddl_search(settings: BenchOptions) -> list[Result]:
     sandbox = Sandbox(SandboxConfig(accounts=settings.ddl_accounts, prospects=settings.ddl_prospects,
                                     rate_limit=UNLIMITED))
     index_sandbox(sandbox)

@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 from ..mcp.tools import PRESETS, tool_set
 from .cases import connector
 from .results import Result
-from .settings import TARGETS, Settings
+from .settings import TARGETS, BenchOptions
 from .timing import ainterleaved, median_ratio
 from .transports import SANDBOX_TOKEN, served_sandbox
 
@@ -24,7 +24,7 @@ TOOL = "get_stage"
 ARGUMENTS = {"stage_id": 1}
 
 
-def mcp_case(settings: Settings) -> list[Result]:
+def mcp_case(settings: BenchOptions) -> list[Result]:
     import anyio
 
     with served_sandbox(prospects=10) as url:
@@ -47,7 +47,7 @@ async def per_call(call: Callable[[], Awaitable[Any]], calls: int) -> float:
     return (time.perf_counter() - start) / calls
 
 
-async def measured(settings: Settings, url: str) -> list[Result]:
+async def measured(settings: BenchOptions, url: str) -> list[Result]:
     from mcp import Client
 
     api = connector(base_url=url)
@@ -74,7 +74,7 @@ async def measured(settings: Settings, url: str) -> list[Result]:
     return [overhead, *[await listing(settings, url, preset) for preset in PRESETS]]
 
 
-async def listing(settings: Settings, url: str, preset: str) -> Result:
+async def listing(settings: BenchOptions, url: str, preset: str) -> Result:
     """``tools/list`` over stdio (the client's cache bypassed): its time, and its size against the target."""
     from mcp import Client
 

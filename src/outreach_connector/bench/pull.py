@@ -13,7 +13,7 @@ from itertools import islice
 from typing import Any, Callable
 
 from .results import Result
-from .settings import TARGETS, Settings
+from .settings import TARGETS, BenchOptions
 from .timing import PeakGrowth, rss_peak_resettable
 from .transports import raw_client
 
@@ -80,7 +80,7 @@ def measured(pull: Callable[[], int], memory: str) -> dict[str, float]:
     return {"seconds": seconds, "records": records, "grown": probe.grown}
 
 
-def full_pull(settings: Settings, sandbox: Any, connector: Callable[..., Any]) -> list[Result]:
+def full_pull(settings: BenchOptions, sandbox: Any, connector: Callable[..., Any]) -> list[Result]:
     memory = "rss" if rss_peak_resettable() else "tracemalloc"  # tracemalloc: portable, ~7x slower
     size = settings.page_size
     with raw_client(sandbox.transport()) as raw, connector(sandbox.transport()) as conn:
@@ -91,7 +91,7 @@ def full_pull(settings: Settings, sandbox: Any, connector: Callable[..., Any]) -
     return pull_results(settings, passes, alone, memory)
 
 
-def pull_results(settings: Settings, passes: list[dict], alone: dict[str, dict], memory: str) -> list[Result]:
+def pull_results(settings: BenchOptions, passes: list[dict], alone: dict[str, dict], memory: str) -> list[Result]:
     seen = {p[f"{side}_records"] for p in passes for side in ("floor", "connector")}
     seen |= {run["records"] for run in alone.values()}
     if seen != {settings.prospects}:

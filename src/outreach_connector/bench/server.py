@@ -26,7 +26,7 @@ import httpx
 
 from .cases import limited
 from .results import Result
-from .settings import TARGETS, Settings
+from .settings import TARGETS, BenchOptions
 from .transports import SANDBOX_TOKEN, served_sandbox
 
 API_KEY = "bench-server-key"
@@ -116,7 +116,7 @@ async def straight(raw: httpx.AsyncClient, calls: int, limit: int) -> float:
     return calls / (time.perf_counter() - started)
 
 
-async def measure(settings: Settings, sandbox_url: str, server_url: str, pid: int) -> dict[str, Any]:
+async def measure(settings: BenchOptions, sandbox_url: str, server_url: str, pid: int) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=settings.concurrency)
     async with httpx.AsyncClient(base_url=server_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=60,
                                  limits=limits) as client, \
@@ -144,7 +144,7 @@ def raw_client_kb(count: int) -> float:
     return max(grown, 1) / count
 
 
-def server_case(settings: Settings) -> list[Result]:
+def server_case(settings: BenchOptions) -> list[Result]:
     with served_sandbox(prospects=10) as sandbox_url, served_server(sandbox_url) as (server_url, pid):
         found = asyncio.run(measure(settings, sandbox_url, server_url, pid))
     count = settings.server_auths

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import httpx
 
 from .results import Result
-from .settings import TARGETS, Settings
+from .settings import TARGETS, BenchOptions
 from .transports import SANDBOX_URL, Captured, capture, raw_headers
 
 JSONAPI = "application/vnd.api+json"
@@ -82,7 +82,7 @@ def run_side(side: str, count: int, prospect: Captured, page: Captured) -> dict[
     return json.loads(done.stdout)
 
 
-def sessions(settings: Settings, sandbox: Any) -> list[Result]:
+def sessions(settings: BenchOptions, sandbox: Any) -> list[Result]:
     prospect, page = capture(sandbox, "/prospects/1"), capture(sandbox, "/stages", {"page[size]": "5"})
     runs = [(run_side("connector", settings.sessions, prospect, page),
              run_side("floor", settings.sessions, prospect, page)) for _ in range(settings.session_runs)]

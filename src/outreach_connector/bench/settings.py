@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from .results import Target
 
@@ -31,7 +32,9 @@ TARGETS = {
 
 
 @dataclass(frozen=True)
-class Settings:
+class BenchOptions:
+    """Sizes and repeats of one benchmark run (not the connector's ``Settings``)."""
+
     repeats: int = 15           # timed blocks per side, cases 1 and 2 (the median ratio is reported)
     small_calls: int = 600      # calls per timed block, case 1
     page_size: int = 1000
@@ -53,10 +56,10 @@ class Settings:
     trigger_writes: int = 20    # writes timed to the long poll and the callback, case 10
     cases: tuple[str, ...] = CASES
 
-    def overridden(self, **changes: object) -> "Settings":
+    def overridden(self, **changes: Any) -> "BenchOptions":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-QUICK = Settings(repeats=3, small_calls=200, page_calls=2, prospects=5_000, concurrency_repeats=3, cold_runs=2,
-                 session_runs=1, ddl_accounts=300, ddl_prospects=2_000, ddl_repeats=2, server_auths=50, mcp_calls=20,
-                 trigger_deliveries=1_000, trigger_writes=5)
+QUICK = BenchOptions(repeats=3, small_calls=200, page_calls=2, prospects=5_000, concurrency_repeats=3,
+                     cold_runs=2, session_runs=1, ddl_accounts=300, ddl_prospects=2_000, ddl_repeats=2,
+                     server_auths=50, mcp_calls=20, trigger_deliveries=1_000, trigger_writes=5)

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import httpx
 
-from ..sandboxed import SANDBOX_BASE_URL as SANDBOX_URL, SANDBOX_TOKEN  # the in-process sandbox's
+from ..cli import SANDBOX_BASE_URL as SANDBOX_URL, SANDBOX_TOKEN  # the in-process sandbox's
 
 JSONAPI = "application/vnd.api+json"
 UNLIMITED = 10**9  # requests per window: the bench measures speed, not the rate limiter

@@ -31,7 +31,7 @@ from ..webhooks import signature
 from .cases import limited
 from .results import Result
 from .server import API_KEY, free_port, served_server
-from .settings import TARGETS, Settings
+from .settings import TARGETS, BenchOptions
 from .transports import served_sandbox
 
 TRIGGER_CONCURRENCY = 20
@@ -39,7 +39,7 @@ SECRET = "bench-webhook-secret"
 POSTGRES_ADMIN = os.environ.get("OUTREACH_CONNECTOR_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def triggers_case(settings: Settings) -> list[Result]:
+def triggers_case(settings: BenchOptions) -> list[Result]:
     results = [receiver_result(settings, "sqlite", None)]
     with postgres_database() as url:
         results.append(receiver_result(settings, "postgresql", url))
@@ -73,7 +73,7 @@ def delivery(index: int) -> tuple[bytes, dict[str, str]]:
                   "Outreach-Webhook-Event-Id": f"bench-{index}"}
 
 
-def receiver_result(settings: Settings, kind: str, postgres_url: str | None) -> Result:
+def receiver_result(settings: BenchOptions, kind: str, postgres_url: str | None) -> Result:
     key = generate_key_text()
     database = postgres_url or f"{tempfile.mkdtemp(prefix='oc-bench-')}/triggers.db"
     sid = stored_subscription(database, key)
@@ -191,7 +191,7 @@ class Callback:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def latency_results(settings: Settings, sandbox_url: str) -> list[Result]:
+def latency_results(settings: BenchOptions, sandbox_url: str) -> list[Result]:
     callback, port = Callback(), free_port()
     public = f"http://127.0.0.1:{port}"
     extra = ("--public-url", public, "--allow-callback-url", callback.url)
@@ -212,7 +212,7 @@ def latency_results(settings: Settings, sandbox_url: str) -> list[Result]:
                    note + f"; max {max(pushes) * 1e3:.0f} ms")]
 
 
-def measure_latency(settings: Settings, url: str, sandbox_url: str, callback: Callback) -> tuple[list, list, list]:
+def measure_latency(settings: BenchOptions, url: str, sandbox_url: str, callback: Callback) -> tuple[list, list, list]:
     headers = {"Authorization": f"Bearer {API_KEY}"}
     outreach_headers = {"Authorization": "Bearer sandbox-access-token", "Content-Type": "application/vnd.api+json"}
     pulls: list[float] = []

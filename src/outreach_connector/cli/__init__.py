@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
-from ..errors import ConnectorError
-from ..sandboxed import SANDBOX_BASE_URL, SANDBOX_TOKEN, sandbox_connector
+from ..errors import ConnectorError, ExtraMissing
 
 PASS_THROUGH = ("serve", "sandbox")  # these own their flags
+SANDBOX_BASE_URL = "http://sandbox.test/api/v2"
+SANDBOX_TOKEN = "sandbox-access-token"
+# Optional parts of the package: top-level module -> the extra that brings it (a missing one is a clear error).
+EXTRA_FOR = {"starlette": "sandbox", "uvicorn": "sandbox", "cryptography": "server", "psycopg": "server",
+             "psycopg_pool": "server", "mcp": "mcp", "mcp_types": "mcp"}
 
 
 def version() -> str:
@@ -25,6 +29,33 @@ def version() -> str:
         from ..catalog import load_manifest
 
         return load_manifest().version
+
+
+def sandbox_connector(settings: Any = None):
+    """A connector on a new in-process Outreach sandbox (no network, no credentials), and the sandbox itself:
+    for ``call --sandbox``, ``describe`` and the demo."""
+    from outreach_sandbox import Sandbox, SandboxConfig  # the [sandbox] extra: only those who ask pay for it
+
+    from ..connector import Connector
+
+    sandbox = Sandbox(SandboxConfig())
+    return Connector(base_url=SANDBOX_BASE_URL, access_token=SANDBOX_TOKEN, transport=sandbox.transport(),
+                     settings=settings), sandbox
+
+
+def missing_extra(error: ModuleNotFoundError, extra: str | None = None) -> ExtraMissing | None:
+    """The ``ExtraMissing`` a failed import of an optional package stands for, or None if it is not one.
+
+    ``extra`` is the one the command needs, when several bring the module: ``serve`` needs ``server``, though
+    ``sandbox`` brings starlette too (naming ``sandbox`` would send the user round twice).
+    """
+    module = (error.name or "").split(".")[0]
+    if module not in EXTRA_FOR:
+        return None
+    extra = extra or EXTRA_FOR[module]
+    return ExtraMissing(f"this command needs {module!r}, which the {extra!r} extra installs: "
+                        f"pip install 'outreach-connector[{extra}]'"
+                        f"{' (or [server,sandbox] for both)' if extra in ('server', 'sandbox') else ''}")
 
 
 def run(argv: Sequence[str]) -> int:
@@ -65,8 +96,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(sys.argv[1:] if argv is None else argv)
     except ModuleNotFoundError as exc:  # serve, sandbox, demo and --sandbox need an extra the host may lack
-        from ..extras import missing_extra
-
         error = missing_extra(exc)
         if error is None:
             raise
@@ -84,4 +113,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-__all__ = ["main", "run", "sandbox_connector", "SANDBOX_BASE_URL", "SANDBOX_TOKEN"]
+__all__ = ["main", "run", "sandbox_connector", "missing_extra", "SANDBOX_BASE_URL", "SANDBOX_TOKEN"]

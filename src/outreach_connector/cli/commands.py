@@ -125,7 +125,7 @@ def run_call(args: argparse.Namespace, data: Any, lost_race_retries: int = 1) ->
 
 
 def cmd_serve(rest: list[str]) -> int:
-    from ..extras import missing_extra
+    from . import missing_extra
 
     try:
         from ..server import main as serve_main

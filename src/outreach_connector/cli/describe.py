@@ -159,11 +159,9 @@ def sandbox_note(name: str, example: Any) -> str | None:
     """How a fresh in-process sandbox refuses the example (None: it answers it), so "Try it" never misleads:
     the schemas leave optional what Outreach requires on create, and a sample's IDs may not exist there.
     Without the sandbox extra (a base install) the check is skipped, and the note says so."""
-    from ..extras import missing_extra
+    from . import missing_extra, sandbox_connector
 
     try:
-        from ..sandboxed import sandbox_connector
-
         connector, _ = sandbox_connector()
     except ModuleNotFoundError as exc:
         if missing_extra(exc) is None:

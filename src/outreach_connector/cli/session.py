@@ -17,9 +17,9 @@ from pydantic import SecretStr
 
 # Re-exported for the old import path: errors.py holds every error class.
 from ..errors import ConfigurationInvalid as ConfigurationInvalid
-from ..sandboxed import sandbox_connector
 from ..settings import ENVIRONMENT, Settings
 from ..suggest import did_you_mean
+from . import sandbox_connector
 from .credentials_file import CredentialsFile, CredentialsFileError, Entry, config_dir, fingerprint
 
 DEFAULT_PROFILE = "default"

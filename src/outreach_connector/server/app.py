@@ -18,12 +18,12 @@ from outreach_connector.errors import ConnectorError
 from outreach_connector.mcp.http import MCP_PATH, McpEndpoint
 from outreach_connector.oauth import longest_request_seconds
 from outreach_connector.server.secrets_box import EncryptionKeyError
-from outreach_connector.server import consent, editor, keepalive, routes, startup, subscriptions, trigger_tasks
+from outreach_connector.server import consent, editor, keepalive, routes, subscriptions, trigger_tasks
 from outreach_connector.server.catalogue import Catalogue
 from outreach_connector.server.connections import ConnectorPool
 from outreach_connector.server.envelopes import problem
 from outreach_connector.server.guards import ApiKeyGate, BodyLimit, InternalErrorShield, SlowBodyGuard
-from outreach_connector.server.opening import open_store
+from outreach_connector.server.opening import announce_key_file, key_file_to_generate, open_store
 from outreach_connector.server.store_sql import StoreUnavailable
 from outreach_connector.server.serving import bind, quiet_access_log, uvicorn_config
 from outreach_connector.server.settings import (NO_API_KEY, ServerSettings, check_api_keys, settings_from,
@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError(NO_API_KEY)
         check_api_keys([k.get_secret_value() for k in settings.api_keys])  # before anything is bound or written
         listener = bind(settings.host, settings.port)
-        new_key_file = startup.key_file_to_generate(settings)
+        new_key_file = key_file_to_generate(settings.database, settings.encryption_key)
         app = create_app(settings)
     except (ValidationError, ValueError, ConnectorError) as exc:  # EncryptionKeyError is a ValueError
         if listener is not None:
@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = _validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
         print(f"outreach-connector serve: {message}", file=sys.stderr)
         return 2
-    startup.announce_key_file(new_key_file)
+    announce_key_file(new_key_file)
     # uvicorn configures only its own loggers; this gives the server's (and httpx's) records a home.
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
     quiet_http_libraries(debug=settings.log_level == "debug")  # their INFO lines carry upstream query strings

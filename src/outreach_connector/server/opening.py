@@ -8,11 +8,15 @@
 * previous encryption keys (a rotation): every secret they sealed is re-sealed with the current key before
   the server answers, and they stay accepted for reading while given.
 * rows an older server stored under a plain digest of a configured API key are re-owned to that key's HMAC.
+
+``serve`` announces a key file it generated (``key_file_to_generate`` before the store opens,
+``announce_key_file`` after): losing it makes every stored credential unreadable.
 """
 from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 # Re-exported for the old import path: errors.py holds every error class.
@@ -28,6 +32,21 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 def is_postgres(database: str | Path) -> bool:
     return str(database).startswith(POSTGRES_SCHEMES)
+
+
+def key_file_to_generate(database: str | Path, encryption_key: object) -> Path | None:
+    """The key file opening ``database`` will create (no explicit key, SQLite, no key file yet), else None."""
+    if encryption_key or is_postgres(database):
+        return None
+    key_file = key_file_for(Path(database))
+    return None if key_file.exists() else key_file
+
+
+def announce_key_file(path: Path | None) -> None:
+    """One line on stderr naming a key file this start generated."""
+    if path is not None and path.exists():
+        print(f"outreach-connector serve: generated the encryption key file {path.resolve()} (mode 0600); back "
+              "it up with the database: without it the stored credentials cannot be decrypted", file=sys.stderr)
 
 
 def open_store(database: str | Path, encryption_key: str | None = None, *, lock_timeout: float = 30.0,

@@ -1,23 +1,32 @@
-"""Server configuration from flags, then environment variables, then defaults."""
+"""Server configuration: flags, then environment variables, then defaults (pydantic-settings layers them).
+
+Every ``serve`` flag is one row of :data:`OPTIONS` (flag, setting, help); the variable and the default each
+row shows come from the setting's field, where they are declared once. Comma-separated variables fill the
+settings a repeatable flag fills.
+"""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from outreach_connector.environment import layered
 from outreach_connector.mcp.tools import DEFAULT_PRESET as MCP_DEFAULT_PRESET
 from outreach_connector.server.opening import DEFAULT_DATABASE
 from outreach_connector.server.store_sql import redact_url
-from outreach_connector.settings import (DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, MAX_RETRY_WAIT_HELP, Settings,
-                                         with_process_plugins)
+from outreach_connector.settings import (DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, ENVIRONMENT, MAX_RETRY_WAIT_HELP,
+                                         Settings, variable, with_process_plugins)
 from outreach_connector.urls import plain_http_url
 
 MIB = 1024 * 1024
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 DEFAULT_AUTHORIZE_URL = "https://api.outreach.io/oauth/authorize"
 NO_API_KEY = ("refusing to start without an API key: pass --api-key KEY (repeatable) or set "
               "OUTREACH_CONNECTOR_API_KEYS=key1,key2; every request must then send 'Authorization: Bearer KEY'")
@@ -26,72 +35,93 @@ SHORT_API_KEY = (f"refusing an API key shorter than {MIN_API_KEY_LENGTH} charact
                  "generate one with: python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
 
 
-class ServerSettings(BaseModel):
-    """Everything the Connectors API server needs; secrets stay out of its repr."""
+class ServerSettings(BaseSettings):
+    """Everything the Connectors API server needs; secrets stay out of its repr.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    host: str = "127.0.0.1"
-    port: int = Field(8080, ge=0, le=65535)
-    api_keys: tuple[SecretStr, ...] = ()
-    database: Path | str = Path(DEFAULT_DATABASE)  # a SQLite path, or a postgresql:// URL
-    encryption_key: SecretStr | None = None
+    Built in Python it reads one variable, the process's plugin choice (as a keyword-built ``Connector``
+    does); ``settings_from`` reads them all."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True,
+                                      loc_by_alias=False)
+    host: str = variable("OUTREACH_CONNECTOR_HOST", "127.0.0.1")
+    port: int = variable("OUTREACH_CONNECTOR_PORT", 8080, ge=0, le=65535)
+    api_keys: tuple[SecretStr, ...] = variable("OUTREACH_CONNECTOR_API_KEYS", ())
+    database: Path | str = variable("OUTREACH_CONNECTOR_DB", Path(DEFAULT_DATABASE))  # SQLite, or postgresql://
+    encryption_key: SecretStr | None = variable("OUTREACH_CONNECTOR_SECRET_KEY")
     # Keys being rotated out: still opened, and what they sealed is re-sealed with encryption_key at start-up.
-    previous_encryption_keys: tuple[SecretStr, ...] = ()
-    outreach_base_url: str = DEFAULT_BASE_URL
-    token_url: str = DEFAULT_TOKEN_URL
+    previous_encryption_keys: tuple[SecretStr, ...] = variable("OUTREACH_CONNECTOR_PREVIOUS_SECRET_KEY", ())
+    outreach_base_url: str = variable(ENVIRONMENT["base_url"], DEFAULT_BASE_URL)
+    token_url: str = variable(ENVIRONMENT["token_url"], DEFAULT_TOKEN_URL)
     # Token URLs a stored credential may name besides token_url (an operator's allow-list, never a client's).
-    allowed_token_urls: tuple[str, ...] = ()
-    log_level: str = "info"
-    max_body_bytes: int = Field(MIB, ge=1024, le=1024 * MIB)
+    allowed_token_urls: tuple[str, ...] = variable("OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS", ())
+    log_level: LogLevel = variable("OUTREACH_CONNECTOR_LOG_LEVEL", "info")
+    max_body_bytes: int = variable("OUTREACH_CONNECTOR_MAX_BODY_BYTES", MIB, ge=1024, le=1024 * MIB)
     max_json_depth: int = Field(64, ge=4, le=512)
     # Array items and object members in one request body: what the parse and the validation cost is per item.
-    max_json_items: int = Field(20_000, ge=100)
+    max_json_items: int = variable("OUTREACH_CONNECTOR_MAX_JSON_ITEMS", 20_000, ge=100)
     # Sessions (one per used authentication) kept in memory: least recently used beyond max_sessions, and any
     # idle longer than session_idle_seconds, are dropped (and rebuilt from the store when used again).
-    max_sessions: int = Field(1000, ge=1)
-    session_idle_seconds: float = Field(900.0, gt=0)
+    max_sessions: int = variable("OUTREACH_CONNECTOR_MAX_SESSIONS", 1000, ge=1)
+    session_idle_seconds: float = variable("OUTREACH_CONNECTOR_SESSION_IDLE_SECONDS", 900.0, gt=0)
     # A cached session is re-read from the store when used this long after its last check: the bound on how
     # long a delete made on another replica leaves it working here (0: check on every call).
-    session_check_seconds: float = Field(5.0, ge=0, le=3600)
+    session_check_seconds: float = variable("OUTREACH_CONNECTOR_SESSION_CHECK_SECONDS", 5.0, ge=0, le=3600)
     max_upstream_connections: int = Field(100, ge=1)
-    header_timeout: float = Field(10.0, gt=0)
-    max_connections: int = Field(1000, ge=1)
+    header_timeout: float = variable("OUTREACH_CONNECTOR_HEADER_TIMEOUT", 10.0, gt=0)
+    max_connections: int = variable("OUTREACH_CONNECTOR_MAX_CONNECTIONS", 1000, ge=1)
     # The host's Outreach app, for connecting accounts through the consent flow (server/consent.py).
-    oauth_client_id: str | None = Field(None, min_length=1, max_length=2048)
-    oauth_client_secret: SecretStr | None = None
-    authorize_url: str = DEFAULT_AUTHORIZE_URL
-    public_url: str | None = None  # the server's external base URL; the redirect URI is <public_url>/oauth/callback
-    allowed_return_urls: tuple[str, ...] = ()
+    oauth_client_id: str | None = variable("OUTREACH_CONNECTOR_OAUTH_CLIENT_ID", min_length=1, max_length=2048)
+    oauth_client_secret: SecretStr | None = variable("OUTREACH_CONNECTOR_OAUTH_CLIENT_SECRET")
+    authorize_url: str = variable("OUTREACH_AUTHORIZE_URL", DEFAULT_AUTHORIZE_URL)  # as auth login --browser reads it
+    # The server's external base URL; the redirect URI is <public_url>/oauth/callback.
+    public_url: str | None = variable("OUTREACH_CONNECTOR_PUBLIC_URL")
+    allowed_return_urls: tuple[str, ...] = variable("OUTREACH_CONNECTOR_ALLOWED_RETURN_URLS", ())
     # OAuth authentications not refreshed for this long are refreshed by serve (0: never); Outreach's refresh
     # tokens lapse after 14 days unused. The scan runs every keep_alive_interval seconds (jittered), refreshing
     # keep_alive_batch authentications at a time.
-    keep_alive_days: float = Field(7.0, ge=0, le=13)
+    keep_alive_days: float = variable("OUTREACH_CONNECTOR_KEEP_ALIVE_DAYS", 7.0, ge=0, le=13)
     keep_alive_interval: float = Field(3600.0, gt=0)
     keep_alive_batch: int = Field(5, ge=1, le=100)
     # The MCP tools /mcp serves: a preset (all, seed, read) or comma-separated operation names.
-    mcp_tools: str = MCP_DEFAULT_PRESET
+    mcp_tools: str = variable("OUTREACH_CONNECTOR_MCP_TOOLS", MCP_DEFAULT_PRESET)
     # Per connection and per tenant (API key), so one client or one tenant cannot hold what others need.
-    body_timeout: float = Field(10.0, gt=0, le=3600)  # the whole request body, counted from its headers
-    send_timeout: float = Field(30.0, gt=0, le=3600)  # a client reading nothing of an answer this long is dropped
-    max_sending_per_key: int = Field(20, ge=1)  # requests of one key still sending their body
-    max_upstream_per_key: int = Field(20, ge=1)  # Outreach requests of one key in flight at once
-    max_records_per_call: int = Field(10_000, ge=1, le=1_000_000)  # records in one paginated answer
-    max_answer_bytes: int = Field(32 * MIB, ge=64 * 1024, le=1024 * MIB)  # JSON bytes of records in one answer
-    max_authentications_per_key: int = Field(1000, ge=1)
+    body_timeout: float = variable("OUTREACH_CONNECTOR_BODY_TIMEOUT", 10.0, gt=0, le=3600)  # from the headers
+    send_timeout: float = variable("OUTREACH_CONNECTOR_SEND_TIMEOUT", 30.0, gt=0, le=3600)  # a client reading nothing
+    max_sending_per_key: int = variable("OUTREACH_CONNECTOR_MAX_SENDING_PER_KEY", 20, ge=1)  # bodies being sent
+    max_upstream_per_key: int = variable("OUTREACH_CONNECTOR_MAX_UPSTREAM_PER_KEY", 20, ge=1)  # Outreach requests
+    max_records_per_call: int = variable("OUTREACH_CONNECTOR_MAX_RECORDS_PER_CALL", 10_000, ge=1, le=1_000_000)
+    max_answer_bytes: int = variable("OUTREACH_CONNECTOR_MAX_ANSWER_BYTES", 32 * MIB, ge=64 * 1024, le=1024 * MIB)
+    max_authentications_per_key: int = variable("OUTREACH_CONNECTOR_MAX_AUTHENTICATIONS_PER_KEY", 1000, ge=1)
     # Triggers (server/subscriptions.py): events kept this long; poll-mode subscriptions polled this often;
     # pushes to a callback URL (only to one on the allow-list) retried this long before delivery_failed.
-    event_retention_days: float = Field(7.0, gt=0, le=365)
-    poll_interval: float = Field(60.0, ge=1, le=86400)
-    allowed_callback_urls: tuple[str, ...] = ()
-    delivery_retry_hours: float = Field(24.0, gt=0, le=24 * 30)
-    # How every Outreach call is made (timeouts, retry budget, plugins): the connector's own settings model.
-    # Built in Python (create_app), it still takes the process's plugin choice, as a keyword-built Connector does.
-    connector: Settings = Field(default_factory=with_process_plugins)
+    event_retention_days: float = variable("OUTREACH_CONNECTOR_EVENT_RETENTION_DAYS", 7.0, gt=0, le=365)
+    poll_interval: float = variable("OUTREACH_CONNECTOR_POLL_INTERVAL", 60.0, ge=1, le=86400)
+    allowed_callback_urls: tuple[str, ...] = variable("OUTREACH_CONNECTOR_ALLOWED_CALLBACK_URLS", ())
+    delivery_retry_hours: float = variable("OUTREACH_CONNECTOR_DELIVERY_RETRY_HOURS", 24.0, gt=0, le=24 * 30)
+    # How every Outreach call is made (timeouts, retry budget, plugins): the connector's own settings model,
+    # carrying the server's Outreach URLs (see _one_outreach).
+    connector: Settings = Field(default_factory=Settings)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Built in Python: the keywords, then the process's plugin choice (``settings_from`` passes its own)."""
+        return init_settings, ProcessPluginChoice(settings_cls)
 
     def __repr_args__(self):
         """The database URL's password is masked (the other secrets are SecretStr)."""
         for name, value in super().__repr_args__():
             yield name, (redact_url(value) if name == "database" and isinstance(value, str) else value)
+
+    @field_validator("api_keys", "previous_encryption_keys", "allowed_token_urls", "allowed_return_urls",
+                     "allowed_callback_urls", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """A variable's text is a comma-separated list (spaces and empty items dropped)."""
+        return tuple(_listed(value)) if isinstance(value, str) else value
 
     @field_validator("database", mode="before")
     @classmethod
@@ -101,24 +131,32 @@ class ServerSettings(BaseModel):
             return Path(value)
         return value
 
-    @field_validator("allowed_token_urls", mode="before")
+    @field_validator("allowed_token_urls")
     @classmethod
-    def _urls(cls, value: object) -> tuple[str, ...]:
-        urls = tuple(value) if isinstance(value, (list, tuple)) else (value,) if isinstance(value, str) else ()
+    def _urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
         for url in urls:
             if not plain_http_url(url):
                 raise ValueError("an allowed token URL must be an absolute http(s) URL without user info")
         return tuple(url.rstrip("/") for url in urls)
 
-    @field_validator("authorize_url", "public_url", "allowed_return_urls", "allowed_callback_urls", mode="before")
+    @field_validator("authorize_url", "public_url", "allowed_return_urls", "allowed_callback_urls")
     @classmethod
-    def _app_urls(cls, value: object, info: Any) -> object:
-        for url in (value if isinstance(value, (list, tuple)) else (value,)):
+    def _app_urls(cls, value: Any, info: ValidationInfo) -> Any:
+        for url in (value if isinstance(value, tuple) else (value,)):
             if url is not None and not plain_http_url(url):
                 raise ValueError(f"{info.field_name}: must be an absolute http(s) URL without user info or fragment")
-        if info.field_name == "public_url" and isinstance(value, str):
-            return value.rstrip("/")
-        return tuple(value) if isinstance(value, list) else value
+        return value.rstrip("/") if info.field_name == "public_url" and isinstance(value, str) else value
+
+    @field_validator("connector")
+    @classmethod
+    def _one_outreach(cls, connector: Settings, info: ValidationInfo) -> Settings:
+        """The Outreach URLs are server settings; the connector settings carry the same ones, never others."""
+        if "outreach_base_url" not in info.data or "token_url" not in info.data:
+            return connector  # one of them is invalid, and its own error says so
+        urls = {"base_url": info.data["outreach_base_url"].rstrip("/"), "token_url": info.data["token_url"].rstrip("/")}
+        if all(getattr(connector, name) == url for name, url in urls.items()):
+            return connector
+        return Settings.from_env(env={}, **{**dict(connector), **urls})
 
     @model_validator(mode="after")
     def _app_needs_public_url(self) -> "ServerSettings":
@@ -145,13 +183,155 @@ class ServerSettings(BaseModel):
                              "be able to take every connection to Outreach")
         return self
 
-    @model_validator(mode="after")
-    def _one_outreach(self) -> "ServerSettings":
-        """The Outreach URLs are server flags; the connector settings carry the same ones, never others."""
-        urls = {"base_url": self.outreach_base_url.rstrip("/"), "token_url": self.token_url.rstrip("/")}
-        if any(getattr(self.connector, k) != v for k, v in urls.items()):
-            object.__setattr__(self, "connector", Settings.from_env(env={}, **{**dict(self.connector), **urls}))
-        return self
+
+class ProcessPluginChoice(PydanticBaseSettingsSource):
+    """The connector settings of a server built in Python: the defaults and ``OUTREACH_CONNECTOR_PLUGINS``."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {} if "connector" in self.current_state else {"connector": with_process_plugins()}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One ``serve`` flag and the setting it fills; the variable and the default its help names are the field's.
+
+    ``setting`` is a ServerSettings field, or ``connector.<field>`` for the connector's own settings. A
+    ``file_variable`` option's flag names files holding the secret (one per line when ``repeatable``), and so
+    does that variable; the setting's own variable holds the secret itself."""
+
+    flag: str
+    setting: str
+    help: str
+    kind: Callable[[str], Any] | None = None  # argparse's type; the model checks the value either way
+    repeatable: bool = False  # the flag repeats; its variable is comma-separated
+    metavar: str | None = None
+    file_variable: str | None = None
+    shown_default: str | None = None  # the default in words, when the field's value does not say it
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def dest(self) -> str:
+        return self.flag.removeprefix("--").replace("-", "_")
+
+    def value(self, given: Any) -> Any:
+        """What the flag (or its file variable) gives the setting: the secret read from files, a list a tuple."""
+        if self.file_variable is not None:
+            texts = [_read_secret(path, self.flag) for path in (given if self.repeatable else [given])]
+            given = [line.strip() for text in texts for line in text.splitlines() if line.strip()] \
+                if self.repeatable else texts[0]
+        return tuple(given) if self.repeatable else given
+
+
+LIMIT = "; beyond it"  # how the tenant limits say what a client then sees
+OPTIONS = (
+    Option("--host", "host", "interface to listen on"),
+    Option("--port", "port", "port", kind=int),
+    Option("--api-key", "api_keys", "required: a key clients must send as a bearer token", repeatable=True,
+           metavar="KEY"),
+    Option("--database", "database", "SQLite file of stored authentications, or a postgresql://user@host/db URL "
+           "shared by replicas", shown_default="./outreach-connector.db"),
+    Option("--encryption-key", "encryption_key", "32-byte URL-safe base64 key sealing stored secrets",
+           shown_default="a generated key file next to the database, mode 0600"),
+    # Secrets read from files (on the command line, other users see them in ps).
+    Option("--api-key-file", "api_keys", "a file of API keys, one per line", repeatable=True, metavar="PATH",
+           file_variable="OUTREACH_CONNECTOR_API_KEYS_FILE"),
+    Option("--encryption-key-file", "encryption_key", "a file holding the encryption key", metavar="PATH",
+           file_variable="OUTREACH_CONNECTOR_SECRET_KEY_FILE"),
+    Option("--previous-encryption-key-file", "previous_encryption_keys", "rotate the encryption key: a file "
+           "holding the key being replaced (or the keys themselves in OUTREACH_CONNECTOR_PREVIOUS_SECRET_KEY, "
+           "comma-separated); its secrets are re-encrypted with the new key at start-up and it stays accepted while "
+           "given",
+           repeatable=True, metavar="PATH", file_variable="OUTREACH_CONNECTOR_PREVIOUS_SECRET_KEY_FILE"),
+    Option("--outreach-base-url", "outreach_base_url", "Outreach API"),
+    Option("--token-url", "token_url", "OAuth token endpoint"),
+    Option("--timeout", "connector.timeout", "HTTP timeouts for every Outreach request: seconds, or "
+           "connect=5,read=60,write=60,pool=5", shown_default="connect 10 s, read/write 60 s, pool 10 s"),
+    Option("--max-retry-wait", "connector.max_retry_wait", MAX_RETRY_WAIT_HELP),
+    Option("--strict-output", "connector.strict_output", "answer output drift (an attribute of an unexpected type) "
+           "with an error envelope instead of the record as Outreach sent it", kind=bool,
+           shown_default="off: drift is logged"),
+    Option("--allow-token-url", "allowed_token_urls", "another OAuth token endpoint a stored credential may name "
+           "(besides --token-url)", repeatable=True, metavar="URL"),
+    # What the server holds and accepts.
+    Option("--max-body-bytes", "max_body_bytes", "largest request body accepted; larger is 413", kind=int),
+    Option("--max-sessions", "max_sessions", "authentications kept ready in memory", kind=int),
+    Option("--session-idle-seconds", "session_idle_seconds", "drop an authentication's session after this long "
+           "unused", kind=float),
+    Option("--session-check-seconds", "session_check_seconds", "re-check a cached authentication against the store "
+           "when used this long after the last check, so a delete on another replica takes effect here within it",
+           kind=float),
+    Option("--header-timeout", "header_timeout", "seconds a client has to send a request's headers", kind=float),
+    Option("--max-connections", "max_connections", "concurrent client connections; beyond it requests get 503",
+           kind=int),
+    Option("--max-json-items", "max_json_items", "array items and object members in one request body; more is 400",
+           kind=int),
+    # Per connection and per tenant (API key).
+    Option("--body-timeout", "body_timeout", "seconds a client has to send a whole request body, from its headers; "
+           "then 408 and the connection closes", kind=float),
+    Option("--send-timeout", "send_timeout", "a client that reads nothing of an answer for this many seconds is "
+           "disconnected", kind=float),
+    Option("--max-sending-per-key", "max_sending_per_key", f"requests one API key may have still sending their "
+           f"body{LIMIT} 429", kind=int),
+    Option("--max-upstream-per-key", "max_upstream_per_key", f"Outreach requests one API key may have in "
+           f"flight{LIMIT} a call waits within --max-retry-wait, then 429; must be below the upstream pool's 100",
+           kind=int),
+    Option("--max-records-per-call", "max_records_per_call", f"records one paginated call gathers{LIMIT} the "
+           "answer stops at a page with meta.truncated and meta.next_page_after", kind=int),
+    Option("--max-answer-bytes", "max_answer_bytes", f"JSON bytes of records one paginated call gathers{LIMIT} "
+           "the answer is truncated the same way", kind=int),
+    Option("--max-authentications-per-key", "max_authentications_per_key", f"authentications one API key may "
+           f"store{LIMIT} POST /authentications is 409", kind=int),
+    # The host's Outreach app: connecting accounts (POST /authentications/connect) and keeping them alive.
+    Option("--oauth-client-id", "oauth_client_id", "the host's Outreach app: client id"),
+    Option("--oauth-client-secret", "oauth_client_secret", "the host's Outreach app: client secret"),
+    Option("--authorize-url", "authorize_url", "Outreach's consent page"),
+    Option("--public-url", "public_url", "this server's external base URL; the redirect URI to register with "
+           "Outreach is <public-url>/oauth/callback (required with an app)"),
+    Option("--allow-return-url", "allowed_return_urls", "where a connect flow may send the browser back (scheme, "
+           "host, port and path must equal; its own query is kept)", repeatable=True, metavar="URL"),
+    Option("--keep-alive-days", "keep_alive_days", "refresh OAuth authentications not refreshed for this many days, "
+           "so Outreach's 14-day refresh tokens never lapse; 0 turns it off", kind=float),
+    # Subscriptions to Outreach events (POST /authentications/{id}/subscriptions).
+    Option("--event-retention-days", "event_retention_days", "keep received events this many days; an older "
+           "'after' cursor is 410", kind=float),
+    Option("--poll-interval", "poll_interval", "seconds between two polls of a poll-mode subscription", kind=float),
+    Option("--allow-callback-url", "allowed_callback_urls", "a URL events may be pushed to (a subscription's "
+           "callback_url must equal one in scheme, host, port and path)", repeatable=True, metavar="URL"),
+    Option("--delivery-retry-hours", "delivery_retry_hours", "keep retrying a push this long before the "
+           "subscription shows delivery_failed", kind=float),
+    Option("--mcp-tools", "mcp_tools", "the MCP tools /mcp serves: all, seed, read, or comma-separated operation "
+           "names; see: outreach-connector mcp --help", metavar="PRESET"),
+    Option("--log-level", "log_level", "log level", choices=get_args(LogLevel)),
+)
+
+
+def field_of(setting: str) -> Any:
+    """The pydantic field a setting names (``connector.<name>``: the connector's own)."""
+    model, name = (Settings, setting.removeprefix("connector.")) if setting.startswith("connector.") \
+        else (ServerSettings, setting)
+    return model.model_fields[name]
+
+
+def help_text(option: Option) -> str:
+    """The row's help, then its variable and its default, both read from the field."""
+    field = field_of(option.setting)
+    name = option.file_variable or (field.validation_alias if isinstance(field.validation_alias, str) else None)
+    notes = [f"env {name}{', comma-separated' if option.repeatable else ''}"] if name else []
+    default = option.shown_default or shown(field.default)
+    if default and option.file_variable is None:
+        notes.append(f"default {default}")
+    text = f"{option.help}; repeatable" if option.repeatable else option.help
+    return f"{text} ({'; '.join(notes)})" if notes else text
+
+
+def shown(default: Any) -> str | None:
+    """A default as help prints it: 900.0 as 900; none for an unset or empty one."""
+    if default is None or default == () or isinstance(default, bool):
+        return None
+    return f"{default:g}" if isinstance(default, float) else str(default)
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -169,202 +349,48 @@ def build_parser() -> argparse.ArgumentParser:
         prog="outreach-connector serve", formatter_class=HelpFormatter,
         description="Serve the Connectors API (GET /connectors, .../operations, POST .../call, /authentications, "
                     "/editor, /healthz, /readyz, and /mcp: the operations as MCP tools).")
-    parser.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port (default 8080)")
-    parser.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
-                        help="required: a key clients must send as a bearer token; repeatable "
-                             "(env OUTREACH_CONNECTOR_API_KEYS, comma-separated)")
-    parser.add_argument("--database", help="SQLite file of stored authentications, or a postgresql://user@host/db "
-                                           "URL shared by replicas (env OUTREACH_CONNECTOR_DB, default "
-                                           "./outreach-connector.db)")
-    parser.add_argument("--encryption-key", help="32-byte URL-safe base64 key sealing stored secrets "
-                                                 "(env OUTREACH_CONNECTOR_SECRET_KEY; default: a generated "
-                                                 "key file next to the database, mode 0600)")
-    add_secret_files(parser)
-    parser.add_argument("--outreach-base-url", help=f"Outreach API (env OUTREACH_BASE_URL, default {DEFAULT_BASE_URL})")
-    parser.add_argument("--token-url",
-                        help=f"OAuth token endpoint (env OUTREACH_TOKEN_URL, default {DEFAULT_TOKEN_URL})")
-    parser.add_argument("--timeout", help="HTTP timeouts for every Outreach request: seconds, or "
-                                          "connect=5,read=60,write=60,pool=5 (env OUTREACH_TIMEOUT; default "
-                                          "connect 10 s, read/write 60 s, pool 10 s)")
-    parser.add_argument("--max-retry-wait", help=f"{MAX_RETRY_WAIT_HELP} (env OUTREACH_MAX_RETRY_WAIT; default 60)")
-    parser.add_argument("--strict-output", action="store_const", const=True, default=None,
-                        help="answer output drift (an attribute of an unexpected type) with an error envelope "
-                             "instead of the record as Outreach sent it (env OUTREACH_STRICT_OUTPUT; default off: "
-                             "drift is logged)")
-    parser.add_argument("--allow-token-url", action="append", dest="allowed_token_urls", metavar="URL",
-                        help="another OAuth token endpoint a stored credential may name (besides --token-url); "
-                             "repeatable (env OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS, comma-separated)")
-    add_limits(parser)
-    add_oauth_app(parser)
-    add_triggers(parser)
-    parser.add_argument("--mcp-tools", metavar="PRESET",
-                        help="the MCP tools /mcp serves: all, seed, read, or comma-separated operation names "
-                             f"(env OUTREACH_CONNECTOR_MCP_TOOLS; default {MCP_DEFAULT_PRESET}; "
-                             "see: outreach-connector mcp --help)")
-    parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
-                        help="log level (default info)")
+    for option in OPTIONS:
+        parser.add_argument(option.flag, dest=option.dest, help=help_text(option), **argument(option))
     return parser
 
 
-def add_secret_files(parser: argparse.ArgumentParser) -> None:
-    """Secrets read from files (on the command line, other users see them in ``ps``)."""
-    parser.add_argument("--api-key-file", action="append", dest="api_key_files", metavar="PATH",
-                        help="a file of API keys, one per line; repeatable (env OUTREACH_CONNECTOR_API_KEYS_FILE)")
-    parser.add_argument("--encryption-key-file", metavar="PATH",
-                        help="a file holding the encryption key (env OUTREACH_CONNECTOR_SECRET_KEY_FILE)")
-    parser.add_argument("--previous-encryption-key-file", action="append", dest="previous_key_files",
-                        metavar="PATH", help="rotate the encryption key: a file holding the key being replaced; "
-                                             "its secrets are re-encrypted with the new key at start-up and it "
-                                             "stays accepted while given; repeatable (env "
-                                             "OUTREACH_CONNECTOR_PREVIOUS_SECRET_KEY, comma-separated)")
-
-
-def add_limits(parser: argparse.ArgumentParser) -> None:
-    """The flags that bound what the server holds and accepts."""
-    parser.add_argument("--max-body-bytes", type=int, help="largest request body accepted; larger is 413 "
-                                                           "(default 1048576)")
-    parser.add_argument("--max-sessions", type=int, help="authentications kept ready in memory (default 1000)")
-    parser.add_argument("--session-idle-seconds", type=float,
-                        help="drop an authentication's session after this long unused (default 900)")
-    parser.add_argument("--session-check-seconds", type=float,
-                        help="re-check a cached authentication against the store when used this long after the "
-                             "last check, so a delete on another replica takes effect here within it (default 5)")
-    parser.add_argument("--header-timeout", type=float,
-                        help="seconds a client has to send a request's headers (default 10)")
-    parser.add_argument("--max-connections", type=int,
-                        help="concurrent client connections; beyond it requests get 503 (default 1000)")
-    parser.add_argument("--max-json-items", type=int,
-                        help="array items and object members in one request body; more is 400 (default 20000)")
-    add_tenant_limits(parser)
-
-
-def add_oauth_app(parser: argparse.ArgumentParser) -> None:
-    """The host's Outreach app: connecting accounts (POST /authentications/connect) and keeping them alive."""
-    parser.add_argument("--oauth-client-id", help="the host's Outreach app: client id "
-                                                  "(env OUTREACH_CONNECTOR_OAUTH_CLIENT_ID)")
-    parser.add_argument("--oauth-client-secret", help="the host's Outreach app: client secret "
-                                                      "(env OUTREACH_CONNECTOR_OAUTH_CLIENT_SECRET)")
-    parser.add_argument("--authorize-url", help=f"Outreach's consent page (default {DEFAULT_AUTHORIZE_URL})")
-    parser.add_argument("--public-url", help="this server's external base URL; the redirect URI to register with "
-                                             "Outreach is <public-url>/oauth/callback (required with an app)")
-    parser.add_argument("--allow-return-url", action="append", dest="allowed_return_urls", metavar="URL",
-                        help="where a connect flow may send the browser back (scheme, host, port and path must "
-                             "equal; its own query is kept); repeatable")
-    parser.add_argument("--keep-alive-days", type=float,
-                        help="refresh OAuth authentications not refreshed for this many days, so Outreach's "
-                             "14-day refresh tokens never lapse (default 7; 0 turns it off)")
-
-
-def add_triggers(parser: argparse.ArgumentParser) -> None:
-    """Subscriptions to Outreach events (POST /authentications/{id}/subscriptions)."""
-    parser.add_argument("--event-retention-days", type=float,
-                        help="keep received events this many days; an older 'after' cursor is 410 (default 7)")
-    parser.add_argument("--poll-interval", type=float,
-                        help="seconds between two polls of a poll-mode subscription (default 60)")
-    parser.add_argument("--allow-callback-url", action="append", dest="allowed_callback_urls", metavar="URL",
-                        help="a URL events may be pushed to (a subscription's callback_url must equal one in "
-                             "scheme, host, port and path); repeatable")
-    parser.add_argument("--delivery-retry-hours", type=float,
-                        help="keep retrying a push this long before the subscription shows delivery_failed "
-                             "(default 24)")
-
-
-# Per-connection and per-tenant limits: flag, type, environment variable, help (the default is the field's).
-TENANT_LIMITS = {
-    "body_timeout": ("--body-timeout", float, "OUTREACH_CONNECTOR_BODY_TIMEOUT",
-                     "seconds a client has to send a whole request body, from its headers; then 408 and the "
-                     "connection closes"),
-    "send_timeout": ("--send-timeout", float, "OUTREACH_CONNECTOR_SEND_TIMEOUT",
-                     "a client that reads nothing of an answer for this many seconds is disconnected"),
-    "max_sending_per_key": ("--max-sending-per-key", int, "OUTREACH_CONNECTOR_MAX_SENDING_PER_KEY",
-                            "requests one API key may have still sending their body; beyond it 429"),
-    "max_upstream_per_key": ("--max-upstream-per-key", int, "OUTREACH_CONNECTOR_MAX_UPSTREAM_PER_KEY",
-                             "Outreach requests one API key may have in flight; beyond it a call waits within "
-                             "--max-retry-wait, then 429 (must be below the upstream pool's 100)"),
-    "max_records_per_call": ("--max-records-per-call", int, "OUTREACH_CONNECTOR_MAX_RECORDS_PER_CALL",
-                             "records one paginated call gathers; beyond it the answer stops at a page with "
-                             "meta.truncated and meta.next_page_after"),
-    "max_answer_bytes": ("--max-answer-bytes", int, "OUTREACH_CONNECTOR_MAX_ANSWER_BYTES",
-                         "JSON bytes of records one paginated call gathers; beyond it the answer is truncated "
-                         "the same way"),
-    "max_authentications_per_key": ("--max-authentications-per-key", int,
-                                    "OUTREACH_CONNECTOR_MAX_AUTHENTICATIONS_PER_KEY",
-                                    "authentications one API key may store; beyond it POST /authentications is 409"),
-}
-
-
-def add_tenant_limits(parser: argparse.ArgumentParser) -> None:
-    for name, (flag, kind, env_name, text) in TENANT_LIMITS.items():
-        default = ServerSettings.model_fields[name].default
-        shown = default if isinstance(default, int) else f"{default:g}"
-        parser.add_argument(flag, type=kind, dest=name, help=f"{text} (env {env_name}; default {shown})")
-
-
-def tenant_limits(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, str | float | int]:
-    """The tenant limits given as flags or, failing that, in the environment (checked by the model)."""
-    chosen: dict[str, str | float | int] = {}
-    for name, (_, _, env_name, _) in TENANT_LIMITS.items():
-        value = getattr(args, name)
-        if value is None:
-            value = env.get(env_name)
-        if value is not None:
-            chosen[name] = value
-    return chosen
+def argument(option: Option) -> dict[str, Any]:
+    """argparse's keywords for one row: an on/off flag, a repeatable one, or one taking a value."""
+    if option.kind is bool:
+        return {"action": "store_const", "const": True, "default": None}
+    how: dict[str, Any] = {"action": "append"} if option.repeatable else {"type": option.kind}
+    return {**how, "metavar": option.metavar, "choices": option.choices}
 
 
 def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = None) -> ServerSettings:
     """Flags win over the environment, which wins over the defaults."""
     env = os.environ if env is None else env
     args = build_parser().parse_args(None if argv is None else _glued(argv))
-    env_keys = _listed(env, "OUTREACH_CONNECTOR_API_KEYS")
-    key_files = args.api_key_files or _listed(env, "OUTREACH_CONNECTOR_API_KEYS_FILE")
-    file_keys = [key for path in key_files for key in _read_secret(path, "--api-key-file").splitlines()
-                 if key.strip()]
-    key_file = args.encryption_key_file or env.get("OUTREACH_CONNECTOR_SECRET_KEY_FILE")
-    previous = [_read_secret(path, "--previous-encryption-key-file") for path in args.previous_key_files or ()]
-    chosen = {
-        "host": args.host,
-        "port": args.port,
-        "api_keys": tuple(args.api_keys or [key.strip() for key in file_keys] or env_keys) or None,
-        "database": args.database or env.get("OUTREACH_CONNECTOR_DB"),
-        "encryption_key": args.encryption_key or (key_file and _read_secret(key_file, "--encryption-key-file"))
-        or env.get("OUTREACH_CONNECTOR_SECRET_KEY"),
-        "previous_encryption_keys": tuple(previous or _listed(env, "OUTREACH_CONNECTOR_PREVIOUS_SECRET_KEY")) or None,
-        "outreach_base_url": args.outreach_base_url or env.get("OUTREACH_BASE_URL"),
-        "token_url": args.token_url or env.get("OUTREACH_TOKEN_URL"),
-        "allowed_token_urls": tuple(args.allowed_token_urls or _listed(env, "OUTREACH_CONNECTOR_ALLOWED_TOKEN_URLS"))
-        or None,
-        "log_level": args.log_level,
-        "max_body_bytes": args.max_body_bytes,
-        "max_sessions": args.max_sessions,
-        "session_idle_seconds": args.session_idle_seconds,
-        "session_check_seconds": args.session_check_seconds,
-        "header_timeout": args.header_timeout,
-        "max_connections": args.max_connections,
-        "max_json_items": args.max_json_items,
-        "oauth_client_id": args.oauth_client_id or env.get("OUTREACH_CONNECTOR_OAUTH_CLIENT_ID"),
-        "oauth_client_secret": args.oauth_client_secret or env.get("OUTREACH_CONNECTOR_OAUTH_CLIENT_SECRET"),
-        "authorize_url": args.authorize_url,
-        "public_url": args.public_url,
-        "allowed_return_urls": tuple(args.allowed_return_urls or ()) or None,
-        "keep_alive_days": args.keep_alive_days,
-        "mcp_tools": args.mcp_tools or env.get("OUTREACH_CONNECTOR_MCP_TOOLS"),
-        "event_retention_days": args.event_retention_days,
-        "poll_interval": args.poll_interval,
-        "allowed_callback_urls": tuple(args.allowed_callback_urls or ()) or None,
-        "delivery_retry_hours": args.delivery_retry_hours,
-    }
-    chosen = {key: value for key, value in chosen.items() if value is not None}
-    chosen.update(tenant_limits(args, env))
-    chosen["connector"] = Settings.from_env(env, base_url=chosen.get("outreach_base_url"),
-                                            token_url=chosen.get("token_url"), timeout=args.timeout,
-                                            max_retry_wait=args.max_retry_wait, strict_output=args.strict_output)
-    return ServerSettings(**chosen)
+    given = flag_settings(args, env)
+    connector = {name.removeprefix("connector."): given.pop(name) for name in list(given)
+                 if name.startswith("connector.")}
+    given["connector"] = Settings.from_env(env, **connector)
+    return layered(ServerSettings, env, given)
 
 
-def _listed(env: Mapping[str, str], name: str) -> list[str]:
-    return [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+def flag_settings(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, Any]:
+    """The settings the flags give (of two flags for one setting the first wins: --api-key over --api-key-file),
+    then those whose files a variable names (under every flag, over the variables holding the secret itself)."""
+    given: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = getattr(args, option.dest)
+        if value not in (None, "") and option.setting not in given:
+            given[option.setting] = option.value(value)
+    for option in OPTIONS:
+        paths = env.get(option.file_variable) if option.file_variable else None
+        if paths and option.setting not in given:
+            given[option.setting] = option.value(_listed(paths) if option.repeatable else paths)
+    return given
+
+
+def _listed(text: str) -> list[str]:
+    """A comma-separated variable's items."""
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 _SECRET_FLAGS = ("--api-key", "--encryption-key")
