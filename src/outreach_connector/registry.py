@@ -18,7 +18,7 @@ import pluggy
 from . import default_plugin, hookspecs
 from .catalog import CORE_OWNER, CatalogFolder, core_folder, folder_of, resource_for, schema_for
 from .errors import ConnectorError, PluginError, RegistryError, UnknownOperation, UnknownTrigger
-from .handlers import Handler
+from .handlers import Handler, flowing
 from .spec import OperationSpec, TriggerSpec
 from .validation import compile_schema
 
@@ -155,7 +155,7 @@ class Registry:
             raise RegistryError(f"two plugins register a handler for kind {kind!r} (the second: {owner})")
         if not (callable(getattr(handler, "build", None)) and callable(getattr(handler, "parse", None))):
             raise PluginError(owner, f"the handler for kind {kind!r} needs build() and parse()")
-        self._handlers[kind] = handler
+        self._handlers[kind] = flowing(handler)
 
     def _add_folder(self, owner: str, folder: Path | str) -> None:
         operations, triggers = CatalogFolder(Path(folder), owner).load()

@@ -5,7 +5,8 @@ They live below both layers so the transport never imports the handlers (and the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generator
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass(frozen=True)
@@ -41,3 +42,17 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     url: str = ""
+
+
+# One call (or one step of it) as a sans-I/O flow, after httpx's ``Auth.auth_flow``: a generator that yields
+# each planned request, receives its reply (or has the error that ended it thrown in) and returns the output.
+Flow = Generator[HttpCall, Reply, Any]
+
+
+def cursor_of(page_after: str) -> str:
+    """Outreach's cursor, from the bare cursor or the whole ``links.next`` URL it came in."""
+    if "page[after]=" in page_after or "page%5Bafter%5D=" in page_after:
+        values = parse_qs(urlsplit(page_after).query).get("page[after]")
+        if values:
+            return values[0]
+    return page_after

@@ -1,9 +1,9 @@
 """DDL handler: dropdown options ``{"result": [{"text", "value"}], "next_page_after"}`` for a solution editor.
 
-One call may need several requests (read a collection's labels, then answer from them), so besides the
-usual pure ``build``/``parse`` pair the handler has ``flow``: a generator that yields each planned request
-and receives its reply, driven by ``dropdowns.Dropdowns`` (sync or async alike), in the manner of httpx's
-``Auth.auth_flow``. What a call does, by input:
+One call may need several requests (read a collection's labels, then answer from them), so its ``flow``
+is more than the one-step default; ``build``/``parse`` plan and read a plain page (``describe`` shows that
+request). The label indexes are the session's, handed in with the context (``ctx.labels``). What a call
+does, by input:
 
 * ``value`` (ids): one request, ``filter[id]``; exactly those options, in the order asked.
 * no ``search``: one page of the collection in the DDL's order (Outreach's own cursor inside
@@ -28,7 +28,8 @@ from ..errors import InputInvalid, UpstreamError
 from ..labels import LabelCache, LabelIndex, decode_cursor, encode_cursor
 from ..pagination import CursorPaginator
 from ..spec import DdlSpec, OperationSpec
-from ..wire import Context, HttpCall, Reply
+from ..wire import Context, HttpCall, Reply, cursor_of
+from .resources import CallContext
 
 INDEX_PAGE = 1000  # Outreach's largest page: the fewest round trips to read a collection's labels
 Flow = Generator[HttpCall, Reply, dict]
@@ -87,7 +88,7 @@ def flat_records(records: Any, reply: Reply) -> list[dict[str, Any]]:
 
 def next_cursor(reply: Reply) -> str | None:
     link = (page_of(reply).get("links") or {}).get("next")
-    return jsonapi.cursor_of(link) if link else None
+    return cursor_of(link) if link else None
 
 
 def needed_fields(spec: OperationSpec) -> list[str]:
@@ -132,7 +133,7 @@ def page(result: list[dict[str, Any]], kind: str, state: Any) -> dict[str, Any]:
 
 
 class DdlHandler:
-    """``build``/``parse`` plan a plain page (also what ``Connector.validate`` checks); ``flow`` runs a call."""
+    """``flow`` runs a call; ``build``/``parse`` plan and read a plain page."""
 
     def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         return listing_request(spec, data, None)
@@ -140,17 +141,17 @@ class DdlHandler:
     def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
         return page(reply_options(spec, reply), "a", next_cursor(reply))
 
-    def flow(self, spec: OperationSpec, data: dict[str, Any], labels: LabelCache) -> Flow:
+    def flow(self, spec: OperationSpec, data: dict[str, Any], ctx: CallContext) -> Flow:
         if data.get("value") not in (None, [], ""):
             return (yield from labelled(spec, data))
         search = " ".join((data.get("search") or "").split())
         if not search:
             return (yield from listed(spec, data))
         kind, state = read_cursor(spec, data, "o", "q")  # a bad cursor is refused before anything is sent
-        index = labels.get(index_key(spec, data))
+        index = ctx.labels.get(index_key(spec, data))
         if index is None:
-            index = yield from read_index(spec, data, labels)
-            labels.put(index_key(spec, data), index)
+            index = yield from read_index(spec, data, ctx.labels)
+            ctx.labels.put(index_key(spec, data), index)
         if index.complete:
             return searched(spec, index, search, state if kind == "o" else 0)
         return (yield from exact_search(spec, data, search, state if kind == "q" else None))

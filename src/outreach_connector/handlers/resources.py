@@ -1,23 +1,68 @@
-"""The generic CRUD handlers: list, get, create, update, delete and member actions.
+"""The handler protocol, its one-step default, and the generic CRUD handlers: list, get, create, update,
+delete and member actions.
 
-Every one is driven by the operation entry (resource, path, id input) and the resource schema; none knows
-an operation by name.
+A handler is a flow, after httpx's ``Auth.auth_flow``: a generator that yields each planned request
+(``HttpCall``), receives its ``Reply`` and returns the output, never touching the network itself. Most kinds
+need one request: they write a pure ``build``/``parse`` pair and take ``OneStep.flow``. Every generic
+handler is driven by the operation entry (resource, path, id input) and the resource schema; none knows an
+operation by name.
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from .. import jsonapi
 from ..catalog import resource_for
+from ..labels import LabelCache
 from ..spec import OperationSpec
-from ..wire import Context, HttpCall, Reply
+from ..wire import Context, Flow, HttpCall, Reply
+
+
+@dataclass(frozen=True)
+class CallContext(Context):
+    """What a handler may know of its session besides the base URL: the session's dropdown label indexes."""
+
+    labels: LabelCache = field(default_factory=LabelCache)
+
+
+class Handler(Protocol):
+    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall: ...
+
+    def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any: ...
+
+    def flow(self, spec: OperationSpec, data: dict[str, Any], ctx: CallContext) -> Flow: ...
+
+
+class OneStep:
+    """The flow of a handler that needs one request: ``build`` it, ``parse`` its reply."""
+
+    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+        raise NotImplementedError
+
+    def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
+        raise NotImplementedError
+
+    def flow(self, spec: OperationSpec, data: dict[str, Any], ctx: CallContext) -> Flow:
+        reply = yield self.build(spec, data, ctx)
+        return self.parse(spec, data, reply, ctx)
+
+
+class Writes(OneStep):
+    """A create, update or delete: the session's labels of that resource are stale once it is done, so its
+    next dropdown search shows the change."""
+
+    def flow(self, spec: OperationSpec, data: dict[str, Any], ctx: CallContext) -> Flow:
+        output = yield from super().flow(spec, data, ctx)
+        ctx.labels.forget(spec.resource)
+        return output
 
 
 def member_path(spec: OperationSpec, data: dict[str, Any], **extra: str) -> str:
     return spec.path.format(**{spec.id_input: jsonapi.record_id(data[spec.id_input]), **extra})
 
 
-class ReturnsBody:
+class ReturnsBody(OneStep):
     """Outreach's JSON:API document is the output, as it came."""
 
     def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
@@ -29,15 +74,13 @@ class ListHandler(ReturnsBody):
         return HttpCall("GET", spec.path, params=tuple(jsonapi.list_params(spec.resource, data)))
 
 
-
 class GetHandler(ReturnsBody):
     def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         params = [(f"fields[{spec.resource}]", ",".join(data["fields"]))] if data.get("fields") else []
         return HttpCall("GET", member_path(spec, data), params=tuple(params))
 
 
-
-class CreateHandler(ReturnsBody):
+class CreateHandler(ReturnsBody, Writes):
     def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         resource = resource_for(spec)
         if spec.id_relationships:  # flat id inputs, e.g. prospect_id -> relationships.prospect
@@ -48,8 +91,7 @@ class CreateHandler(ReturnsBody):
         return HttpCall("POST", spec.path, json=body, creates=True)
 
 
-
-class UpdateHandler(ReturnsBody):
+class UpdateHandler(ReturnsBody, Writes):
     def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         resource = resource_for(spec)
         body = jsonapi.resource_document(resource, data.get("attributes"), data.get("relationships"),
@@ -57,8 +99,7 @@ class UpdateHandler(ReturnsBody):
         return HttpCall("PATCH", member_path(spec, data), json=body)
 
 
-
-class DeleteHandler:
+class DeleteHandler(Writes):
     def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         return HttpCall("DELETE", member_path(spec, data))
 
