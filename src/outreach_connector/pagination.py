@@ -70,6 +70,7 @@ class CursorPaginator:
     size: int = 0  # JSON characters of the records taken, counted only under a bound
     largest_page: int = 0
     next_page_after: str | None = None  # where a walk stopped by the bound goes on
+    done: bool = False
 
     @classmethod
     def for_input(cls, data: dict[str, Any], bound: AnswerBound | None = None) -> "CursorPaginator":
@@ -89,7 +90,11 @@ class CursorPaginator:
         if self.bound is not None:
             page_size = len(json.dumps(records, separators=(",", ":")))
             self.size, self.largest_page = self.size + page_size, max(self.largest_page, page_size)
-        self.page_input = self._next(page.get("links") or {})
+        following = self._next(page.get("links") or {})
+        if following is None:
+            self.done = True
+        else:
+            self.page_input = following
         return records
 
     def _count_empty(self, records: list[Any], links: dict[str, Any]) -> None:
@@ -120,13 +125,9 @@ class CursorPaginator:
         return {**self.page_input, "page_after": cursor}
 
     @property
-    def done(self) -> bool:
-        return self.page_input is None
-
-    @property
     def after(self) -> str | None:
         """The cursor of the next page to fetch (None: the first page, or the walk is done)."""
-        return None if self.page_input is None else self.page_input.get("page_after")
+        return None if self.done else self.page_input.get("page_after")
 
     @property
     def shrinkable(self) -> bool:
@@ -156,16 +157,15 @@ def keeps_partial(paginator: CursorPaginator, records: list[Any] | None = None) 
     try:
         yield
     except ConnectorError as error:
-        page_input = paginator.page_input or {}
         error.partial = Partial(records=[] if records is None else records,
-                                resume_from=page_input.get("page_after"), pages=paginator.pages,
+                                resume_from=paginator.after, pages=paginator.pages,
                                 delivered=paginator.records if records is None else len(records))
         raise
 
 
 def collected(records: list[Any], paginator: CursorPaginator) -> dict:
     """The output of ``call`` with ``paginate: true``: all records in one JSON:API-shaped document."""
-    meta = {"pages": paginator.pages, "records": paginator.records, "truncated": paginator.truncated}
+    meta: dict[str, Any] = {"pages": paginator.pages, "records": paginator.records, "truncated": paginator.truncated}
     if paginator.next_page_after is not None:  # stopped by the host's bound: pass it as page_after to go on
         meta["next_page_after"] = paginator.next_page_after
     return {"data": records, "links": {}, "meta": meta}

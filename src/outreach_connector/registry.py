@@ -19,7 +19,7 @@ from . import default_plugin, hookspecs
 from .catalog import CORE_OWNER, CatalogFolder, core_folder, folder_of, resource_for, schema_for
 from .errors import ConnectorError, PluginError, RegistryError, UnknownOperation, UnknownTrigger
 from .handlers import Handler, flowing
-from .spec import OperationSpec, TriggerSpec
+from .spec import OperationSpec, TriggerSpec, of_its_kind
 from .validation import compile_schema
 
 PluginNames = tuple[str, ...] | None  # None: every installed plugin; (): none
@@ -127,7 +127,7 @@ class Registry:
         self._each_plugin(manager, "register_catalog", self._add_folder)
         self._each_plugin(manager, "register_operations", self._add_operation)
         self._each_plugin(manager, "register_triggers", self._add_trigger)
-        self._entries = {name: Registered(spec, self._handler_for(spec, owner), owner)
+        self._entries = {name: Registered(of_its_kind(spec), self._handler_for(spec, owner), owner)
                          for name, (spec, owner) in self._specs.items()}
         for entry in self._entries.values():
             check_entry(entry)

@@ -16,7 +16,7 @@ from .links import ExecuteLinkHandler, RawHttpHandler
 from .resources import (ActionHandler, CallContext, CreateHandler, DeleteHandler, Flow, GetHandler, Handler,
                         ListHandler, OneStep, UpdateHandler)
 
-BUILTIN_HANDLERS: dict[str, Handler] = {
+BUILTIN_HANDLERS: dict[str, Handler[Any]] = {
     "list": ListHandler(),
     "get": GetHandler(),
     "create": CreateHandler(),
@@ -31,7 +31,7 @@ BUILTIN_HANDLERS: dict[str, Handler] = {
 }
 
 
-class PlainHandler(OneStep):
+class PlainHandler(OneStep[OperationSpec]):
     """A plugin's ``build``/``parse`` pair, run as the one-step flow."""
 
     def __init__(self, pair: Any) -> None:
@@ -44,7 +44,7 @@ class PlainHandler(OneStep):
         return self.pair.parse(spec, data, reply, ctx)
 
 
-def flowing(handler: Any) -> Handler:
+def flowing(handler: Any) -> Handler[Any]:
     """The handler as registered: its own ``flow`` when it has one, else the one-step flow of its pair."""
     return handler if callable(getattr(handler, "flow", None)) else PlainHandler(handler)
 

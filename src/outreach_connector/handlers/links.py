@@ -34,7 +34,7 @@ def reserved_header(name: str) -> bool:
     return lowered in RESERVED_HEADERS or lowered.startswith("x-forwarded-")
 
 
-class ExecuteLinkHandler(ReturnsBody):
+class ExecuteLinkHandler(ReturnsBody[OperationSpec]):
     def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         return HttpCall("GET", require_api_origin(data["link"], ctx.base_url, "link"), absolute=True)
 
@@ -85,7 +85,7 @@ def header_pairs(spec: OperationSpec, headers: list[dict[str, str]]) -> tuple[tu
     return tuple((h["key"], h["value"]) for h in headers)
 
 
-class RawHttpHandler(OneStep):
+class RawHttpHandler(OneStep[OperationSpec]):
     def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         method = data["method"]
         extra = {} if method in BODYLESS else body_arguments(spec, data.get("body"))
