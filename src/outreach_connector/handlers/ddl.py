@@ -32,7 +32,7 @@ from ..wire import Context, HttpCall, Reply, cursor_of
 from .resources import CallContext
 
 INDEX_PAGE = 1000  # Outreach's largest page: the fewest round trips to read a collection's labels
-Flow = Generator[HttpCall, Reply, dict]
+OptionsFlow = Generator[HttpCall, Reply, dict]  # a DDL call: requests out, replies in, its options back
 # What each kind of page keeps in its cursor: Outreach's cursor, an offset into the matches, or one Outreach
 # cursor per exact filter ("" not started, None finished). Anything else was not made here.
 CURSOR_SHAPES = {
@@ -141,7 +141,7 @@ class DdlHandler:
     def parse(self, spec: DropdownSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
         return page(reply_options(spec, reply), "a", next_cursor(reply))
 
-    def flow(self, spec: DropdownSpec, data: dict[str, Any], ctx: CallContext) -> Flow:
+    def flow(self, spec: DropdownSpec, data: dict[str, Any], ctx: CallContext) -> OptionsFlow:
         if data.get("value") not in (None, [], ""):
             return (yield from labelled(spec, data))
         search = " ".join((data.get("search") or "").split())
@@ -162,12 +162,12 @@ def listing_request(spec: DropdownSpec, data: dict[str, Any], cursor: str | None
     return get(spec, params + ([("page[after]", cursor)] if cursor else []))
 
 
-def listed(spec: DropdownSpec, data: dict[str, Any]) -> Flow:
+def listed(spec: DropdownSpec, data: dict[str, Any]) -> OptionsFlow:
     reply = yield listing_request(spec, data, read_cursor(spec, data, "a")[1])
     return page(reply_options(spec, reply), "a", next_cursor(reply))
 
 
-def labelled(spec: DropdownSpec, data: dict[str, Any]) -> Flow:
+def labelled(spec: DropdownSpec, data: dict[str, Any]) -> OptionsFlow:
     """A saved selection's labels: the ids asked, in the order asked; ids Outreach does not know are left out."""
     ids = data["value"] if isinstance(data["value"], list) else [data["value"]]
     wanted = list(dict.fromkeys(jsonapi.record_id(i) for i in ids))
@@ -221,7 +221,7 @@ def searched(spec: DropdownSpec, index: LabelIndex, search: str, start: int) -> 
     return page(matches[start:end], "o", end if end < len(matches) else None)
 
 
-def exact_search(spec: DropdownSpec, data: dict[str, Any], search: str, cursors: list | None) -> Flow:
+def exact_search(spec: DropdownSpec, data: dict[str, Any], search: str, cursors: list | None) -> OptionsFlow:
     """Outreach's exact filters, one page each; the cursor keeps each filter's own next cursor."""
     queries = exact_queries(spec.ddl, search)
     if cursors is None or len(cursors) != len(queries):
