@@ -95,16 +95,15 @@ class Dispatcher:
         flow = entry.handler.flow(entry.spec, data, self.ctx)
         request: HttpCall | None = None
         reply: Reply | None = None
+        outcome: Reply | ConnectorError | None = None
         try:
             try:
-                request = next(flow)
                 while True:
+                    request = resume(flow, outcome)
                     try:
-                        reply = yield replace(request, shrinkable=True) if shrinkable else request
+                        outcome = reply = yield replace(request, shrinkable=True) if shrinkable else request
                     except ConnectorError as error:
-                        request = flow.throw(error)
-                    else:
-                        request = flow.send(reply)
+                        outcome = error
             except StopIteration as done:
                 output = done.value
             raw, status = (output, 200) if reply is None else (reply.body, reply.status_code)
@@ -117,30 +116,38 @@ class Dispatcher:
         return output
 
 
+def resume(flow: Flow, outcome: Reply | ConnectorError | None) -> HttpCall:
+    """The flow's next request: its first, or the one after the reply sent in or the error thrown in (a flow
+    that does not handle the error raises it again)."""
+    if outcome is None:
+        return next(flow)
+    if isinstance(outcome, ConnectorError):
+        return flow.throw(outcome)
+    return flow.send(outcome)
+
+
 def run(flow: Flow, send: Callable[[HttpCall], Reply]) -> Any:
-    """Send each request the flow yields and hand it the reply, or throw in the error; return its output."""
+    """Send each request the flow yields and hand it the outcome; return the flow's output."""
+    outcome: Reply | ConnectorError | None = None
     try:
-        request = next(flow)
         while True:
+            request = resume(flow, outcome)
             try:
-                reply = send(request)
+                outcome = send(request)
             except ConnectorError as error:
-                request = flow.throw(error)
-            else:
-                request = flow.send(reply)
+                outcome = error
     except StopIteration as done:
         return done.value
 
 
 async def arun(flow: Flow, send: Callable[[HttpCall], Awaitable[Reply]]) -> Any:
+    outcome: Reply | ConnectorError | None = None
     try:
-        request = next(flow)
         while True:
+            request = resume(flow, outcome)
             try:
-                reply = await send(request)
+                outcome = await send(request)
             except ConnectorError as error:
-                request = flow.throw(error)
-            else:
-                request = flow.send(reply)
+                outcome = error
     except StopIteration as done:
         return done.value
