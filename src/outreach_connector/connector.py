@@ -14,13 +14,13 @@ from .catalog import load_manifest
 from .client import BearerToken, ClientConfig, Sender
 from .dispatcher import Dispatcher
 from .drift import DriftMonitor, DriftReport
-from .dropdowns import Dropdowns
-from .errors import CredentialsMissing, InputInvalid, UpstreamError
-from .pagination import AnswerBound, CursorPaginator, collected, keeps_partial
+from .errors import CredentialsMissing
+from .handlers import CallContext
+from .labels import LabelCache
+from .pagination import AnswerBound
 from .registry import Registry, get_plugin_manager, shared_registry
 from .retry import RetryPolicy
 from .settings import ENVIRONMENT, Settings, plugins_from_env, with_process_plugins
-from .wire import Context
 
 DYNAMIC_OUTPUT_KINDS = frozenset({"execute_link", "raw_http"})
 NO_CREDENTIALS = ("no Outreach credentials: set OUTREACH_ACCESS_TOKEN, or OUTREACH_CLIENT_ID, "
@@ -99,10 +99,6 @@ def resumed(input: dict[str, Any], after: str | None) -> dict[str, Any]:
 class Connector:
     """Runs the Outreach operations. Credentials never appear in its repr or in error messages."""
 
-    # A host's bound on what one ``call`` with ``paginate`` gathers (the server sets it per session); None:
-    # only the caller's ``max_records``. ``iterate`` streams, and is never bounded by it.
-    answer_bound: AnswerBound | None = None
-
     def __init__(self, base_url: str | None = None, access_token: str | None = None, *,
                  client_id: str | None = None, client_secret: str | None = None,
                  refresh_token: str | None = None, token_url: str | None = None,
@@ -121,8 +117,18 @@ class Connector:
         self.sender = Sender(config, retry or self.settings.retry,
                              pause_gc=self.settings.pause_gc_on_large_bodies)
         self.drift = DriftMonitor(self.settings.strict_output, on_drift)
-        self.dispatcher = Dispatcher(self.registry, self.sender, Context(self.base_url), self.drift)
-        self.dropdowns = Dropdowns(self.dispatcher)  # DDL calls; their label indexes live with the session
+        self.labels = LabelCache()  # the dropdowns' label indexes: the session's, read with its credentials
+        self.dispatcher = Dispatcher(self.registry, self.sender, CallContext(self.base_url, self.labels), self.drift)
+
+    @property
+    def answer_bound(self) -> AnswerBound | None:
+        """A host's bound on what one ``call`` with ``paginate`` gathers (the server sets it per session); None:
+        only the caller's ``max_records``. ``iterate`` streams, and is never bounded by it."""
+        return self.dispatcher.answer_bound
+
+    @answer_bound.setter
+    def answer_bound(self, bound: AnswerBound | None) -> None:
+        self.dispatcher.answer_bound = bound
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -173,77 +179,20 @@ class Connector:
         self.dispatcher.prepare(name, input)
 
     def call(self, name: str, input: Any = None) -> Any:
-        data = {} if input is None else input
-        if isinstance(data, dict) and data.get("paginate"):
-            paginator, records = self._paginator(name, data, self.answer_bound), list[Any]()
-            with keeps_partial(paginator, records):
-                for record in self._walk(name, paginator):
-                    records.append(record)
-            return collected(records, paginator)
-        if self.dropdowns.handles(name):
-            return self.dropdowns.call(name, data)
-        output = self.dispatcher.call(name, data)
-        self.dropdowns.written(name)  # the session's own writes show in its next dropdown search
-        return output
+        return self.dispatcher.drive(name, {} if input is None else input)
 
     async def acall(self, name: str, input: Any = None) -> Any:
-        data = {} if input is None else input
-        if isinstance(data, dict) and data.get("paginate"):
-            paginator, records = self._paginator(name, data, self.answer_bound), list[Any]()
-            with keeps_partial(paginator, records):
-                async for record in self._awalk(name, paginator):
-                    records.append(record)
-            return collected(records, paginator)
-        if self.dropdowns.handles(name):
-            return await self.dropdowns.acall(name, data)
-        output = await self.dispatcher.acall(name, data)
-        self.dropdowns.written(name)
-        return output
+        return await self.dispatcher.adrive(name, {} if input is None else input)
 
     def iterate(self, name: str, input: dict[str, Any], after: str | None = None) -> Iterator[Any]:
         """Every record of a list operation, page after page (only one page is held at a time).
 
         ``after`` resumes from a cursor, such as ``error.partial.resume_from`` of a walk that failed.
         """
-        return self._walk(name, self._paginator(name, resumed(input, after)))
+        return self.dispatcher.walk(*self.dispatcher.pages(name, resumed(input, after)))
 
     def aiterate(self, name: str, input: dict[str, Any], after: str | None = None) -> AsyncIterator[Any]:
-        return self._awalk(name, self._paginator(name, resumed(input, after)))
-
-    def _paginator(self, name: str, input: dict[str, Any], bound: AnswerBound | None = None) -> CursorPaginator:
-        self.dispatcher.validate(name, input)
-        if self.registry[name].spec.kind != "list":
-            raise InputInvalid(name, [{"path": "paginate", "message": "only list operations paginate"}])
-        return CursorPaginator.for_input(input, bound)
-
-    # The walks hold no name for a page: the previous page is freed before the next is fetched, so at most
-    # one page (plus the record the caller holds) is alive at a time.
-    def _walk(self, name: str, paginator: CursorPaginator) -> Iterator[Any]:
-        with keeps_partial(paginator):
-            while not paginator.done:
-                yield from self._page(name, paginator)
-
-    async def _awalk(self, name: str, paginator: CursorPaginator) -> AsyncIterator[Any]:
-        with keeps_partial(paginator):
-            while not paginator.done:
-                for record in await self._apage(name, paginator):
-                    yield record
-
-    def _page(self, name: str, paginator: CursorPaginator) -> list[Any]:
-        try:
-            page = self.dispatcher.call(name, paginator.page_input, shrinkable=paginator.shrinkable)
-        except UpstreamError as error:
-            paginator.shrink(error)
-            return []
-        return paginator.take(page)
-
-    async def _apage(self, name: str, paginator: CursorPaginator) -> list[Any]:
-        try:
-            page = await self.dispatcher.acall(name, paginator.page_input, shrinkable=paginator.shrinkable)
-        except UpstreamError as error:
-            paginator.shrink(error)
-            return []
-        return paginator.take(page)
+        return self.dispatcher.awalk(*self.dispatcher.pages(name, resumed(input, after)))
 
     def close(self) -> None:
         self.sender.close()

@@ -65,8 +65,10 @@ def register_handlers(register: RegisterHandler) -> None:
     """Call ``register(kind, handler)`` for each operation kind the plugin implements.
 
     A handler has ``build(spec, input, ctx) -> HttpCall`` and ``parse(spec, input, reply, ctx) -> output``,
-    pure functions that never touch the network (``HttpCall``, ``Reply`` and ``Context`` are in ``wire``).
-    A kind registered by two plugins is an error.
+    pure functions that never touch the network (``HttpCall``, ``Reply`` and ``Context`` are in ``wire``). One
+    that needs several requests also has ``flow(spec, input, ctx)``: a generator that yields each ``HttpCall``,
+    receives its ``Reply`` and returns the output (handlers/resources.py). A kind registered by two plugins is
+    an error.
     """
 
 

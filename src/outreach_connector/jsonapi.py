@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from .catalog import ResourceInfo
+from .wire import cursor_of
 
 
 def record_id(value: int | str) -> int:
@@ -60,15 +60,6 @@ def filter_params(filters: list[dict[str, Any]]) -> list[tuple[str, str]]:
 def sort_param(sort: dict | list[dict]) -> str:
     keys = sort if isinstance(sort, list) else [sort]
     return ",".join(("-" if k.get("sort_direction") == "desc" else "") + k["sort_by"] for k in keys)
-
-
-def cursor_of(page_after: str) -> str:
-    """Accept the bare cursor or the whole ``links.next`` URL it came in."""
-    if "page[after]=" in page_after or "page%5Bafter%5D=" in page_after:
-        values = parse_qs(urlsplit(page_after).query).get("page[after]")
-        if values:
-            return values[0]
-    return page_after
 
 
 def list_params(type_name: str, data: dict[str, Any]) -> list[tuple[str, str]]:

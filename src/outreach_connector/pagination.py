@@ -6,6 +6,10 @@ after a few empty pages that each bring a fresh cursor and at a page cap, and ha
 Outreach answers 502/504 to a large page, then goes on from the same cursor. Every walk over Outreach's
 cursors uses it: ``paginate``, ``iterate`` and the DDL label index (handlers/ddl.py).
 
+A walk is a flow wrapped around the list operation's own flow (``next_page``, ``gathered``): each page is
+that flow run again with the paginator's page input, and a 502/504 on a big page is thrown into the walk,
+which asks again smaller.
+
 A walk that fails part-way raises the error that stopped it (its type unchanged, so callers and the server map
 it as before) with ``error.partial``: the records already fetched and the cursor to resume from.
 """
@@ -14,17 +18,20 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .errors import ConnectorError, TooManyPages, UpstreamError
 # Re-exported for the old import path: errors.py holds every error class.
 from .errors import RepeatedCursor as RepeatedCursor, StalledPagination as StalledPagination
-from .jsonapi import cursor_of
+from .wire import Flow, cursor_of
 
 SHRINK_STATUSES = frozenset({502, 504})
 MIN_PAGE_SIZE = 10
 DEFAULT_MAX_RECORDS = 10000  # the schema default: one call never gathers an unbounded org
 PAGINATION_KEYS = ("paginate", "max_records")
+# The flow of one page: given the page input and whether the page may be asked again smaller, it returns the
+# page (a JSON:API document whose output was validated).
+PageFlow = Callable[[dict[str, Any], bool], Flow]
 
 
 MAX_EMPTY_PAGES = 3
@@ -63,6 +70,7 @@ class CursorPaginator:
     size: int = 0  # JSON characters of the records taken, counted only under a bound
     largest_page: int = 0
     next_page_after: str | None = None  # where a walk stopped by the bound goes on
+    done: bool = False
 
     @classmethod
     def for_input(cls, data: dict[str, Any], bound: AnswerBound | None = None) -> "CursorPaginator":
@@ -82,7 +90,11 @@ class CursorPaginator:
         if self.bound is not None:
             page_size = len(json.dumps(records, separators=(",", ":")))
             self.size, self.largest_page = self.size + page_size, max(self.largest_page, page_size)
-        self.page_input = self._next(page.get("links") or {})
+        following = self._next(page.get("links") or {})
+        if following is None:
+            self.done = True
+        else:
+            self.page_input = following
         return records
 
     def _count_empty(self, records: list[Any], links: dict[str, Any]) -> None:
@@ -113,13 +125,9 @@ class CursorPaginator:
         return {**self.page_input, "page_after": cursor}
 
     @property
-    def done(self) -> bool:
-        return self.page_input is None
-
-    @property
     def after(self) -> str | None:
         """The cursor of the next page to fetch (None: the first page, or the walk is done)."""
-        return None if self.page_input is None else self.page_input.get("page_after")
+        return None if self.done else self.page_input.get("page_after")
 
     @property
     def shrinkable(self) -> bool:
@@ -149,16 +157,34 @@ def keeps_partial(paginator: CursorPaginator, records: list[Any] | None = None) 
     try:
         yield
     except ConnectorError as error:
-        page_input = paginator.page_input or {}
         error.partial = Partial(records=[] if records is None else records,
-                                resume_from=page_input.get("page_after"), pages=paginator.pages,
+                                resume_from=paginator.after, pages=paginator.pages,
                                 delivered=paginator.records if records is None else len(records))
         raise
 
 
 def collected(records: list[Any], paginator: CursorPaginator) -> dict:
     """The output of ``call`` with ``paginate: true``: all records in one JSON:API-shaped document."""
-    meta = {"pages": paginator.pages, "records": paginator.records, "truncated": paginator.truncated}
+    meta: dict[str, Any] = {"pages": paginator.pages, "records": paginator.records, "truncated": paginator.truncated}
     if paginator.next_page_after is not None:  # stopped by the host's bound: pass it as page_after to go on
         meta["next_page_after"] = paginator.next_page_after
     return {"data": records, "links": {}, "meta": meta}
+
+
+def next_page(page_flow: PageFlow, paginator: CursorPaginator) -> Flow:
+    """The records of the walk's next page; none when a 502/504 on a big page has it asked again smaller."""
+    try:
+        page = yield from page_flow(paginator.page_input, paginator.shrinkable)
+    except UpstreamError as error:
+        paginator.shrink(error)
+        return []
+    return paginator.take(page)
+
+
+def gathered(page_flow: PageFlow, paginator: CursorPaginator) -> Flow:
+    """A whole walk in one answer (``paginate: true``), what it had got attached to an error that ends it."""
+    records: list[Any] = []
+    with keeps_partial(paginator, records):
+        while not paginator.done:
+            records.extend((yield from next_page(page_flow, paginator)))
+    return collected(records, paginator)

@@ -21,8 +21,8 @@ from pluggy import HookImpl
 from . import default_plugin, hookspecs
 from .catalog import CORE_OWNER, CatalogFolder, core_folder, folder_of, resource_for, schema_for
 from .errors import ConnectorError, PluginError, RegistryError, UnknownOperation, UnknownTrigger
-from .handlers import Handler
-from .spec import OperationSpec, TriggerSpec
+from .handlers import Handler, flowing
+from .spec import OperationSpec, TriggerSpec, of_its_kind
 from .validation import compile_schema
 
 PluginNames = tuple[str, ...] | None  # None: every installed plugin; (): none
@@ -197,7 +197,7 @@ class Registry:
         self._each_plugin(manager, "register_operations", self._add_operation)
         self._each_plugin(manager, "register_triggers", self._add_trigger)
         rank = registration_rank(manager)
-        self._entries = {name: Registered(spec, self._handler_for(spec, owner), owner)
+        self._entries = {name: Registered(of_its_kind(spec), self._handler_for(spec, owner), owner)
                          for name, (spec, owner) in sorted(self._specs.items(), key=lambda item: rank[item[1][1]])}
         self._trigger_specs = dict(sorted(self._trigger_specs.items(), key=lambda item: rank[item[1].owner]))
         for entry in self._entries.values():
@@ -229,7 +229,7 @@ class Registry:
                                 f"({self._handlers[kind][1]} and {owner})")
         if not (callable(getattr(handler, "build", None)) and callable(getattr(handler, "parse", None))):
             raise PluginError(owner, f"the handler for kind {kind!r} needs build() and parse()")
-        self._handlers[kind] = (handler, owner)
+        self._handlers[kind] = (flowing(handler), owner)
 
     def _add_folder(self, owner: str, folder: Path | str) -> None:
         operations, triggers = CatalogFolder(Path(folder), owner).load()

@@ -106,6 +106,52 @@ class OperationSpec(Strict):
         return self
 
 
+# Spec types per kind: a handler reads the fields its kind always has without checking for None. An entry is
+# loaded as an ``OperationSpec`` (``_kind_needs`` names what a kind misses), then registered as its kind's type.
+
+
+class ResourceSpec(OperationSpec):
+    """An operation on one resource type at one path: list, create, compliance request."""
+
+    resource: str
+    path: str
+
+
+class MemberSpec(ResourceSpec):
+    """An operation on one record, named by its id input: get, update, delete."""
+
+    id_input: str
+
+
+class MemberActionSpec(MemberSpec):
+    actions: dict[str, ActionSpec]
+
+
+class BulkActionSpec(ResourceSpec):
+    bulk: BulkSpec
+
+
+class DropdownSpec(ResourceSpec):
+    ddl: DdlSpec
+
+
+KIND_SPECS: dict[str, type[OperationSpec]] = {
+    "list": ResourceSpec, "create": ResourceSpec, "compliance_request": ResourceSpec,
+    "get": MemberSpec, "update": MemberSpec, "delete": MemberSpec, "action": MemberActionSpec,
+    "collection_action": BulkActionSpec, "ddl": DropdownSpec,
+}
+
+
+def of_its_kind(spec: OperationSpec) -> OperationSpec:
+    """The spec as its kind's type (a kind no table names, such as a plugin's, keeps ``OperationSpec``)."""
+    model = KIND_SPECS.get(spec.kind, OperationSpec)
+    if isinstance(spec, model):
+        return spec
+    typed = model.model_validate(dict(spec))
+    typed._folder, typed._file = spec._folder, spec._file
+    return typed
+
+
 class Manifest(Strict):
     name: str
     version: str

@@ -16,7 +16,8 @@ import json
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generator, Protocol
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -149,3 +150,19 @@ def unpack_cursor(text: str) -> Any:
         return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
     except RecursionError:
         raise ValueError("the cursor nests too deep") from None
+
+
+# --- flows ------------------------------------------------------------------------------------------------
+
+# One call (or one step of it) as a sans-I/O flow, after httpx's ``Auth.auth_flow``: a generator that yields
+# each planned request, receives its reply (or has the error that ended it thrown in) and returns the output.
+Flow = Generator[HttpCall, Reply, Any]
+
+
+def cursor_of(page_after: str) -> str:
+    """Outreach's cursor, from the bare cursor or the whole ``links.next`` URL it came in."""
+    if "page[after]=" in page_after or "page%5Bafter%5D=" in page_after:
+        values = parse_qs(urlsplit(page_after).query).get("page[after]")
+        if values:
+            return values[0]
+    return page_after

@@ -55,7 +55,7 @@ def test_cursors_round_trip_and_refuse_strangers():
 def test_a_collection_over_the_bound_is_not_read_into_memory():
     org = Sandbox(SandboxConfig(accounts=30))
     with Connector(base_url=SANDBOX_URL, access_token="sandbox-access-token", transport=org.transport()) as conn:
-        conn.dropdowns.labels.bound = 20
+        conn.labels.bound = 20
         answer = conn.call("list_accounts_ddl", {"search": org.store.get("account", 7).attributes["name"].lower()})
     sent = [dict(parse_qsl(r.query)) for r in org.requests]
     assert sent[0] == {"page[size]": "1", "count": "true", "fields[account]": "name"}

@@ -8,7 +8,7 @@ import pytest
 from conftest import FakeOutreach, jsonapi
 from outreach_connector import OperationSpec, hookimpl
 from outreach_connector.catalog import load_entries
-from outreach_connector.errors import PluginError, RegistryError
+from outreach_connector.errors import NotFound, OutputInvalid, PluginError, RegistryError
 from outreach_connector.handlers import HttpCall
 from outreach_connector.registry import Registry, get_plugin_manager
 
@@ -120,3 +120,79 @@ def test_serve_refuses_to_start_on_a_refused_plugin_with_one_line_and_writes_not
     assert len(lines) == 1 and lines[0].startswith(
         "outreach-connector serve: plugin 'missing_plugin' refused: no installed plugin has this entry-point name")
     assert list(tmp_path.iterdir()) == []
+
+
+class ProfileHandler:
+    """A plugin kind of two requests: the user, then the user's mailbox; a user without one (404) is answered
+    with ``mailbox: None`` by the flow itself, which is handed the error."""
+
+    def build(self, spec, data, ctx):
+        return HttpCall("GET", f"/users/{data['user_id']}")
+
+    def parse(self, spec, data, reply, ctx):
+        return {"user": reply.body["data"]["id"]}
+
+    def flow(self, spec, data, ctx):
+        user = yield self.build(spec, data, ctx)
+        mailbox_id = user.body["data"]["relationships"]["mailbox"]["data"]["id"]
+        try:
+            mailbox = yield HttpCall("GET", f"/mailboxes/{mailbox_id}")
+        except NotFound:
+            return {"user": user.body["data"]["id"], "mailbox": None}
+        return {"user": user.body["data"]["id"], "mailbox": mailbox.body["data"]["attributes"]["email"]}
+
+
+PROFILE_INPUT = {"type": "object", "additionalProperties": False, "required": ["user_id"],
+                 "properties": {"user_id": {"type": "integer"}}}
+PROFILE_OUTPUT = {"type": "object", "additionalProperties": False, "required": ["user", "mailbox"],
+                  "properties": {"user": {"type": "integer"}, "mailbox": {"type": ["string", "null"]}}}
+
+
+def profile_plugin():
+    class ProfilePlugin:
+        @hookimpl
+        def register_operations(self, register):
+            register(OperationSpec(name="get_user_profile", title="User profile", description="A user and mailbox.",
+                                   kind="profile", input_schema=PROFILE_INPUT, output_schema=PROFILE_OUTPUT))
+
+        @hookimpl
+        def register_handlers(self, register):
+            register("profile", ProfileHandler())
+
+    return ProfilePlugin()
+
+
+def profile_outreach(mailbox_status: int = 200, email: object = "ada@example.com") -> FakeOutreach:
+    def respond(request):
+        if request.url.path == "/api/v2/users/7":
+            return jsonapi(200, {"data": {"type": "user", "id": 7,
+                                          "relationships": {"mailbox": {"data": {"type": "mailbox", "id": 3}}}}})
+        if mailbox_status != 200:
+            return jsonapi(mailbox_status, {"errors": [{"id": "resourceNotFound", "title": "Not found"}]})
+        return jsonapi(200, {"data": {"type": "mailbox", "id": 3, "attributes": {"email": email}}})
+    return FakeOutreach(respond)
+
+
+def test_a_plugin_handler_with_a_flow_sends_each_request_it_yields(make_connector):
+    fake = profile_outreach()
+    conn = make_connector(fake, plugins=[profile_plugin()])
+    assert conn.call("get_user_profile", {"user_id": 7}) == {"user": 7, "mailbox": "ada@example.com"}
+    assert [(r.method, r.url.path) for r in fake.requests] == [("GET", "/api/v2/users/7"),
+                                                                ("GET", "/api/v2/mailboxes/3")]
+
+
+@pytest.mark.anyio
+async def test_an_error_is_thrown_into_the_flow_which_may_answer_it(make_connector):
+    fake = profile_outreach(mailbox_status=404)
+    conn = make_connector(fake, plugins=[profile_plugin()])
+    assert conn.call("get_user_profile", {"user_id": 7}) == {"user": 7, "mailbox": None}
+    assert await conn.acall("get_user_profile", {"user_id": 7}) == {"user": 7, "mailbox": None}
+    assert [r.url.path for r in fake.requests] == ["/api/v2/users/7", "/api/v2/mailboxes/3"] * 2
+    await conn.aclose()
+
+
+def test_a_flows_output_is_validated_against_the_last_reply(make_connector):
+    conn = make_connector(profile_outreach(email=5), plugins=[profile_plugin()])
+    with pytest.raises(OutputInvalid) as caught:
+        conn.call("get_user_profile", {"user_id": 7})
+    assert caught.value.raw == {"data": {"type": "mailbox", "id": 3, "attributes": {"email": 5}}}

@@ -1,16 +1,22 @@
-"""Built-in handlers, one per operation kind. The kind -> handler table is explicit and complete."""
+"""Built-in handlers, one per operation kind. The kind -> handler table is explicit and complete.
+
+Every handler is a flow (see resources.py); a plugin's handler may bring only ``build`` and ``parse``, and
+``flowing`` gives it the one-step flow when it is registered.
+"""
 from __future__ import annotations
 
+from typing import Any
+
+from ..spec import OperationSpec
 from ..wire import Context, HttpCall, Reply
-from .base import Handler
 from .bulk import CollectionActionHandler
 from .compliance import ComplianceRequestHandler
 from .ddl import DdlHandler
 from .links import ExecuteLinkHandler, RawHttpHandler
-from .resources import (ActionHandler, CreateHandler, DeleteHandler, GetHandler, ListHandler,
-                        UpdateHandler)
+from .resources import (ActionHandler, CallContext, CreateHandler, DeleteHandler, Flow, GetHandler, Handler,
+                        ListHandler, OneStep, UpdateHandler)
 
-BUILTIN_HANDLERS: dict[str, Handler] = {
+BUILTIN_HANDLERS: dict[str, Handler[Any]] = {
     "list": ListHandler(),
     "get": GetHandler(),
     "create": CreateHandler(),
@@ -24,4 +30,24 @@ BUILTIN_HANDLERS: dict[str, Handler] = {
     "compliance_request": ComplianceRequestHandler(),
 }
 
-__all__ = ["BUILTIN_HANDLERS", "Context", "Handler", "HttpCall", "Reply"]
+
+class PlainHandler(OneStep[OperationSpec]):
+    """A plugin's ``build``/``parse`` pair, run as the one-step flow."""
+
+    def __init__(self, pair: Any) -> None:
+        self.pair = pair
+
+    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+        return self.pair.build(spec, data, ctx)
+
+    def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
+        return self.pair.parse(spec, data, reply, ctx)
+
+
+def flowing(handler: Any) -> Handler[Any]:
+    """The handler as registered: its own ``flow`` when it has one, else the one-step flow of its pair."""
+    return handler if callable(getattr(handler, "flow", None)) else PlainHandler(handler)
+
+
+__all__ = ["BUILTIN_HANDLERS", "CallContext", "Context", "Flow", "Handler", "HttpCall", "OneStep", "Reply",
+           "flowing"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import jsonapi
-from ..spec import OperationSpec
+from ..spec import ResourceSpec
 from ..wire import Context, HttpCall
 from .resources import ReturnsBody, action_param_text
 
@@ -27,8 +27,8 @@ def bulk_params(action_params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(params)
 
 
-class CollectionActionHandler(ReturnsBody):
-    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+class CollectionActionHandler(ReturnsBody[ResourceSpec]):
+    def build(self, spec: ResourceSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         body = {"data": {"type": "batch", "attributes": dict(data.get("attributes") or {})}}
         return HttpCall("POST", spec.path, params=bulk_params(data.get("action_params") or {}), json=body,
                         creates=True)

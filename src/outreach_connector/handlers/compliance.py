@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec import OperationSpec
-from ..wire import Context, HttpCall, Reply
+from ..spec import ResourceSpec
+from ..wire import Context, HttpCall
+from .resources import ReturnsBody
 
 FIELDS = ("requester_email", "request_type", "object_type", "request_object_email")
 
 
-class ComplianceRequestHandler:
-    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+class ComplianceRequestHandler(ReturnsBody[ResourceSpec]):
+    def build(self, spec: ResourceSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         body = {"data": {"type": spec.resource, "attributes": {k: data[k] for k in FIELDS}}}
         return HttpCall("POST", spec.path, json=body, creates=True)
-
-    def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
-        return reply.body

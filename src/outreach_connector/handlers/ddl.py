@@ -1,9 +1,9 @@
 """DDL handler: dropdown options ``{"result": [{"text", "value"}], "next_page_after"}`` for a solution editor.
 
-One call may need several requests (read a collection's labels, then answer from them), so besides the
-usual pure ``build``/``parse`` pair the handler has ``flow``: a generator that yields each planned request
-and receives its reply, driven by ``dropdowns.Dropdowns`` (sync or async alike), in the manner of httpx's
-``Auth.auth_flow``. What a call does, by input:
+One call may need several requests (read a collection's labels, then answer from them), so its ``flow``
+is more than the one-step default; ``build``/``parse`` plan and read a plain page (``describe`` shows that
+request). The label indexes are the session's, handed in with the context (``ctx.labels``). What a call
+does, by input:
 
 * ``value`` (ids): one request, ``filter[id]``; exactly those options, in the order asked.
 * no ``search``: one page of the collection in the DDL's order (Outreach's own cursor inside
@@ -27,11 +27,12 @@ from ..catalog import resource_for
 from ..errors import InputInvalid, UpstreamError
 from ..labels import LabelCache, LabelIndex, decode_cursor, encode_cursor
 from ..pagination import CursorPaginator
-from ..spec import DdlSpec, OperationSpec
-from ..wire import Context, HttpCall, Reply
+from ..spec import DdlSpec, DropdownSpec
+from ..wire import Context, HttpCall, Reply, cursor_of
+from .resources import CallContext
 
 INDEX_PAGE = 1000  # Outreach's largest page: the fewest round trips to read a collection's labels
-Flow = Generator[HttpCall, Reply, dict]
+OptionsFlow = Generator[HttpCall, Reply, dict]  # a DDL call: requests out, replies in, its options back
 # What each kind of page keeps in its cursor: Outreach's cursor, an offset into the matches, or one Outreach
 # cursor per exact filter ("" not started, None finished). Anything else was not made here.
 CURSOR_SHAPES = {
@@ -72,7 +73,7 @@ def options(mapping: DdlSpec, records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"result": option_list(mapping, records)}
 
 
-def reply_options(spec: OperationSpec, reply: Reply) -> list[dict[str, Any]]:
+def reply_options(spec: DropdownSpec, reply: Reply) -> list[dict[str, Any]]:
     return option_list(spec.ddl, flat_records(page_of(reply).get("data") or [], reply))
 
 
@@ -87,35 +88,35 @@ def flat_records(records: Any, reply: Reply) -> list[dict[str, Any]]:
 
 def next_cursor(reply: Reply) -> str | None:
     link = (page_of(reply).get("links") or {}).get("next")
-    return jsonapi.cursor_of(link) if link else None
+    return cursor_of(link) if link else None
 
 
-def needed_fields(spec: OperationSpec) -> list[str]:
+def needed_fields(spec: DropdownSpec) -> list[str]:
     """Attributes the labels use (sample-only names such as a step's ``title`` are not asked for)."""
     known = resource_for(spec).attributes
     return sorted({f for tpl in spec.ddl.text for f in template_fields(tpl)} & set(known))
 
 
-def fields_params(spec: OperationSpec) -> list[tuple[str, str]]:
+def fields_params(spec: DropdownSpec) -> list[tuple[str, str]]:
     fields = needed_fields(spec)  # ask only for what the labels need: dropdowns load fast on big orgs
     return [(f"fields[{spec.resource}]", ",".join(fields))] if fields else []
 
 
-def page_params(spec: OperationSpec, size: int, sort: bool = True) -> list[tuple[str, str]]:
+def page_params(spec: DropdownSpec, size: int, sort: bool = True) -> list[tuple[str, str]]:
     params = [("page[size]", str(size))] + ([("sort", spec.ddl.sort)] if sort else []) + [("count", "false")]
     return params + fields_params(spec)
 
 
-def parent_params(spec: OperationSpec, data: dict[str, Any]) -> list[tuple[str, str]]:
+def parent_params(spec: DropdownSpec, data: dict[str, Any]) -> list[tuple[str, str]]:
     return [(f"filter[{rel}][id]", str(jsonapi.record_id(data[key])))
             for key, rel in spec.ddl.parents.items() if data.get(key) not in (None, "")]
 
 
-def get(spec: OperationSpec, params: list[tuple[str, str]]) -> HttpCall:
+def get(spec: DropdownSpec, params: list[tuple[str, str]]) -> HttpCall:
     return HttpCall("GET", spec.path, params=tuple(params))
 
 
-def read_cursor(spec: OperationSpec, data: dict[str, Any], *kinds: str) -> tuple[str | None, Any]:
+def read_cursor(spec: DropdownSpec, data: dict[str, Any], *kinds: str) -> tuple[str | None, Any]:
     """(kind, state) inside ``page_after`` when it is a cursor of one of these kinds; (None, None) without one."""
     if not data.get("page_after"):
         return None, None
@@ -132,41 +133,41 @@ def page(result: list[dict[str, Any]], kind: str, state: Any) -> dict[str, Any]:
 
 
 class DdlHandler:
-    """``build``/``parse`` plan a plain page (also what ``Connector.validate`` checks); ``flow`` runs a call."""
+    """``flow`` runs a call; ``build``/``parse`` plan and read a plain page."""
 
-    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+    def build(self, spec: DropdownSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         return listing_request(spec, data, None)
 
-    def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
+    def parse(self, spec: DropdownSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
         return page(reply_options(spec, reply), "a", next_cursor(reply))
 
-    def flow(self, spec: OperationSpec, data: dict[str, Any], labels: LabelCache) -> Flow:
+    def flow(self, spec: DropdownSpec, data: dict[str, Any], ctx: CallContext) -> OptionsFlow:
         if data.get("value") not in (None, [], ""):
             return (yield from labelled(spec, data))
         search = " ".join((data.get("search") or "").split())
         if not search:
             return (yield from listed(spec, data))
         kind, state = read_cursor(spec, data, "o", "q")  # a bad cursor is refused before anything is sent
-        index = labels.get(index_key(spec, data))
+        index = ctx.labels.get(index_key(spec, data))
         if index is None:
-            index = yield from read_index(spec, data, labels)
-            labels.put(index_key(spec, data), index)
+            index = yield from read_index(spec, data, ctx.labels)
+            ctx.labels.put(index_key(spec, data), index)
         if index.complete:
             return searched(spec, index, search, state if kind == "o" else 0)
         return (yield from exact_search(spec, data, search, state if kind == "q" else None))
 
 
-def listing_request(spec: OperationSpec, data: dict[str, Any], cursor: str | None) -> HttpCall:
+def listing_request(spec: DropdownSpec, data: dict[str, Any], cursor: str | None) -> HttpCall:
     params = page_params(spec, spec.ddl.limit) + parent_params(spec, data)
     return get(spec, params + ([("page[after]", cursor)] if cursor else []))
 
 
-def listed(spec: OperationSpec, data: dict[str, Any]) -> Flow:
+def listed(spec: DropdownSpec, data: dict[str, Any]) -> OptionsFlow:
     reply = yield listing_request(spec, data, read_cursor(spec, data, "a")[1])
     return page(reply_options(spec, reply), "a", next_cursor(reply))
 
 
-def labelled(spec: OperationSpec, data: dict[str, Any]) -> Flow:
+def labelled(spec: DropdownSpec, data: dict[str, Any]) -> OptionsFlow:
     """A saved selection's labels: the ids asked, in the order asked; ids Outreach does not know are left out."""
     ids = data["value"] if isinstance(data["value"], list) else [data["value"]]
     wanted = list(dict.fromkeys(jsonapi.record_id(i) for i in ids))
@@ -176,11 +177,11 @@ def labelled(spec: OperationSpec, data: dict[str, Any]) -> Flow:
     return page([found[i] for i in wanted if i in found], "v", None)
 
 
-def index_key(spec: OperationSpec, data: dict[str, Any]) -> tuple:
+def index_key(spec: DropdownSpec, data: dict[str, Any]) -> tuple:
     return (spec.resource, spec.name, tuple(parent_params(spec, data)))
 
 
-def read_index(spec: OperationSpec, data: dict[str, Any], labels: LabelCache) -> Generator[HttpCall, Reply,
+def read_index(spec: DropdownSpec, data: dict[str, Any], labels: LabelCache) -> Generator[HttpCall, Reply,
                                                                                              LabelIndex]:
     """Every label of the collection, or ``too_big`` as soon as it is known to hold more than the bound.
 
@@ -214,13 +215,13 @@ def page_of(reply: Reply) -> dict[str, Any]:
     return reply.body if isinstance(reply.body, dict) else {}
 
 
-def searched(spec: OperationSpec, index: LabelIndex, search: str, start: int) -> dict[str, Any]:
+def searched(spec: DropdownSpec, index: LabelIndex, search: str, start: int) -> dict[str, Any]:
     matches = index.matches(search)
     end = start + spec.ddl.limit
     return page(matches[start:end], "o", end if end < len(matches) else None)
 
 
-def exact_search(spec: OperationSpec, data: dict[str, Any], search: str, cursors: list | None) -> Flow:
+def exact_search(spec: DropdownSpec, data: dict[str, Any], search: str, cursors: list | None) -> OptionsFlow:
     """Outreach's exact filters, one page each; the cursor keeps each filter's own next cursor."""
     queries = exact_queries(spec.ddl, search)
     if cursors is None or len(cursors) != len(queries):

@@ -14,6 +14,7 @@ from ..errors import InputInvalid
 from ..spec import OperationSpec
 from ..urls import join_endpoint, require_api_origin
 from ..wire import Context, HttpCall, Reply
+from .resources import OneStep, ReturnsBody
 
 BODYLESS = {"GET", "HEAD", "OPTIONS"}
 # What HTTP lets through (RFC 9110 token names; visible ASCII, space and tab in values): anything else would
@@ -33,12 +34,9 @@ def reserved_header(name: str) -> bool:
     return lowered in RESERVED_HEADERS or lowered.startswith("x-forwarded-")
 
 
-class ExecuteLinkHandler:
+class ExecuteLinkHandler(ReturnsBody[OperationSpec]):
     def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         return HttpCall("GET", require_api_origin(data["link"], ctx.base_url, "link"), absolute=True)
-
-    def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
-        return reply.body
 
 
 def raw_url(data: dict[str, Any], ctx: Context) -> str:
@@ -87,7 +85,7 @@ def header_pairs(spec: OperationSpec, headers: list[dict[str, str]]) -> tuple[tu
     return tuple((h["key"], h["value"]) for h in headers)
 
 
-class RawHttpHandler:
+class RawHttpHandler(OneStep[OperationSpec]):
     def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         method = data["method"]
         extra = {} if method in BODYLESS else body_arguments(spec, data.get("body"))

@@ -1,68 +1,114 @@
-"""The generic CRUD handlers: list, get, create, update, delete and member actions.
+"""The handler protocol, its one-step default, and the generic CRUD handlers: list, get, create, update,
+delete and member actions.
 
-Every one is driven by the operation entry (resource, path, id input) and the resource schema; none knows
-an operation by name.
+A handler is a flow, after httpx's ``Auth.auth_flow``: a generator that yields each planned request
+(``HttpCall``), receives its ``Reply`` and returns the output, never touching the network itself. Most kinds
+need one request: they write a pure ``build``/``parse`` pair and take ``OneStep.flow``. Every generic
+handler is driven by the operation entry (resource, path, id input) and the resource schema; none knows an
+operation by name.
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
 from .. import jsonapi
 from ..catalog import resource_for
-from ..spec import OperationSpec
-from ..wire import Context, HttpCall, Reply
+from ..labels import LabelCache
+from ..spec import MemberSpec, OperationSpec, ResourceSpec
+from ..wire import Context, Flow, HttpCall, Reply
 
 
-def member_path(spec: OperationSpec, data: dict[str, Any], **extra: str) -> str:
+@dataclass(frozen=True)
+class CallContext(Context):
+    """What a handler may know of its session besides the base URL: the session's dropdown label indexes."""
+
+    labels: LabelCache = field(default_factory=LabelCache)
+
+
+# The spec type a handler takes: its kind's (spec.py), so it reads the fields the kind always has.
+SpecIn = TypeVar("SpecIn", bound=OperationSpec, contravariant=True)
+Spec = TypeVar("Spec", bound=OperationSpec)
+ResourceSpecT = TypeVar("ResourceSpecT", bound=ResourceSpec)
+
+
+class Handler(Protocol[SpecIn]):
+    def build(self, spec: SpecIn, data: dict[str, Any], ctx: Context) -> HttpCall: ...
+
+    def parse(self, spec: SpecIn, data: dict[str, Any], reply: Reply, ctx: Context) -> Any: ...
+
+    def flow(self, spec: SpecIn, data: dict[str, Any], ctx: CallContext) -> Flow: ...
+
+
+class OneStep(Generic[Spec]):
+    """The flow of a handler that needs one request: ``build`` it, ``parse`` its reply."""
+
+    def build(self, spec: Spec, data: dict[str, Any], ctx: Context) -> HttpCall:
+        raise NotImplementedError
+
+    def parse(self, spec: Spec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
+        raise NotImplementedError
+
+    def flow(self, spec: Spec, data: dict[str, Any], ctx: CallContext) -> Flow:
+        reply = yield self.build(spec, data, ctx)
+        return self.parse(spec, data, reply, ctx)
+
+
+class Writes(OneStep[ResourceSpecT]):
+    """A create, update or delete: the session's labels of that resource are stale once it is done, so its
+    next dropdown search shows the change."""
+
+    def flow(self, spec: ResourceSpecT, data: dict[str, Any], ctx: CallContext) -> Flow:
+        output = yield from super().flow(spec, data, ctx)
+        ctx.labels.forget(spec.resource)
+        return output
+
+
+def member_path(spec: MemberSpec, data: dict[str, Any], **extra: str) -> str:
     return spec.path.format(**{spec.id_input: jsonapi.record_id(data[spec.id_input]), **extra})
 
 
-class ReturnsBody:
+class ReturnsBody(OneStep[Spec]):
     """Outreach's JSON:API document is the output, as it came."""
 
-    def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
+    def parse(self, spec: Spec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
         return reply.body
 
 
-class ListHandler(ReturnsBody):
-    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+class ListHandler(ReturnsBody[ResourceSpec]):
+    def build(self, spec: ResourceSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         return HttpCall("GET", spec.path, params=tuple(jsonapi.list_params(spec.resource, data)))
 
 
-
-class GetHandler(ReturnsBody):
-    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+class GetHandler(ReturnsBody[MemberSpec]):
+    def build(self, spec: MemberSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         params = [(f"fields[{spec.resource}]", ",".join(data["fields"]))] if data.get("fields") else []
         return HttpCall("GET", member_path(spec, data), params=tuple(params))
 
 
-
-class CreateHandler(ReturnsBody):
-    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+class CreateHandler(ReturnsBody[ResourceSpec], Writes[ResourceSpec]):
+    def build(self, spec: ResourceSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         resource = resource_for(spec)
+        relationships: dict[str, Any] | None = data.get("relationships")
         if spec.id_relationships:  # flat id inputs, e.g. prospect_id -> relationships.prospect
             relationships = {rel: data[key] for key, rel in spec.id_relationships.items()}
-        else:
-            relationships = data.get("relationships")
         body = jsonapi.resource_document(resource, data.get("attributes"), relationships)
         return HttpCall("POST", spec.path, json=body, creates=True)
 
 
-
-class UpdateHandler(ReturnsBody):
-    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+class UpdateHandler(ReturnsBody[MemberSpec], Writes[MemberSpec]):
+    def build(self, spec: MemberSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         resource = resource_for(spec)
         body = jsonapi.resource_document(resource, data.get("attributes"), data.get("relationships"),
                                          id_value=data[spec.id_input])
         return HttpCall("PATCH", member_path(spec, data), json=body)
 
 
-
-class DeleteHandler:
-    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+class DeleteHandler(Writes[MemberSpec]):
+    def build(self, spec: MemberSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         return HttpCall("DELETE", member_path(spec, data))
 
-    def parse(self, spec: OperationSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
+    def parse(self, spec: MemberSpec, data: dict[str, Any], reply: Reply, ctx: Context) -> Any:
         return {"deleted": True}
 
 
@@ -72,10 +118,10 @@ def action_param_text(value: Any) -> str:
     return str(value)
 
 
-class ActionHandler(ReturnsBody):
+class ActionHandler(ReturnsBody[MemberSpec]):
     """``POST /{plural}/{id}/actions/{action}`` with ``actionParams[name]=value`` in the query string."""
 
-    def build(self, spec: OperationSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+    def build(self, spec: MemberSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
         params = tuple((f"actionParams[{k}]", action_param_text(v))
                        for k, v in (data.get("action_params") or {}).items())
         return HttpCall("POST", member_path(spec, data, action=data["action"]), params=params)
