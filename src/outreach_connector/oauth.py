@@ -93,10 +93,10 @@ class OAuthRefreshAuth(httpx.Auth):
     # --- httpx's entry points: the flow, run by a driver --------------------------------------------------
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        return self._driver_for(request).drive(request, self._flow(request))
+        return self._driver_for(request).locked(request, self._flow(request))
 
     def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        return self._driver_for(request).adrive(request, self._flow(request))
+        return self._driver_for(request).alocked(request, self._flow(request))
 
     def _driver_for(self, request: httpx.Request) -> FlowDriver:
         """A driver that waits for another call's refresh no longer than what is left of this request's retry

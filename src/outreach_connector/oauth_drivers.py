@@ -144,8 +144,9 @@ class FlowDriver:
         self._lease: TokenLease | None = None
         self._deadline = time.monotonic() + max_wait
 
-    def drive(self, request: httpx.Request, flow: Flow) -> Generator[httpx.Request, httpx.Response, None]:
-        """The flow as httpx's ``sync_auth_flow``: requests go out through the caller's client."""
+    def locked(self, request: httpx.Request, flow: Flow) -> Generator[httpx.Request, httpx.Response, None]:
+        """The flow as httpx's ``sync_auth_flow``, with the refresh lock and any store lease released on every exit:
+        requests go out through the caller's client."""
         request.read()
         try:
             reply: Any = None
@@ -166,7 +167,7 @@ class FlowDriver:
         finally:
             self._release_all(self._lock.release)
 
-    async def adrive(self, request: httpx.Request, flow: Flow) -> AsyncGenerator[httpx.Request, httpx.Response]:
+    async def alocked(self, request: httpx.Request, flow: Flow) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """The flow as httpx's ``async_auth_flow``."""
         await request.aread()
         try:
