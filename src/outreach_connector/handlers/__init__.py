@@ -9,12 +9,10 @@ from typing import Any
 
 from ..spec import OperationSpec
 from ..wire import Context, HttpCall, Reply
-from .bulk import CollectionActionHandler
-from .compliance import ComplianceRequestHandler
 from .ddl import DdlHandler
 from .links import ExecuteLinkHandler, RawHttpHandler
-from .resources import (ActionHandler, CallContext, CreateHandler, DeleteHandler, Flow, GetHandler, Handler,
-                        ListHandler, OneStep, UpdateHandler)
+from .resources import (ActionHandler, CallContext, CollectionActionHandler, ComplianceRequestHandler, CreateHandler,
+                        DeleteHandler, Flow, GetHandler, Handler, ListHandler, OneStep, UpdateHandler)
 
 BUILTIN_HANDLERS: dict[str, Handler[Any]] = {
     "list": ListHandler(),

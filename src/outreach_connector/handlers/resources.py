@@ -1,5 +1,5 @@
-"""The handler protocol, its one-step default, and the generic CRUD handlers: list, get, create, update,
-delete and member actions.
+"""The handler protocol, its one-step default, and the generic handlers: list, get, create, update, delete,
+member actions, collection-level bulk actions and compliance requests.
 
 A handler is a flow, after httpx's ``Auth.auth_flow``: a generator that yields each planned request
 (``HttpCall``), receives its ``Reply`` and returns the output, never touching the network itself. Most kinds
@@ -126,3 +126,37 @@ class ActionHandler(ReturnsBody[MemberSpec]):
                        for k, v in (data.get("action_params") or {}).items())
         return HttpCall("POST", member_path(spec, data, action=data["action"]), params=params)
 
+# --- collection-level bulk actions ------------------------------------------------------------------------
+# ``POST /batches/actions/<name>``; Outreach answers with the batch it made. The body is ``{"data": {"type":
+# "batch", "attributes": {...}}}`` (``ids``, ``tags``, ``ownerId``... as the entry's ``bulk.attributes``
+# declare); ``actionParams`` go in the query string, the ``filter`` one as a deep object built like a list's
+# filters (``actionParams[filter][owner][id]=3``). Every call makes a batch, so the planned call is marked
+# ``creates`` and is never blindly retried after an ambiguous failure.
+
+def bulk_params(action_params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    params = []
+    for name, value in action_params.items():
+        if name == "filter":
+            # filter[owner][id] -> actionParams[filter][owner][id]
+            params += [("actionParams[filter]" + key.removeprefix("filter"), text)
+                       for key, text in jsonapi.filter_params(value)]
+        else:
+            params.append((f"actionParams[{name}]", action_param_text(value)))
+    return tuple(params)
+
+
+class CollectionActionHandler(ReturnsBody[ResourceSpec]):
+    def build(self, spec: ResourceSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+        body = {"data": {"type": "batch", "attributes": dict(data.get("attributes") or {})}}
+        return HttpCall("POST", spec.path, params=bulk_params(data.get("action_params") or {}), json=body,
+                        creates=True)
+
+# --- compliance requests: Outreach's non-standard create (snake_case attributes, non-JSON:API answer) -------
+
+COMPLIANCE_FIELDS = ("requester_email", "request_type", "object_type", "request_object_email")
+
+
+class ComplianceRequestHandler(ReturnsBody[ResourceSpec]):
+    def build(self, spec: ResourceSpec, data: dict[str, Any], ctx: Context) -> HttpCall:
+        body = {"data": {"type": spec.resource, "attributes": {k: data[k] for k in COMPLIANCE_FIELDS}}}
+        return HttpCall("POST", spec.path, json=body, creates=True)
