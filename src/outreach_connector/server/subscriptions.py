@@ -20,6 +20,7 @@ import time
 import uuid
 from typing import Any, Literal
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -47,6 +48,7 @@ MAX_EVENTS_PER_READ = 1000
 DEFAULT_EVENTS_PER_READ = 100
 MAX_WAIT_SECONDS = 30.0
 RECHECK_SECONDS = 0.25  # a long poll looks at the store this often (another replica may have stored events)
+CLEANUP_TIMEOUT_SECONDS = 10.0
 
 
 class SubscriptionRequest(BaseModel):
@@ -149,7 +151,7 @@ async def create(request: Request) -> Response:
         return envelopes.problem(409, f"Authentication {auth_id!r} already has "
                                       f"{rows.MAX_SUBSCRIPTIONS_PER_AUTHENTICATION} subscriptions; delete one first")
     if body.mode == "webhook":
-        failure = await create_webhook(svc, connector, trigger, sid, held["webhook_secret"])
+        failure = await create_webhook(svc, connector, trigger, sid, held)
         if failure is not None:
             await run_in_threadpool(rows.delete, svc.store, sid)
             return failure
@@ -172,18 +174,24 @@ def mode_problem(settings: Any, trigger: RegisteredTrigger, body: SubscriptionRe
 
 
 async def create_webhook(svc: Any, connector: Any, trigger: RegisteredTrigger, sid: str,
-                         secret: str) -> Response | None:
-    """Create the Outreach webhook and keep its id; None on success, else the answer (502) saying why."""
+                         held: dict[str, str]) -> Response | None:
+    """Create the Outreach webhook and keep its id, and its cleanup token (sealed with the secrets) when
+    Outreach gives one; None on success, else the answer (502) saying why."""
     url = f"{svc.settings.public_url}{RECEIVER_PREFIX}{sid}"
-    attributes = {"url": url, "secret": secret, "resource": trigger.spec.resource, "action": trigger.spec.action}
+    attributes = {"url": url, "secret": held["webhook_secret"], "resource": trigger.spec.resource,
+                  "action": trigger.spec.action}
     try:
         created = await connector.acall("create_webhook", {"attributes": attributes})
         webhook_id = str(created["data"]["id"])
-    except (ConnectorError, KeyError, TypeError) as exc:
+        cleanup_token = (created["data"].get("attributes") or {}).get("cleanupToken")
+    except (ConnectorError, KeyError, TypeError, AttributeError) as exc:
         message = getattr(exc, "message", None) or type(exc).__name__
         logger.warning("subscription %s: Outreach did not create the webhook (%s)", sid, type(exc).__name__)
         return envelopes.problem(502, f"Outreach did not create the webhook: {shown(str(message), 300)}")
-    await run_in_threadpool(rows.update, svc.store, sid, webhook_id=webhook_id, status="active")
+    values: dict[str, Any] = {"webhook_id": webhook_id, "status": "active"}
+    if isinstance(cleanup_token, str) and cleanup_token:
+        values["secret"] = rows.sealed(svc.store, sid, {**held, "cleanup_token": cleanup_token})
+    await run_in_threadpool(rows.update, svc.store, sid, **values)
     return None
 
 
@@ -221,18 +229,51 @@ async def delete_one(request: Request) -> Response:
 
 
 async def remove(svc: Any, row: dict[str, Any]) -> None:
-    """Delete the Outreach webhook (when there is one), then the subscription and its events. A webhook
-    Outreach cannot delete now is logged: its deliveries then meet 404 here."""
-    if row["webhook_id"] is not None:
-        try:
-            connector = await svc.pool.get(row["auth_id"], row["owner"])
-            await connector.acall("delete_webhook", {"webhook_id": _webhook_id(row["webhook_id"])})
-        except Exception as exc:  # noqa: BLE001 - Outreach or the authentication failing must not keep the row
-            if getattr(exc, "status_code", None) != 404:
-                logger.warning("subscription %s: the Outreach webhook %s was not deleted (%s)", row["id"],
-                               row["webhook_id"], type(exc).__name__)
+    """Delete the Outreach webhook (when there is one), then the subscription and its events. When Outreach
+    refuses the delete (the authentication revoked or gone), the webhook's cleanup token removes it; one that
+    stays is logged: its deliveries then meet 404 here."""
+    if row["webhook_id"] is not None and not await delete_webhook(svc, row):
+        await cleanup_webhook(svc, row)
     await run_in_threadpool(rows.delete, svc.store, row["id"])
     logger.info("deleted subscription %s", row["id"])
+
+
+async def delete_webhook(svc: Any, row: dict[str, Any]) -> bool:
+    """Delete the subscription's Outreach webhook through its authentication; True once it is gone."""
+    try:
+        connector = await svc.pool.get(row["auth_id"], row["owner"])
+        await connector.acall("delete_webhook", {"webhook_id": _webhook_id(row["webhook_id"])})
+    except Exception as exc:  # noqa: BLE001 - Outreach or the authentication failing must not keep the row
+        if getattr(exc, "status_code", None) == 404:
+            return True
+        logger.warning("subscription %s: Outreach did not delete the webhook %s (%s)", row["id"],
+                       row["webhook_id"], type(exc).__name__)
+        return False
+    return True
+
+
+async def cleanup_webhook(svc: Any, row: dict[str, Any]) -> bool:
+    """``POST /webhooks/cleanup`` with the cleanup token Outreach gave when it created the webhook: removes it
+    without the authentication's access (the reference gives the route, not the body: ours is
+    ``{"cleanupToken"}``). True once it is gone; False (logged) when there is no token or Outreach refused."""
+    token = (await run_in_threadpool(rows.secrets_of, svc.store, row)).get("cleanup_token")
+    if not token:
+        logger.warning("subscription %s: no cleanup token for the webhook %s; it stays in Outreach", row["id"],
+                       row["webhook_id"])
+        return False
+    url = f"{svc.settings.outreach_base_url.rstrip('/')}/webhooks/cleanup"
+    try:
+        async with httpx.AsyncClient(transport=svc.pool.transport, timeout=CLEANUP_TIMEOUT_SECONDS) as client:
+            answer = await client.post(url, json={"cleanupToken": token})
+    except httpx.HTTPError as exc:
+        logger.warning("subscription %s: the webhook cleanup failed (%s)", row["id"], type(exc).__name__)
+        return False
+    if answer.status_code >= 300 and answer.status_code != 404:
+        logger.warning("subscription %s: Outreach refused the webhook cleanup (HTTP %s)", row["id"],
+                       answer.status_code)
+        return False
+    logger.info("subscription %s: the webhook %s removed with its cleanup token", row["id"], row["webhook_id"])
+    return True
 
 
 async def remove_for_authentication(svc: Any, auth_id: str, owner_digest: str) -> None:
@@ -259,6 +300,23 @@ async def enable(request: Request) -> Response:
         return not_found(row["auth_id"])
     await run_in_threadpool(rows.update, svc.store, row["id"], status="active", last_error=None)
     return JSONResponse(public({**row, "status": "active", "last_error": None}))
+
+
+async def resume(request: Request) -> Response:
+    """Push again: a subscription ``delivery_failed`` becomes active and its pushes start from the first event
+    its callback did not take; one still retrying is tried now instead of at its next retry time."""
+    row = await owned(request)
+    if row is None:
+        return subscription_not_found(request.path_params["sid"])
+    if row["callback_url"] is None:
+        return envelopes.problem(400, "Invalid request: this subscription has no callback_url; read its events "
+                                      "by long poll")
+    store = services(request).store
+    await run_in_threadpool(rows.resume_pushes, store, row["id"])
+    arrivals(request).any.set()  # the pusher looks now
+    logger.info("subscription %s: pushes resumed", row["id"])
+    resumed = await run_in_threadpool(rows.fetch, store, row["id"])
+    return JSONResponse(public(resumed)) if resumed else subscription_not_found(row["id"])
 
 
 # ------------------------------------------------------------------------------------------------ receiver
