@@ -14,7 +14,7 @@ from outreach_connector.server import subscription_store, trigger_tasks
 from outreach_connector.server.store_sql import StoreUnavailable
 from outreach_sandbox import Sandbox, SandboxConfig
 
-from .harness import LiveConnector, authenticate
+from .harness import OTHER_KEY, LiveConnector, authenticate
 from .receiver import Receiver, wait_until
 from .test_webhook_subscriptions import read, subscribe
 
@@ -122,6 +122,17 @@ def test_pushes_failing_past_the_retry_window_mark_delivery_failed_and_events_st
             assert "HTTP 500" in shown["last_error"]
             assert [e["attributes"]["title"] for e in read(client, sid)["events"]] == ["lost?"]
             assert subscription_store.next_due(live.app.state.services.store)[1] is None  # no push is due, ever
+            with live.outreach() as outreach:
+                outreach.patch("/prospects/2", json={"data": {"type": "prospect", "id": 2,
+                                                              "attributes": {"title": "meanwhile"}}})
+            callback.statuses.clear()  # the callback is back
+            tried = len(callback.deliveries)
+            resumed = client.post(f"/subscriptions/{sid}/resume")
+            assert resumed.status_code == 200 and (resumed.json()["status"], resumed.json()["last_error"]) == \
+                ("active", None)
+            callback.wait_for(tried + 2)
+            titles = [json.loads(body)["attributes"]["title"] for _, body in callback.deliveries[tried:]]
+            assert titles == ["lost?", "meanwhile"]  # from the first event it did not take, in order
     finally:
         callback.close()
 
@@ -202,3 +213,12 @@ def test_bad_event_queries_are_400_naming_the_parameter(tmp_path, query, message
         sid = subscribe(client, authenticate(client), "prospect_updated")["id"]
         answer = client.get(f"/subscriptions/{sid}/events", params=query)
         assert answer.status_code == 400 and message in answer.json()["message"]
+
+
+def test_resume_needs_a_callback_and_the_tenants_own_subscription(tmp_path):
+    with LiveConnector(tmp_path / "s.db") as live, live.client() as client, live.client(OTHER_KEY) as other:
+        sid = subscribe(client, authenticate(client), "prospect_updated")["id"]
+        answer = client.post(f"/subscriptions/{sid}/resume")
+        assert answer.status_code == 400 and "callback_url" in answer.json()["message"]
+        assert other.post(f"/subscriptions/{sid}/resume").status_code == 404
+

@@ -180,3 +180,16 @@ def test_the_delivery_thread_ends_when_idle_and_a_new_one_starts(conn, sandbox, 
     conn.call("update_prospect", {"prospect_id": 2, "attributes": {"title": "two"}})
     delivered(sandbox)
     assert [e["attributes"]["title"] for e in receiver.events()] == ["one", "two"]
+
+
+def test_a_webhook_carries_a_cleanup_token_that_removes_it_without_an_access_token(conn, sandbox):
+    made = conn.call("create_webhook", {"attributes": {"url": "https://host.example/hooks", "secret": SECRET}})
+    token = made["data"]["attributes"]["cleanupToken"]
+    assert isinstance(token, str) and len(token) >= 32
+    with httpx.Client(transport=sandbox.transport(), base_url=BASE) as anonymous:  # no Authorization header
+        assert anonymous.post("/webhooks/cleanup", json={"cleanupToken": "not-it"}).status_code == 404
+        assert anonymous.post("/webhooks/cleanup", json={}).status_code == 400
+        assert anonymous.post("/webhooks/cleanup", json={"cleanupToken": token}).status_code == 204
+        assert anonymous.post("/webhooks/cleanup", json={"cleanupToken": token}).status_code == 404
+    assert sandbox.store.get("webhook", made["data"]["id"]) is None
+
