@@ -176,9 +176,10 @@ def read_events(store: CredentialStore, subscription_id: str, after: int, limit:
 
 def purge(store: CredentialStore, older_than: float) -> int:
     """Delete events received before ``older_than`` (Unix seconds), remembering per subscription the newest
-    one deleted (an ``after`` below it asks for events that are gone: 410). How many were deleted."""
+    one deleted (an ``after`` below it asks for events that are gone: 410). How many were deleted. It reads, then
+    writes: on SQLite it takes the write lock first (a read snapshot another writer moved on cannot write)."""
     backend = store.backend
-    with backend.transaction() as db:
+    with backend.transaction(lock=backend.row_lock_database) as db:
         gone = backend.rows(db, "SELECT subscription_id, max(seq) AS seq FROM subscription_events "
                                 "WHERE received_at < ? GROUP BY subscription_id", (older_than,))
         for row in gone:
