@@ -1,6 +1,6 @@
 """An HTTP endpoint on loopback that keeps every POST: a host's callback for pushes, or the URL the sandbox
 delivers its webhooks to. ``statuses`` are its answers in turn (then ``status``); ``hold`` makes it wait
-before answering. And ``wait_until``, the one way these tests wait for something to happen."""
+before answering. And ``wait_until`` and ``delivered``, the ways these tests wait for something to happen."""
 from __future__ import annotations
 
 import threading
@@ -17,6 +17,11 @@ def wait_until(condition: Callable[[], object], seconds: float = 20, what: str =
     while not condition():
         assert time.monotonic() < deadline, f"{what}: not within {seconds:g} s"
         time.sleep(0.02)
+
+
+def delivered(sandbox) -> None:
+    """Wait until the sandbox's webhook deliveries have all ended (answered or given up)."""
+    assert sandbox.webhooks.wait_idle(30), "the sandbox's deliveries did not finish"
 
 
 class Receiver:

@@ -13,7 +13,7 @@ from outreach_connector import Connector, webhooks
 from outreach_connector.triggers import parse_event
 from outreach_sandbox import Sandbox, SandboxConfig
 from outreach_sandbox import webhooks as sandbox_webhooks
-from tests.subscriptions.receiver import Receiver, wait_until
+from tests.subscriptions.receiver import Receiver, delivered, wait_until
 
 BASE = "http://sandbox.test/api/v2"
 SECRET = "whsec-sandbox-test"
@@ -41,10 +41,6 @@ def conn(sandbox) -> Connector:
 def subscribe(conn: Connector, url: str, secret: str | None = SECRET, **attributes) -> int:
     given = {"url": url, **({"secret": secret} if secret else {}), **attributes}
     return conn.call("create_webhook", {"attributes": given})["data"]["id"]
-
-
-def delivered(sandbox: Sandbox) -> None:
-    assert sandbox.webhooks.wait_idle(30), "deliveries did not finish"
 
 
 def control(sandbox: Sandbox, path: str, body: dict) -> httpx.Response:
