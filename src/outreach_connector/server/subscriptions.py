@@ -20,7 +20,6 @@ import time
 import uuid
 from typing import Any, Literal
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -39,6 +38,7 @@ from outreach_connector.server.serving import ABORT, RECEIVER_PREFIX
 from outreach_connector.server.status import ReconnectNeeded
 from outreach_connector.server.routes import known_id, not_found, owner, services
 from outreach_connector.server.store_sql import StoreUnavailable
+from outreach_connector.server.webhook_removal import cleanup_webhook, delete_webhook, webhook_id_of
 from outreach_connector.triggers import check_input, matches, parse_event
 from outreach_connector.webhooks import verify
 
@@ -48,7 +48,6 @@ MAX_EVENTS_PER_READ = 1000
 DEFAULT_EVENTS_PER_READ = 100
 MAX_WAIT_SECONDS = 30.0
 RECHECK_SECONDS = 0.25  # a long poll looks at the store this often (another replica may have stored events)
-CLEANUP_TIMEOUT_SECONDS = 10.0
 
 
 class SubscriptionRequest(BaseModel):
@@ -91,12 +90,8 @@ def public(row: dict[str, Any]) -> dict[str, Any]:
     """A subscription as its tenant sees it: never a secret."""
     return {"id": row["id"], "authentication_id": row["auth_id"], "trigger": row["trigger_name"],
             "input": json.loads(row["input"]), "mode": row["mode"], "callback_url": row["callback_url"],
-            "status": row["status"], "webhook_id": _webhook_id(row["webhook_id"]), "created_at": row["created_at"],
+            "status": row["status"], "webhook_id": webhook_id_of(row["webhook_id"]), "created_at": row["created_at"],
             "last_event_at": row["last_event_at"], "last_error": row["last_error"]}
-
-
-def _webhook_id(value: str | None) -> Any:
-    return int(value) if value is not None and value.isdigit() else value
 
 
 def subscription_not_found(subscription_id: str) -> Response:
@@ -238,44 +233,6 @@ async def remove(svc: Any, row: dict[str, Any]) -> None:
     logger.info("deleted subscription %s", row["id"])
 
 
-async def delete_webhook(svc: Any, row: dict[str, Any]) -> bool:
-    """Delete the subscription's Outreach webhook through its authentication; True once it is gone."""
-    try:
-        connector = await svc.pool.get(row["auth_id"], row["owner"])
-        await connector.acall("delete_webhook", {"webhook_id": _webhook_id(row["webhook_id"])})
-    except Exception as exc:  # noqa: BLE001 - Outreach or the authentication failing must not keep the row
-        if getattr(exc, "status_code", None) == 404:
-            return True
-        logger.warning("subscription %s: Outreach did not delete the webhook %s (%s)", row["id"],
-                       row["webhook_id"], type(exc).__name__)
-        return False
-    return True
-
-
-async def cleanup_webhook(svc: Any, row: dict[str, Any]) -> bool:
-    """``POST /webhooks/cleanup`` with the cleanup token Outreach gave when it created the webhook: removes it
-    without the authentication's access (the reference gives the route, not the body: ours is
-    ``{"cleanupToken"}``). True once it is gone; False (logged) when there is no token or Outreach refused."""
-    token = (await run_in_threadpool(rows.secrets_of, svc.store, row)).get("cleanup_token")
-    if not token:
-        logger.warning("subscription %s: no cleanup token for the webhook %s; it stays in Outreach", row["id"],
-                       row["webhook_id"])
-        return False
-    url = f"{svc.settings.outreach_base_url.rstrip('/')}/webhooks/cleanup"
-    try:
-        async with httpx.AsyncClient(transport=svc.pool.transport, timeout=CLEANUP_TIMEOUT_SECONDS) as client:
-            answer = await client.post(url, json={"cleanupToken": token})
-    except httpx.HTTPError as exc:
-        logger.warning("subscription %s: the webhook cleanup failed (%s)", row["id"], type(exc).__name__)
-        return False
-    if answer.status_code >= 300 and answer.status_code != 404:
-        logger.warning("subscription %s: Outreach refused the webhook cleanup (HTTP %s)", row["id"],
-                       answer.status_code)
-        return False
-    logger.info("subscription %s: the webhook %s removed with its cleanup token", row["id"], row["webhook_id"])
-    return True
-
-
 async def remove_for_authentication(svc: Any, auth_id: str, owner_digest: str) -> None:
     """Before an authentication goes: its subscriptions, and their Outreach webhooks."""
     for row in await run_in_threadpool(rows.listed, svc.store, owner_digest, auth_id):
@@ -292,7 +249,7 @@ async def enable(request: Request) -> Response:
     svc = services(request)
     try:
         connector = await svc.pool.get(row["auth_id"], row["owner"])
-        await connector.acall("update_webhook", {"webhook_id": _webhook_id(row["webhook_id"]),
+        await connector.acall("update_webhook", {"webhook_id": webhook_id_of(row["webhook_id"]),
                                                  "attributes": {"active": True}})
     except ConnectorError as exc:
         return envelopes.problem(502, f"Outreach did not enable the webhook: {shown(exc.message, 300)}")
