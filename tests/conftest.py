@@ -135,3 +135,18 @@ def _http_library_log_levels():
     yield
     for name in HTTP_LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+@pytest.fixture
+def postgres_url():
+    from tests.server.postgres import fresh_database  # PostgreSQL is needed only where a test asks
+
+    yield from fresh_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path: Path) -> str:
+    """A test of the server's store runs on a SQLite file and on a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        return str(tmp_path / "server.db")
+    return request.getfixturevalue("postgres_url")

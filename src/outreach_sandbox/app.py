@@ -148,11 +148,21 @@ def build_app(sandbox: Sandbox) -> Starlette:
             return control_error(404, "no such webhook, or it was never sent that event")
         return control_answer({"webhook_id": int(raw), "event_id": event.id, "event": event.name})
 
+    async def cleanup_webhook(request: Request) -> Response:
+        """``POST /api/v2/webhooks/cleanup`` ``{"cleanupToken"}``: removes that webhook, no access token needed."""
+        found = control_body(await request.body(), {"cleanupToken": str})
+        if isinstance(found, Response):
+            return found
+        with sandbox.lock:
+            removed = sandbox.webhooks.cleanup(found["cleanupToken"])
+        return Response(status_code=204) if removed is not None else control_error(404, "no webhook has this token")
+
     async def unknown(request: Request) -> Response:
         return to_response(error_response(route_not_found(request.url.path)))
 
     routes = [Route("/oauth/token", token, methods=METHODS),
               Route("/oauth/authorize", consent, methods=["GET", "POST"]),
+              Route("/api/v2/webhooks/cleanup", cleanup_webhook, methods=["POST"]),
               Route("/api/v2/{rest:path}", api, methods=METHODS),
               Route("/sandbox/events", simulate_event, methods=["POST"]),
               Route("/sandbox/webhooks/{webhook_id}/redeliver", redeliver, methods=["POST"]),

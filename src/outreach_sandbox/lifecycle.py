@@ -16,6 +16,7 @@ from .clock import iso
 from .errors import Issue, validation_failed
 from .schema import Catalog, ResourceType
 from .store import Record, Store
+from .webhooks import new_cleanup_token
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,10 @@ def _mailbox(ctx: WriteContext, _rtype: ResourceType, record: Record) -> None:
 
 
 def _new_webhook(ctx: WriteContext, _rtype: ResourceType, record: Record) -> None:
-    """Outreach's defaults: every resource and action, active, payload version 1."""
+    """Outreach's defaults: every resource and action, active, payload version 1; and its cleanup token."""
     for name, default in (("resource", "*"), ("action", "*"), ("active", True), ("payloadVersion", 1)):
         record.attributes.setdefault(name, default)
+    record.attributes["cleanupToken"] = new_cleanup_token()
 
 
 Hook = Callable[[WriteContext, ResourceType, Record], None]

@@ -9,6 +9,9 @@ created or changed attributes, destroyed the last known ones. Headers: ``Outreac
 ``Outreach-Webhook-Event-Id`` (one per event, kept on redelivery), ``Outreach-Org-Id`` and, when the webhook has
 a secret, ``Outreach-Webhook-Signature`` (hex HMAC-SHA256 of the body).
 
+A created webhook carries a ``cleanupToken``; ``POST /api/v2/webhooks/cleanup`` ``{"cleanupToken"}`` removes it
+with no access token (the reference: the way out once the app's access was revoked; the body's form is our guess).
+
 An HTTP answer, whatever its status, ends a delivery; a network failure is retried up to 3 times, 1 s apart
 (``SandboxConfig.webhook_retry_delay``). Redirects are not followed. Deliveries run on one background thread,
 so they never delay the API's answer; ``wait_idle`` lets tests wait for them.
@@ -19,6 +22,7 @@ import hashlib
 import hmac
 import json
 import queue
+import secrets
 import threading
 import uuid
 from collections import deque
@@ -109,6 +113,11 @@ def state_event(type_name: str, before: dict[str, Any], after: dict[str, Any]) -
     if not isinstance(state, str) or state == before.get("state"):
         return None
     return STATE_EVENTS.get((type_name, state))
+
+
+def new_cleanup_token() -> str:
+    """What a new webhook carries as ``cleanupToken``: removes it through ``POST /webhooks/cleanup``."""
+    return secrets.token_urlsafe(24)
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -217,6 +226,18 @@ class Webhooks:
         attrs = record.attributes
         self._enqueue({"id": webhook_id, "url": attrs.get("url"), "secret": attrs.get("secret")}, event, now)
         return event
+
+    def cleanup(self, token: str) -> int | None:
+        """Delete the webhook that carries this cleanup token (no access token needed: it works after access
+        was revoked); its id, or None when no webhook carries it."""
+        for record in self.store.records("webhook"):
+            held = record.attributes.get("cleanupToken")
+            if isinstance(held, str) and token and hmac.compare_digest(held, token):
+                self.store.table("webhook").delete(record.id)
+                self.store.log_write("POST", "/webhooks/cleanup", "webhook", record.id)
+                self._sent.pop(record.id, None)
+                return record.id
+        return None
 
     def _remember(self, webhook_id: int, event: Event) -> None:
         self._sent.setdefault(webhook_id, deque(maxlen=KEPT_EVENTS)).append(event)

@@ -13,6 +13,8 @@ from outreach_connector.server.serving import uvicorn_config
 from outreach_sandbox import Sandbox, SandboxConfig
 from tests.server.live import LiveServer
 
+from .receiver import delivered
+
 API_KEY = "server-key-for-tests"
 OTHER_KEY = "other-tenant-key-for-tests"
 SANDBOX = "http://sandbox.test/api/v2"
@@ -55,7 +57,7 @@ class LiveConnector:
                                      "Content-Type": "application/vnd.api+json"})
 
     def delivered(self) -> None:
-        assert self.sandbox.webhooks.wait_idle(30), "the sandbox's deliveries did not finish"
+        delivered(self.sandbox)
 
 
 def authenticate(client: httpx.Client) -> str:

@@ -14,8 +14,8 @@ from outreach_connector.server import subscription_store, trigger_tasks
 from outreach_connector.server.store_sql import StoreUnavailable
 from outreach_sandbox import Sandbox, SandboxConfig
 
-from .harness import LiveConnector, authenticate
-from .receiver import Callback
+from .harness import OTHER_KEY, LiveConnector, authenticate
+from .receiver import Receiver, wait_until
 from .test_webhook_subscriptions import read, subscribe
 
 
@@ -35,8 +35,11 @@ def test_poll_mode_catches_a_change_made_while_no_webhook_existed(database):
         [event] = page["events"]
         assert (event["event"], event["resource"], event["attributes"]["title"]) == \
             ("prospect.updated", {"type": "prospect", "id": 3}, "Polled")
-        time.sleep(2.5)  # two more polls: the bookmark keeps the same change from coming again
-        assert read(client, sid, after=page["next_after"])["events"] == []
+        store = live.app.state.services.store
+        found_by = subscription_store.fetch(store, sid)["poll_due"]  # the poll that found it was claimed by then
+        wait_until(lambda: subscription_store.fetch(store, sid)["poll_due"] >= found_by + 2, 15,
+                   "two more polls")  # the second one claimed: the first of them has stored what it found
+        assert read(client, sid, after=page["next_after"])["events"] == []  # the bookmark kept the change out
         shown = client.get(f"/subscriptions/{sid}").json()
         assert shown["mode"] == "poll" and shown["webhook_id"] is None and shown["last_error"] is None
 
@@ -45,7 +48,9 @@ def test_a_poll_after_downtime_fills_the_gap_from_the_stored_bookmark(tmp_path):
     sandbox = wall_clock_sandbox()
     with LiveConnector(tmp_path / "s.db", sandbox=sandbox, poll_interval=1) as live, live.client() as client:
         sid = subscribe(client, authenticate(client), "prospect_updated", mode="poll")["id"]
-        time.sleep(1.5)  # one poll at least: its bookmark is stored
+        made = subscription_store.fetch(live.app.state.services.store, sid)["bookmark"]
+        wait_until(lambda: subscription_store.fetch(live.app.state.services.store, sid)["bookmark"] != made, 15,
+                   "a poll storing its bookmark")
     with httpx.Client(transport=sandbox.transport(), base_url="http://sandbox.test/api/v2",
                       headers={"Authorization": "Bearer sandbox-access-token",
                                "Content-Type": "application/vnd.api+json"}) as outreach:  # while we are down
@@ -63,7 +68,7 @@ def signed_by(secret: str, headers: dict[str, str], body: bytes) -> bool:
 
 
 def test_events_are_pushed_in_order_signed_with_the_delivery_secret(database):
-    callback = Callback()
+    callback = Receiver()
     try:
         with LiveConnector(database, allowed_callback_urls=(callback.url,)) as live, live.client() as client:
             made = subscribe(client, authenticate(client), "prospect_updated", callback_url=callback.url)
@@ -73,18 +78,18 @@ def test_events_are_pushed_in_order_signed_with_the_delivery_secret(database):
                     outreach.patch("/prospects/2", json={"data": {"type": "prospect", "id": 2,
                                                                   "attributes": {"title": title}}})
             callback.wait_for(3)
-            pushed = [json.loads(body) for _, body, _ in callback.pushes]
+            pushed = [json.loads(body) for _, body in callback.deliveries]
             assert [e["attributes"]["title"] for e in pushed] == ["one", "two", "three"]
             assert pushed == read(client, made["id"])["events"]  # the same events the long poll reads
-            assert all(signed_by(made["delivery_secret"], headers, body) for headers, body, _ in callback.pushes)
-            assert not signed_by("another-secret", *callback.pushes[0][:2])
+            assert all(signed_by(made["delivery_secret"], headers, body) for headers, body in callback.deliveries)
+            assert not signed_by("another-secret", *callback.deliveries[0])
     finally:
         callback.close()
 
 
 def test_a_failed_push_is_retried_in_order_until_the_callback_takes_it(tmp_path, monkeypatch):
     monkeypatch.setattr(trigger_tasks, "FIRST_RETRY_SECONDS", 0.2)
-    callback = Callback(statuses=[500, 503])  # the first two answers fail, then 200
+    callback = Receiver(statuses=[500, 503])  # the first two answers fail, then 200
     try:
         with LiveConnector(tmp_path / "s.db", allowed_callback_urls=(callback.url,)) as live, live.client() as client:
             sid = subscribe(client, authenticate(client), "prospect_updated", callback_url=callback.url)["id"]
@@ -93,19 +98,17 @@ def test_a_failed_push_is_retried_in_order_until_the_callback_takes_it(tmp_path,
                     outreach.patch("/prospects/2", json={"data": {"type": "prospect", "id": 2,
                                                                   "attributes": {"title": title}}})
             callback.wait_for(4)
-            titles = [json.loads(body)["attributes"]["title"] for _, body, _ in callback.pushes]
+            titles = [json.loads(body)["attributes"]["title"] for _, body in callback.deliveries]
             assert titles == ["first", "first", "first", "second"]  # the same event until it is taken
-            deadline = time.monotonic() + 10
-            while client.get(f"/subscriptions/{sid}").json()["last_error"] is not None:  # set after the answer
-                assert time.monotonic() < deadline, "the push error stayed shown after pushes succeeded"
-                time.sleep(0.05)
+            wait_until(lambda: client.get(f"/subscriptions/{sid}").json()["last_error"] is None, 10,
+                       "the push error cleared once a push succeeded")  # cleared after the callback's answer
     finally:
         callback.close()
 
 
 def test_pushes_failing_past_the_retry_window_mark_delivery_failed_and_events_stay_readable(tmp_path, monkeypatch):
     monkeypatch.setattr(trigger_tasks, "FIRST_RETRY_SECONDS", 0.1)
-    callback = Callback(statuses=[500] * 1000)
+    callback = Receiver(statuses=[500] * 1000)
     try:
         with LiveConnector(tmp_path / "s.db", allowed_callback_urls=(callback.url,),
                            delivery_retry_hours=0.0002) as live, live.client() as client:  # 0.72 s
@@ -113,16 +116,23 @@ def test_pushes_failing_past_the_retry_window_mark_delivery_failed_and_events_st
             with live.outreach() as outreach:
                 outreach.patch("/prospects/2", json={"data": {"type": "prospect", "id": 2,
                                                               "attributes": {"title": "lost?"}}})
-            deadline = time.monotonic() + 20
-            while client.get(f"/subscriptions/{sid}").json()["status"] != "delivery_failed":
-                assert time.monotonic() < deadline, "never marked delivery_failed"
-                time.sleep(0.1)
+            wait_until(lambda: client.get(f"/subscriptions/{sid}").json()["status"] == "delivery_failed", 20,
+                       "delivery_failed")
             shown = client.get(f"/subscriptions/{sid}").json()
             assert "HTTP 500" in shown["last_error"]
             assert [e["attributes"]["title"] for e in read(client, sid)["events"]] == ["lost?"]
-            tries = len(callback.pushes)
-            time.sleep(1)
-            assert len(callback.pushes) == tries  # no more pushes once failed
+            assert subscription_store.next_due(live.app.state.services.store)[1] is None  # no push is due, ever
+            with live.outreach() as outreach:
+                outreach.patch("/prospects/2", json={"data": {"type": "prospect", "id": 2,
+                                                              "attributes": {"title": "meanwhile"}}})
+            callback.statuses.clear()  # the callback is back
+            tried = len(callback.deliveries)
+            resumed = client.post(f"/subscriptions/{sid}/resume")
+            assert resumed.status_code == 200 and (resumed.json()["status"], resumed.json()["last_error"]) == \
+                ("active", None)
+            callback.wait_for(tried + 2)
+            titles = [json.loads(body)["attributes"]["title"] for _, body in callback.deliveries[tried:]]
+            assert titles == ["lost?", "meanwhile"]  # from the first event it did not take, in order
     finally:
         callback.close()
 
@@ -134,11 +144,9 @@ def test_a_webhook_outreach_disabled_shows_in_the_status_and_can_be_enabled_agai
         with live.outreach() as outreach:
             assert outreach.patch(f"/webhooks/{hook}", json={"data": {"type": "webhook", "id": hook, "attributes": {
                 "active": False}}}).status_code == 200
-        deadline = time.monotonic() + 15
-        while (shown := client.get(f"/subscriptions/{sid}").json())["status"] != "webhook_disabled":
-            assert time.monotonic() < deadline, "the disabled webhook never showed"
-            time.sleep(0.1)
-        assert shown["last_error"].startswith("webhook disabled")
+        wait_until(lambda: client.get(f"/subscriptions/{sid}").json()["status"] == "webhook_disabled", 15,
+                   "the disabled webhook shown")
+        assert client.get(f"/subscriptions/{sid}").json()["last_error"].startswith("webhook disabled")
         enabled = client.post(f"/subscriptions/{sid}/enable")
         assert enabled.status_code == 200 and enabled.json()["status"] == "active"
         with live.outreach() as outreach:
@@ -205,3 +213,12 @@ def test_bad_event_queries_are_400_naming_the_parameter(tmp_path, query, message
         sid = subscribe(client, authenticate(client), "prospect_updated")["id"]
         answer = client.get(f"/subscriptions/{sid}/events", params=query)
         assert answer.status_code == 400 and message in answer.json()["message"]
+
+
+def test_resume_needs_a_callback_and_the_tenants_own_subscription(tmp_path):
+    with LiveConnector(tmp_path / "s.db") as live, live.client() as client, live.client(OTHER_KEY) as other:
+        sid = subscribe(client, authenticate(client), "prospect_updated")["id"]
+        answer = client.post(f"/subscriptions/{sid}/resume")
+        assert answer.status_code == 400 and "callback_url" in answer.json()["message"]
+        assert other.post(f"/subscriptions/{sid}/resume").status_code == 404
+

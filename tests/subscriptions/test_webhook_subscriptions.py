@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from outreach_connector.server import subscription_store
 from outreach_connector.webhooks import signature
 
 from .harness import OTHER_KEY, LiveConnector, authenticate
@@ -190,3 +191,21 @@ def test_an_input_the_trigger_schema_refuses_is_400_naming_the_field(live):
                              json={"trigger": "prospect_updated", "input": {"account_id": "twelve"}})
         assert answer.status_code == 400
         assert [e["path"] for e in answer.json()["errors"]] == ["input.account_id"]
+
+
+def test_the_cleanup_token_is_kept_sealed_and_removes_the_webhook_once_access_is_revoked(live):
+    with live.client() as client:
+        auth_id = authenticate(client)
+        sid = subscribe(client, auth_id, "prospect_updated")["id"]
+        shown = client.get(f"/subscriptions/{sid}").json()
+        hook = live.sandbox.store.get("webhook", shown["webhook_id"])
+        token = hook.attributes["cleanupToken"]
+        store = live.app.state.services.store
+        row = subscription_store.fetch(store, sid)
+        assert subscription_store.secrets_of(store, row)["cleanup_token"] == token
+        assert token.encode() not in row["secret"] and token not in json.dumps(shown)
+        live.sandbox.tokens.revoke("sandbox-access-token")  # the org took the app's access away
+        assert client.delete(f"/subscriptions/{sid}").status_code == 204
+    assert live.sandbox.store.get("webhook", shown["webhook_id"]) is None
+    assert [(w.method, w.path) for w in live.sandbox.store.write_log][-1:] == [("POST", "/webhooks/cleanup")]
+

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -15,44 +13,10 @@ from outreach_connector import Connector, webhooks
 from outreach_connector.triggers import parse_event
 from outreach_sandbox import Sandbox, SandboxConfig
 from outreach_sandbox import webhooks as sandbox_webhooks
+from tests.subscriptions.receiver import Receiver, delivered, wait_until
 
 BASE = "http://sandbox.test/api/v2"
 SECRET = "whsec-sandbox-test"
-
-
-class Receiver:
-    """A loopback HTTP endpoint that keeps every delivery; ``status`` is its answer, ``hold`` makes it wait."""
-
-    def __init__(self, status: int = 200) -> None:
-        self.status = status
-        self.deliveries: list[tuple[dict[str, str], bytes]] = []
-        self.hold: threading.Event | None = None
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.hold is not None:
-                    receiver.hold.wait(30)
-                receiver.deliveries.append((dict(self.headers.items()), body))
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/outreach"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def events(self) -> list[dict]:
-        return [parse_event(body, headers) for headers, body in self.deliveries]
 
 
 @pytest.fixture
@@ -77,10 +41,6 @@ def conn(sandbox) -> Connector:
 def subscribe(conn: Connector, url: str, secret: str | None = SECRET, **attributes) -> int:
     given = {"url": url, **({"secret": secret} if secret else {}), **attributes}
     return conn.call("create_webhook", {"attributes": given})["data"]["id"]
-
-
-def delivered(sandbox: Sandbox) -> None:
-    assert sandbox.webhooks.wait_idle(30), "deliveries did not finish"
 
 
 def control(sandbox: Sandbox, path: str, body: dict) -> httpx.Response:
@@ -212,10 +172,20 @@ def test_the_delivery_thread_ends_when_idle_and_a_new_one_starts(conn, sandbox, 
     subscribe(conn, receiver.url)
     conn.call("update_prospect", {"prospect_id": 2, "attributes": {"title": "one"}})
     delivered(sandbox)
-    deadline = time.monotonic() + 30
-    while sandbox.webhooks._thread is not None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert sandbox.webhooks._thread is None  # an idle sandbox holds no thread
+    wait_until(lambda: sandbox.webhooks._thread is None, 30, "an idle sandbox holds no thread")
     conn.call("update_prospect", {"prospect_id": 2, "attributes": {"title": "two"}})
     delivered(sandbox)
     assert [e["attributes"]["title"] for e in receiver.events()] == ["one", "two"]
+
+
+def test_a_webhook_carries_a_cleanup_token_that_removes_it_without_an_access_token(conn, sandbox):
+    made = conn.call("create_webhook", {"attributes": {"url": "https://host.example/hooks", "secret": SECRET}})
+    token = made["data"]["attributes"]["cleanupToken"]
+    assert isinstance(token, str) and len(token) >= 32
+    with httpx.Client(transport=sandbox.transport(), base_url=BASE) as anonymous:  # no Authorization header
+        assert anonymous.post("/webhooks/cleanup", json={"cleanupToken": "not-it"}).status_code == 404
+        assert anonymous.post("/webhooks/cleanup", json={}).status_code == 400
+        assert anonymous.post("/webhooks/cleanup", json={"cleanupToken": token}).status_code == 204
+        assert anonymous.post("/webhooks/cleanup", json={"cleanupToken": token}).status_code == 404
+    assert sandbox.store.get("webhook", made["data"]["id"]) is None
+

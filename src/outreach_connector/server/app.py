@@ -51,6 +51,7 @@ ROUTES = [
     Route("/subscriptions/{sid}", subscriptions.delete_one, methods=["DELETE"]),
     Route("/subscriptions/{sid}/events", subscriptions.events, methods=["GET"]),
     Route("/subscriptions/{sid}/enable", subscriptions.enable, methods=["POST"]),
+    Route("/subscriptions/{sid}/resume", subscriptions.resume, methods=["POST"]),
     Route(subscriptions.RECEIVER_PREFIX + "{sid}", subscriptions.receive, methods=["POST"]),
 ]
 

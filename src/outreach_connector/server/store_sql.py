@@ -204,6 +204,10 @@ class SqlBackend:
         """A transaction no other writer for ``owner`` runs beside (SQLite: the database's write lock)."""
         return self.transaction(lock=True)
 
+    def lock_key(self, db: Any, key: str) -> None:
+        """Hold a lock named ``key`` until the transaction ends. SQLite has nothing finer than the database's
+        write lock, which a writing transaction (``lock=True``) already holds."""
+
     def fetch(self, auth_id: str) -> Row | None:
         with self.transaction() as db:
             found = self.rows(db, f"SELECT {COLUMNS} FROM authentications WHERE id = ?", (auth_id,))
@@ -420,8 +424,11 @@ class PostgresBackend(SqlBackend):
     def owner_transaction(self, owner: str) -> Iterator[Any]:
         """A transaction holding a lock on the owner alone (not the migration lock): other tenants go on."""
         with self.transaction() as db:
-            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (owner,))
+            self.lock_key(db, owner)
             yield db
+
+    def lock_key(self, db: Any, key: str) -> None:
+        db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
 
     def _set_lock_timeout(self, db: Any, seconds: float | None = None) -> None:
         milliseconds = max(1, int((self.lock_timeout if seconds is None else seconds) * 1000))  # 0 would be none

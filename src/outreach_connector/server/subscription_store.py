@@ -32,7 +32,7 @@ def context(subscription_id: str) -> str:
 def insert(store: CredentialStore, row: dict[str, Any], secrets: dict[str, str]) -> bool:
     """Add a subscription; False (nothing written) when its authentication already has the most it may."""
     backend = store.backend
-    row = {**row, "secret": store.seal_values(context(row["id"]), secrets)}
+    row = {**row, "secret": sealed(store, row["id"], secrets)}
     names = [name for name in COLUMNS.split(", ") if name in row]
     with backend.owner_transaction(row["owner"]) as db:
         held = backend.rows(db, "SELECT count(*) AS n FROM subscriptions WHERE auth_id = ?", (row["auth_id"],))
@@ -54,7 +54,13 @@ def fetch(store: CredentialStore, subscription_id: str, owner: str | None = None
 
 
 def secrets_of(store: CredentialStore, row: dict[str, Any]) -> dict[str, str]:
+    """The subscription's secrets: ``webhook_secret``, ``delivery_secret``, ``cleanup_token``, those it has."""
     return store.open_values(context(row["id"]), row["secret"])
+
+
+def sealed(store: CredentialStore, subscription_id: str, secrets: dict[str, str]) -> bytes:
+    """The ``secret`` column holding ``secrets``, sealed for this subscription alone."""
+    return store.seal_values(context(subscription_id), secrets)
 
 
 def listed(store: CredentialStore, owner: str, auth_id: str | None = None) -> list[dict[str, Any]]:
@@ -76,14 +82,28 @@ def update(store: CredentialStore, subscription_id: str, **values: Any) -> None:
         backend.execute(db, f"UPDATE subscriptions SET {assignments} WHERE id = ?", (*values.values(), subscription_id))
 
 
+# last_error without a push's error (another, such as a disabled webhook, stays); substr, not LIKE 'push%':
+# psycopg would read the % as a placeholder
+_PUSH_ERROR_CLEARED = "CASE WHEN substr(last_error, 1, 4) = 'push' THEN NULL ELSE last_error END"
+
+
 def pushed(store: CredentialStore, subscription_id: str, seq: int) -> None:
     """The callback took the events up to ``seq``: a push error shown before is over."""
     backend = store.backend
     with backend.transaction() as db:
-        # substr, not LIKE 'push%': psycopg would read the % as a placeholder
         backend.execute(db, "UPDATE subscriptions SET delivered_through = ?, failing_since = NULL, "
-                            "delivery_due = NULL, last_error = CASE WHEN substr(last_error, 1, 4) = 'push' "
-                            "THEN NULL ELSE last_error END WHERE id = ?", (seq, subscription_id))
+                            f"delivery_due = NULL, last_error = {_PUSH_ERROR_CLEARED} WHERE id = ?",
+                        (seq, subscription_id))
+
+
+def resume_pushes(store: CredentialStore, subscription_id: str) -> None:
+    """Push again, now, from the first event the callback did not take (``delivered_through`` stays): the
+    failure is forgotten and ``delivery_failed`` is active again."""
+    backend = store.backend
+    with backend.transaction() as db:
+        backend.execute(db, "UPDATE subscriptions SET failing_since = NULL, delivery_due = NULL, "
+                            "status = CASE WHEN status = 'delivery_failed' THEN 'active' ELSE status END, "
+                            f"last_error = {_PUSH_ERROR_CLEARED} WHERE id = ?", (subscription_id,))
 
 
 def delete(store: CredentialStore, subscription_id: str) -> bool:
@@ -94,12 +114,6 @@ def delete(store: CredentialStore, subscription_id: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------------------ events
-
-def _lock_subscription(store: CredentialStore, db: Any, subscription_id: str) -> None:
-    """Serialise the writers of one subscription until commit (SQLite's write transaction already does)."""
-    if store.backend.placeholder != "?":
-        db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("events:" + subscription_id,))
-
 
 def add_events(store: CredentialStore, subscription_id: str, events: Iterable[dict[str, Any]],
                extra: dict[str, Any] | None = None) -> int:
@@ -134,7 +148,7 @@ def add_deliveries(store: CredentialStore, deliveries: list[tuple[str, dict[str,
 
 def _insert_events(store: CredentialStore, db: Any, subscription_id: str, events: list[dict[str, Any]]) -> int:
     backend, added, now = store.backend, 0, time.time()
-    _lock_subscription(store, db, subscription_id)
+    backend.lock_key(db, "events:" + subscription_id)  # one writer per subscription: seq commits in order
     for event in events:
         cursor = backend.execute(
             db, "INSERT INTO subscription_events (subscription_id, event_id, received_at, body) "
@@ -162,9 +176,10 @@ def read_events(store: CredentialStore, subscription_id: str, after: int, limit:
 
 def purge(store: CredentialStore, older_than: float) -> int:
     """Delete events received before ``older_than`` (Unix seconds), remembering per subscription the newest
-    one deleted (an ``after`` below it asks for events that are gone: 410). How many were deleted."""
+    one deleted (an ``after`` below it asks for events that are gone: 410). How many were deleted. It reads, then
+    writes: on SQLite it takes the write lock first (a read snapshot another writer moved on cannot write)."""
     backend = store.backend
-    with backend.transaction() as db:
+    with backend.transaction(lock=backend.row_lock_database) as db:
         gone = backend.rows(db, "SELECT subscription_id, max(seq) AS seq FROM subscription_events "
                                 "WHERE received_at < ? GROUP BY subscription_id", (older_than,))
         for row in gone:
@@ -182,21 +197,35 @@ def claim_polls(store: CredentialStore, now: float, interval: float, limit: int)
                   "poll_due = ?", (now + interval,), limit)
 
 
+# A subscription with events its callback has not taken yet, and pushes not given up on.
+PUSHING = ("callback_url IS NOT NULL AND status != 'delivery_failed' AND EXISTS (SELECT 1 FROM subscription_events e "
+           "WHERE e.subscription_id = subscriptions.id AND e.seq > subscriptions.delivered_through)")
+
+
 def claim_pushes(store: CredentialStore, now: float, lease: float, limit: int) -> list[dict[str, Any]]:
     """Subscriptions with a callback and events not yet pushed, due and not leased: leased to this caller for
     ``lease`` seconds (one pusher per subscription, so its events go out in order)."""
-    return _claim(store, "callback_url IS NOT NULL AND status != 'delivery_failed' "
-                         "AND (delivery_due IS NULL OR delivery_due <= ?) "
-                         "AND (delivery_lease IS NULL OR delivery_lease <= ?) AND EXISTS (SELECT 1 FROM "
-                         "subscription_events e WHERE e.subscription_id = subscriptions.id "
-                         "AND e.seq > subscriptions.delivered_through)", (now, now),
+    return _claim(store, f"{PUSHING} AND (delivery_due IS NULL OR delivery_due <= ?) "
+                         "AND (delivery_lease IS NULL OR delivery_lease <= ?)", (now, now),
                   "delivery_lease = ?", (now + lease,), limit)
+
+
+def next_due(store: CredentialStore) -> tuple[float | None, float | None]:
+    """When the next poll (or webhook check) and the next push fall due, in Unix seconds (None: nothing is
+    scheduled; a push waits for both its retry time and another replica's lease)."""
+    backend = store.backend
+    with backend.transaction() as db:
+        polls = backend.rows(db, "SELECT min(coalesce(poll_due, 0)) AS due FROM subscriptions")
+        pushes = backend.rows(db, "SELECT min(CASE WHEN coalesce(delivery_lease, 0) > coalesce(delivery_due, 0) "
+                                  "THEN delivery_lease ELSE coalesce(delivery_due, 0) END) AS due "
+                                  f"FROM subscriptions WHERE {PUSHING}")
+    return polls[0]["due"], pushes[0]["due"]
 
 
 def _claim(store: CredentialStore, where: str, params: tuple, assignment: str, values: tuple,
            limit: int) -> list[dict[str, Any]]:
     backend = store.backend
-    skip_locked = "" if backend.placeholder == "?" else " FOR UPDATE SKIP LOCKED"
+    skip_locked = f"{backend.row_lock_sql} SKIP LOCKED" if backend.row_lock_sql else ""
     with backend.transaction(lock=backend.row_lock_database) as db:
         rows = backend.rows(db, f"SELECT {COLUMNS} FROM subscriptions WHERE {where} ORDER BY id LIMIT ?"
                                 f"{skip_locked}", (*params, limit))

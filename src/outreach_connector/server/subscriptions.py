@@ -38,6 +38,7 @@ from outreach_connector.server.serving import ABORT, RECEIVER_PREFIX
 from outreach_connector.server.status import ReconnectNeeded
 from outreach_connector.server.routes import known_id, not_found, owner, services
 from outreach_connector.server.store_sql import StoreUnavailable
+from outreach_connector.server.webhook_removal import cleanup_webhook, delete_webhook, webhook_id_of
 from outreach_connector.validation import problems_in
 from outreach_connector.triggers import check_input, matches, parse_event
 from outreach_connector.webhooks import verify
@@ -90,12 +91,8 @@ def public(row: dict[str, Any]) -> dict[str, Any]:
     """A subscription as its tenant sees it: never a secret."""
     return {"id": row["id"], "authentication_id": row["auth_id"], "trigger": row["trigger_name"],
             "input": json.loads(row["input"]), "mode": row["mode"], "callback_url": row["callback_url"],
-            "status": row["status"], "webhook_id": _webhook_id(row["webhook_id"]), "created_at": row["created_at"],
+            "status": row["status"], "webhook_id": webhook_id_of(row["webhook_id"]), "created_at": row["created_at"],
             "last_event_at": row["last_event_at"], "last_error": row["last_error"]}
-
-
-def _webhook_id(value: str | None) -> Any:
-    return int(value) if value is not None and value.isdigit() else value
 
 
 def subscription_not_found(subscription_id: str) -> Response:
@@ -154,7 +151,7 @@ async def create(request: Request) -> Response:
         return envelopes.problem(409, f"Authentication {auth_id!r} already has "
                                       f"{rows.MAX_SUBSCRIPTIONS_PER_AUTHENTICATION} subscriptions; delete one first")
     if body.mode == "webhook":
-        failure = await create_webhook(svc, connector, trigger, sid, held["webhook_secret"])
+        failure = await create_webhook(svc, connector, trigger, sid, held)
         if failure is not None:
             await run_in_threadpool(rows.delete, svc.store, sid)
             return failure
@@ -178,18 +175,24 @@ def mode_problem(settings: Any, trigger: RegisteredTrigger, body: SubscriptionRe
 
 
 async def create_webhook(svc: Any, connector: Any, trigger: RegisteredTrigger, sid: str,
-                         secret: str) -> Response | None:
-    """Create the Outreach webhook and keep its id; None on success, else the answer (502) saying why."""
+                         held: dict[str, str]) -> Response | None:
+    """Create the Outreach webhook and keep its id, and its cleanup token (sealed with the secrets) when
+    Outreach gives one; None on success, else the answer (502) saying why."""
     url = f"{svc.settings.public_url}{RECEIVER_PREFIX}{sid}"
-    attributes = {"url": url, "secret": secret, "resource": trigger.spec.resource, "action": trigger.spec.action}
+    attributes = {"url": url, "secret": held["webhook_secret"], "resource": trigger.spec.resource,
+                  "action": trigger.spec.action}
     try:
         created = await connector.acall("create_webhook", {"attributes": attributes})
         webhook_id = str(created["data"]["id"])
-    except (ConnectorError, KeyError, TypeError) as exc:
+        cleanup_token = (created["data"].get("attributes") or {}).get("cleanupToken")
+    except (ConnectorError, KeyError, TypeError, AttributeError) as exc:
         message = getattr(exc, "message", None) or type(exc).__name__
         logger.warning("subscription %s: Outreach did not create the webhook (%s)", sid, type(exc).__name__)
         return envelopes.problem(502, f"Outreach did not create the webhook: {shown(str(message), 300)}")
-    await run_in_threadpool(rows.update, svc.store, sid, webhook_id=webhook_id, status="active")
+    values: dict[str, Any] = {"webhook_id": webhook_id, "status": "active"}
+    if isinstance(cleanup_token, str) and cleanup_token:
+        values["secret"] = rows.sealed(svc.store, sid, {**held, "cleanup_token": cleanup_token})
+    await run_in_threadpool(rows.update, svc.store, sid, **values)
     return None
 
 
@@ -227,16 +230,11 @@ async def delete_one(request: Request) -> Response:
 
 
 async def remove(svc: Any, row: dict[str, Any]) -> None:
-    """Delete the Outreach webhook (when there is one), then the subscription and its events. A webhook
-    Outreach cannot delete now is logged: its deliveries then meet 404 here."""
-    if row["webhook_id"] is not None:
-        try:
-            connector = await svc.pool.get(row["auth_id"], row["owner"])
-            await connector.acall("delete_webhook", {"webhook_id": _webhook_id(row["webhook_id"])})
-        except Exception as exc:  # noqa: BLE001 - Outreach or the authentication failing must not keep the row
-            if getattr(exc, "status_code", None) != 404:
-                logger.warning("subscription %s: the Outreach webhook %s was not deleted (%s)", row["id"],
-                               row["webhook_id"], type(exc).__name__)
+    """Delete the Outreach webhook (when there is one), then the subscription and its events. When Outreach
+    refuses the delete (the authentication revoked or gone), the webhook's cleanup token removes it; one that
+    stays is logged: its deliveries then meet 404 here."""
+    if row["webhook_id"] is not None and not await delete_webhook(svc, row):
+        await cleanup_webhook(svc, row)
     await run_in_threadpool(rows.delete, svc.store, row["id"])
     logger.info("deleted subscription %s", row["id"])
 
@@ -257,7 +255,7 @@ async def enable(request: Request) -> Response:
     svc = services(request)
     try:
         connector = await svc.pool.get(row["auth_id"], row["owner"])
-        await connector.acall("update_webhook", {"webhook_id": _webhook_id(row["webhook_id"]),
+        await connector.acall("update_webhook", {"webhook_id": webhook_id_of(row["webhook_id"]),
                                                  "attributes": {"active": True}})
     except ConnectorError as exc:
         return envelopes.problem(502, f"Outreach did not enable the webhook: {shown(exc.message, 300)}")
@@ -265,6 +263,23 @@ async def enable(request: Request) -> Response:
         return not_found(row["auth_id"])
     await run_in_threadpool(rows.update, svc.store, row["id"], status="active", last_error=None)
     return JSONResponse(public({**row, "status": "active", "last_error": None}))
+
+
+async def resume(request: Request) -> Response:
+    """Push again: a subscription ``delivery_failed`` becomes active and its pushes start from the first event
+    its callback did not take; one still retrying is tried now instead of at its next retry time."""
+    row = await owned(request)
+    if row is None:
+        return subscription_not_found(request.path_params["sid"])
+    if row["callback_url"] is None:
+        return envelopes.problem(400, "Invalid request: this subscription has no callback_url; read its events "
+                                      "by long poll")
+    store = services(request).store
+    await run_in_threadpool(rows.resume_pushes, store, row["id"])
+    arrivals(request).any.set()  # the pusher looks now
+    logger.info("subscription %s: pushes resumed", row["id"])
+    resumed = await run_in_threadpool(rows.fetch, store, row["id"])
+    return JSONResponse(public(resumed)) if resumed else subscription_not_found(row["id"])
 
 
 # ------------------------------------------------------------------------------------------------ receiver
