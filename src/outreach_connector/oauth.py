@@ -24,16 +24,16 @@ from typing import Any, AsyncGenerator, Callable, Generator
 
 import httpx
 
-from outreach_connector.errors import AuthError, RateLimited, ReconnectRequired, UpstreamError
+from .errors import AuthError, RateLimited, ReconnectRequired, UpstreamError
 # Re-exported for the old import path: errors.py holds every error class.
-from outreach_connector.errors import AuthenticationGone as AuthenticationGone
-from outreach_connector.header_values import bearer, header_problem
-from outreach_connector.oauth_drivers import (ACQUIRE, LOCK_STORE, MIN_LOCK_WAIT, RELEASE, RELEASE_STORE, Command,
+from .errors import AuthenticationGone as AuthenticationGone
+from .header_values import bearer, header_problem
+from .oauth_drivers import (ACQUIRE, LOCK_STORE, MIN_LOCK_WAIT, RELEASE, RELEASE_STORE, Command,
                                               FetchToken, Flow, FlowDriver, RefreshLock, SaveStore, Sleep)
-from outreach_connector.responses import loads
-from outreach_connector.retry import BUDGET_LEFT, retry_after_seconds
+from .responses import loads
+from .retry import BUDGET_LEFT, retry_after_seconds
 # Re-exported for the old import path: the value types live in the bottom layer, below the server's stores.
-from outreach_connector.wire import TokenLease as TokenLease, TokenSet, TokenStore as TokenStore
+from .wire import TokenLease as TokenLease, TokenSet, TokenStore as TokenStore
 
 logger = logging.getLogger(__name__)
 

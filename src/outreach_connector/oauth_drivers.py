@@ -17,10 +17,10 @@ from typing import Any, AsyncGenerator, Callable, Generator, Union
 
 import httpx
 
-from outreach_connector.client import MAX_RESPONSE_BYTES
-from outreach_connector.errors import TransportError, UpstreamError
-from outreach_connector.responses import aread_kept, read_kept
-from outreach_connector.wire import TokenLease, TokenSet, TokenStore
+from .client import MAX_RESPONSE_BYTES
+from .errors import TransportError, UpstreamError
+from .responses import aread_kept, read_kept
+from .wire import TokenLease, TokenSet, TokenStore
 
 _LOCK_POLL_SECONDS = 0.005
 MIN_LOCK_WAIT = 1.0  # seconds any call may wait for another call's refresh, whatever its budget has left

@@ -44,7 +44,7 @@ def resident_bytes() -> int:
 
 
 def connector_session(transport: httpx.BaseTransport, user: int) -> Callable[[], Any]:
-    from outreach_connector import Connector
+    from .. import Connector
 
     conn = Connector(base_url=SANDBOX_URL, access_token=f"token-of-user-{user}", transport=transport)
     return lambda: (conn.call("get_prospect", {"prospect_id": 1}), conn.call("list_stages", {"page_size": 5}), conn)

@@ -4,7 +4,7 @@
 Wire-compatible with the Connectors API of embedded-integration platforms; see docs/server.md and
 docs/deployment.md (several replicas).
 """
-from outreach_connector.server.app import create_app, main
-from outreach_connector.server.settings import ServerSettings
+from .app import create_app, main
+from .settings import ServerSettings
 
 __all__ = ["ServerSettings", "create_app", "main"]

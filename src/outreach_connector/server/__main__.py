@@ -1,5 +1,5 @@
 import sys
 
-from outreach_connector.server import main
+from . import main
 
 sys.exit(main())

@@ -13,20 +13,20 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
 
-from outreach_connector.client import quiet_http_libraries
-from outreach_connector.errors import ConnectorError
-from outreach_connector.mcp.http import MCP_PATH, McpEndpoint
-from outreach_connector.oauth import longest_request_seconds
-from outreach_connector.server.secrets_box import EncryptionKeyError
-from outreach_connector.server import consent, editor, keepalive, routes, subscriptions, trigger_tasks
-from outreach_connector.server.catalogue import Catalogue
-from outreach_connector.server.connections import ConnectorPool
-from outreach_connector.server.envelopes import problem
-from outreach_connector.server.guards import ApiKeyGate, BodyLimit, InternalErrorShield, SlowBodyGuard
-from outreach_connector.server.opening import announce_key_file, key_file_to_generate, open_store
-from outreach_connector.server.store_sql import StoreUnavailable
-from outreach_connector.server.serving import bind, quiet_access_log, uvicorn_config
-from outreach_connector.server.settings import (NO_API_KEY, ServerSettings, check_api_keys, settings_from,
+from ..client import quiet_http_libraries
+from ..errors import ConnectorError
+from ..mcp.http import MCP_PATH, McpEndpoint
+from ..oauth import longest_request_seconds
+from .secrets_box import EncryptionKeyError
+from . import consent, editor, keepalive, routes, subscriptions, trigger_tasks
+from .catalogue import Catalogue
+from .connections import ConnectorPool
+from .envelopes import problem
+from .guards import ApiKeyGate, BodyLimit, InternalErrorShield, SlowBodyGuard
+from .opening import announce_key_file, key_file_to_generate, open_store
+from .store_sql import StoreUnavailable
+from .serving import bind, quiet_access_log, uvicorn_config
+from .settings import (NO_API_KEY, ServerSettings, check_api_keys, settings_from,
                                                  warn_about_secrets_on_argv)
 
 CONNECTOR = "/connectors/{name}/versions/{version}"

@@ -4,10 +4,10 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from outreach_connector.catalog import load_manifest
-from outreach_connector.connector import operations as all_operations
-from outreach_connector.registry import Registry, shared_registry
-from outreach_connector.server.schemas import to_form_schema
+from ..catalog import load_manifest
+from ..connector import operations as all_operations
+from ..registry import Registry, shared_registry
+from .schemas import to_form_schema
 
 DRAFT_04 = "http://json-schema.org/draft-04/schema#"
 
@@ -44,7 +44,7 @@ class Catalogue:
     @cached_property
     def triggers(self) -> dict[str, Any]:
         """The trigger list in the operations' form: schemas self-contained and reduced for form builders."""
-        from outreach_connector.triggers import described
+        from ..triggers import described
 
         return {"elements": [served_trigger(described(trigger)) for trigger in self._registry.triggers()]}
 

@@ -13,10 +13,10 @@ import json
 from typing import Any
 
 # Re-exported for the old import path: errors.py holds every error class.
-from outreach_connector.errors import TooManyPendingStates as TooManyPendingStates
-from outreach_connector.server.credentials import Credentials, reveal
-from outreach_connector.server.store import CredentialStore, precise_time, token_fields
-from outreach_connector.wire import TokenSet
+from ..errors import TooManyPendingStates as TooManyPendingStates
+from .credentials import Credentials, reveal
+from .store import CredentialStore, precise_time, token_fields
+from ..wire import TokenSet
 
 MAX_PENDING_STATES = 1000  # per tenant: unfinished flows kept at most (each lives 10 minutes)
 

@@ -26,17 +26,17 @@ import anyio
 import httpx
 from starlette.concurrency import run_in_threadpool
 
-from outreach_connector import Connector
-from outreach_connector.client import BearerToken, shared_ssl_context
-from outreach_connector.errors import TenantBusy
-from outreach_connector.oauth import OAuthRefreshAuth
-from outreach_connector.pagination import AnswerBound
-from outreach_connector.retry import BUDGET_LEFT
-from outreach_connector.server.credentials import (AccessTokenCredentials, Authentication, AuthenticationNotFound,
+from .. import Connector
+from ..client import BearerToken, shared_ssl_context
+from ..errors import TenantBusy
+from ..oauth import OAuthRefreshAuth
+from ..pagination import AnswerBound
+from ..retry import BUDGET_LEFT
+from .credentials import (AccessTokenCredentials, Authentication, AuthenticationNotFound,
                                                    StoredAuthentication)
-from outreach_connector.server.settings import ServerSettings
-from outreach_connector.server.status import reconnect_needed
-from outreach_connector.server.store import CredentialStore
+from .settings import ServerSettings
+from .status import reconnect_needed
+from .store import CredentialStore
 
 
 class SharedTransport(httpx.AsyncBaseTransport):

@@ -25,16 +25,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from outreach_connector.catalog import load_manifest
-from outreach_connector.server import connect_store, envelopes
-from outreach_connector.server.credentials import OAuthCredentials
-from outreach_connector.server.envelopes import shown
-from outreach_connector.server.requests import BadRequest, _storable, parse_body
-from outreach_connector.server.routes import known_id, not_found, owner, services
-from outreach_connector.server.settings import ServerSettings
-from outreach_connector.urls import plain_http_url
-from outreach_connector.server.store import TooManyAuthentications
-from outreach_connector.server.token_endpoint import TokenEndpointRefused, request_tokens, safe_error_code
+from ..catalog import load_manifest
+from . import connect_store, envelopes
+from .credentials import OAuthCredentials
+from .envelopes import shown
+from .requests import BadRequest, _storable, parse_body
+from .routes import known_id, not_found, owner, services
+from .settings import ServerSettings
+from ..urls import plain_http_url
+from .store import TooManyAuthentications
+from .token_endpoint import TokenEndpointRefused, request_tokens, safe_error_code
 
 logger = logging.getLogger("outreach_connector.server")
 

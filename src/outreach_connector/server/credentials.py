@@ -13,12 +13,12 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 # Re-exported for the old import path: errors.py holds every error class.
-from outreach_connector.errors import AuthenticationNotFound as AuthenticationNotFound
-from outreach_connector.header_values import header_problem
-from outreach_connector.server.envelopes import shown
-from outreach_connector.suggest import close_names, did_you_mean
-from outreach_connector.urls import plain_http_url
-from outreach_connector.wire import TokenSet
+from ..errors import AuthenticationNotFound as AuthenticationNotFound
+from ..header_values import header_problem
+from .envelopes import shown
+from ..suggest import close_names, did_you_mean
+from ..urls import plain_http_url
+from ..wire import TokenSet
 
 Kind = Literal["access_token", "oauth"]
 MAX_CREDENTIAL_LENGTH = 8192

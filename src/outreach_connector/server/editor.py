@@ -10,7 +10,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
-from outreach_connector.server import envelopes
+from . import envelopes
 
 STATIC = Path(__file__).resolve().parent / "static"
 FILES = {"": ("editor.html", "text/html; charset=utf-8"), "/": ("editor.html", "text/html; charset=utf-8"),

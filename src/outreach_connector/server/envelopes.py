@@ -18,8 +18,8 @@ from typing import Any, Mapping
 
 from starlette.responses import JSONResponse as StarletteJSONResponse
 
-from outreach_connector.validation import problems_in
-from outreach_connector.errors import (AuthenticationUnusable, ConnectorError, InputInvalid, OutputInvalid,
+from ..validation import problems_in
+from ..errors import (AuthenticationUnusable, ConnectorError, InputInvalid, OutputInvalid,
                                        PaginationError, TenantBusy, TransportError, UnknownOperation, UnsafeURL,
                                        UpstreamError)
 

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from starlette.concurrency import run_in_threadpool
 
-from outreach_connector.server import subscription_store as rows
+from . import subscription_store as rows
 
 MAX_BATCH = 500  # events per transaction
 CACHE_SECONDS = 5.0

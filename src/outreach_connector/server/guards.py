@@ -12,8 +12,8 @@ import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from outreach_connector.server.editor import is_public
-from outreach_connector.server.envelopes import problem
+from .editor import is_public
+from .envelopes import problem
 
 logger = logging.getLogger("outreach_connector.server")
 UNAUTHORIZED = "The request is unauthorized: send the server's API key as 'Authorization: Bearer <key>'"

@@ -21,11 +21,11 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from outreach_connector.oauth import refresh_form
-from outreach_connector.server import connect_store
-from outreach_connector.server.credentials import Authentication, OAuthCredentials
-from outreach_connector.server.store import precise_time
-from outreach_connector.server.token_endpoint import TokenEndpointRefused, request_tokens
+from ..oauth import refresh_form
+from . import connect_store
+from .credentials import Authentication, OAuthCredentials
+from .store import precise_time
+from .token_endpoint import TokenEndpointRefused, request_tokens
 
 logger = logging.getLogger("outreach_connector.server.keepalive")
 

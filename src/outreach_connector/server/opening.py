@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 
 # Re-exported for the old import path: errors.py holds every error class.
-from outreach_connector.errors import StartupError as StartupError
-from outreach_connector.server.secrets_box import SecretBox, key_file_for, load_or_create_key_file
-from outreach_connector.server.store import CredentialStore
-from outreach_connector.server.store_sql import PostgresBackend, SqlBackend, SqliteBackend, redact_url
+from ..errors import StartupError as StartupError
+from .secrets_box import SecretBox, key_file_for, load_or_create_key_file
+from .store import CredentialStore
+from .store_sql import PostgresBackend, SqlBackend, SqliteBackend, redact_url
 
 logger = logging.getLogger("outreach_connector.server")
 DEFAULT_DATABASE = "outreach-connector.db"

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from starlette.requests import Request
 
 # Re-exported for the old import path: errors.py holds every error class.
-from outreach_connector.errors import BadRequest as BadRequest
-from outreach_connector.server.envelopes import shown
+from ..errors import BadRequest as BadRequest
+from .envelopes import shown
 
 Model = TypeVar("Model", bound=BaseModel)
 

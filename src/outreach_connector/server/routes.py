@@ -16,19 +16,19 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from outreach_connector.server.credentials import AuthenticationNotFound, OAuthCredentials, parse_credentials
-from outreach_connector.server.credentials import credentials_problems
-from outreach_connector.errors import ConnectorError
-from outreach_connector.responses import TOO_DEEP
-from outreach_connector.suggest import did_you_mean
-from outreach_connector.server import envelopes, status
-from outreach_connector.server.catalogue import Catalogue
-from outreach_connector.server.connections import ConnectorPool
-from outreach_connector.server.envelopes import shown
-from outreach_connector.server.requests import (AuthenticationRequest, BadRequest, CallRequest,
+from .credentials import AuthenticationNotFound, OAuthCredentials, parse_credentials
+from .credentials import credentials_problems
+from ..errors import ConnectorError
+from ..responses import TOO_DEEP
+from ..suggest import did_you_mean
+from . import envelopes, status
+from .catalogue import Catalogue
+from .connections import ConnectorPool
+from .envelopes import shown
+from .requests import (AuthenticationRequest, BadRequest, CallRequest,
                                                 parse_body)
-from outreach_connector.server.settings import ServerSettings
-from outreach_connector.server.store import CredentialStore, TooManyAuthentications
+from .settings import ServerSettings
+from .store import CredentialStore, TooManyAuthentications
 
 logger = logging.getLogger("outreach_connector.server")
 
@@ -188,7 +188,7 @@ async def get_authentication(request: Request) -> Response:
 async def delete_authentication(request: Request) -> Response:
     auth_id = request.path_params["auth_id"]
     if known_id(auth_id):  # its subscriptions first: deleting their Outreach webhooks needs its credentials
-        from outreach_connector.server.subscriptions import remove_for_authentication
+        from .subscriptions import remove_for_authentication
 
         await remove_for_authentication(services(request), auth_id, owner(request))
     if not known_id(auth_id) or not await run_in_threadpool(services(request).store.delete, auth_id, owner(request)):

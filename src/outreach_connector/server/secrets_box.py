@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 # Re-exported for the old import path: errors.py holds every error class.
-from outreach_connector.errors import EncryptionKeyError as EncryptionKeyError
+from ..errors import EncryptionKeyError as EncryptionKeyError
 
 logger = logging.getLogger(__name__)
 

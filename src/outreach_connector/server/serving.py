@@ -22,9 +22,9 @@ import h11
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from outreach_connector.server.envelopes import problem
-from outreach_connector.server.guards import RECEIVER_PREFIX  # the webhook receiver (server/subscriptions.py)
-from outreach_connector.server.opening import StartupError
+from .envelopes import problem
+from .guards import RECEIVER_PREFIX  # the webhook receiver (server/subscriptions.py)
+from .opening import StartupError
 
 BUSY = "The server is serving as many connections as it may (--max-connections); try again shortly"
 NOT_HTTP = "The request is not valid HTTP/1.1"

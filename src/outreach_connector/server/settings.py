@@ -17,13 +17,13 @@ from typing import Any, Callable, Literal, Mapping, Sequence, get_args
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from outreach_connector.environment import layered
-from outreach_connector.mcp.tools import DEFAULT_PRESET as MCP_DEFAULT_PRESET
-from outreach_connector.server.opening import DEFAULT_DATABASE
-from outreach_connector.server.store_sql import redact_url
-from outreach_connector.settings import (DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, ENVIRONMENT, MAX_RETRY_WAIT_HELP,
+from ..environment import layered
+from ..mcp.tools import DEFAULT_PRESET as MCP_DEFAULT_PRESET
+from .opening import DEFAULT_DATABASE
+from .store_sql import redact_url
+from ..settings import (DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, ENVIRONMENT, MAX_RETRY_WAIT_HELP,
                                          Settings, variable, with_process_plugins)
-from outreach_connector.urls import plain_http_url
+from ..urls import plain_http_url
 
 MIB = 1024 * 1024
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]

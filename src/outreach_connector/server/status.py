@@ -14,10 +14,10 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from outreach_connector.errors import ReconnectNeeded
-from outreach_connector.server import connect_store, envelopes
-from outreach_connector.server.credentials import Authentication
-from outreach_connector.server.store import precise_time
+from ..errors import ReconnectNeeded
+from . import connect_store, envelopes
+from .credentials import Authentication
+from .store import precise_time
 
 logger = logging.getLogger("outreach_connector.server")
 

@@ -25,15 +25,15 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from outreach_connector.errors import AuthenticationGone
+from ..errors import AuthenticationGone
 # Re-exported for the old import path: errors.py holds every error class.
-from outreach_connector.errors import TooManyAuthentications as TooManyAuthentications
-from outreach_connector.server.credentials import (AccessTokenCredentials, Authentication,
+from ..errors import TooManyAuthentications as TooManyAuthentications
+from .credentials import (AccessTokenCredentials, Authentication,
                                                    AuthenticationNotFound, Credentials, StoredAuthentication,
                                                    reveal, stored_credentials)
-from outreach_connector.server.secrets_box import EncryptionKeyError, SecretBox
-from outreach_connector.server.store_sql import Row, RowLease, SqlBackend
-from outreach_connector.wire import TokenSet, pack_cursor, unpack_cursor
+from .secrets_box import EncryptionKeyError, SecretBox
+from .store_sql import Row, RowLease, SqlBackend
+from ..wire import TokenSet, pack_cursor, unpack_cursor
 
 _KEY_CHECK = b"outreach-connector key check"
 _OWNER_KEY = "owner_key"  # meta: the HMAC key of owners, sealed like every secret

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 # Re-exported for the old import path: errors.py holds every error class.
-from outreach_connector.errors import SchemaTooNew as SchemaTooNew, StoreUnavailable as StoreUnavailable
+from ..errors import SchemaTooNew as SchemaTooNew, StoreUnavailable as StoreUnavailable
 
 Row = dict[str, Any]
 

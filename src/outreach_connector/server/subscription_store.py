@@ -17,7 +17,7 @@ import json
 import time
 from typing import Any, Iterable
 
-from outreach_connector.server.store import CredentialStore, precise_time
+from .store import CredentialStore, precise_time
 
 COLUMNS = ("id, owner, auth_id, trigger_name, input, mode, callback_url, secret, webhook_id, status, last_error, "
            "last_event_at, created_at, bookmark, poll_due, purged_through, delivered_through, delivery_due, "

@@ -25,23 +25,23 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from outreach_connector.errors import ConnectorError, EventInvalid, InputInvalid, UnknownTrigger, \
+from ..errors import ConnectorError, EventInvalid, InputInvalid, UnknownTrigger, \
     WebhookSignatureInvalid
-from outreach_connector.registry import RegisteredTrigger
-from outreach_connector.server import envelopes, subscription_store as rows
-from outreach_connector.server.consent import return_url_allowed
-from outreach_connector.server.credentials import AuthenticationNotFound
-from outreach_connector.server.envelopes import shown
-from outreach_connector.server.event_writer import EventWriter, Receiving, SubscriptionCache
-from outreach_connector.server.requests import BadRequest, parse_body
-from outreach_connector.server.serving import ABORT, RECEIVER_PREFIX
-from outreach_connector.server.status import ReconnectNeeded
-from outreach_connector.server.routes import known_id, not_found, owner, services
-from outreach_connector.server.store_sql import StoreUnavailable
-from outreach_connector.server.webhook_removal import cleanup_webhook, delete_webhook, webhook_id_of
-from outreach_connector.validation import problems_in
-from outreach_connector.triggers import check_input, matches, parse_event
-from outreach_connector.webhooks import verify
+from ..registry import RegisteredTrigger
+from . import envelopes, subscription_store as rows
+from .consent import return_url_allowed
+from .credentials import AuthenticationNotFound
+from .envelopes import shown
+from .event_writer import EventWriter, Receiving, SubscriptionCache
+from .requests import BadRequest, parse_body
+from .serving import ABORT, RECEIVER_PREFIX
+from .status import ReconnectNeeded
+from .routes import known_id, not_found, owner, services
+from .store_sql import StoreUnavailable
+from .webhook_removal import cleanup_webhook, delete_webhook, webhook_id_of
+from ..validation import problems_in
+from ..triggers import check_input, matches, parse_event
+from ..webhooks import verify
 
 logger = logging.getLogger("outreach_connector.server.triggers")
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import httpx
 
-from outreach_connector.errors import ConnectorError
+from ..errors import ConnectorError
 # Re-exported for the old import path: errors.py holds every error class.
-from outreach_connector.errors import TokenEndpointRefused as TokenEndpointRefused
-from outreach_connector.oauth import TokenSet, token_lifetime
-from outreach_connector.oauth_drivers import aread_token_reply
-from outreach_connector.server.settings import ServerSettings
+from ..errors import TokenEndpointRefused as TokenEndpointRefused
+from ..oauth import TokenSet, token_lifetime
+from ..oauth_drivers import aread_token_reply
+from .settings import ServerSettings
 
 _ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 

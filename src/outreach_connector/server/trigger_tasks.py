@@ -32,8 +32,8 @@ from typing import Any, Callable
 import httpx
 from starlette.concurrency import run_in_threadpool
 
-from outreach_connector.server import subscription_store as rows
-from outreach_connector.triggers import apoll
+from . import subscription_store as rows
+from ..triggers import apoll
 
 logger = logging.getLogger("outreach_connector.server.triggers")
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from starlette.concurrency import run_in_threadpool
 
-from outreach_connector.server import subscription_store as rows
+from . import subscription_store as rows
 
 logger = logging.getLogger("outreach_connector.server.triggers")
 
