@@ -9,14 +9,14 @@ from pathlib import Path
 
 import yaml
 
-from outreach_connector.catalog import INDEX_FILE, CatalogFolder, core_folder, read_index, sources_digest
+from outreach_connector.catalogue_folders import INDEX_FILE, CatalogueFolder, core_folder, read_index, sources_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRY = {"name": "list_stage_names", "title": "From the YAML", "description": "D", "kind": "list",
          "resource": "stage", "path": "/stages", "input_schema": "in.json", "output_schema": "out.json"}
 
 
-def folder_with_index(tmp_path: Path, indexed_title: str) -> CatalogFolder:
+def folder_with_index(tmp_path: Path, indexed_title: str) -> CatalogueFolder:
     """A folder whose index carries a title of its own, with a digest of the YAML beside it."""
     (tmp_path / "operations").mkdir()
     entry_file = tmp_path / "operations" / "ops.yaml"
@@ -24,7 +24,7 @@ def folder_with_index(tmp_path: Path, indexed_title: str) -> CatalogFolder:
     digest = sources_digest(tmp_path, [(entry_file, entry_file.read_bytes())])
     files = {"operations/ops.yaml": [{**ENTRY, "title": indexed_title}]}
     (tmp_path / INDEX_FILE).write_text(json.dumps({"digest": digest, "files": files}))
-    return CatalogFolder(tmp_path)
+    return CatalogueFolder(tmp_path)
 
 
 def test_the_committed_core_index_is_current_and_used():
@@ -51,9 +51,9 @@ def test_an_index_left_stale_by_an_edit_is_ignored(tmp_path):
 def test_the_index_gives_the_same_entries_as_the_yaml(tmp_path):
     copy = tmp_path / "core"
     shutil.copytree(core_folder().root, copy, symlinks=False)
-    from_index = CatalogFolder(copy).entries()
+    from_index = CatalogueFolder(copy).entries()
     (copy / INDEX_FILE).unlink()
-    from_yaml = CatalogFolder(copy).entries()
+    from_yaml = CatalogueFolder(copy).entries()
     def as_text(specs):  # key order too: it orders schemas
         return [json.dumps(s.model_dump()) for s in specs]
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from outreach_connector.catalog import load_entries
+from outreach_connector.catalogue_folders import load_entries
 from outreach_connector.cli import main
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from conftest import FakeOutreach
-from outreach_connector.catalog import load_entries
+from outreach_connector.catalogue_folders import load_entries
 from outreach_connector.errors import InputInvalid
 from outreach_connector.validation import schema_of
-from outreach_sandbox.schema import load_catalog
+from outreach_sandbox.schema import load_catalogue
 from tools import create_requirements
 
 REQUIREMENTS = create_requirements.load()
-CATALOGUE = load_catalog()
+CATALOGUE = load_catalogue()
 # sequenceState's create takes flat ids (prospect_id, ...), required by its entry's id_relationships
 CREATES = {e.resource: e for e in load_entries() if e.kind == "create" and not e.id_relationships}
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from outreach_connector.catalog import load_entries
+from outreach_connector.catalogue_folders import load_entries
 from outreach_connector.spec import GENERATED_KINDS
 from outreach_connector.validation import schema_of
 from tools import editor_fields

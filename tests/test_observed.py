@@ -10,7 +10,7 @@ import json
 import pytest
 
 from conftest import ROOT, VENDOR_FACTS
-from outreach_connector.catalog import load_entries, load_resource
+from outreach_connector.catalogue_folders import load_entries, load_resource
 from outreach_connector.validation import compile_schema, errors_for, schema_of
 from tools.gen_resources import apply_observed
 from tools.observed import SOURCES, disagreements, load_overlay

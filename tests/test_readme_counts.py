@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conftest import ROOT
-from outreach_connector.catalog import CatalogFolder, load_entries
+from outreach_connector.catalogue_folders import CatalogueFolder, load_entries
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # Whitespace as one space: a count may be wrapped onto the next line.
@@ -19,7 +19,7 @@ GENERATED = sum(e.origin == "outreach-schema" for e in ENTRIES)
 DDLS = sum(e.kind == "ddl" for e in ENTRIES)
 GENERATED_DDLS = sum(e.kind == "ddl" and e.origin == "outreach-schema" for e in ENTRIES)
 SCHEMA_FILES = sum(1 for folder in ("operations", "ddl") for _ in (ROOT / "schemas" / folder).glob("*.json"))
-YAML_FILES = len(CatalogFolder(ROOT).entry_files())
+YAML_FILES = len(CatalogueFolder(ROOT).entry_files())
 
 # (the wording, with each count a group) -> what each count must be, and the page that states it
 CLAIMS = {

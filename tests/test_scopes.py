@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from outreach_connector.catalog import load_entries, load_manifest
+from outreach_connector.catalogue_folders import load_entries, load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVEL = {"get": "read", "list": "read", "ddl": "read", "create": "write", "update": "write", "action": "write",

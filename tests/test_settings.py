@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from outreach_connector import Connector
-from outreach_connector.catalog import load_entries
+from outreach_connector.catalogue_folders import load_entries
 from outreach_connector.connector import describe, operations
 from outreach_connector.errors import CredentialsMissing, PluginError
 from outreach_connector.registry import shared_registry
@@ -109,7 +109,7 @@ def test_every_connector_shares_one_process_wide_catalogue():
 
 
 def test_the_core_catalogue_is_checked_at_load_but_compiled_on_first_use():
-    from outreach_connector.catalog import CORE_OWNER
+    from outreach_connector.catalogue_folders import CORE_OWNER
     from outreach_connector.registry import Registry, get_plugin_manager
 
     registry = Registry(get_plugin_manager(entry_points=False))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from outreach_connector.catalog import load_entries
+from outreach_connector.catalogue_folders import load_entries
 from tools import gen_resources
 from tools.generated import write_or_check
 

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from outreach_connector.catalog import ResourceInfo, load_entries, load_resource, load_schema
+from outreach_connector.catalogue_folders import ResourceInfo, load_entries, load_resource, load_schema
 from outreach_connector.spec import GENERATED_KINDS, OperationSpec
 from tools import editor_fields
 from tools.generated import write_or_check

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from outreach_connector.catalog import load_entries
+from outreach_connector.catalogue_folders import load_entries
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "operations.md"

@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-from outreach_connector.catalog import load_entries
+from outreach_connector.catalogue_folders import load_entries
 
 ROOT = Path(__file__).resolve().parents[1]
 

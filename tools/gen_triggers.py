@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from outreach_connector.catalog import load_entries, load_resource, load_schema
+from outreach_connector.catalogue_folders import load_entries, load_resource, load_schema
 from tools.generated import write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping
 
 import httpx
 
-from .catalog import load_manifest
+from .catalogue_folders import load_manifest
 from .client import BearerToken, ClientConfig, Sender
 from .dispatcher import Dispatcher
 from .drift import DriftMonitor, DriftReport

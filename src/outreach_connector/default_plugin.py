@@ -2,7 +2,7 @@
 schema) and its handlers, registered like any plugin's."""
 from __future__ import annotations
 
-from .catalog import core_folder
+from .catalogue_folders import core_folder
 from .handlers import BUILTIN_HANDLERS
 from .hookspecs import RegisterCatalog, RegisterHandler, hookimpl
 

@@ -8,6 +8,22 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable
 
+SANDBOX_BASE_URL = "http://sandbox.test/api/v2"
+SANDBOX_TOKEN = "sandbox-access-token"
+
+
+def sandbox_connector(settings: Any = None):
+    """A connector on a new in-process Outreach sandbox (no network, no credentials), and the sandbox itself:
+    for ``call --sandbox``, ``describe`` and the demo."""
+    from outreach_sandbox import Sandbox, SandboxConfig  # the [sandbox] extra: only those who ask pay for it
+
+    from .connector import Connector
+
+    sandbox = Sandbox(SandboxConfig())
+    return Connector(base_url=SANDBOX_BASE_URL, access_token=SANDBOX_TOKEN, transport=sandbox.transport(),
+                     settings=settings), sandbox
+
+
 Step = Callable[[Any, dict], None]
 
 
@@ -112,7 +128,6 @@ STEPS: list[tuple[str, Step]] = [
 
 
 def run_demo() -> int:
-    from .cli import sandbox_connector
 
     conn, _sandbox = sandbox_connector()
     say("Outreach connector demo: the embedded Outreach sandbox, in-process, no credentials needed.\n")

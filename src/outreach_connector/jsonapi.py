@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .catalog import ResourceInfo
+from .catalogue_folders import ResourceInfo
 from .wire import cursor_of
 
 

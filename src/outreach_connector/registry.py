@@ -19,7 +19,7 @@ import pluggy
 from pluggy import HookImpl
 
 from . import default_plugin, hookspecs
-from .catalog import CORE_OWNER, CatalogFolder, core_folder, folder_of, resource_for, schema_for
+from .catalogue_folders import CORE_OWNER, CatalogueFolder, core_folder, folder_of, resource_for, schema_for
 from .errors import ConnectorError, PluginError, RegistryError, UnknownOperation, UnknownTrigger
 from .handlers import Handler, flowing
 from .spec import OperationSpec, TriggerSpec, of_its_kind
@@ -232,7 +232,7 @@ class Registry:
         self._handlers[kind] = (flowing(handler), owner)
 
     def _add_folder(self, owner: str, folder: Path | str) -> None:
-        operations, triggers = CatalogFolder(Path(folder), owner).load()
+        operations, triggers = CatalogueFolder(Path(folder), owner).load()
         for spec in operations:
             self._add_operation(owner, spec)
         for trigger in triggers:

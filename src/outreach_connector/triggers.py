@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
-from .catalog import core_folder
+from .catalogue_folders import core_folder
 from .errors import EventInvalid, InputInvalid
 from .registry import RegisteredTrigger, Registry
 from .validation import input_problems

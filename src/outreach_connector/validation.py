@@ -9,7 +9,7 @@ import json
 import math
 from typing import Any
 
-from .catalog import load_schema
+from .catalogue_folders import load_schema
 from .suggest import did_you_mean
 
 MAX_LISTED = 100  # problems an error lists one by one; the rest are counted in one last entry

@@ -133,7 +133,7 @@ def finish_state(ctx: WriteContext, state_id: int | None, replied: bool) -> None
 
 
 def _save(ctx: WriteContext, type_name: str, record: Record) -> None:
-    touch(ctx, ctx.catalog[type_name], record)
+    touch(ctx, ctx.catalogue[type_name], record)
     ctx.store.table(type_name).put(record)
 
 

@@ -48,7 +48,7 @@ class Api:
         decision = self.limiter.hit(caller, now)
         if not decision.allowed:
             return error_response(decision.error())
-        ctx = WriteContext(self.resources.store, self.resources.catalog, now, ACTING_USER_ID)
+        ctx = WriteContext(self.resources.store, self.resources.catalogue, now, ACTING_USER_ID)
         try:
             response = self.resources.dispatch(request, ctx)
         except ApiError as error:

@@ -91,7 +91,7 @@ def _assignments(keep: Callable[[list, list], list]) -> Change:
 def bulk_modify(ctx: WriteContext, record: Record, payload: dict, type_name: str = "") -> None:
     """Any writable attribute, checked as an update of the record would be (a refusal fails the item)."""
     changes = {k: v for k, v in payload.items() if k != "ids"}
-    write = validate_write(ctx.catalog, ctx.store, ctx.catalog[type_name], {"attributes": changes}, creating=False)
+    write = validate_write(ctx.catalogue, ctx.store, ctx.catalogue[type_name], {"attributes": changes}, creating=False)
     record.attributes.update(write.attributes)
 
 
@@ -108,7 +108,7 @@ def _sequence_states(state: str, allowed: tuple[str, ...]) -> Change:
             if current.attributes.get("state") in allowed:
                 moved = current.copy()
                 moved.attributes.update(state=state, stateChangedAt=ctx.now)
-                touch(ctx, ctx.catalog["sequenceState"], moved)
+                touch(ctx, ctx.catalogue["sequenceState"], moved)
                 table.put(moved)
     return change
 
@@ -122,7 +122,7 @@ def add_to_sequence(ctx: WriteContext, record: Record, payload: dict) -> str | N
     if active_state_ids(ctx.store, record.id, sequence[1]):
         return f"prospect {record.id} is already active in sequence {sequence[1]}."
     state = Record(0, {}, {"prospect": ("prospect", record.id), "sequence": sequence, "mailbox": mailbox})
-    on_create(ctx, ctx.catalog["sequenceState"], state)
+    on_create(ctx, ctx.catalogue["sequenceState"], state)
     ctx.store.table("sequenceState").insert(state)
     return None
 
@@ -199,7 +199,7 @@ def _check_body(spec: BulkAction, attributes: dict) -> list[int]:
 def _targets(ctx: WriteContext, spec: BulkAction, ids: list[int], filters: list[tuple[str, str]]) -> list[int]:
     if spec.target is None or (ids and not filters):
         return ids
-    rtype = ctx.catalog[spec.target]
+    rtype = ctx.catalogue[spec.target]
     tests = [_filter_test(rtype, key, value) for key, value in filters]
     chosen = [r.id for r in ctx.store.records(spec.target) if all(test(r) for test in tests)]
     return [i for i in chosen if i in ids] if ids else chosen
@@ -221,13 +221,13 @@ def start(ctx: WriteContext, name: str, attributes: dict, query: list[tuple[str,
     batch = Record(0, {"action": name, "state": "pending", "total": len(targets), "pending": len(targets),
                        "failures": 0, "confirmCount": len(targets), "confirmedCountRequired": False,
                        "payload": attributes}, {})
-    on_create(ctx, ctx.catalog["batch"], batch)
+    on_create(ctx, ctx.catalogue["batch"], batch)
     ctx.store.table("batch").insert(batch)
     key = f"{spec.target or params.get('objectName')}Id"
     for ident in targets:
         item = Record(0, {"batchId": batch.id, "data": json.dumps({key: ident}), "state": "pending", "failed": False},
                       {"batch": ("batch", batch.id)})
-        on_create(ctx, ctx.catalog["batchItem"], item)
+        on_create(ctx, ctx.catalogue["batchItem"], item)
         ctx.store.table("batchItem").insert(item)
     if params.get("skipConfirmation") == "true":
         batch = batch.copy()  # a stored record is replaced, never changed in place (the tables index values)
@@ -248,7 +248,7 @@ def _apply(ctx: WriteContext, spec: BulkAction, ident: int, payload: dict) -> st
     record = record.copy()
     failure = _attempt(ctx, spec.change, record, payload)
     if failure is None:
-        touch(ctx, ctx.catalog[spec.target], record)
+        touch(ctx, ctx.catalogue[spec.target], record)
         ctx.store.table(spec.target).put(record)
     return failure
 

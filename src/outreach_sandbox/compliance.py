@@ -67,6 +67,6 @@ def create(ctx: WriteContext, rng: random.Random, data: dict) -> tuple[Record, s
         "requestObjectId": _object_id(ctx, attributes["object_type"], attributes["request_object_email"]),
         "requestType": attributes["request_type"], "requesterId": requester, "state": "pending",
     }, {"requester": ("user", requester) if requester else None})
-    on_create(ctx, ctx.catalog["complianceRequest"], record)
+    on_create(ctx, ctx.catalogue["complianceRequest"], record)
     ctx.store.table("complianceRequest").insert(record)
     return record, batch

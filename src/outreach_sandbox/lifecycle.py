@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .clock import iso
 from .errors import Issue, validation_failed
-from .schema import Catalog, ResourceType
+from .schema import Catalogue, ResourceType
 from .store import Record, Store
 from .webhooks import new_cleanup_token
 
@@ -24,7 +24,7 @@ class WriteContext:
     """What a write needs besides the record: state, catalogue, the current time and the acting user."""
 
     store: Store
-    catalog: Catalog
+    catalogue: Catalogue
     now_ts: float
     user_id: int
 

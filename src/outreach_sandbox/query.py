@@ -15,7 +15,7 @@ from typing import Any
 
 from .clock import is_date, normalize_datetime
 from .errors import bad_request
-from .schema import Attribute, Catalog, ResourceType
+from .schema import Attribute, Catalogue, ResourceType
 from .store import Record
 
 _FILTER_KEY = re.compile(r"^filter\[([A-Za-z0-9_]+)\](?:\[([A-Za-z0-9_]+)\])?$")
@@ -158,14 +158,14 @@ def parse_sort(rtype: ResourceType, raw: str) -> tuple[SortKey, ...]:
     return tuple(keys)
 
 
-def parse_fields(catalog: Catalog, rtype: ResourceType, pairs: list[tuple[str, str]]) -> frozenset[str] | None:
+def parse_fields(catalogue: Catalogue, rtype: ResourceType, pairs: list[tuple[str, str]]) -> frozenset[str] | None:
     """The sparse fieldset for ``rtype`` (None: everything). Fieldsets of other served types are accepted."""
     chosen = None
     for key, value in pairs:
         match = _FIELDS_KEY.match(key)
         if not match:
             continue
-        if match.group(1) not in catalog:
+        if match.group(1) not in catalogue:
             raise bad_request(f"Unknown resource type '{match.group(1)}'.", key)
         names = frozenset(n for n in value.split(",") if n)
         if match.group(1) == rtype.name:
@@ -195,7 +195,7 @@ def _check_known(pairs: list[tuple[str, str]]) -> None:
             raise bad_request("count must be true or false.", key)
 
 
-def parse_list_query(catalog: Catalog, rtype: ResourceType, pairs: list[tuple[str, str]],
+def parse_list_query(catalogue: Catalogue, rtype: ResourceType, pairs: list[tuple[str, str]],
                      default_size: int, max_size: int, resolve: ToManyResolver | None = None) -> ListQuery:
     """Parse and check every list parameter; raise a 400 ApiError on the first bad one."""
     _check_known(pairs)
@@ -205,7 +205,7 @@ def parse_list_query(catalog: Catalog, rtype: ResourceType, pairs: list[tuple[st
     return ListQuery(
         filters=tuple(parse_filter(rtype, k, v, resolve) for k, v in pairs if k.startswith("filter[")),
         sort=parse_sort(rtype, params["sort"]) if params.get("sort") else (),
-        fields=parse_fields(catalog, rtype, pairs),
+        fields=parse_fields(catalogue, rtype, pairs),
         page_size=_page_size(params.get("page[size]"), default_size, max_size),
         after=params.get("page[after]"), before=params.get("page[before]"),
         count=params.get("count", "true") == "true",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .schema import Catalog, ResourceType
+from .schema import Catalogue, ResourceType
 from .store import Record, Store
 
 
@@ -34,16 +34,17 @@ def plural(type_name: str) -> str:
     return type_name + "s"
 
 
-def _plan(catalog: Catalog, rtype: ResourceType, name: str) -> RelationshipPlan:
+def _plan(catalogue: Catalogue, rtype: ResourceType, name: str) -> RelationshipPlan:
     rel = rtype.relationships[name]
     target = rel.targets[0] if rel.targets else None
     if not rel.to_many or target is None:
         return RelationshipPlan(name, "one")
-    served = target in catalog
-    inverse = catalog.inverse(rtype.name, name)
+    served = target in catalogue
+    inverse = catalogue.inverse(rtype.name, name)
     if rel.links_only:
-        collection = catalog[target].collection if served else plural(target)
-        return RelationshipPlan(name, "links", target, collection, catalog.link_filter(rtype.name, name) or rtype.name)
+        collection = catalogue[target].collection if served else plural(target)
+        link_filter = catalogue.link_filter(rtype.name, name) or rtype.name
+        return RelationshipPlan(name, "links", target, collection, link_filter)
     if served and inverse:
         return RelationshipPlan(name, "derived", target, inverse=inverse)
     return RelationshipPlan(name, "stored", target)
@@ -52,17 +53,17 @@ def _plan(catalog: Catalog, rtype: ResourceType, name: str) -> RelationshipPlan:
 class Renderer:
     """Builds resource objects; per-type plans are computed once."""
 
-    def __init__(self, catalog: Catalog, store: Store):
-        self._catalog = catalog
+    def __init__(self, catalogue: Catalogue, store: Store):
+        self._catalogue = catalogue
         self._store = store
-        self._nulls = {name: dict.fromkeys(t.attribute_names) for name, t in catalog.types.items()}
+        self._nulls = {name: dict.fromkeys(t.attribute_names) for name, t in catalogue.types.items()}
         self._hidden = {name: tuple(a.name for a in t.attributes.values() if a.write_only)
-                        for name, t in catalog.types.items()}
-        self._plans = {name: tuple(_plan(catalog, t, rel) for rel in t.relationships)
-                       for name, t in catalog.types.items()}
+                        for name, t in catalogue.types.items()}
+        self._plans = {name: tuple(_plan(catalogue, t, rel) for rel in t.relationships)
+                       for name, t in catalogue.types.items()}
 
     def resource(self, type_name: str, record: Record, base: str, fields: frozenset[str] | None = None) -> dict:
-        rtype = self._catalog[type_name]
+        rtype = self._catalogue[type_name]
         return {
             "type": type_name,
             "id": record.id,

@@ -17,7 +17,7 @@ from .errors import ApiError, method_not_allowed, not_found, route_not_found, un
 from .lifecycle import WriteContext, on_create, on_update, touch
 from .query import parse_fields, parse_list_query
 from .render import Renderer
-from .schema import Catalog, ResourceType
+from .schema import Catalogue, ResourceType
 from .store import Record, Store
 from .validation import check_identity, parse_document, validate_write
 
@@ -84,12 +84,12 @@ def _query_string(pairs: list[tuple[str, str]]) -> str:
 class Resources:
     """The resource endpoints of one sandbox."""
 
-    def __init__(self, catalog: Catalog, store: Store, config: SandboxConfig, rng: random.Random):
-        self.catalog = catalog
+    def __init__(self, catalogue: Catalogue, store: Store, config: SandboxConfig, rng: random.Random):
+        self.catalogue = catalogue
         self.store = store
         self.config = config
         self.rng = rng
-        self.renderer = Renderer(catalog, store)
+        self.renderer = Renderer(catalogue, store)
         # Told of every write: (type, created|updated|destroyed, record before, record after, API base, now ISO);
         # what it returns is not used.
         self.on_write: Callable[[str, str, Record | None, Record | None, str, str], object] | None = None
@@ -103,7 +103,7 @@ class Resources:
         """Route by shape: /{collection}, /{collection}/{id}, /{collection}/{id}/{relationship},
         /{collection}/{id}/actions/{name}."""
         segments = [s for s in request.route.split("/") if s]
-        rtype = self.catalog.by_collection.get(segments[0]) if segments else None
+        rtype = self.catalogue.by_collection.get(segments[0]) if segments else None
         if rtype is None or len(segments) > 4 or (len(segments) == 4 and segments[2] != "actions"):
             raise route_not_found(request.path)
         if len(segments) == 3 and segments[1] == "actions":
@@ -130,7 +130,7 @@ class Resources:
 
     def list(self, request: ApiRequest, rtype: ResourceType) -> ApiResponse:
         config = self.config
-        query = parse_list_query(self.catalog, rtype, request.query, config.default_page_size, config.max_page_size,
+        query = parse_list_query(self.catalogue, rtype, request.query, config.default_page_size, config.max_page_size,
                                  self._resolve_to_many)
         page = paging.run(self.store, rtype.name, query)
         data = [self.renderer.resource(rtype.name, r, request.base, query.fields) for r in page.records]
@@ -142,7 +142,7 @@ class Resources:
     def _resolve_to_many(self, rtype: ResourceType, relationship: str, wanted: set[int]) -> set[int] | None:
         """ids of ``rtype`` records whose to-many ``relationship`` includes any of ``wanted``."""
         target = rtype.relationships[relationship].targets[0]
-        inverse = self.catalog.inverse(rtype.name, relationship)
+        inverse = self.catalogue.inverse(rtype.name, relationship)
         if inverse is None:
             return None
         related = (self.store.get(target, ident) for ident in wanted)
@@ -168,8 +168,8 @@ class Resources:
         rel = rtype.relationships.get(name)
         if rel is None or not rel.targets:
             raise route_not_found(request.path)
-        target = self.catalog.types.get(rel.targets[0])
-        link_filter = self.catalog.link_filter(rtype.name, name) if rel.to_many else None
+        target = self.catalogue.types.get(rel.targets[0])
+        link_filter = self.catalogue.link_filter(rtype.name, name) if rel.to_many else None
         if target is None or (rel.to_many and link_filter is None) or "list" not in target.methods:
             raise route_not_found(request.path)
         if request.method != "GET":
@@ -182,11 +182,11 @@ class Resources:
         related = self.store.get(*ref) if ref else None
         if related is None:
             return ApiResponse(200, {"data": None})
-        return ApiResponse(200, self._document(request, target, related, parse_fields(self.catalog, target,
+        return ApiResponse(200, self._document(request, target, related, parse_fields(self.catalogue, target,
                                                                                        request.query)))
 
     def get(self, request: ApiRequest, _ctx: WriteContext, rtype: ResourceType, ident: int) -> ApiResponse:
-        fields = parse_fields(self.catalog, rtype, request.query)
+        fields = parse_fields(self.catalogue, rtype, request.query)
         return ApiResponse(200, self._document(request, rtype, self._existing(rtype, ident), fields))
 
     def create(self, request: ApiRequest, ctx: WriteContext, rtype: ResourceType) -> ApiResponse:
@@ -195,7 +195,7 @@ class Resources:
         check_identity(rtype, data, None)
         if rtype.name == "complianceRequest":
             return self._create_compliance_request(request, ctx, data)
-        write = validate_write(self.catalog, self.store, rtype, data, creating=True)
+        write = validate_write(self.catalogue, self.store, rtype, data, creating=True)
         attributes = {k: v for k, v in write.attributes.items() if v is not None}
         record = Record(0, attributes, write.relationships)
         on_create(ctx, rtype, record)
@@ -216,7 +216,7 @@ class Resources:
         record = before.copy()
         data = parse_document(request.body)
         check_identity(rtype, data, ident)
-        write = validate_write(self.catalog, self.store, rtype, data, creating=False)
+        write = validate_write(self.catalogue, self.store, rtype, data, creating=False)
         for name, value in write.attributes.items():
             if value is None:
                 record.attributes.pop(name, None)

@@ -13,7 +13,7 @@ from .gate import RecordedRequest
 from .oauth import TokenRegistry
 from .ratelimit import RateLimiter
 from .resources import Resources
-from .schema import load_catalog
+from .schema import load_catalogue
 from .seed import SeedContext
 from .seed_activity import ACTIVITY_FACTORIES
 from .seed_extended import EXTENDED_FACTORIES
@@ -29,16 +29,16 @@ class Sandbox:
 
     def __init__(self, config: SandboxConfig | None = None):
         self.config = config or SandboxConfig()
-        self.catalog = load_catalog(self.config.schema_dir)
+        self.catalogue = load_catalogue(self.config.schema_dir)
         self.lock = threading.RLock()  # one request's state changes at a time, whichever loop or thread runs it
         self.requests: list[RecordedRequest] = []
         self.faults = Faults(self.config.seed)
         self.rng = random.Random(self.config.seed)
         self._clock = self._fresh_clock()
-        self.store = Store(lambda: build_tables(self.config, list(self.catalog.types)))
+        self.store = Store(lambda: build_tables(self.config, list(self.catalogue.types)))
         self.tokens = TokenRegistry(self.config, self.rng)
         self.limiter = RateLimiter(self.config.rate_limit, self.config.rate_window)
-        resources = Resources(self.catalog, self.store, self.config, self.rng)
+        resources = Resources(self.catalogue, self.store, self.config, self.rng)
         self.api = Api(self.config, self.now, self.tokens, self.limiter, resources)
         # Deliveries go out over the network, to the host's receiver, on a background thread.
         self.webhooks = Webhooks(self.store, resources.renderer, org_id(self.config.seed),

@@ -24,7 +24,7 @@ ERRATA: dict[tuple[str, str], dict] = {
 }
 
 
-class CatalogMissing(RuntimeError):
+class CatalogueMissing(RuntimeError):
     """No directory of resource schemas could be found."""
 
 
@@ -85,7 +85,7 @@ class ResourceType:
         return self.path.lstrip("/")
 
 
-class Catalog:
+class Catalogue:
     """Every resource type the sandbox serves, by type name and by collection."""
 
     def __init__(self, types: dict[str, ResourceType]):
@@ -203,13 +203,13 @@ def find_schema_dir(explicit: Path | None = None) -> Path:
         if directory.is_dir() and any(directory.glob("*.json")):
             return directory
     tried = ", ".join(str(d) for d in candidate_dirs(explicit))
-    raise CatalogMissing(f"no Outreach resource schemas found (tried {tried}); set ${SCHEMA_ENV}")
+    raise CatalogueMissing(f"no Outreach resource schemas found (tried {tried}); set ${SCHEMA_ENV}")
 
 
-_CACHE: dict[Path, Catalog] = {}
+_CACHE: dict[Path, Catalogue] = {}
 
 
-def load_catalog(explicit: Path | None = None) -> Catalog:
+def load_catalogue(explicit: Path | None = None) -> Catalogue:
     """Load (once per directory: the files are immutable data) every resource schema into a catalogue."""
     directory = find_schema_dir(explicit)
     if directory not in _CACHE:
@@ -217,5 +217,5 @@ def load_catalog(explicit: Path | None = None) -> Catalog:
         for path in sorted(directory.glob("*.json")):
             resource = parse_resource(json.loads(path.read_text(encoding="utf-8")))
             types[resource.name] = resource
-        _CACHE[directory] = Catalog(types)
+        _CACHE[directory] = Catalogue(types)
     return _CACHE[directory]

@@ -14,7 +14,7 @@ from typing import Any
 
 from .clock import is_date, normalize_datetime
 from .errors import Issue, bad_request, conflict, forbidden, validation_failed
-from .schema import Attribute, Catalog, Relationship, ResourceType
+from .schema import Attribute, Catalogue, Relationship, ResourceType
 from .store import Ref, Store
 
 _JSON_KINDS = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
@@ -138,7 +138,7 @@ def _relationship_value(rel: Relationship, value: Any, pointer: str, issues: lis
     return None if data is None else _identifier(rel, data, f"{pointer}/data", issues)
 
 
-def _relationships(catalog: Catalog, store: Store, rtype: ResourceType, given: dict, issues: list[Issue]) -> dict:
+def _relationships(catalogue: Catalogue, store: Store, rtype: ResourceType, given: dict, issues: list[Issue]) -> dict:
     out = {}
     for name, value in given.items():
         pointer = f"/data/relationships/{name}"
@@ -149,14 +149,14 @@ def _relationships(catalog: Catalog, store: Store, rtype: ResourceType, given: d
         if rel.read_only:
             issues.append(Issue(pointer, f"{humanize(name)} is read-only."))
             continue
-        inverse = catalog.inverse(rtype.name, name) if rel.to_many else None
+        inverse = catalogue.inverse(rtype.name, name) if rel.to_many else None
         if inverse:  # rendered from the records pointing back, so a write here would be silently lost
             issues.append(Issue(pointer, f"{humanize(name)} follows {rel.targets[0]}.{inverse}: set it there."))
             continue
         out[name] = _relationship_value(rel, value, pointer, issues)
         refs = out[name] if isinstance(out[name], list) else [out[name]]
         for ref in refs:
-            if ref and ref[0] in catalog and store.get(*ref) is None:
+            if ref and ref[0] in catalogue and store.get(*ref) is None:
                 issues.append(Issue(pointer, f"{humanize(name)} refers to {ref[0]} {ref[1]}, which does not exist."))
     return out
 
@@ -170,11 +170,11 @@ def _required(rtype: ResourceType, write: WriteInput, issues: list[Issue]) -> No
             issues.append(Issue(f"/data/relationships/{name}", f"{humanize(name)} can't be blank."))
 
 
-def validate_write(catalog: Catalog, store: Store, rtype: ResourceType, data: dict, creating: bool) -> WriteInput:
+def validate_write(catalogue: Catalogue, store: Store, rtype: ResourceType, data: dict, creating: bool) -> WriteInput:
     """Every problem of the document's members as one 422; otherwise the normalised members."""
     issues: list[Issue] = []
     write = WriteInput(_attributes(rtype, data.get("attributes", {}), issues),
-                       _relationships(catalog, store, rtype, data.get("relationships", {}), issues))
+                       _relationships(catalogue, store, rtype, data.get("relationships", {}), issues))
     if creating:
         _required(rtype, write, issues)
     if issues:

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from outreach_connector.catalog import load_manifest
+from outreach_connector.catalogue_folders import load_manifest
 from outreach_sandbox import Sandbox, SandboxConfig
 from outreach_sandbox.server import serving
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from outreach_connector.catalog import load_entries
+from outreach_connector.catalogue_folders import load_entries
 from outreach_sandbox import Sandbox, SandboxConfig
 
 from .conftest import session

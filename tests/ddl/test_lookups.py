@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from outreach_connector.catalog import load_entries, resource_for
+from outreach_connector.catalogue_folders import load_entries, resource_for
 from outreach_connector.connector import operations
 from outreach_connector.server.catalogue import served_operation
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from outreach_connector.catalog import load_entries
+from outreach_connector.catalogue_folders import load_entries
 from outreach_connector.errors import InputInvalid
 from outreach_connector.validation import schema_of
 

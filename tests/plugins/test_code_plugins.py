@@ -7,7 +7,7 @@ import pytest
 
 from conftest import FakeOutreach, jsonapi
 from outreach_connector import OperationSpec, hookimpl
-from outreach_connector.catalog import load_entries
+from outreach_connector.catalogue_folders import load_entries
 from outreach_connector.errors import NotFound, OutputInvalid, PluginError, RegistryError
 from outreach_connector.handlers import HttpCall
 from outreach_connector.registry import Registry, get_plugin_manager

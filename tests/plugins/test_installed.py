@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from outreach_connector.catalog import load_entries
+from outreach_connector.catalogue_folders import load_entries
 from outreach_sandbox import Sandbox, SandboxConfig
 from outreach_sandbox.server import serving
 

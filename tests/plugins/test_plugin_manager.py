@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from outreach_connector import OperationSpec, hookimpl
-from outreach_connector.catalog import CORE_OWNER, load_entries
+from outreach_connector.catalogue_folders import CORE_OWNER, load_entries
 from outreach_connector.errors import PluginError
 from outreach_connector.registry import Registry, get_plugin_manager
 

@@ -14,12 +14,12 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from outreach_sandbox.schema import ERRATA, load_catalog
+from outreach_sandbox.schema import ERRATA, load_catalogue
 
 from .conftest import REPO_ROOT
 
 OPENAPI = REPO_ROOT / "tools" / "data" / "vendor-facts" / "outreach-openapi.json"
-CATALOG = load_catalog()
+CATALOGUE = load_catalogue()
 DOC_URI = "urn:outreach-openapi"
 
 
@@ -85,12 +85,12 @@ def problems(type_name: str, resources: list[dict]) -> list[str]:
 # while the sandbox's store keys every record by an integer id (a known, documented deviation); kaiaVoiceImport
 # is create-only, so there is nothing to read back.
 UNCHECKED = {"audit", "auditLog", "orgSetting", "kaiaVoiceImport"}
-VALIDATED = sorted(t for t in CATALOG.types if t not in UNCHECKED)
+VALIDATED = sorted(t for t in CATALOGUE.types if t not in UNCHECKED)
 
 
 @pytest.mark.parametrize("type_name", VALIDATED)
 def test_list_and_get_conform(client, type_name):
-    path, methods = CATALOG[type_name].path, CATALOG[type_name].methods
+    path, methods = CATALOGUE[type_name].path, CATALOGUE[type_name].methods
     listed = client.get(path, params={"page[size]": 1000}).json()["data"] if "list" in methods else []
     first = listed[0]["id"] if listed else 1
     got = [client.get(f"{path}/{first}").json()["data"]] if "get" in methods else []

@@ -4,27 +4,27 @@ from __future__ import annotations
 import pytest
 
 from outreach_sandbox import Sandbox
-from outreach_sandbox.schema import load_catalog
+from outreach_sandbox.schema import load_catalogue
 
 from .conftest import BASE, doc
 
-CATALOG = load_catalog()
+CATALOGUE = load_catalogue()
 OPERATION_MAP_TYPES = {
     "account", "audit", "call", "callDisposition", "callPurpose", "complianceRequest", "event", "mailAlias",
     "mailbox", "mailing", "opportunity", "opportunityProspectRole", "opportunityStage", "phoneNumber", "prospect",
     "recipient", "sequence", "sequenceState", "sequenceStep", "stage", "task", "taskPriority", "template", "user",
 }
-TYPES = sorted(CATALOG.types)
+TYPES = sorted(CATALOGUE.types)
 
 
 def test_every_operation_map_type_is_served():
-    assert set(CATALOG.types) >= OPERATION_MAP_TYPES
-    assert CATALOG["audit"].path == "/audits" and CATALOG["audit"].methods == {"list"}
+    assert set(CATALOGUE.types) >= OPERATION_MAP_TYPES
+    assert CATALOGUE["audit"].path == "/audits" and CATALOGUE["audit"].methods == {"list"}
 
 
-@pytest.mark.parametrize("type_name", [t for t in TYPES if "list" in CATALOG[t].methods])
+@pytest.mark.parametrize("type_name", [t for t in TYPES if "list" in CATALOGUE[t].methods])
 def test_list_returns_resources_of_the_type(client, type_name):
-    rtype = CATALOG[type_name]
+    rtype = CATALOGUE[type_name]
     response = client.get(rtype.path)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/vnd.api+json"
@@ -38,18 +38,18 @@ def test_list_returns_resources_of_the_type(client, type_name):
     assert body["meta"]["count"] == len(body["data"]) or body["meta"]["count"] > 50
 
 
-@pytest.mark.parametrize("type_name", [t for t in TYPES if "get" in CATALOG[t].methods])
+@pytest.mark.parametrize("type_name", [t for t in TYPES if "get" in CATALOGUE[t].methods])
 def test_get_returns_one_resource(client, type_name):
-    path = CATALOG[type_name].path
+    path = CATALOGUE[type_name].path
     response = client.get(f"{path}/1")
     assert response.status_code == 200
     assert response.json()["data"]["id"] == 1
     assert response.json()["data"]["type"] == type_name
 
 
-@pytest.mark.parametrize("type_name", [t for t in TYPES if "get" in CATALOG[t].methods])
+@pytest.mark.parametrize("type_name", [t for t in TYPES if "get" in CATALOGUE[t].methods])
 def test_get_unknown_id_is_404(client, type_name):
-    response = client.get(f"{CATALOG[type_name].path}/99999")
+    response = client.get(f"{CATALOGUE[type_name].path}/99999")
     assert response.status_code == 404
     assert response.json() == {"errors": [{"id": "resourceNotFound", "title": "Resource Not Found",
                                            "detail": f"Could not find '{type_name}' with ID '99999'."}]}
@@ -57,30 +57,30 @@ def test_get_unknown_id_is_404(client, type_name):
 
 def _minimal_create(sb: Sandbox, type_name: str) -> dict:
     """The smallest valid create document for a type (its required members)."""
-    attributes, relationships = CATALOG[type_name].required_attributes, CATALOG[type_name].required_relationships
+    attributes, relationships = CATALOGUE[type_name].required_attributes, CATALOGUE[type_name].required_relationships
     attrs = {name: "auto_email" if name == "stepType" else f"new-{name}@x.example" if "mail" in name
              else "+1 206 555 0100" if name == "number" else f"New {name}" for name in attributes}
     if type_name == "sequenceState":
         return doc(type_name, {}, {"prospect": ("prospect", 3), "sequence": ("sequence", 5), "mailbox": ("mailbox", 1)})
     rels = {}
     for name in relationships:
-        rel = CATALOG[type_name].relationships[name]
-        target = next(t for t in rel.targets if t in CATALOG)
+        rel = CATALOGUE[type_name].relationships[name]
+        target = next(t for t in rel.targets if t in CATALOGUE)
         rels[name] = (target, 1)
     return doc(type_name, attrs, rels)
 
 
-CREATABLE = [t for t in TYPES if "create" in CATALOG[t].methods and t != "complianceRequest"]
+CREATABLE = [t for t in TYPES if "create" in CATALOGUE[t].methods and t != "complianceRequest"]
 
 
 @pytest.mark.parametrize("type_name", CREATABLE)
 def test_create_returns_201_and_the_stored_resource(sb, client, type_name):
-    path = CATALOG[type_name].path
+    path = CATALOGUE[type_name].path
     response = client.post(path, json=_minimal_create(sb, type_name))
     assert response.status_code == 201, response.json()
     created = response.json()["data"]
     assert response.headers["location"] == created["links"]["self"]
-    if "get" in CATALOG[type_name].methods:  # some types are write-only or list-only (kaiaVoiceImport)
+    if "get" in CATALOGUE[type_name].methods:  # some types are write-only or list-only (kaiaVoiceImport)
         assert client.get(f"{path}/{created['id']}").json()["data"] == created
     assert sb.store.write_log[-1].type == type_name and sb.store.write_log[-1].id == created["id"]
 
@@ -92,9 +92,10 @@ def free_text(rtype) -> str | None:
                  and (a.max_length or 255) >= 7), None)
 
 
-@pytest.mark.parametrize("type_name", [t for t in TYPES if "update" in CATALOG[t].methods and free_text(CATALOG[t])])
+@pytest.mark.parametrize("type_name",
+                         [t for t in TYPES if "update" in CATALOGUE[t].methods and free_text(CATALOGUE[t])])
 def test_update_changes_only_sent_members(client, type_name):
-    rtype = CATALOG[type_name]
+    rtype = CATALOGUE[type_name]
     name = free_text(rtype)
     ident = 2 if client.get(f"{rtype.path}/2").status_code == 200 else 1  # orgSetting: one per org
     before = client.get(f"{rtype.path}/{ident}").json()["data"]
@@ -106,12 +107,12 @@ def test_update_changes_only_sent_members(client, type_name):
     assert {k: after["attributes"][k] for k in untouched} == {k: before["attributes"][k] for k in untouched}
 
 
-@pytest.mark.parametrize("type_name", [t for t in TYPES if "delete" in CATALOG[t].methods])
+@pytest.mark.parametrize("type_name", [t for t in TYPES if "delete" in CATALOGUE[t].methods])
 def test_delete_is_204_then_404(sb, client, type_name):
-    path = CATALOG[type_name].path
+    path = CATALOGUE[type_name].path
     response = client.delete(f"{path}/2")
     assert response.status_code == 204 and response.content == b""
-    if "get" in CATALOG[type_name].methods:
+    if "get" in CATALOGUE[type_name].methods:
         assert client.get(f"{path}/2").status_code == 404
     assert client.delete(f"{path}/2").status_code == 404
     assert sb.store.count(type_name) == len(list(sb.store.table(type_name).ids()))
@@ -213,10 +214,10 @@ def test_string_ids_are_accepted_in_relationships(client):
     assert response.json()["data"]["relationships"]["prospect"] == {"data": {"type": "prospect", "id": 2}}
 
 
-@pytest.mark.parametrize("type_name", [t for t in TYPES if "get" in CATALOG[t].methods])
+@pytest.mark.parametrize("type_name", [t for t in TYPES if "get" in CATALOGUE[t].methods])
 def test_every_related_link_to_a_served_type_resolves(client, type_name):
-    relationships = client.get(f"{CATALOG[type_name].path}/1").json()["data"]["relationships"]
-    served = {t.collection for t in CATALOG.types.values()}
+    relationships = client.get(f"{CATALOGUE[type_name].path}/1").json()["data"]["relationships"]
+    served = {t.collection for t in CATALOGUE.types.values()}
     for name, value in relationships.items():
         link = value.get("links", {}).get("related")
         if link and link.removeprefix(f"{BASE}/").split("?")[0] in served and resolvable(link):
@@ -228,7 +229,7 @@ def resolvable(link: str) -> bool:
     as ``batches?filter[prospect][id]=…``, yet its schema gives batch no such relationship: the sandbox answers
     those with a 400 naming the filter rather than guessing."""
     collection, _, query = link.removeprefix(f"{BASE}/").partition("?")
-    target = CATALOG.by_collection[collection]
+    target = CATALOGUE.by_collection[collection]
     fields = [part.split("[")[1].split("]")[0] for part in query.split("&") if part.startswith("filter[")]
     return all(f == "id" or f in target.attributes or f in target.relationships for f in fields)
 

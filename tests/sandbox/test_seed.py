@@ -7,12 +7,12 @@ import httpx
 import pytest
 
 from outreach_sandbox import Sandbox, SandboxConfig
-from outreach_sandbox.schema import load_catalog
+from outreach_sandbox.schema import load_catalogue
 from outreach_sandbox.validation import check_attribute
 
 from .conftest import AUTH, BASE
 
-CATALOG = load_catalog()
+CATALOGUE = load_catalogue()
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +20,9 @@ def seeded() -> Sandbox:
     return Sandbox()
 
 
-@pytest.mark.parametrize("type_name", sorted(CATALOG.types))
+@pytest.mark.parametrize("type_name", sorted(CATALOGUE.types))
 def test_seed_records_use_known_members_with_valid_values(seeded, type_name):
-    rtype = CATALOG[type_name]
+    rtype = CATALOGUE[type_name]
     for record in seeded.store.records(type_name):
         for name, value in record.attributes.items():
             assert name in rtype.attributes, f"{type_name}.{name}"
@@ -31,15 +31,15 @@ def test_seed_records_use_known_members_with_valid_values(seeded, type_name):
         assert set(record.relationships) <= set(rtype.relationships), type_name
 
 
-@pytest.mark.parametrize("type_name", sorted(CATALOG.types))
+@pytest.mark.parametrize("type_name", sorted(CATALOGUE.types))
 def test_seed_references_point_at_existing_records_of_the_right_type(seeded, type_name):
-    rtype = CATALOG[type_name]
+    rtype = CATALOGUE[type_name]
     for record in seeded.store.records(type_name):
         for name, ref in record.relationships.items():
             if ref is None or isinstance(ref, list):
                 continue
             assert ref[0] in rtype.relationships[name].targets, f"{type_name}.{name} -> {ref}"
-            if ref[0] in CATALOG:
+            if ref[0] in CATALOGUE:
                 assert seeded.store.get(*ref) is not None, f"{type_name} {record.id}.{name} -> {ref}"
 
 
@@ -57,7 +57,7 @@ def test_seeded_prospects_are_never_twice_in_one_sequence(seeded):
 def test_seed_looks_like_a_real_org(seeded):
     prospect = seeded.store.get("prospect", 1).attributes
     assert {"firstName", "lastName", "emails", "title", "company", "tags", "workPhones", "custom1"} <= set(prospect)
-    assert len(CATALOG["prospect"].attributes) >= 150
+    assert len(CATALOGUE["prospect"].attributes) >= 150
     tasks = seeded.store.records("task")
     assert {t.attributes["state"] for t in tasks} == {"complete", "incomplete"}
     assert any(t.attributes["taskType"].startswith("sequence_step") for t in tasks)
@@ -67,7 +67,7 @@ def test_seed_looks_like_a_real_org(seeded):
 
 def _dump(sb: Sandbox) -> list[bytes]:
     with httpx.Client(transport=sb.transport(), base_url=BASE, headers=AUTH) as client:
-        bodies = [client.get(CATALOG[t].path, params={"page[size]": 1000}).content for t in sorted(CATALOG.types)]
+        bodies = [client.get(CATALOGUE[t].path, params={"page[size]": 1000}).content for t in sorted(CATALOGUE.types)]
         bodies.append(client.post("/stages", json={"data": {"type": "stage", "attributes": {"name": "N"}}},
                                   headers={"Content-Type": "application/vnd.api+json"}).content)
         return bodies

@@ -53,6 +53,6 @@ def test_the_token_scope_names_every_served_collection(sb):
         grant = {"client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret",
                  "grant_type": "refresh_token", "refresh_token": "sandbox-refresh-token"}
         body = c.post("/oauth/token", data=grant).json()
-    served = {f"{t.collection}.all" for t in sb.catalog.types.values()}
+    served = {f"{t.collection}.all" for t in sb.catalogue.types.values()}
     assert set(body["scope"].split()) == served
     assert {"webhooks.all", "personas.all", "duties.all"} <= served

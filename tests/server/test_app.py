@@ -6,7 +6,7 @@ import logging
 import httpx
 import pytest
 
-from outreach_connector.catalog import load_entries
+from outreach_connector.catalogue_folders import load_entries
 
 from .helpers import CALL, jsonapi, make_client, sample, store_token
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 import outreach_sandbox
-from outreach_connector.catalog import load_manifest
+from outreach_connector.catalogue_folders import load_manifest
 from outreach_connector.server import ServerSettings, create_app
 from outreach_connector.server.secrets_box import generate_key_text
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from outreach_connector.catalog import load_entries
+from outreach_connector.catalogue_folders import load_entries
 from outreach_connector.client import HTTP_LIBRARY_LOGGERS, quiet_http_libraries
 from outreach_connector.server.opening import open_store as open_database
 from outreach_connector.server.store import CredentialStore

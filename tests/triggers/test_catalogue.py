@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from outreach_connector.catalog import core_folder, read_index
+from outreach_connector.catalogue_folders import core_folder, read_index
 from outreach_connector.cli import main
 from outreach_connector.errors import UnknownTrigger
 from outreach_connector.registry import Registry, shared_registry

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Sequence
+from typing import Sequence
 
+from ..demo import SANDBOX_BASE_URL as SANDBOX_BASE_URL, SANDBOX_TOKEN as SANDBOX_TOKEN  # their public path
+from ..demo import sandbox_connector as sandbox_connector
 from ..errors import ConnectorError, ExtraMissing
 
 PASS_THROUGH = ("serve", "sandbox")  # these own their flags
-SANDBOX_BASE_URL = "http://sandbox.test/api/v2"
-SANDBOX_TOKEN = "sandbox-access-token"
 # Optional parts of the package: top-level module -> the extra that brings it (a missing one is a clear error).
 EXTRA_FOR = {"starlette": "sandbox", "uvicorn": "sandbox", "cryptography": "server", "psycopg": "server",
              "psycopg_pool": "server", "mcp": "mcp", "mcp_types": "mcp"}
@@ -26,21 +26,9 @@ def version() -> str:
     try:
         return installed("outreach-connector")
     except PackageNotFoundError:  # running from a checkout that was never installed
-        from ..catalog import load_manifest
+        from ..catalogue_folders import load_manifest
 
         return load_manifest().version
-
-
-def sandbox_connector(settings: Any = None):
-    """A connector on a new in-process Outreach sandbox (no network, no credentials), and the sandbox itself:
-    for ``call --sandbox``, ``describe`` and the demo."""
-    from outreach_sandbox import Sandbox, SandboxConfig  # the [sandbox] extra: only those who ask pay for it
-
-    from ..connector import Connector
-
-    sandbox = Sandbox(SandboxConfig())
-    return Connector(base_url=SANDBOX_BASE_URL, access_token=SANDBOX_TOKEN, transport=sandbox.transport(),
-                     settings=settings), sandbox
 
 
 def missing_extra(error: ModuleNotFoundError, extra: str | None = None) -> ExtraMissing | None:

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 
-from ..catalog import load_manifest
+from ..catalogue_folders import load_manifest
 from ..errors import BrowserLoginFailed
 from ..oauth import token_lifetime
 from ..settings import ENVIRONMENT, Settings

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from typing import Any, Generator
 
 from .. import jsonapi
-from ..catalog import resource_for
+from ..catalogue_folders import resource_for
 from ..errors import InputInvalid, UpstreamError
 from ..labels import LabelCache, LabelIndex, decode_cursor, encode_cursor
 from ..pagination import CursorPaginator

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from .. import jsonapi
-from ..catalog import resource_for
+from ..catalogue_folders import resource_for
 from ..labels import LabelCache
 from ..spec import MemberSpec, OperationSpec, ResourceSpec
 from ..wire import Context, Flow, HttpCall, Reply

@@ -15,7 +15,7 @@ import mcp_types as types
 from mcp.server.caching import CacheHint
 from mcp.server.lowlevel import Server
 
-from ..catalog import load_manifest
+from ..catalogue_folders import load_manifest
 from .calls import MAX_RESULT_CHARS, call_tool, refused
 from .tools import ToolSet
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from ..catalog import load_manifest
+from ..catalogue_folders import load_manifest
 from ..connector import operations as all_operations
 from ..registry import Registry, shared_registry
 from .schemas import to_form_schema

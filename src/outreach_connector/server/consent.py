@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from ..catalog import load_manifest
+from ..catalogue_folders import load_manifest
 from . import connect_store, envelopes
 from .credentials import OAuthCredentials
 from .envelopes import shown

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, VENDOR_FACTS
-from outreach_connector.catalog import load_entries, load_resource
+from outreach_connector.catalogue_folders import load_entries, load_resource
 from outreach_connector.handlers.ddl import options
 from outreach_connector.registry import Registry, get_plugin_manager
 from outreach_connector.spec import BUILTIN_KINDS, GENERATED_KINDS

@@ -58,7 +58,7 @@ class ResourceInfo:
 
 
 @dataclass(frozen=True)
-class CatalogFolder:
+class CatalogueFolder:
     """One folder of declarative entries, and who registered it (named in every error about it)."""
 
     root: Path
@@ -174,7 +174,7 @@ def _schema_files(root: Path) -> frozenset[str]:
 
 
 @cache
-def _read_schema(folder: CatalogFolder, relative: str) -> dict[str, Any]:
+def _read_schema(folder: CatalogueFolder, relative: str) -> dict[str, Any]:
     path = (folder.root / "schemas" / relative).resolve()
     if not path.is_relative_to((folder.root / "schemas").resolve()):  # a plugin may not reach outside
         raise PluginError(folder.owner, f"schema path {relative!r} leaves the folder's schemas/", str(folder.root))
@@ -189,7 +189,7 @@ def _read_schema(folder: CatalogFolder, relative: str) -> dict[str, Any]:
 
 
 @cache
-def _read_resource(folder: CatalogFolder, type_name: str) -> ResourceInfo:
+def _read_resource(folder: CatalogueFolder, type_name: str) -> ResourceInfo:
     schema = folder.schema(f"resources/{type_name}.json")
     try:
         props = schema["properties"]
@@ -202,9 +202,9 @@ def _read_resource(folder: CatalogFolder, type_name: str) -> ResourceInfo:
 
 
 @cache
-def core_folder() -> CatalogFolder:
+def core_folder() -> CatalogueFolder:
     """The connector's own catalogue, packaged inside ``outreach_connector``."""
-    return CatalogFolder(Path(str(resources.files("outreach_connector") / "catalogue")))
+    return CatalogueFolder(Path(str(resources.files("outreach_connector") / "catalogue")))
 
 
 @cache
@@ -231,7 +231,7 @@ def load_resource(type_name: str) -> ResourceInfo:
     return found
 
 
-def folder_of(spec: OperationSpec | TriggerSpec) -> CatalogFolder:
+def folder_of(spec: OperationSpec | TriggerSpec) -> CatalogueFolder:
     """Where a spec's schema paths resolve: its own folder, or the core's for entries registered by code."""
     return spec._folder or core_folder()
 
