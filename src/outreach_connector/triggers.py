@@ -243,11 +243,13 @@ class Bookmark:
         """Remember a returned record; forget those now older than the overlap (they cannot come back)."""
         moment = parse_time(stamp)
         self.newest = max(self.newest, moment) if self.newest else moment
+        self.seen.pop(ident, None)  # to the end: ``seen`` stays in the order records came, oldest first
         self.seen[ident] = stamp
         floor = self.newest - timedelta(seconds=overlap)
-        if len(self.seen) > MAX_REMEMBERED or parse_time(next(iter(self.seen.values()))) < floor:
-            kept = [(k, v) for k, v in self.seen.items() if parse_time(v) >= floor]
-            self.seen = dict(kept[-MAX_REMEMBERED:])
+        # Forget from the front only: each record is parsed here once more at most, so a poll stays linear
+        # (rebuilding the whole dict whenever its oldest entry aged out made a long poll quadratic).
+        while self.seen and (len(self.seen) > MAX_REMEMBERED or parse_time(next(iter(self.seen.values()))) < floor):
+            del self.seen[next(iter(self.seen))]
 
     def already(self, ident: str, stamp: str) -> bool:
         return self.seen.get(ident) == stamp

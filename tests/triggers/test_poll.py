@@ -155,3 +155,28 @@ def test_a_bookmark_forgets_what_is_older_than_the_overlap():
     bookmark.returned("3", "2025-01-15T09:05:00.000Z", overlap=60)
     assert bookmark.seen == {"3": "2025-01-15T09:05:00.000Z"}
     assert bookmark.lower_bound(60) == "2025-01-15T09:04:00.000Z"
+
+
+def test_a_long_poll_reads_each_remembered_timestamp_a_bounded_number_of_times(monkeypatch):
+    # 3,000 records a second apart under a 10-second overlap: the bookmark forgets from the front, so each
+    # timestamp is parsed a few times at most (rebuilding the whole memory whenever its oldest entry aged out
+    # parsed every remembered one again on every record: ~11 per record here, quadratic in the overlap).
+    import outreach_connector.triggers as triggers
+
+    parsed = []
+    real = triggers.parse_time
+    monkeypatch.setattr(triggers, "parse_time", lambda text: parsed.append(text) or real(text))
+    bookmark = Bookmark("prospect_updated", None, {})
+    for second in range(3000):
+        bookmark.returned(str(second), f"2025-01-15T{9 + second // 3600:02d}:{second // 60 % 60:02d}:"
+                                       f"{second % 60:02d}.000Z", overlap=10)
+    assert len(parsed) <= 3 * 3000
+    assert sorted(bookmark.seen, key=int) == [str(second) for second in range(2989, 3000)]
+
+
+def test_an_older_record_after_newer_ones_is_remembered_until_it_ages_out():
+    bookmark = Bookmark("prospect_updated", None, {})
+    bookmark.returned("2", "2025-01-15T09:00:30.000Z", overlap=60)
+    bookmark.returned("1", "2025-01-15T08:00:00.000Z", overlap=60)  # late, and already older than the overlap
+    assert bookmark.already("2", "2025-01-15T09:00:30.000Z")
+    assert bookmark.newest.isoformat().startswith("2025-01-15T09:00:30")
