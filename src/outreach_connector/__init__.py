@@ -1,6 +1,6 @@
 """Outreach connector: every Outreach API operation as a declarative, validated, pluggable entry.
 
-    from . import Connector
+    from outreach_connector import Connector
     conn = Connector(base_url="https://api.outreach.io/api/v2", access_token="...")
     conn.call("list_prospects", {"page_size": 2})
 """

@@ -19,7 +19,7 @@ DEPENDENCIES = "import httpx, pydantic, jsonschema, pluggy"
 # child pays for neither the sandbox nor a network.
 FIRST_CALL = f"""
 import sys, httpx
-from .. import Connector
+from outreach_connector import Connector
 body = open(sys.argv[1], "rb").read()
 answer = lambda request: httpx.Response(200, headers={{"content-type": "{JSONAPI}"}}, content=body)
 conn = Connector(base_url="{SANDBOX_URL}", access_token="{SANDBOX_TOKEN}", transport=httpx.MockTransport(answer))
