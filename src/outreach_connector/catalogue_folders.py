@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 import yaml
 
 from .errors import PluginError
-from .spec import Manifest, OperationSpec, TriggerSpec
+from .spec import Manifest, OperationSpec, TriggerSpec, operation_spec
 
 EntrySpec = TypeVar("EntrySpec", OperationSpec, TriggerSpec)  # the two entry models a catalogue folder holds
 
@@ -93,9 +93,9 @@ class CatalogueFolder:
         for path, text in sources:
             raw = indexed[self.relative(path)] if indexed is not None else self._parse(path, text)
             if path.parent.name == "triggers":
-                triggers.extend(self._specs(path, raw, TriggerSpec))
+                triggers.extend(self._specs(path, raw, TriggerSpec.model_validate))
             else:
-                operations.extend(self._specs(path, raw, OperationSpec))
+                operations.extend(self._specs(path, raw, operation_spec))
         return tuple(operations), tuple(triggers)
 
     def _read(self, path: Path) -> bytes:
@@ -113,13 +113,13 @@ class CatalogueFolder:
         except yaml.YAMLError as exc:
             raise PluginError(self.owner, f"unreadable YAML: {exc}", str(path)) from None
 
-    def _specs(self, path: Path, raw_entries: Any, model: type[EntrySpec]) -> list[EntrySpec]:
+    def _specs(self, path: Path, raw_entries: Any, validated: Callable[[Any], EntrySpec]) -> list[EntrySpec]:
         if not isinstance(raw_entries, list):
             raise PluginError(self.owner, "an entry file must hold a list of entries", str(path))
         specs = []
         for raw in raw_entries:
             try:
-                spec = model.model_validate(raw)
+                spec = validated(raw)
             except ValueError as exc:  # name the file and entry: the pydantic message alone does not
                 name = raw.get("name", "?") if isinstance(raw, dict) else "?"
                 raise PluginError(self.owner, f"entry {name!r}: {exc}", str(path)) from None
