@@ -15,7 +15,7 @@ from . import envelopes
 STATIC = Path(__file__).resolve().parent / "static"
 FILES = {"": ("editor.html", "text/html; charset=utf-8"), "/": ("editor.html", "text/html; charset=utf-8"),
          **{f"/{name}": (name, "text/javascript; charset=utf-8")
-            for name in ("editor.js", "dom.js", "form.js", "triggers.js")},  # the page's modules
+            for name in ("editor.js", "dom.js", "form.js", "lookup.js", "triggers.js")},  # the page's modules
          "/editor.css": ("editor.css", "text/css; charset=utf-8"),
          "/editor.svg": ("editor.svg", "image/svg+xml")}  # the page's icon: else the browser asks /favicon.ico
 HEADERS = {
