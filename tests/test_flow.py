@@ -26,6 +26,13 @@ def test_a_plain_call_is_one_request_and_its_checked_output(make_connector):
     assert finished(flow, Reply(200, body=body)) is body
 
 
+def test_a_plain_calls_output_is_checked_against_the_last_reply(make_connector):
+    flow = make_connector(FakeOutreach(), strict_output=True).dispatcher.start("get_stage", {"stage_id": "4"})
+    next(flow)
+    with pytest.raises(OutputInvalid):
+        flow.send(Reply(200, body={"data": {"type": "stage", "id": 4, "attributes": {"name": 5}}}))
+
+
 def test_a_walk_asks_a_failed_big_page_again_smaller_from_the_same_cursor(make_connector):
     flow = make_connector(FakeOutreach()).dispatcher.start("list_stages", {"paginate": True, "page_size": 40})
     first = next(flow)

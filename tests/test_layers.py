@@ -37,6 +37,10 @@ def test_a_module_imports_nothing_above_it(module, above):
     assert imported(module) & above == set()
 
 
+def test_the_import_reader_sees_imports():  # the test above would pass on a reader that finds none
+    assert {"wire", "retry", "oauth_drivers"} <= imported("oauth.py")
+
+
 def test_the_shared_types_are_the_same_objects_on_every_public_path():
     from outreach_connector import RetryPolicy, oauth, retry, wire
 
