@@ -121,3 +121,11 @@ def test_the_connector_carries_the_servers_outreach_urls_without_mutating_a_froz
         "http://x.test/api/v2", "http://x.test/oauth/token")
     assert settings.connector.max_retry_wait == 3
     assert mine.base_url == "https://api.outreach.io/api/v2"  # the caller's settings are left as they were
+
+
+def test_an_outreach_url_flag_hides_its_variable_from_the_connector_settings_too():
+    chosen = settings_from(["--api-key", "k", "--outreach-base-url", "https://api.example/api/v2",
+                            "--token-url", "https://api.example/oauth/token"],
+                           env={"OUTREACH_BASE_URL": "not a url", "OUTREACH_TOKEN_URL": "nope"})
+    assert chosen.connector.base_url == chosen.outreach_base_url == "https://api.example/api/v2"
+    assert chosen.connector.token_url == chosen.token_url == "https://api.example/oauth/token"

@@ -369,6 +369,8 @@ def settings_from(argv: Sequence[str] | None, env: Mapping[str, str] | None = No
     given = flag_settings(args, env)
     connector = {name.removeprefix("connector."): given.pop(name) for name in list(given)
                  if name.startswith("connector.")}
+    # The server's Outreach URLs are the connector's too: a flag giving one also hides its variable from it.
+    connector.update(base_url=given.get("outreach_base_url"), token_url=given.get("token_url"))
     given["connector"] = Settings.from_env(env, **connector)
     return layered(ServerSettings, env, given)
 
