@@ -209,3 +209,26 @@ def test_the_cleanup_token_is_kept_sealed_and_removes_the_webhook_once_access_is
     assert live.sandbox.store.get("webhook", shown["webhook_id"]) is None
     assert [(w.method, w.path) for w in live.sandbox.store.write_log][-1:] == [("POST", "/webhooks/cleanup")]
 
+
+
+def test_a_webhook_outreach_made_is_kept_whatever_else_its_answer_holds(live, monkeypatch):
+    # An answer with the webhook's id but odd attributes once became a 502 that dropped the subscription and
+    # left the webhook in Outreach, delivering to nobody: the id is what deleting it later needs.
+    from outreach_connector.connector import Connector
+
+    real = Connector.acall
+
+    async def odd_attributes(self, name, input=None):
+        output = await real(self, name, input)
+        if name == "create_webhook":
+            output["data"]["attributes"] = ["not", "an", "object"]
+        return output
+
+    monkeypatch.setattr(Connector, "acall", odd_attributes)
+    with live.client() as client:
+        auth_id = authenticate(client)
+        sid = subscribe(client, auth_id, "prospect_updated")["id"]
+        webhook_id = client.get(f"/subscriptions/{sid}").json()["webhook_id"]
+        assert live.sandbox.store.get("webhook", webhook_id) is not None
+        assert client.delete(f"/subscriptions/{sid}").status_code == 204
+    assert live.sandbox.store.get("webhook", webhook_id) is None

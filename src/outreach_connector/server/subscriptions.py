@@ -184,12 +184,15 @@ async def create_webhook(svc: Any, connector: Any, trigger: RegisteredTrigger, s
     try:
         created = await connector.acall("create_webhook", {"attributes": attributes})
         webhook_id = str(created["data"]["id"])
-        cleanup_token = (created["data"].get("attributes") or {}).get("cleanupToken")
-    except (ConnectorError, KeyError, TypeError, AttributeError) as exc:
+    except (ConnectorError, KeyError, TypeError) as exc:
         message = getattr(exc, "message", None) or type(exc).__name__
         logger.warning("subscription %s: Outreach did not create the webhook (%s)", sid, type(exc).__name__)
         return envelopes.problem(502, f"Outreach did not create the webhook: {shown(str(message), 300)}")
+    # The webhook exists from here on: whatever shape the rest of the answer has, its id is kept, so deleting
+    # the subscription deletes it (an odd ``attributes`` once made this a 502 that left the webhook orphaned).
     values: dict[str, Any] = {"webhook_id": webhook_id, "status": "active"}
+    attributes_back = created["data"].get("attributes")
+    cleanup_token = attributes_back.get("cleanupToken") if isinstance(attributes_back, dict) else None
     if isinstance(cleanup_token, str) and cleanup_token:
         values["secret"] = rows.sealed(svc.store, sid, {**held, "cleanup_token": cleanup_token})
     await run_in_threadpool(rows.update, svc.store, sid, **values)
