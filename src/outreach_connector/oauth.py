@@ -219,8 +219,7 @@ class OAuthRefreshAuth(httpx.Auth):
         """Seconds to wait before asking again after a 429, or None to take the response as final."""
         if response.status_code != 429:
             return None
-        delay = retry_after_seconds({"retry-after": response.headers.get("retry-after", "")}, time.time(),
-                                    use_reset=False)
+        delay = retry_after_seconds(response.headers, time.time(), use_reset=False)
         if delay is None:  # absent or unreadable
             delay = 1.0
         if waited + delay > self._max_token_wait:

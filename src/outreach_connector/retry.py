@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Mapping
 
 import httpx
 
@@ -90,7 +90,7 @@ def retry_after_time(value: str | None, now: float) -> float | None:
     return None
 
 
-def retry_after_seconds(headers: dict[str, str], now: float, use_reset: bool = True) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str], now: float, use_reset: bool = True) -> float | None:
     """Seconds Outreach asks to wait: ``Retry-After``, else (if ``use_reset``) until ``X-RateLimit-Reset``."""
     at = retry_after_time(headers.get("retry-after"), now)
     if at is None and use_reset:
