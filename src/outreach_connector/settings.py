@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -113,11 +113,7 @@ class Settings(BaseModel):
         "not given") on top. A variable under a given override is never parsed."""
         from .environment import connector_settings  # pydantic-settings: only readers of an environment import it
 
-        given = {name: value for name, value in overrides.items() if value is not None}
-        try:
-            return connector_settings(env, given)
-        except ValidationError as exc:
-            raise SettingsInvalid([_problem(error, given) for error in exc.errors()]) from None
+        return _built(lambda given: connector_settings(env, given), overrides)
 
 
 # setting -> the environment variable it is read from (declared on the fields above)
@@ -127,10 +123,17 @@ ENVIRONMENT: dict[str, str] = {name: str(field.validation_alias) for name, field
 def with_process_plugins(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """``overrides`` on the defaults, with the process's plugin choice (``OUTREACH_CONNECTOR_PLUGINS``): it holds
     even for a ``Connector`` or a server built from keywords, which read no other variable."""
+    # One variable, read here: the cold start of a keyword-built Connector imports no pydantic-settings.
     choice = (os.environ if env is None else env).get(PLUGINS_VARIABLE)
+    return _built(lambda given: Settings(**({"plugins": choice, **given} if choice else given)), overrides)
+
+
+def _built(make: Callable[[dict[str, Any]], Settings], overrides: Mapping[str, Any]) -> Settings:
+    """``make`` given the overrides that were given (``None`` means "not given"); a refusal as
+    ``SettingsInvalid`` naming each setting and where its value came from."""
     given = {name: value for name, value in overrides.items() if value is not None}
-    try:  # one variable, read here: the cold start of a keyword-built Connector imports no pydantic-settings
-        return Settings(**({"plugins": choice, **given} if choice else given))
+    try:
+        return make(given)
     except ValidationError as exc:
         raise SettingsInvalid([_problem(error, given) for error in exc.errors()]) from None
 
