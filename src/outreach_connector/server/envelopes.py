@@ -44,8 +44,13 @@ def shown(value: str, limit: int = 80) -> str:
     return value if len(value) <= limit else f"{value[:limit]}... ({len(value)} characters)"
 
 
-def problem(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"message": message, "code": None}, status_code=status, headers=headers)
+def problem(status: int, message: str, headers: Mapping[str, str] | None = None,
+            errors: list[dict[str, str]] | None = None) -> JSONResponse:
+    """``errors``: the members at fault as data (``[{"path", "message"}]``), for a client to show by field."""
+    body: dict[str, Any] = {"message": message, "code": None}
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def success(output: Any) -> JSONResponse:

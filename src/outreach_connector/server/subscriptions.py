@@ -102,8 +102,8 @@ def subscription_not_found(subscription_id: str) -> Response:
 def invalid(path: str, message: str) -> Response:
     """400 naming the member at fault in the prose and as data (``errors``, as invalid input does): the editor
     shows the message by its field."""
-    return JSONResponse({"message": f"Invalid subscription: {path}: {message}", "code": None,
-                         "errors": [{"path": path, "message": message}]}, status_code=400)
+    return envelopes.problem(400, f"Invalid subscription: {path}: {message}",
+                             errors=[{"path": path, "message": message}])
 
 
 # ------------------------------------------------------------------------------------------------ create
