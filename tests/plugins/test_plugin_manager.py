@@ -12,15 +12,14 @@ from outreach_connector import OperationSpec, hookimpl
 from outreach_connector.catalogue_folders import CORE_OWNER, load_entries
 from outreach_connector.errors import PluginError
 from outreach_connector.registry import Registry, get_plugin_manager
+from .test_code_plugins import ping_spec as code_plugin_spec
 
 WAY_OUT = ("; to start without it: OUTREACH_CONNECTOR_PLUGINS=none (no installed plugins), or name the ones to "
            "load, comma-separated")
 
 
 def ping_spec(name: str) -> OperationSpec:
-    return OperationSpec(name=name, title="Ping", description="Ask Outreach who we are.", kind="raw_http",
-                         resource=None, path="/", input_schema={"type": "object"},
-                         output_schema={"type": "object"})
+    return code_plugin_spec(name, kind="raw_http")
 
 
 def recording_plugin(label: str, calls: list[str], **order: bool):
