@@ -49,6 +49,9 @@ def choose_by_keyboard(editor, path: str, search: str, text: str) -> None:
 
     with editor.page.expect_response(searched):
         editor.page.keyboard.type(search)
+    # The answer has arrived; until the list shows it, it may show an earlier search's options (slow typing
+    # sends a search per pause), which that answer replaces under the arrow keys.
+    expect(editor.field(path).locator("[role=listbox]")).to_have_attribute("aria-busy", "false")
     expect(editor.options(path).filter(has_text=text).first).to_be_visible()
     for _ in range(20):
         editor.page.keyboard.press("ArrowDown")
@@ -104,7 +107,15 @@ def test_the_lookup_is_a_combobox_that_says_what_is_open_and_active(editor):
     box.focus()
     expect(box).to_have_attribute("aria-expanded", "true")
     expect(editor.options("sequence_id").first).to_be_visible()
+    expect(listbox).to_have_attribute("aria-busy", "false")
     assert box.get_attribute("aria-activedescendant") is None
+    box.press_sequentially("zzzz-no-such-sequence")  # busy from the first key until the answer is shown
+    expect(listbox).to_have_attribute("aria-busy", "true")
+    expect(editor.field("sequence_id").locator(".note")).to_have_text("No matches")
+    expect(listbox).to_have_attribute("aria-busy", "false")
+    box.fill("")
+    expect(listbox).to_have_attribute("aria-busy", "false")
+    expect(editor.options("sequence_id").first).to_be_visible()
 
     editor.page.keyboard.press("ArrowDown")
     editor.page.keyboard.press("ArrowDown")

@@ -24,7 +24,9 @@ export class Lookup {
     this.input = el("input", { type: "text", id: nextId("field"), role: "combobox", "aria-autocomplete": "list",
                                "aria-expanded": "false", "aria-controls": listId, autocomplete: "off",
                                placeholder: "Type to search…" });
-    this.list = el("ul", { role: "listbox", id: listId, hidden: "", "aria-label": `${text} options` });
+    // aria-busy: the options shown are not yet the answer to what was typed (a screen reader waits to read them).
+    this.list = el("ul", { role: "listbox", id: listId, hidden: "", "aria-label": `${text} options`,
+                           "aria-busy": "false" });
     this.node = el("div", { class: "lookup" }, this.input, this.list);
     this.chosen = null;  // {text, value} of the selected option
     this.next = null;    // next_page_after of the last answer
@@ -92,8 +94,13 @@ export class Lookup {
     this.choose(li.option);
   }
 
+  busy(waiting) {
+    this.list.setAttribute("aria-busy", String(waiting));
+  }
+
   typed() {
     this.chosen = null;
+    this.busy(true);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.load(false), 200);
   }
@@ -104,6 +111,7 @@ export class Lookup {
     const search = this.input.value.trim();
     if (search && !(this.chosen && search === this.chosen.text)) data.search = search;
     if (more) data.page_after = this.next;
+    this.busy(true);
     const reply = await this.host.call(this.operation, data);
     if (request !== this.asked) return;
     if (reply.outcome !== "success") return this.show([], more, reply.output.message);
@@ -112,6 +120,7 @@ export class Lookup {
   }
 
   show(options, more, note) {
+    this.busy(false);
     const firstNew = more ? this.items().filter((li) => li.dataset.testid === "option").length : 0;
     if (!more) { this.highlight(null); this.list.replaceChildren(); }
     this.list.querySelectorAll(".more, .note").forEach((li) => li.remove());
@@ -140,6 +149,7 @@ export class Lookup {
   choose(option) {
     clearTimeout(this.timer);
     this.asked += 1;  // an answer still on its way must not reopen the list
+    this.busy(false);
     this.chosen = option;
     this.input.value = option.text;
     this.close();
@@ -149,6 +159,7 @@ export class Lookup {
   reset() {
     clearTimeout(this.timer);
     this.asked += 1;
+    this.busy(false);
     this.chosen = null;
     this.next = null;
     this.input.value = "";
