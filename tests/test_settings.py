@@ -32,6 +32,25 @@ def test_the_environment_is_read_and_a_flag_wins_without_its_variable_being_pars
     assert settings.plugin_names == ("a", "b")
 
 
+def test_settings_built_at_once_from_two_environments_each_read_their_own():
+    """``layered`` hands its mapping to pydantic-settings' hook through a context variable: threads building at
+    the same moment must not see each other's, and nothing is left set once they are done."""
+    from concurrent.futures import ThreadPoolExecutor
+    from outreach_connector.environment import environment_source
+    from outreach_connector.server.settings import ServerSettings
+
+    def built(n: int) -> tuple[str, float]:
+        env = {"OUTREACH_BASE_URL": f"https://tenant{n}.example/api/v2",
+               "OUTREACH_CONNECTOR_POLL_INTERVAL": str(10 + n), "OUTREACH_CONNECTOR_API_KEYS": f"key-{n}-" + "k" * 32}
+        return Settings.from_env(env).base_url, settings_from([], env).poll_interval
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(built, range(40)))
+    assert results == [(f"https://tenant{n}.example/api/v2", 10.0 + n) for n in range(40)]
+    assert environment_source(ServerSettings) is None
+    assert ServerSettings(api_keys=("k" * 32,)).poll_interval == 60.0  # built in Python: no variable read
+
+
 @pytest.mark.parametrize("env,flags,path", [
     pytest.param({"OUTREACH_TIMEOUT": "bogus"}, {}, "timeout (OUTREACH_TIMEOUT)", id="env-timeout"),
     pytest.param({}, {"max_retry_wait": "-1"}, "max_retry_wait (--max-retry-wait)", id="flag-retry-wait"),

@@ -8,10 +8,11 @@ its cold start.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from typing import Any, Mapping, TypeVar
 
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .settings import Settings
 
@@ -37,12 +38,28 @@ class Environment(PydanticBaseSettingsSource):
         return {variable: value for value, variable, _ in found if value is not None}
 
 
+# The environment ``layered`` is building from. pydantic-settings asks a class for its sources through a
+# classmethod hook, so the mapping of this one build reaches the hook here (one value per thread and task).
+_BUILDING_FROM: ContextVar[Mapping[str, str] | None] = ContextVar("outreach_connector_environ", default=None)
+
+
+def environment_source(settings_cls: type[BaseSettings]) -> Environment | None:
+    """The source of the variables ``layered`` is building from; None outside ``layered`` (built in Python)."""
+    environ = _BUILDING_FROM.get()
+    return None if environ is None else Environment(settings_cls, environ)
+
+
 def layered(settings_cls: type[LayeredSettings], environ: Mapping[str, str] | None,
             given: dict[str, Any]) -> LayeredSettings:
     """``given`` (flags or keywords, by field name) over the environment (``os.environ`` unless given) over the
-    defaults; a variable under a given value is never parsed. Raises pydantic's ``ValidationError``."""
-    environment = Environment(settings_cls, os.environ if environ is None else environ)
-    return settings_cls(_build_sources=((InitSettingsSource(settings_cls, given), environment), given))
+    defaults; a variable under a given value is never parsed. Raises pydantic's ``ValidationError``.
+
+    ``settings_cls`` takes its sources from ``environment_source`` in its ``settings_customise_sources``."""
+    building = _BUILDING_FROM.set(os.environ if environ is None else environ)
+    try:
+        return settings_cls(**given)
+    finally:
+        _BUILDING_FROM.reset(building)
 
 
 class LayeredConnectorSettings(BaseSettings, Settings):
@@ -50,6 +67,15 @@ class LayeredConnectorSettings(BaseSettings, Settings):
     ``Settings``: one type whichever way a host builds its settings)."""
 
     model_config = SettingsConfigDict(**Settings.model_config)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The keywords over the variables of the environment being read (``os.environ`` outside ``layered``)."""
+        return init_settings, environment_source(settings_cls) or Environment(settings_cls, os.environ)
 
 
 def connector_settings(environ: Mapping[str, str] | None, given: dict[str, Any]) -> Settings:

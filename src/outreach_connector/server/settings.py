@@ -17,7 +17,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence, get_args
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from ..environment import layered
+from ..environment import environment_source, layered
 from ..mcp.tools import DEFAULT_PRESET as MCP_DEFAULT_PRESET
 from .opening import DEFAULT_DATABASE
 from .store_sql import redact_url
@@ -108,8 +108,9 @@ class ServerSettings(BaseSettings):
                                    dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Built in Python: the keywords, then the process's plugin choice (``settings_from`` passes its own)."""
-        return init_settings, ProcessPluginChoice(settings_cls)
+        """From ``settings_from``: the flags over the variables. Built in Python: the keywords, then the process's
+        plugin choice."""
+        return init_settings, environment_source(settings_cls) or ProcessPluginChoice(settings_cls)
 
     def __repr_args__(self):
         """The database URL's password is masked (the other secrets are SecretStr)."""
