@@ -11,18 +11,11 @@ from outreach_connector.labels import LabelCache, LabelIndex, decode_cursor, enc
 from outreach_sandbox import Sandbox, SandboxConfig
 
 from .conftest import SANDBOX_URL
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clocks import ManualClock
 
 
 def test_an_index_expires_after_its_ttl():
-    clock = Clock()
+    clock = ManualClock(1000.0)
     cache = LabelCache(ttl=60, clock=clock)
     cache.put("k", LabelIndex.of([{"text": "Cold", "value": 1}], clock()))
     clock.now += 59
@@ -32,7 +25,7 @@ def test_an_index_expires_after_its_ttl():
 
 
 def test_the_least_recently_used_index_goes_first():
-    cache = LabelCache(max_indexes=2, clock=Clock())
+    cache = LabelCache(max_indexes=2, clock=ManualClock(1000.0))
     for key in "abc":
         cache.put(key, LabelIndex.of([], 1000.0))
         if key == "b":

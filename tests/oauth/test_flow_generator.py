@@ -9,16 +9,9 @@ from outreach_connector.client import BearerToken
 from outreach_connector.oauth import OAuthRefreshAuth, TokenSet
 
 from .fakes import CLIENT_ID, CLIENT_SECRET, TOKEN_URL
+from tests.clocks import ManualClock
 
 API = "https://api.outreach.test/api/v2/prospects"
-
-
-class Clock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def make_auth(events=None, **overrides) -> OAuthRefreshAuth:
@@ -27,7 +20,7 @@ def make_auth(events=None, **overrides) -> OAuthRefreshAuth:
             events.append(("persisted", tokens))
 
     options = dict(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, refresh_token="refresh-0",
-                   token_url=TOKEN_URL, on_refresh=on_refresh, clock=Clock())
+                   token_url=TOKEN_URL, on_refresh=on_refresh, clock=ManualClock())
     options.update(overrides)
     return OAuthRefreshAuth(**options)
 
@@ -70,14 +63,14 @@ def test_valid_token_is_sent_without_refresh():
 
 
 def test_refreshes_within_the_margin_before_expiry():
-    clock = Clock()
+    clock = ManualClock()
     auth = make_auth(access_token="access-old", expires_at=clock.now + 59, clock=clock, refresh_margin=60)
     flow = auth.sync_auth_flow(httpx.Request("GET", API))
     assert str(next(flow).url) == TOKEN_URL
 
 
 def test_a_margin_longer_than_the_token_life_does_not_refresh_every_call():
-    clock = Clock()
+    clock = ManualClock()
     auth = make_auth(clock=clock, refresh_margin=60)
     flow = auth.sync_auth_flow(httpx.Request("GET", API))
     token_request = next(flow)

@@ -7,24 +7,12 @@ import httpx
 import pytest
 
 from outreach_sandbox import Sandbox, SandboxConfig
+from tests.clocks import ManualClock
 
 BASE = "http://sandbox.test/api/v2"
 JSONAPI = "application/vnd.api+json"
 AUTH = {"Authorization": "Bearer sandbox-access-token"}
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-class ManualClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, start: float = 1_736_931_600.0):
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def client_for(sb: Sandbox, **headers: str) -> httpx.Client:
@@ -57,7 +45,7 @@ def client(sb: Sandbox):
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock()
+    return ManualClock(1_736_931_600.0)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from outreach_sandbox import Sandbox, SandboxConfig
 
-from .conftest import ManualClock
+from tests.clocks import ManualClock
 
 CLIENT = {"client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret"}
 REDIRECT = "https://host.example/oauth/callback?tenant=a"
@@ -94,7 +94,7 @@ def test_a_code_is_bound_to_its_redirect_uri_and_spent_by_a_wrong_one(sb):
 
 
 def test_a_code_expires_after_ten_minutes():
-    clock = ManualClock()
+    clock = ManualClock(1_736_931_600.0)
     sb = Sandbox(SandboxConfig(clock=clock))
     fresh, stale = allowed_code(sb), allowed_code(sb)
     clock.advance(599)

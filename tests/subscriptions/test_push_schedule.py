@@ -16,6 +16,7 @@ from outreach_connector.server.opening import open_store
 from outreach_connector.server.secrets_box import generate_key_text
 from outreach_connector.server.subscriptions import Arrivals
 from outreach_connector.server.trigger_tasks import TriggerTasks
+from tests.clocks import ManualClock
 
 HOUR = 3600.0
 # Offsets of the tries while the callback is down: the first retry after 5 s, then after as long again as it
@@ -23,18 +24,10 @@ HOUR = 3600.0
 DOWN_FOR_AN_HOUR = [0, 5, 10, 20, 40, 80, 160, 320, 640, 1240, 1840, 2440, 3040]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = float(int(time.time()))  # whole seconds: every due time the pusher computes is exact
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class Callback:
     """The host's endpoint on httpx.MockTransport: refuses connections while ``down``; notes every try."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: ManualClock) -> None:
         self.clock, self.down = clock, True
         self.tries: list[tuple[float, str, bool]] = []  # when, event id, taken
 
@@ -52,7 +45,7 @@ class Callback:
 @pytest.fixture
 def setup(database):
     store = open_store(database, generate_key_text())
-    clock = Clock()
+    clock = ManualClock(float(int(time.time())))  # whole seconds: every due time the pusher computes is exact
     callback = Callback(clock)
     settings = SimpleNamespace(poll_interval=60.0, event_retention_days=7.0, delivery_retry_hours=24.0)
     arrivals = Arrivals()
@@ -62,7 +55,7 @@ def setup(database):
     store.close()
 
 
-def subscription(store, clock: Clock, callback_url: str | None = "https://host.example/events") -> str:
+def subscription(store, clock: ManualClock, callback_url: str | None = "https://host.example/events") -> str:
     sid = str(uuid.uuid4())
     row = {"id": sid, "owner": "tenant", "auth_id": str(uuid.uuid4()), "trigger_name": "prospect_updated",
            "input": "{}", "mode": "webhook", "callback_url": callback_url, "status": "active",

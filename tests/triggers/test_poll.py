@@ -10,23 +10,15 @@ from outreach_connector.errors import InputInvalid
 from outreach_connector.triggers import Bookmark
 from outreach_sandbox import Sandbox, SandboxConfig
 from outreach_sandbox.clock import SEED_EPOCH
+from tests.clocks import ManualClock
 
 BASE = "http://sandbox.test/api/v2"
 
 
-class SettableClock:
-    """The sandbox's clock, moved by the test (a late commit carries an earlier timestamp)."""
-
-    def __init__(self) -> None:
-        self.now = SEED_EPOCH
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> SettableClock:
-    return SettableClock()
+def clock() -> ManualClock:
+    """The sandbox's clock, moved by the test (a late commit carries an earlier timestamp)."""
+    return ManualClock(SEED_EPOCH)
 
 
 @pytest.fixture
