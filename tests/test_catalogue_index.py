@@ -59,3 +59,17 @@ def test_the_index_gives_the_same_entries_as_the_yaml(tmp_path):
 
     assert as_text(from_index) == as_text(from_yaml)
     assert len(from_yaml) >= 238
+
+
+def test_a_folder_without_an_index_whose_yaml_does_not_parse_is_refused_by_file(tmp_path):
+    from outreach_connector.errors import PluginError
+
+    (tmp_path / "operations").mkdir()
+    (tmp_path / "operations" / "ops.yaml").write_text("- name: list_stage_names\n  title: [unclosed\n")
+    try:
+        CatalogueFolder(tmp_path).entries()
+    except PluginError as error:
+        assert f"({tmp_path / 'operations' / 'ops.yaml'}): unreadable YAML: " in error.message
+        assert "line 2, column 10" in error.message  # where the parser gave up
+    else:
+        raise AssertionError("a broken entry file was read")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import gc
 import json
+import subprocess
+import sys
 import threading
 
 import httpx
@@ -67,3 +69,22 @@ def test_collector_pause_across_threads():
     release.set()
     worker.join(5)
     assert gc.isenabled()
+
+
+FIRST_CALL_THEN_LIST = """
+import sys, httpx
+from outreach_connector import Connector
+from outreach_connector.connector import operations
+body = b'{"data": {"type": "prospect", "id": 1, "attributes": {"firstName": "Ada"}}}'
+answer = lambda request: httpx.Response(200, headers={"content-type": "application/vnd.api+json"}, content=body)
+c = Connector(base_url="https://api.outreach.io/api/v2", access_token="t", transport=httpx.MockTransport(answer))
+print(c.call("get_prospect", {"prospect_id": 1})["data"]["attributes"]["firstName"], len(operations()) > 200,
+      "yaml" in sys.modules)
+"""
+
+
+def test_a_first_call_reads_the_packaged_index_and_never_imports_yaml():
+    """PyYAML (~8 ms of imports) is for folders whose index is missing or stale, never the packaged catalogue's."""
+    done = subprocess.run([sys.executable, "-c", FIRST_CALL_THEN_LIST], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin", "OUTREACH_CONNECTOR_PLUGINS": "none"})
+    assert done.stdout.split() == ["Ada", "True", "False"], done.stderr
