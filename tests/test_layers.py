@@ -32,6 +32,12 @@ def imported(relative: str) -> set[str]:
     pytest.param("server/store.py", {"oauth", "oauth_drivers"}, id="store-without-oauth"),
     pytest.param("server/connect_store.py", {"oauth", "oauth_drivers"}, id="connect-store-without-oauth"),
     pytest.param("server/credentials.py", {"oauth", "oauth_drivers"}, id="credentials-without-oauth"),
+    pytest.param("triggers.py", {"connector"}, id="triggers-poll-a-lister-not-the-connector"),
+    pytest.param("server/services.py", {"server.routes", "server.consent", "server.subscriptions"},
+                 id="services-below-the-routes"),
+    pytest.param("server/consent.py", {"server.routes"}, id="consent-without-routes"),
+    pytest.param("server/subscriptions.py", {"server.routes"}, id="subscriptions-without-routes"),
+    pytest.param("mcp/http.py", {"server.routes"}, id="mcp-endpoint-without-routes"),
 ])
 def test_a_module_imports_nothing_above_it(module, above):
     assert imported(module) & above == set()

@@ -17,8 +17,8 @@ import hashlib
 import json
 import re
 from datetime import datetime, timedelta, timezone
-from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from typing import Any, Protocol
 
 from .catalogue_folders import core_folder
 from .errors import EventInvalid, InputInvalid
@@ -27,8 +27,15 @@ from .validation import input_problems
 from .webhooks import EVENT_ID_HEADER, Headers, header
 from .wire import pack_cursor, unpack_cursor
 
-if TYPE_CHECKING:
-    from .connector import Connector
+
+class Lister(Protocol):
+    """What a poll needs of a connector (a ``Connector`` is one): its registry and its walks over a list."""
+
+    registry: Registry
+
+    def iterate(self, name: str, input: dict[str, Any], after: str | None = None) -> Iterator[Any]: ...
+
+    def aiterate(self, name: str, input: dict[str, Any], after: str | None = None) -> AsyncIterator[Any]: ...
 
 MAX_EVENT_BYTES = 1024 * 1024  # a delivery larger than this is refused unparsed (Outreach's are a few KiB)
 MAX_EVENT_ID_CHARS = 200
@@ -290,7 +297,7 @@ class PollRun:
     """One poll: the request to list with, and the events and bookmark its records make (shared by ``poll``
     and ``apoll``, which differ only in how the records are fetched)."""
 
-    def __init__(self, connector: Connector, name: str, input: Any, since: Any, limit: int, overlap: float):
+    def __init__(self, connector: Lister, name: str, input: Any, since: Any, limit: int, overlap: float):
         self.trigger = trigger = connector.registry.trigger(name)
         self.input = check_input(trigger, input)
         if trigger.spec.poll is None:
@@ -324,7 +331,7 @@ class PollRun:
         return self.events, self.bookmark.pack()
 
 
-def poll(connector: Connector, name: str, input: Any = None, since: Any = None, *,
+def poll(connector: Lister, name: str, input: Any = None, since: Any = None, *,
          limit: int = DEFAULT_POLL_LIMIT, overlap: float = DEFAULT_OVERLAP_SECONDS) -> tuple[list[dict], str]:
     """Up to ``limit`` events of trigger ``name`` after ``since``, oldest first, and the bookmark to pass as
     ``since`` next time. Records are listed from ``overlap`` seconds before the newest one returned, and the
@@ -336,7 +343,7 @@ def poll(connector: Connector, name: str, input: Any = None, since: Any = None, 
     return run.result()
 
 
-async def apoll(connector: Connector, name: str, input: Any = None, since: Any = None, *,
+async def apoll(connector: Lister, name: str, input: Any = None, since: Any = None, *,
                 limit: int = DEFAULT_POLL_LIMIT, overlap: float = DEFAULT_OVERLAP_SECONDS) -> tuple[list[dict], str]:
     """``poll`` on an async connector (the server's)."""
     run = PollRun(connector, name, input, since, limit, overlap)

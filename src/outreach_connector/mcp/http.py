@@ -15,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 from ..errors import ConnectorError
 from ..server.credentials import AuthenticationNotFound
 from ..server.envelopes import problem, shown
-from ..server.routes import known_id
+from ..server.services import known_id
 
 MCP_PATH = "/mcp"
 AUTH_HEADER = "X-Outreach-Authentication"

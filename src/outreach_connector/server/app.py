@@ -26,6 +26,7 @@ from .guards import ApiKeyGate, BodyLimit, InternalErrorShield, SlowBodyGuard
 from .opening import announce_key_file, key_file_to_generate, open_store
 from .store_sql import StoreUnavailable
 from .serving import bind, quiet_access_log, uvicorn_config
+from .services import Services
 from .settings import (NO_API_KEY, ServerSettings, check_api_keys, settings_from,
                                                  warn_about_secrets_on_argv)
 
@@ -69,7 +70,7 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
     # lease outlasts it: see store_sql.SqlBackend.lease_seconds).
     lock_timeout = settings.connector.max_retry_wait + longest_request_seconds(settings.connector.timeout)
     store = open_store(settings.database, key, api_keys=keys, lock_timeout=lock_timeout, previous_keys=previous)
-    services = routes.Services(catalogue, store,
+    services = Services(catalogue, store,
                                ConnectorPool(store, settings, transport), settings)
     # /mcp: the operations as MCP tools, from the same plugins as the catalogue
     mcp = McpEndpoint(services.pool, settings.mcp_tools, settings.connector.plugin_names)

@@ -30,7 +30,7 @@ from . import connect_store, envelopes
 from .credentials import OAuthCredentials
 from .envelopes import shown
 from .requests import BadRequest, _storable, parse_body
-from .routes import known_id, not_found, owner, services
+from .services import known_id, not_found, owner, services
 from .settings import ServerSettings
 from ..urls import plain_http_url
 from .store import TooManyAuthentications

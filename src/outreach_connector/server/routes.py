@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
-from dataclasses import dataclass
 
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -23,42 +21,14 @@ from ..responses import TOO_DEEP
 from ..suggest import did_you_mean
 from . import envelopes, status
 from .catalogue import Catalogue
-from .connections import ConnectorPool
 from .envelopes import shown
 from .requests import (AuthenticationRequest, BadRequest, CallRequest,
                                                 parse_body)
-from .settings import ServerSettings
-from .store import CredentialStore, TooManyAuthentications
+from .services import known_id, not_found, owner, services
+from .store import TooManyAuthentications
+from .subscriptions import remove_for_authentication
 
 logger = logging.getLogger("outreach_connector.server")
-
-
-@dataclass(frozen=True)
-class Services:
-    catalogue: Catalogue
-    store: CredentialStore
-    pool: ConnectorPool
-    settings: ServerSettings
-
-
-def services(request: Request) -> Services:
-    return request.app.state.services
-
-
-def owner(request: Request) -> str:
-    return request.state.owner
-
-
-def not_found(auth_id: str) -> Response:
-    return envelopes.problem(404, f"Authentication {shown(auth_id)!r} was not found")
-
-
-def known_id(auth_id: str) -> bool:
-    """Ids are UUIDs the server made; anything else cannot exist, and never reaches the database."""
-    try:
-        return str(uuid.UUID(auth_id)) == auth_id
-    except ValueError:
-        return False
 
 
 async def healthz(request: Request) -> Response:
@@ -188,8 +158,6 @@ async def get_authentication(request: Request) -> Response:
 async def delete_authentication(request: Request) -> Response:
     auth_id = request.path_params["auth_id"]
     if known_id(auth_id):  # its subscriptions first: deleting their Outreach webhooks needs its credentials
-        from .subscriptions import remove_for_authentication
-
         await remove_for_authentication(services(request), auth_id, owner(request))
     if not known_id(auth_id) or not await run_in_threadpool(services(request).store.delete, auth_id, owner(request)):
         return not_found(auth_id)

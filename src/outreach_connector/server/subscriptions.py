@@ -36,7 +36,7 @@ from .event_writer import EventWriter, Receiving, SubscriptionCache
 from .requests import BadRequest, parse_body
 from .serving import ABORT, RECEIVER_PREFIX
 from .status import ReconnectNeeded
-from .routes import known_id, not_found, owner, services
+from .services import known_id, not_found, owner, services
 from .store_sql import StoreUnavailable
 from .webhook_removal import cleanup_webhook, delete_webhook, webhook_id_of
 from ..validation import problems_in
