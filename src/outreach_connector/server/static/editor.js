@@ -1,21 +1,19 @@
 // The solution editor: a form per operation, generated from the served input schema (form.js); fields with a
 // `lookup` are searchable dropdowns (WAI-ARIA comboboxes) fed by the DDL operations through the server's
 // own call endpoint; the Triggers view (triggers.js) subscribes the chosen authentication to Outreach events;
-// "Connect Outreach" and "Reconnect" run the consent popup (consent.js).
+// "Connect Outreach" and "Reconnect" run the consent popup (consent.js); a Run's output is drawn by output.js.
 // Plain browser JavaScript modules, no build step, nothing loaded from elsewhere, no innerHTML.
 import { createConsentFlow } from "./consent.js";
-import { cellText, el, present, readableType } from "./dom.js";
+import { el, readableType } from "./dom.js";
 import { createForm } from "./form.js";
+import { createOutputView } from "./output.js";
 import { createTriggersView } from "./triggers.js";
 
 const CONNECTOR = "outreach";
 const AUTH_PAGE_SIZE = 100;  // the most GET /authentications gives at once
 const AUTH_PAGES = 20;       // 2,000 authentications: a select longer than that is of no use to a person
-const TABLE_ROWS = 500;      // rows the output table draws; the JSON has them all
 const DDL_GROUP = "Dropdowns (DDL)";
 const OTHER_GROUP = "Other";
-// record attributes worth a column in the output table, in this order, when the records have them
-const KEY_ATTRIBUTES = ["email", "emails", "title", "company", "state", "stepType", "action", "dueAt", "createdAt"];
 const $ = (selector) => document.querySelector(selector);
 const ui = {
   key: $("[data-testid=api-key]"), connect: $("[data-testid=connect]"), status: $("#status"),
@@ -30,6 +28,8 @@ const ui = {
 const state = { key: "", base: "", operations: new Map(), operationList: [], groups: new Map() };
 const form = createForm(ui.form, callOperation, "Input");
 const triggers = createTriggersView({ api, call: callOperation, problemText, authId: () => ui.auth.value });
+const result = createOutputView({ outcome: ui.outcome, summary: ui.summary, tableBox: ui.tableBox,
+                                  outputJson: ui.outputJson, output: ui.output });
 const consent = createConsentFlow({
   api, problemText, authentications, setStatus: (text) => { ui.status.textContent = text; },
   listed: () => [...ui.auth.options].map((option) => option.value).filter(Boolean),
@@ -240,7 +240,7 @@ function updateRun() {
 // ---- the form -------------------------------------------------------------------------------------
 function renderForm() {
   const op = state.operations.get(ui.operation.value);
-  clearResult();
+  result.clear();
   ui.description.textContent = op ? op.description : "";
   updateRun();
   form.render(op ? op.inputSchema : null);
@@ -251,80 +251,12 @@ async function run() {
   form.clearErrors();
   const input = form.value();
   ui.json.value = JSON.stringify(input, null, 2);
-  clearResult();
+  result.clear();
   ui.outcome.textContent = "running…";
   const reply = await callOperation(ui.operation.value, input);
-  showResult(reply);
+  result.show(reply);
   if (reply.status === 400) form.showErrors(reply.output.errors);
 }
-
-function clearResult() {
-  ui.outcome.textContent = "";
-  ui.outcome.className = "";
-  ui.summary.textContent = "";
-  ui.tableBox.replaceChildren();
-  ui.output.textContent = "";
-  ui.outputJson.open = true;
-}
-
-function showResult(reply) {
-  ui.outcome.textContent = reply.outcome;
-  ui.outcome.className = reply.outcome;
-  const problem = reply.outcome !== "success" && reply.status !== undefined;  // the server refused the call
-  ui.output.textContent = problem ? reply.output.message : JSON.stringify(reply.output, null, 2);
-  const table = problem ? null : outputTable(reply.output);
-  if (table) {
-    ui.tableBox.append(table.node);
-    ui.outputJson.open = false;  // the table first, the JSON one click away
-    ui.summary.textContent = table.summary;
-  } else if (problem && reply.status === 400) {
-    ui.summary.textContent = "The fields marked below need attention.";
-  }
-}
-
-// A list output as a table: one body row per record (JSON:API records, or a dropdown's options).
-function outputTable(output) {
-  if (output && Array.isArray(output.data)) return recordsTable(output.data);
-  if (output && Array.isArray(output.result)) {
-    return table(["Text", "Value"], output.result.map((o) => [o.text, o.value]), `${output.result.length} options`);
-  }
-  return null;
-}
-
-function recordsTable(records) {
-  const attributes = (record) => (record && record.attributes) || {};
-  const keys = KEY_ATTRIBUTES.filter((key) => records.some((r) => present(attributes(r)[key])));
-  const columns = keys.filter((key) => key !== labelKey(records)).slice(0, 3);
-  const rows = records.map((record) => [record.id, recordLabel(attributes(record)),
-                                        ...columns.map((key) => attributes(record)[key])]);
-  const type = records.length && records[0].type ? readableType(records[0].type).toLowerCase() : "record";
-  return table(["ID", "Label", ...columns.map(readableType)], rows,
-               `${records.length} ${type} record${records.length === 1 ? "" : "s"}`);
-}
-
-
-function labelKey(records) {
-  const first = records.find((r) => r && r.attributes) || {};
-  return ["name", "title", "email", "subject"].find((key) => present((first.attributes || {})[key])) || null;
-}
-
-function recordLabel(attributes) {
-  const full = [attributes.firstName, attributes.lastName].filter(present).join(" ");
-  return [attributes.name, full, attributes.title, attributes.email, attributes.subject, attributes.text]
-    .find(present) || "—";
-}
-
-
-function table(headings, rows, summary) {
-  const shown = rows.slice(0, TABLE_ROWS);
-  const caption = rows.length > shown.length ? `${summary} (the first ${shown.length} shown)` : summary;
-  const node = el("table", { "data-testid": "output-table" }, el("caption", {}, caption),
-    el("thead", {}, el("tr", {}, ...headings.map((h) => el("th", { scope: "col" }, h)))),
-    el("tbody", {}, ...shown.map((row) => el("tr", {}, ...row.map((cell) => el("td", {}, cellText(cell)))))));
-  return { node: el("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": summary }, node),
-           summary: `${summary}; the JSON is under "Output as JSON".` };
-}
-
 
 function applyJson() {
   let value;
