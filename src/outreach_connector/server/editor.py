@@ -14,8 +14,8 @@ from . import envelopes
 
 STATIC = Path(__file__).resolve().parent / "static"
 FILES = {"": ("editor.html", "text/html; charset=utf-8"), "/": ("editor.html", "text/html; charset=utf-8"),
-         **{f"/{name}": (name, "text/javascript; charset=utf-8")
-            for name in ("editor.js", "dom.js", "form.js", "lookup.js", "triggers.js")},  # the page's modules
+         **{f"/{name}": (name, "text/javascript; charset=utf-8")  # the page's modules
+            for name in ("editor.js", "consent.js", "dom.js", "form.js", "lookup.js", "output.js", "triggers.js")},
          "/editor.css": ("editor.css", "text/css; charset=utf-8"),
          "/editor.svg": ("editor.svg", "image/svg+xml")}  # the page's icon: else the browser asks /favicon.ico
 HEADERS = {

@@ -1,19 +1,19 @@
 // The solution editor: a form per operation, generated from the served input schema (form.js); fields with a
 // `lookup` are searchable dropdowns (WAI-ARIA comboboxes) fed by the DDL operations through the server's
-// own call endpoint; the Triggers view (triggers.js) subscribes the chosen authentication to Outreach events.
+// own call endpoint; the Triggers view (triggers.js) subscribes the chosen authentication to Outreach events;
+// "Connect Outreach" and "Reconnect" run the consent popup (consent.js); a Run's output is drawn by output.js.
 // Plain browser JavaScript modules, no build step, nothing loaded from elsewhere, no innerHTML.
-import { cellText, el, nextId, present, readableType } from "./dom.js";
+import { createConsentFlow } from "./consent.js";
+import { el, readableType } from "./dom.js";
 import { createForm } from "./form.js";
+import { createOutputView } from "./output.js";
 import { createTriggersView } from "./triggers.js";
 
 const CONNECTOR = "outreach";
 const AUTH_PAGE_SIZE = 100;  // the most GET /authentications gives at once
 const AUTH_PAGES = 20;       // 2,000 authentications: a select longer than that is of no use to a person
-const TABLE_ROWS = 500;      // rows the output table draws; the JSON has them all
 const DDL_GROUP = "Dropdowns (DDL)";
 const OTHER_GROUP = "Other";
-// record attributes worth a column in the output table, in this order, when the records have them
-const KEY_ATTRIBUTES = ["email", "emails", "title", "company", "state", "stepType", "action", "dueAt", "createdAt"];
 const $ = (selector) => document.querySelector(selector);
 const ui = {
   key: $("[data-testid=api-key]"), connect: $("[data-testid=connect]"), status: $("#status"),
@@ -28,6 +28,13 @@ const ui = {
 const state = { key: "", base: "", operations: new Map(), operationList: [], groups: new Map() };
 const form = createForm(ui.form, callOperation, "Input");
 const triggers = createTriggersView({ api, call: callOperation, problemText, authId: () => ui.auth.value });
+const result = createOutputView({ outcome: ui.outcome, summary: ui.summary, tableBox: ui.tableBox,
+                                  outputJson: ui.outputJson, output: ui.output });
+const consent = createConsentFlow({
+  api, problemText, authentications, setStatus: (text) => { ui.status.textContent = text; },
+  listed: () => [...ui.auth.options].map((option) => option.value).filter(Boolean),
+  choose: chooseAfterConsent,
+});
 const tabs = [...document.querySelectorAll("[role=tab]")];
 
 // ---- the server ---------------------------------------------------------------------------------
@@ -140,135 +147,15 @@ function showAuthActions() {
                  `${reason}: reconnect it through Outreach's consent page (it keeps its id).`);
   const button = el("button", { type: "button", "data-testid": "reconnect", "aria-describedby": why.id },
                     "Reconnect");
-  button.addEventListener("click", () => startConsent(option.value, option.dataset.name));
+  button.addEventListener("click", () => consent.start(option.value, option.dataset.name));
   ui.authActions.replaceChildren(button, why);
 }
 
-// ---- connecting Outreach: its consent page in a popup; the server's callback page posts how it went ------
-const CONNECTED = "outreach-connector:connected";
-const NOT_CONNECTED = "outreach-connector:error";
-const POPUP_CHECK_MS = 500;  // how often the page looks whether the consent window was closed
-const CONSENT_ERRORS = {
-  access_denied: "the consent was denied",
-  invalid_grant: "Outreach refused the authorization code",
-  too_many_authentications: "this API key holds as many authentications as the server allows",
-  authentication_not_found: "the authentication to reconnect no longer exists",
-  server_not_configured: "the server that got Outreach's answer has no Outreach app",
-};
-const CONSENT_LIFE_MS = 10 * 60 * 1000;  // a connect link's life: no answer can come later than that
-let consent = null;  // the flow in progress: {popup, authId, name, known (ids listed before), timer, closedSeen}
-let unanswered = null;  // {flow, until}: its window closed with no message and nothing new was listed
-
-function newConnectionName() {
-  return `Outreach (connected ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)`;
-}
-
-function isWebUrl(text) {
-  try {
-    return ["https:", "http:"].includes(new URL(text).protocol);
-  } catch (error) {
-    return false;
-  }
-}
-
-// A new authentication (authId null) or a reconnect of `authId`, which keeps its id.
-async function startConsent(authId, name) {
-  if (consent && !consent.popup.closed) return void consent.popup.focus();  // one flow at a time
-  if (consent) clearInterval(consent.timer);  // its window is closed: this click starts over
-  unanswered = null;
-  // Opened now, inside the click, which pop-up blockers allow; sent to Outreach once the server answers.
-  const popup = window.open("about:blank", "_blank", "popup,width=640,height=760");
-  if (!popup) {
-    ui.status.textContent = "The browser blocked the consent window: allow pop-ups for this page, then try again.";
-    return;
-  }
-  popup.document.title = "Connecting Outreach";
-  popup.document.body.textContent = "Opening Outreach's consent page…";
-  const flow = { popup, authId, name: name || newConnectionName(), timer: null, closedSeen: false,
-                 known: new Set([...ui.auth.options].map((option) => option.value).filter(Boolean)) };
-  consent = flow;
-  ui.status.textContent = authId ? `Reconnecting ${flow.name}: answer Outreach's consent page in the new window.`
-    : "Connecting Outreach: answer its consent page in the new window.";
-  const body = authId ? { name: flow.name, authentication_id: authId } : { name: flow.name };
-  const reply = await api("POST", "/authentications/connect", body);
-  if (consent !== flow) return;
-  if (reply.status !== 201 || !reply.data || !isWebUrl(reply.data.authorize_url)) {
-    consent = null;
-    popup.close();
-    ui.status.textContent = `Outreach cannot be connected: ${problemText(reply)}`;
-    return;
-  }
-  popup.location.replace(reply.data.authorize_url);  // a bearer credential: it goes to this window only
-  flow.timer = setInterval(() => watchPopup(flow), POPUP_CHECK_MS);
-}
-
-// A closed window ends the flow one check later: a message it posted as it closed arrives first.
-function watchPopup(flow) {
-  if (consent !== flow) return void clearInterval(flow.timer);
-  if (!flow.popup.closed) return;
-  if (flow.closedSeen) finishConsent(flow, null);
-  flow.closedSeen = true;
-}
-
-function consentMessage(event) {
-  const flow = consent;
-  if (!flow || event.source !== flow.popup || event.origin !== window.location.origin) return;
-  const data = event.data;
-  if (data && data.type === CONNECTED && typeof data.authentication_id === "string") finishConsent(flow, data);
-  else if (data && data.type === NOT_CONNECTED) finishConsent(flow, { type: NOT_CONNECTED, error: String(data.error) });
-}
-
-async function finishConsent(flow, message) {
-  if (consent !== flow) return;
-  consent = null;
-  clearInterval(flow.timer);
-  if (message && message.type === NOT_CONNECTED) {
-    const code = message.error.slice(0, 100);
-    const meaning = CONSENT_ERRORS[code] ? ` (${CONSENT_ERRORS[code]})` : "";
-    ui.status.textContent = `Outreach was not connected: ${code}${meaning}. Nothing was stored.`;
-    return;
-  }
-  await reloadAfterConsent(flow, message);
-}
-
-// The list again, choosing what the flow connected (the message's id, the reconnected one, or the one new id).
-async function reloadAfterConsent(flow, message) {
-  ui.status.textContent = "Reloading the authentications…";
-  const auths = await authentications();
-  if (auths.status !== 200 && !auths.elements.length) {
-    ui.status.textContent = `The authentications could not be reloaded: ${problemText(auths)}`;
-    return;
-  }
-  const added = auths.elements.filter((auth) => !flow.known.has(auth.id));
-  const chosen = message ? message.authentication_id : flow.authId || (added.length === 1 ? added[0].id : "");
+// The list a consent flow reloaded, choosing what it connected (else the current choice stays).
+function chooseAfterConsent(auths, chosen) {
   const focusInActions = ui.authActions.contains(document.activeElement);
   fillAuthentications(auths.elements, auths.cut, chosen || ui.auth.value);
   if (focusInActions && !ui.authActions.contains(document.activeElement)) ui.auth.focus();  // Reconnect is gone
-  const auth = auths.elements.find((listed) => listed.id === chosen);
-  const done = Boolean(message) || (flow.authId ? Boolean(auth) && auth.status === "connected" : Boolean(auth));
-  unanswered = done ? null : { flow, until: Date.now() + CONSENT_LIFE_MS };
-  ui.status.textContent = consentOutcome(flow, auth, message);
-}
-
-const COME_BACK = "If you finish in it, the list reloads when you come back to this page.";
-
-function consentOutcome(flow, auth, message) {
-  if (flow.authId) {
-    return auth && auth.status === "connected" ? `${auth.name} is reconnected.`
-      : `${flow.name} still needs reconnecting: the consent window closed with no answer. ${COME_BACK}`;
-  }
-  if (auth) return `Outreach connected: ${auth.name}, now chosen.`;
-  if (message) return `Outreach connected (${message.authentication_id}), past the authentications listed here.`;
-  return `The consent window closed with no answer; no authentication was added. ${COME_BACK}`;
-}
-
-// A page in the consent window that cuts it off from this one (a Cross-Origin-Opener-Policy, as a sign-on
-// page may send) looks closed from here, and its message never comes: look again when the person is back.
-function backFromConsent() {
-  const pending = unanswered;
-  if (!pending || consent) return;
-  unanswered = null;
-  if (Date.now() < pending.until) reloadAfterConsent(pending.flow, null);
 }
 
 // ---- the operation picker: grouped by resource, with a filter box ------------------------------------
@@ -353,7 +240,7 @@ function updateRun() {
 // ---- the form -------------------------------------------------------------------------------------
 function renderForm() {
   const op = state.operations.get(ui.operation.value);
-  clearResult();
+  result.clear();
   ui.description.textContent = op ? op.description : "";
   updateRun();
   form.render(op ? op.inputSchema : null);
@@ -364,80 +251,12 @@ async function run() {
   form.clearErrors();
   const input = form.value();
   ui.json.value = JSON.stringify(input, null, 2);
-  clearResult();
+  result.clear();
   ui.outcome.textContent = "running…";
   const reply = await callOperation(ui.operation.value, input);
-  showResult(reply);
+  result.show(reply);
   if (reply.status === 400) form.showErrors(reply.output.errors);
 }
-
-function clearResult() {
-  ui.outcome.textContent = "";
-  ui.outcome.className = "";
-  ui.summary.textContent = "";
-  ui.tableBox.replaceChildren();
-  ui.output.textContent = "";
-  ui.outputJson.open = true;
-}
-
-function showResult(reply) {
-  ui.outcome.textContent = reply.outcome;
-  ui.outcome.className = reply.outcome;
-  const problem = reply.outcome !== "success" && reply.status !== undefined;  // the server refused the call
-  ui.output.textContent = problem ? reply.output.message : JSON.stringify(reply.output, null, 2);
-  const table = problem ? null : outputTable(reply.output);
-  if (table) {
-    ui.tableBox.append(table.node);
-    ui.outputJson.open = false;  // the table first, the JSON one click away
-    ui.summary.textContent = table.summary;
-  } else if (problem && reply.status === 400) {
-    ui.summary.textContent = "The fields marked below need attention.";
-  }
-}
-
-// A list output as a table: one body row per record (JSON:API records, or a dropdown's options).
-function outputTable(output) {
-  if (output && Array.isArray(output.data)) return recordsTable(output.data);
-  if (output && Array.isArray(output.result)) {
-    return table(["Text", "Value"], output.result.map((o) => [o.text, o.value]), `${output.result.length} options`);
-  }
-  return null;
-}
-
-function recordsTable(records) {
-  const attributes = (record) => (record && record.attributes) || {};
-  const keys = KEY_ATTRIBUTES.filter((key) => records.some((r) => present(attributes(r)[key])));
-  const columns = keys.filter((key) => key !== labelKey(records)).slice(0, 3);
-  const rows = records.map((record) => [record.id, recordLabel(attributes(record)),
-                                        ...columns.map((key) => attributes(record)[key])]);
-  const type = records.length && records[0].type ? readableType(records[0].type).toLowerCase() : "record";
-  return table(["ID", "Label", ...columns.map(readableType)], rows,
-               `${records.length} ${type} record${records.length === 1 ? "" : "s"}`);
-}
-
-
-function labelKey(records) {
-  const first = records.find((r) => r && r.attributes) || {};
-  return ["name", "title", "email", "subject"].find((key) => present((first.attributes || {})[key])) || null;
-}
-
-function recordLabel(attributes) {
-  const full = [attributes.firstName, attributes.lastName].filter(present).join(" ");
-  return [attributes.name, full, attributes.title, attributes.email, attributes.subject, attributes.text]
-    .find(present) || "—";
-}
-
-
-function table(headings, rows, summary) {
-  const shown = rows.slice(0, TABLE_ROWS);
-  const caption = rows.length > shown.length ? `${summary} (the first ${shown.length} shown)` : summary;
-  const node = el("table", { "data-testid": "output-table" }, el("caption", {}, caption),
-    el("thead", {}, el("tr", {}, ...headings.map((h) => el("th", { scope: "col" }, h)))),
-    el("tbody", {}, ...shown.map((row) => el("tr", {}, ...row.map((cell) => el("td", {}, cellText(cell)))))));
-  return { node: el("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": summary }, node),
-           summary: `${summary}; the JSON is under "Output as JSON".` };
-}
-
 
 function applyJson() {
   let value;
@@ -479,8 +298,6 @@ ui.key.addEventListener("keydown", (event) => { if (event.key === "Enter") conne
 ui.operation.addEventListener("change", renderForm);
 ui.operationFilter.addEventListener("input", showOperations);
 ui.auth.addEventListener("change", () => { authenticationSwitched(); authenticationChosen(); });
-ui.connectOutreach.addEventListener("click", () => startConsent(null));
-window.addEventListener("message", consentMessage);
-window.addEventListener("focus", backFromConsent);
+ui.connectOutreach.addEventListener("click", () => consent.start(null));
 ui.run.addEventListener("click", run);
 ui.jsonApply.addEventListener("click", applyJson);
