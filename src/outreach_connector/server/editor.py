@@ -1,4 +1,5 @@
-"""``GET /editor``: the solution editor page and its two files, shipped in the package (server/static/).
+"""``GET /editor``: the solution editor page and its files (the HTML, the CSS, the icon and the JavaScript
+modules), shipped in the package (server/static/).
 
 The page holds no data and needs no API key to load (the person types the key into it); everything it
 shows comes from the API-key-guarded endpoints. A strict Content-Security-Policy keeps it to this server.
