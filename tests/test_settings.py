@@ -32,7 +32,7 @@ def test_the_environment_is_read_and_a_flag_wins_without_its_variable_being_pars
     assert settings.plugin_names == ("a", "b")
 
 
-def test_settings_built_at_once_from_two_environments_each_read_their_own():
+def test_settings_built_at_once_from_two_environments_each_read_their_own(monkeypatch):
     """``layered`` hands its mapping to pydantic-settings' hook through a context variable: threads building at
     the same moment must not see each other's, and nothing is left set once they are done."""
     from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +44,7 @@ def test_settings_built_at_once_from_two_environments_each_read_their_own():
                "OUTREACH_CONNECTOR_POLL_INTERVAL": str(10 + n), "OUTREACH_CONNECTOR_API_KEYS": f"key-{n}-" + "k" * 32}
         return Settings.from_env(env).base_url, settings_from([], env).poll_interval
 
+    monkeypatch.setenv("OUTREACH_CONNECTOR_POLL_INTERVAL", "99")  # the process's own: none of them reads it
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(built, range(40)))
     assert results == [(f"https://tenant{n}.example/api/v2", 10.0 + n) for n in range(40)]

@@ -74,7 +74,8 @@ class LayeredConnectorSettings(BaseSettings, Settings):
                                    dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """The keywords over the variables of the environment being read (``os.environ`` outside ``layered``)."""
+        """The keywords over the variables of the environment ``layered`` reads. Only ``connector_settings``
+        builds this class; built anywhere else it would read ``os.environ``, as ``Settings.from_env()`` does."""
         return init_settings, environment_source(settings_cls) or Environment(settings_cls, os.environ)
 
 

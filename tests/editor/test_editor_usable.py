@@ -141,6 +141,48 @@ def test_the_lookup_is_a_combobox_that_says_what_is_open_and_active(editor):
     expect(box).to_have_value(text)
 
 
+# Drives lookup.js's Lookup in the page with a host whose answers the script releases one by one, so the order
+# of answers and keys is exact. Returns what the listbox said (busy, options) after each step.
+BUSY_SCRIPT = """async () => {
+  const { Lookup } = await import("/editor/lookup.js");
+  const asked = [];
+  const host = { inputFor: () => ({}), changed: () => {},
+                 call: (operation, input) => new Promise((resolve, reject) => asked.push({ input, resolve, reject })) };
+  const lookup = new Lookup({ operation: "list_things_ddl" }, "thing", "Thing", host);
+  document.querySelector("main").append(lookup.node);
+  const answer = (text) => ({ outcome: "success", output: { result: [{ text, value: text }] } });
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 300));  // past the 200 ms typing pause
+  const type = (text) => { lookup.input.value = text; lookup.input.dispatchEvent(new Event("input")); };
+  const seen = [];
+  const look = (step) => seen.push([step, lookup.list.getAttribute("aria-busy"),
+    [...lookup.list.querySelectorAll("li")].map((li) => li.textContent).join("|"),
+    asked.length ? asked[asked.length - 1].input.search || "" : null]);
+  lookup.input.focus(); look("focused");
+  asked[0].resolve(answer("First page")); await pause(); look("first answer");
+  type("ad"); look("typed ad"); await pause(); look("ad asked");
+  type("ada"); asked[1].resolve(answer("For ad")); await pause(); look("ad answered after ada typed");
+  asked[2].resolve(answer("For ada")); await pause(); look("ada answered");
+  type("adam"); await pause(); asked[3].reject(new Error("offline")); await pause(); look("adam failed");
+  lookup.node.remove();
+  return seen;
+}"""
+
+
+def test_a_lookup_is_busy_until_the_answer_to_what_is_typed_now_is_shown(editor):
+    """An answer to an earlier search arriving after more keys is dropped, never shown as the answer (that is
+    what replaced the options under the arrow keys); a search that fails says so and leaves the list idle."""
+    seen = editor.page.evaluate(BUSY_SCRIPT)
+    assert seen == [
+        ["focused", "true", "", ""],
+        ["first answer", "false", "First page", ""],
+        ["typed ad", "true", "First page", ""],
+        ["ad asked", "true", "First page", "ad"],
+        ["ad answered after ada typed", "true", "First page", "ada"],
+        ["ada answered", "false", "For ada", "ada"],
+        ["adam failed", "false", "The options could not be loaded.", "adam"],
+    ]
+
+
 def test_the_more_option_loads_the_next_page_from_the_keyboard(editor):
     editor.connect()
     editor.operation("add_prospect_to_sequence")

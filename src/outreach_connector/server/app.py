@@ -70,8 +70,7 @@ def create_app(settings: ServerSettings, *, transport: Any = None) -> Starlette:
     # lease outlasts it: see store_sql.SqlBackend.lease_seconds).
     lock_timeout = settings.connector.max_retry_wait + longest_request_seconds(settings.connector.timeout)
     store = open_store(settings.database, key, api_keys=keys, lock_timeout=lock_timeout, previous_keys=previous)
-    services = Services(catalogue, store,
-                               ConnectorPool(store, settings, transport), settings)
+    services = Services(catalogue, store, ConnectorPool(store, settings, transport), settings)
     # /mcp: the operations as MCP tools, from the same plugins as the catalogue
     mcp = McpEndpoint(services.pool, settings.mcp_tools, settings.connector.plugin_names)
 

@@ -100,6 +100,7 @@ export class Lookup {
 
   typed() {
     this.chosen = null;
+    this.asked += 1;  // the text changed: an answer to an earlier search is no longer the one to show
     this.busy(true);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.load(false), 200);
@@ -107,16 +108,28 @@ export class Lookup {
 
   async load(more) {
     const request = ++this.asked;
-    const data = this.host.inputFor(this.template);
-    const search = this.input.value.trim();
-    if (search && !(this.chosen && search === this.chosen.text)) data.search = search;
-    if (more) data.page_after = this.next;
     this.busy(true);
-    const reply = await this.host.call(this.operation, data);
+    const reply = await this.ask(more);
     if (request !== this.asked) return;
     if (reply.outcome !== "success") return this.show([], more, reply.output.message);
     this.next = reply.output.next_page_after || null;
     this.show(reply.output.result, more);
+  }
+
+  // The DDL's answer for what is typed; a failure to ask is an answer too, so the list says so and is not
+  // left busy.
+  async ask(more) {
+    try {
+      const data = this.host.inputFor(this.template);
+      const search = this.input.value.trim();
+      if (search && !(this.chosen && search === this.chosen.text)) data.search = search;
+      if (more) data.page_after = this.next;
+      const reply = await this.host.call(this.operation, data);
+      if (reply && reply.output) return reply;
+    } catch (error) {
+      console.warn("lookup: the options could not be asked for", error);
+    }
+    return { outcome: "error", output: { message: "The options could not be loaded." } };
   }
 
   show(options, more, note) {
