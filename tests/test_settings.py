@@ -36,7 +36,7 @@ def test_settings_built_at_once_from_two_environments_each_read_their_own(monkey
     """``layered`` hands its mapping to pydantic-settings' hook through a context variable: threads building at
     the same moment must not see each other's, and nothing is left set once they are done."""
     from concurrent.futures import ThreadPoolExecutor
-    from outreach_connector.environment import environment_source
+    from outreach_connector.environment import _BUILDING_FROM
     from outreach_connector.server.settings import ServerSettings
 
     def built(n: int) -> tuple[str, float]:
@@ -48,7 +48,7 @@ def test_settings_built_at_once_from_two_environments_each_read_their_own(monkey
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(built, range(40)))
     assert results == [(f"https://tenant{n}.example/api/v2", 10.0 + n) for n in range(40)]
-    assert environment_source(ServerSettings) is None
+    assert _BUILDING_FROM.get() is None  # each build reset what it set
     assert ServerSettings(api_keys=("k" * 32,)).poll_interval == 60.0  # built in Python: no variable read
 
 

@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from .settings import Settings
 
-LayeredSettings = TypeVar("LayeredSettings", bound=BaseSettings)
+Built = TypeVar("Built", bound="LayeredSettings")
 
 
 class Environment(PydanticBaseSettingsSource):
@@ -43,30 +43,14 @@ class Environment(PydanticBaseSettingsSource):
 _BUILDING_FROM: ContextVar[Mapping[str, str] | None] = ContextVar("outreach_connector_environ", default=None)
 
 
-def environment_source(settings_cls: type[BaseSettings]) -> Environment | None:
-    """The source of the variables ``layered`` is building from; None outside ``layered`` (built in Python)."""
-    environ = _BUILDING_FROM.get()
-    return None if environ is None else Environment(settings_cls, environ)
+class LayeredSettings(BaseSettings):
+    """Settings ``layered`` builds: the keywords (or flags) over the variables of the environment it reads.
+    Built in Python instead, the keywords over what ``built_in_python`` gives."""
 
-
-def layered(settings_cls: type[LayeredSettings], environ: Mapping[str, str] | None,
-            given: dict[str, Any]) -> LayeredSettings:
-    """``given`` (flags or keywords, by field name) over the environment (``os.environ`` unless given) over the
-    defaults; a variable under a given value is never parsed. Raises pydantic's ``ValidationError``.
-
-    ``settings_cls`` takes its sources from ``environment_source`` in its ``settings_customise_sources``."""
-    building = _BUILDING_FROM.set(os.environ if environ is None else environ)
-    try:
-        return settings_cls(**given)
-    finally:
-        _BUILDING_FROM.reset(building)
-
-
-class LayeredConnectorSettings(BaseSettings, Settings):
-    """The connector's ``Settings`` as pydantic-settings builds them (``connector_settings`` hands out a plain
-    ``Settings``: one type whichever way a host builds its settings)."""
-
-    model_config = SettingsConfigDict(**Settings.model_config)
+    @classmethod
+    def built_in_python(cls, settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:
+        """What a build outside ``layered`` reads under its keywords: here ``os.environ``."""
+        return Environment(settings_cls, os.environ)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -74,9 +58,26 @@ class LayeredConnectorSettings(BaseSettings, Settings):
                                    dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """The keywords over the variables of the environment ``layered`` reads. Only ``connector_settings``
-        builds this class; built anywhere else it would read ``os.environ``, as ``Settings.from_env()`` does."""
-        return init_settings, environment_source(settings_cls) or Environment(settings_cls, os.environ)
+        environ = _BUILDING_FROM.get()
+        below = cls.built_in_python(settings_cls) if environ is None else Environment(settings_cls, environ)
+        return init_settings, below
+
+
+def layered(settings_cls: type[Built], environ: Mapping[str, str] | None, given: dict[str, Any]) -> Built:
+    """``given`` (flags or keywords, by field name) over the environment (``os.environ`` unless given) over the
+    defaults; a variable under a given value is never parsed. Raises pydantic's ``ValidationError``."""
+    building = _BUILDING_FROM.set(os.environ if environ is None else environ)
+    try:
+        return settings_cls(**given)
+    finally:
+        _BUILDING_FROM.reset(building)
+
+
+class LayeredConnectorSettings(LayeredSettings, Settings):
+    """The connector's ``Settings`` as pydantic-settings builds them (``connector_settings`` hands out a plain
+    ``Settings``: one type whichever way a host builds its settings). Only ``connector_settings`` builds it."""
+
+    model_config = SettingsConfigDict(**Settings.model_config)
 
 
 def connector_settings(environ: Mapping[str, str] | None, given: dict[str, Any]) -> Settings:

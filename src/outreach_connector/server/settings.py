@@ -17,7 +17,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence, get_args
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from ..environment import environment_source, layered
+from ..environment import LayeredSettings, layered
 from ..mcp.tools import DEFAULT_PRESET as MCP_DEFAULT_PRESET
 from .opening import DEFAULT_DATABASE
 from .store_sql import redact_url
@@ -35,7 +35,7 @@ SHORT_API_KEY = (f"refusing an API key shorter than {MIN_API_KEY_LENGTH} charact
                  "generate one with: python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
 
 
-class ServerSettings(BaseSettings):
+class ServerSettings(LayeredSettings):
     """Everything the Connectors API server needs; secrets stay out of its repr.
 
     Built in Python it reads one variable, the process's plugin choice (as a keyword-built ``Connector``
@@ -103,14 +103,10 @@ class ServerSettings(BaseSettings):
     connector: Settings = Field(default_factory=Settings)
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource,
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """From ``settings_from``: the flags over the variables. Built in Python: the keywords, then the process's
-        plugin choice."""
-        return init_settings, environment_source(settings_cls) or ProcessPluginChoice(settings_cls)
+    def built_in_python(cls, settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:
+        """A server built in Python reads no variable but the process's plugin choice (``settings_from`` reads
+        the environment)."""
+        return ProcessPluginChoice(settings_cls)
 
     def __repr_args__(self):
         """The database URL's password is masked (the other secrets are SecretStr)."""
