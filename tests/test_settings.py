@@ -39,15 +39,17 @@ def test_settings_built_at_once_from_two_environments_each_read_their_own(monkey
     from outreach_connector.environment import _BUILDING_FROM
     from outreach_connector.server.settings import ServerSettings
 
-    def built(n: int) -> tuple[str, float]:
+    def built(n: int) -> tuple[str, float, object]:
         env = {"OUTREACH_BASE_URL": f"https://tenant{n}.example/api/v2",
                "OUTREACH_CONNECTOR_POLL_INTERVAL": str(10 + n), "OUTREACH_CONNECTOR_API_KEYS": f"key-{n}-" + "k" * 32}
-        return Settings.from_env(env).base_url, settings_from([], env).poll_interval
+        # what the building thread holds once both builds are done: nothing, each reset what it set
+        return Settings.from_env(env).base_url, settings_from([], env).poll_interval, _BUILDING_FROM.get()
 
     monkeypatch.setenv("OUTREACH_CONNECTOR_POLL_INTERVAL", "99")  # the process's own: none of them reads it
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(built, range(40)))
-    assert results == [(f"https://tenant{n}.example/api/v2", 10.0 + n) for n in range(40)]
+    results.append(built(40))  # and one on this thread, whose context the pool's threads do not share
+    assert results == [(f"https://tenant{n}.example/api/v2", 10.0 + n, None) for n in range(41)]
     assert _BUILDING_FROM.get() is None  # each build reset what it set
     assert ServerSettings(api_keys=("k" * 32,)).poll_interval == 60.0  # built in Python: no variable read
 

@@ -16,7 +16,8 @@ MODULES = sorted(path.stem for path in (ROOT / "tools").glob("*.py") if not path
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_each_tool_is_a_module_of_the_package_and_leaves_sys_path_alone(name):
+def test_each_tool_is_a_module_of_the_package_and_leaves_sys_path_alone(name, monkeypatch):
+    monkeypatch.delitem(sys.modules, f"tools.{name}", raising=False)  # imported afresh, even when collected earlier
     before = list(sys.path)
     module = importlib.import_module(f"tools.{name}")
     assert sys.path == before
