@@ -65,12 +65,11 @@ def outreach_failure(message: str, status_code: int | None, body: Any, partial: 
     return JSONResponse({"outcome": "error", "output": output})
 
 
-def input_invalid(errors: list[dict[str, str]], total: int | None = None) -> JSONResponse:
-    """400 naming every offending field, as ``path: message`` pairs in ``message`` and as data in ``errors``.
-    ``total``: how many problems ``errors`` stands for, when it was rebuilt from a cut list (which knows)."""
+def input_invalid(errors: list[dict[str, str]]) -> JSONResponse:
+    """400 naming every offending field, as ``path: message`` pairs in ``message`` and as data in ``errors``."""
     details = "; ".join(f"{shown(e['path'], 200)}: {shown(e['message'], MAX_DETAIL)}" for e in errors[:MAX_ERRORS])
     if len(errors) > MAX_ERRORS:
-        details += f"; and {(problems_in(errors) if total is None else total) - MAX_ERRORS} more"
+        details += f"; and {problems_in(errors) - MAX_ERRORS} more"
     return JSONResponse({"message": f"{INPUT_INVALID_PREFIX} {details}", "code": None,
                          "errors": field_errors(errors)}, status_code=400)
 

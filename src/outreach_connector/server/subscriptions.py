@@ -39,7 +39,7 @@ from .status import ReconnectNeeded
 from .services import known_id, not_found, owner, services
 from .store_sql import StoreUnavailable
 from .webhook_removal import cleanup_webhook, delete_webhook, webhook_id_of
-from ..validation import problems_in
+from ..validation import Problems, problems_in
 from ..triggers import check_input, matches, parse_event
 from ..webhooks import verify
 
@@ -124,8 +124,8 @@ async def create(request: Request) -> Response:
     except UnknownTrigger as exc:
         return invalid("trigger", exc.message)
     except InputInvalid as exc:
-        return envelopes.input_invalid([{**e, "path": f"input.{e['path']}".rstrip(".")} for e in exc.errors],
-                                       problems_in(exc.errors))
+        under_input = [{**e, "path": f"input.{e['path']}".rstrip(".")} for e in exc.errors]
+        return envelopes.input_invalid(Problems(under_input, problems_in(exc.errors)))
     problem = mode_problem(svc.settings, trigger, body)
     if problem:
         return invalid(*problem)
