@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 from outreach_connector.catalogue_folders import load_entries
+from outreach_connector.cli.describe import METHOD_BY_KIND
+from tools.generated import write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "operations.md"
@@ -20,8 +22,6 @@ ORIGIN_HEADINGS = {
     "seed": "The seed's {n} operations (the documented operation set)",
     "outreach-schema": "{n} more generated from Outreach's hyper-schema (`tools/gen_extended.py`)",
 }
-METHODS = {"list": "GET", "get": "GET", "ddl": "GET", "create": "POST", "update": "PATCH", "delete": "DELETE",
-           "action": "POST", "collection_action": "POST", "compliance_request": "POST"}
 # The kinds whose entries name no fixed path.
 PATHLESS = {"execute_link": "`GET {link}`", "raw_http": "any method, API origin"}
 
@@ -39,7 +39,7 @@ def tables() -> str:
 def rows(entries) -> str:
     lines = ["| operation | kind | Outreach request | title |", "|---|---|---|---|"]
     for e in sorted(entries, key=lambda e: (e.kind == "ddl", e.name)):
-        request = f"`{METHODS[e.kind]} {e.path}`" if e.kind in METHODS else PATHLESS[e.kind]
+        request = f"`{METHOD_BY_KIND[e.kind]} {e.path}`" if e.kind in METHOD_BY_KIND else PATHLESS[e.kind]
         lines.append(f"| `{e.name}` | {e.kind} | {request} | {e.title} |")
     return "\n".join(lines)
 
@@ -54,13 +54,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="write (or --check) the operations tables of docs/operations.md")
     parser.add_argument("--check", action="store_true", help="exit 1 when the page is not what this would write")
     args = parser.parse_args(argv)
-    page = PAGE.read_text()
-    updated = with_tables(page)
-    if args.check:
-        print("operations tables up to date" if updated == page else "docs/operations.md: operations tables are stale")
-        return 0 if updated == page else 1
-    PAGE.write_text(updated)
-    return 0
+    return write_or_check({PAGE.name: with_tables(PAGE.read_text())}, PAGE.parent, args.check, "operations tables")
 
 
 if __name__ == "__main__":
