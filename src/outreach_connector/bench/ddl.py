@@ -22,10 +22,7 @@ from .transports import SANDBOX_TOKEN, SANDBOX_URL, UNLIMITED, raw_client
 
 def attributes(sandbox: Sandbox, kind: str, ident: int) -> dict[str, Any]:
     """A seeded record's attributes; every id from 1 to the seeded count exists."""
-    record = sandbox.store.get(kind, ident)
-    if record is None:
-        raise LookupError(f"the sandbox has no {kind} {ident}")
-    return record.attributes
+    return sandbox.store.require(kind, ident).attributes
 
 
 def person_terms(sandbox: Sandbox, count: int, size: int) -> list[str]:

@@ -38,25 +38,24 @@ async def delete_webhook(svc: Any, row: dict[str, Any]) -> bool:
     return True
 
 
-async def cleanup_webhook(svc: Any, row: dict[str, Any]) -> bool:
+async def cleanup_webhook(svc: Any, row: dict[str, Any]) -> None:
     """``POST /webhooks/cleanup`` with the cleanup token Outreach gave when it created the webhook: removes it
     without the authentication's access (the reference gives the route, not the body: ours is
-    ``{"cleanupToken"}``). True once it is gone; False (logged) when there is no token or Outreach refused."""
+    ``{"cleanupToken"}``). Logs whether it went; the row goes either way."""
     token = (await run_in_threadpool(rows.secrets_of, svc.store, row)).get("cleanup_token")
     if not token:
         logger.warning("subscription %s: no cleanup token for the webhook %s; it stays in Outreach", row["id"],
                        row["webhook_id"])
-        return False
+        return
     url = f"{svc.settings.outreach_base_url.rstrip('/')}/webhooks/cleanup"
     try:
         async with httpx.AsyncClient(transport=svc.pool.transport, timeout=CLEANUP_TIMEOUT_SECONDS) as client:
             answer = await client.post(url, json={"cleanupToken": token})
     except httpx.HTTPError as exc:
         logger.warning("subscription %s: the webhook cleanup failed (%s)", row["id"], type(exc).__name__)
-        return False
+        return
     if answer.status_code >= 300 and answer.status_code != 404:
         logger.warning("subscription %s: Outreach refused the webhook cleanup (HTTP %s)", row["id"],
                        answer.status_code)
-        return False
+        return
     logger.info("subscription %s: the webhook %s removed with its cleanup token", row["id"], row["webhook_id"])
-    return True
