@@ -277,3 +277,19 @@ def test_readme_quickstart_is_exactly_two_commands():
     readme = (ROOT / "README.md").read_text()
     block = readme.split("## Quickstart", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
     assert block.strip().splitlines() == ["./run demo", "./run test"]
+
+
+@pytest.mark.parametrize("kind, given, named", [
+    pytest.param("list", {}, "resource/path", id="list"),
+    pytest.param("get", {"resource": "prospect", "path": "/prospects"}, "id_input", id="get-without-its-id"),
+    pytest.param("action", {"id_input": "prospect_id"}, "actions, resource/path", id="action"),
+    pytest.param("collection_action", {"resource": "prospect", "path": "/prospects"}, "bulk", id="bulk"),
+    pytest.param("ddl", {"path": "/stages"}, "ddl, resource/path", id="ddl-without-its-resource"),
+])
+def test_an_entry_missing_what_its_kind_needs_is_refused_naming_it(kind, given, named):
+    from outreach_connector.spec import operation_spec
+
+    raw = {"name": "x", "title": "T", "description": "D", "kind": kind, "input_schema": {}, "output_schema": {},
+           **given}
+    with pytest.raises(ValueError, match=f"kind '{kind}' needs {named} "):
+        operation_spec(raw)

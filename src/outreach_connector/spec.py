@@ -5,6 +5,7 @@ operation is first called.
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -15,7 +16,6 @@ BUILTIN_KINDS = ("list", "get", "create", "update", "delete", "action", "collect
 
 # Kinds whose per-operation schemas are generated from the resource schemas (the rest are written by hand).
 GENERATED_KINDS = frozenset({"list", "get", "create", "update", "delete", "action", "collection_action", "ddl"})
-RESOURCE_KINDS = GENERATED_KINDS | {"compliance_request"}
 
 # Where an entry comes from: the seed's 95 documented operations, or generated from Outreach's hyper-schema
 # (tools/gen_extended.py). The default is "seed" so the seed's entries stay byte-for-byte as specified; every
@@ -96,11 +96,7 @@ class OperationSpec(Strict):
 
     @model_validator(mode="after")
     def _kind_needs(self) -> "OperationSpec":
-        needs = {"action": ("actions", "id_input"), "collection_action": ("bulk",), "ddl": ("ddl",),
-                 "get": ("id_input",), "update": ("id_input",), "delete": ("id_input",)}
-        missing = [f for f in needs.get(self.kind, ()) if getattr(self, f) is None]
-        if self.kind in RESOURCE_KINDS and (self.resource is None or self.path is None):
-            missing += ["resource/path"]
+        missing = [name for name in kind_needs(self.kind) if any(getattr(self, f) is None for f in name.split("/"))]
         if missing:
             raise ValueError(f"kind {self.kind!r} needs {', '.join(missing)}")
         return self
@@ -140,6 +136,17 @@ KIND_SPECS: dict[str, type[OperationSpec]] = {
     "get": MemberSpec, "update": MemberSpec, "delete": MemberSpec, "action": MemberActionSpec,
     "collection_action": BulkActionSpec, "ddl": DropdownSpec,
 }
+
+
+@cache
+def kind_needs(kind: str) -> tuple[str, ...]:
+    """The fields ``kind``'s type requires and ``OperationSpec`` leaves optional, as an error names them:
+    "resource/path" last, the others in alphabetical order."""
+    model = KIND_SPECS.get(kind, OperationSpec)
+    optional = {name for name, field in OperationSpec.model_fields.items() if not field.is_required()}
+    required = {name for name, field in model.model_fields.items() if field.is_required()} & optional
+    at = ["resource/path"] if {"resource", "path"} <= required else []
+    return (*sorted(required - {"resource", "path"}), *at)
 
 
 def operation_spec(raw: Any) -> OperationSpec:
