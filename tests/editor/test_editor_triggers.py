@@ -15,6 +15,8 @@ from outreach_sandbox import Sandbox, SandboxConfig
 from outreach_sandbox.server import serving
 
 from server.live import LiveServer
+from tests.subscriptions.harness import outreach_client
+from tests.subscriptions.receiver import wait_until
 
 from .conftest import API_KEY, editor_settings, playwright, snap
 from .test_editor_accessibility import audit, axe_source, blocking  # noqa: F401 - axe_source is a fixture
@@ -50,13 +52,6 @@ def auth(stack) -> tuple[str, str]:
     return stored.json()["id"], name
 
 
-def outreach(sandbox: Sandbox) -> httpx.Client:
-    """Writes as another Outreach user makes them (straight to the sandbox, which then delivers its webhooks)."""
-    return httpx.Client(transport=sandbox.transport(), base_url="http://sandbox.test/api/v2",
-                        headers={"Authorization": "Bearer sandbox-access-token",
-                                 "Content-Type": "application/vnd.api+json"})
-
-
 def subscriptions_of(server_url: str, auth_id: str) -> list[dict]:
     answer = httpx.get(f"{server_url}/authentications/{auth_id}/subscriptions", headers=HEADERS)
     assert answer.status_code == 200, answer.text
@@ -84,14 +79,14 @@ def subscribe(editor, trigger: str, mode: str = "webhook") -> dict:
 
 
 def created_prospect(sandbox: Sandbox, first_name: str) -> int:
-    with outreach(sandbox) as client:
+    with outreach_client(sandbox) as client:
         made = client.post("/prospects", json={"data": {"type": "prospect", "attributes": {"firstName": first_name}}})
     assert made.status_code == 201, made.text
     return int(made.json()["data"]["id"])
 
 
 def active_webhooks(sandbox: Sandbox) -> list[dict]:
-    with outreach(sandbox) as client:
+    with outreach_client(sandbox) as client:
         return client.get("/webhooks", params={"filter[active]": "true"}).json()["data"]
 
 
@@ -168,7 +163,7 @@ def test_poll_mode_shows_a_change_made_in_outreach(stack, editor, auth):
     assert subscribe(editor, "prospect_updated", mode="poll") == {"trigger": "prospect_updated", "mode": "poll"}
     [made] = subscriptions_of(server_url, auth[0])
     assert (made["mode"], made["webhook_id"]) == ("poll", None) and len(active_webhooks(sandbox)) == hooks_before
-    with outreach(sandbox) as client:
+    with outreach_client(sandbox) as client:
         changed = client.patch("/prospects/7", json={"data": {"type": "prospect", "id": 7,
                                                               "attributes": {"title": "Polled by the editor"}}})
         assert changed.status_code == 200, changed.text
@@ -223,13 +218,12 @@ def test_a_webhook_outreach_disabled_shows_and_enable_turns_it_back_on(stack, ed
     subscribe(editor, "prospect_updated")
     [made] = subscriptions_of(server_url, auth[0])
     hook = made["webhook_id"]
-    with outreach(sandbox) as client:
+    with outreach_client(sandbox) as client:
         assert client.patch(f"/webhooks/{hook}", json={"data": {"type": "webhook", "id": hook, "attributes": {
             "active": False}}}).status_code == 200
-    deadline = time.monotonic() + 15  # the server checks its webhooks every poll interval (1 s here)
-    while subscriptions_of(server_url, auth[0])[0]["status"] != "webhook_disabled":
-        assert time.monotonic() < deadline, "the server never saw the webhook disabled"
-        time.sleep(0.1)
+    # the server checks its webhooks every poll interval (1 s here)
+    wait_until(lambda: subscriptions_of(server_url, auth[0])[0]["status"] == "webhook_disabled", 15,
+               "the server never saw the webhook disabled")
     page.get_by_test_id("refresh-subscriptions").click()
     row = page.get_by_test_id("subscription-row")
     expect(row.get_by_test_id("subscription-status")).to_have_text("webhook disabled")
@@ -242,7 +236,7 @@ def test_a_webhook_outreach_disabled_shows_and_enable_turns_it_back_on(stack, ed
     expect(page.get_by_test_id("trigger-outcome")).to_have_text("The webhook of Prospect changed is enabled again.")
     expect(row.get_by_test_id("subscription-status")).to_have_text("active")
     expect(row.get_by_test_id("enable")).to_have_count(0)
-    with outreach(sandbox) as client:
+    with outreach_client(sandbox) as client:
         assert client.get(f"/webhooks/{hook}").json()["data"]["attributes"]["active"] is True
 
 

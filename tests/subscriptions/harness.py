@@ -21,6 +21,14 @@ SANDBOX = "http://sandbox.test/api/v2"
 ENCRYPTION_KEY = generate_key_text()  # one per test process: a restarted server opens what the first sealed
 
 
+
+def outreach_client(sandbox: Sandbox) -> httpx.Client:
+    """Writes as another Outreach user would make them (straight to the sandbox, which then delivers its
+    webhooks)."""
+    return httpx.Client(transport=sandbox.transport(), base_url=SANDBOX,
+                        headers={"Authorization": "Bearer sandbox-access-token",
+                                 "Content-Type": "application/vnd.api+json"})
+
 class LiveConnector:
     """``with LiveConnector(tmp_path, database=...) as live:``: the server at ``live.url``, the sandbox at
     ``live.sandbox``; ``live.client(key)`` talks to the server."""
@@ -51,10 +59,7 @@ class LiveConnector:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=40)
 
     def outreach(self) -> httpx.Client:
-        """Writes as another Outreach user would make them (straight to the sandbox)."""
-        return httpx.Client(transport=self.sandbox.transport(), base_url=SANDBOX,
-                            headers={"Authorization": "Bearer sandbox-access-token",
-                                     "Content-Type": "application/vnd.api+json"})
+        return outreach_client(self.sandbox)
 
     def delivered(self) -> None:
         delivered(self.sandbox)

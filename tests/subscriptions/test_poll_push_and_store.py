@@ -7,14 +7,13 @@ import hmac
 import json
 import time
 
-import httpx
 import pytest
 
 from outreach_connector.server import subscription_store, trigger_tasks
 from outreach_connector.server.store_sql import StoreUnavailable
 from outreach_sandbox import Sandbox, SandboxConfig
 
-from .harness import OTHER_KEY, LiveConnector, authenticate
+from .harness import OTHER_KEY, LiveConnector, authenticate, outreach_client
 from .receiver import Receiver, wait_until
 from .test_webhook_subscriptions import read, subscribe
 
@@ -51,9 +50,7 @@ def test_a_poll_after_downtime_fills_the_gap_from_the_stored_bookmark(tmp_path):
         made = subscription_store.fetch(live.app.state.services.store, sid)["bookmark"]
         wait_until(lambda: subscription_store.fetch(live.app.state.services.store, sid)["bookmark"] != made, 15,
                    "a poll storing its bookmark")
-    with httpx.Client(transport=sandbox.transport(), base_url="http://sandbox.test/api/v2",
-                      headers={"Authorization": "Bearer sandbox-access-token",
-                               "Content-Type": "application/vnd.api+json"}) as outreach:  # while we are down
+    with outreach_client(sandbox) as outreach:  # while we are down
         outreach.patch("/prospects/5", json={"data": {"type": "prospect", "id": 5, "attributes": {"title": "Gap"}}})
     with LiveConnector(tmp_path / "s.db", sandbox=sandbox, poll_interval=1) as live, live.client() as client:
         [event] = read(client, sid, wait=15)["events"]
