@@ -25,7 +25,7 @@ const ui = {
   outputJson: $("#output-json"), output: $("[data-testid=output]"), json: $("#json-text"),
   jsonApply: $("#json-apply"),
 };
-const state = { key: "", base: "", operations: new Map(), operationList: [], groups: new Map() };
+const state = { key: "", base: "", operations: new Map(), groups: new Map() };  // operations: name -> op, listed order
 const form = createForm(ui.form, callOperation, "Input");
 const triggers = createTriggersView({ api, call: callOperation, problemText, authId: () => ui.auth.value });
 const result = createOutputView({ outcome: ui.outcome, summary: ui.summary, tableBox: ui.tableBox,
@@ -161,7 +161,6 @@ function chooseAfterConsent(auths, chosen) {
 // ---- the operation picker: grouped by resource, with a filter box ------------------------------------
 function fillOperations(elements) {
   state.operations = new Map(elements.map((op) => [op.name, op]));
-  state.operationList = elements;
   state.groups = operationGroups(elements);
   ui.operationFilter.disabled = false;
   ui.operation.disabled = false;
@@ -207,7 +206,7 @@ function showOperations() {
   const text = ui.operationFilter.value.trim().toLowerCase();
   const chosen = ui.operation.value;
   const matches = (op) => !text || op.name.toLowerCase().includes(text) || op.title.toLowerCase().includes(text);
-  const shown = state.operationList.filter(matches);
+  const shown = [...state.operations.values()].filter(matches);
   const byGroup = new Map();
   for (const op of shown) {
     const group = state.groups.get(op.name);
@@ -221,7 +220,7 @@ function showOperations() {
     el("option", { value: "" }, shown.length ? "— choose an operation —" : "— no operation matches —"),
     ...order.map((group) => el("optgroup", { label: group },
       ...byGroup.get(group).sort((a, b) => a.title.localeCompare(b.title)).map(option))));
-  const total = state.operationList.length;
+  const total = state.operations.size;
   ui.operationCount.textContent = text ? `${shown.length} of ${total} operations match` : `${total} operations`;
   if (shown.some((op) => op.name === chosen)) ui.operation.value = chosen;
   else if (chosen) renderForm();  // the chosen operation no longer listed: its form goes with it

@@ -159,10 +159,15 @@ export class Lookup {
     if (more) this.highlight(this.items().filter((li) => li.dataset.testid === "option")[firstNew] || null);
   }
 
-  choose(option) {
+  // Nothing asked any more: a pending search is not sent, an answer still on its way is dropped.
+  cancel() {
     clearTimeout(this.timer);
-    this.asked += 1;  // an answer still on its way must not reopen the list
+    this.asked += 1;
     this.busy(false);
+  }
+
+  choose(option) {
+    this.cancel();  // an answer still on its way must not reopen the list
     this.chosen = option;
     this.input.value = option.text;
     this.close();
@@ -170,13 +175,10 @@ export class Lookup {
   }
 
   reset() {
-    clearTimeout(this.timer);
-    this.asked += 1;
-    this.busy(false);
+    this.cancel();
     this.chosen = null;
     this.next = null;
     this.input.value = "";
-    this.highlight(null);
     this.list.replaceChildren();
     this.close();
   }

@@ -140,10 +140,15 @@ export function createTriggersView(deps) {
     return trigger ? trigger.title : sub.trigger;
   }
 
-  // `Prospect changed (webhook, account_id 12)`: what tells two subscriptions apart, for names and captions.
-  function labelOf(sub) {
+  // `(webhook, account_id 12)`: the mode and filters that tell two subscriptions to one trigger apart.
+  function detailsOf(sub) {
     const filters = Object.entries(sub.input || {}).map(([name, value]) => `${name} ${cellText(value)}`);
-    return `${titleOf(sub)} (${[sub.mode, ...filters].join(", ")})`;
+    return `(${[sub.mode, ...filters].join(", ")})`;
+  }
+
+  // `Prospect changed (webhook, account_id 12)`: for names and captions.
+  function labelOf(sub) {
+    return `${titleOf(sub)} ${detailsOf(sub)}`;
   }
 
   function showSubscriptions(subscriptions) {
@@ -171,7 +176,7 @@ export function createTriggersView(deps) {
     const actions = el("td", { class: "actions" }, show, remove);
     if (sub.status === "webhook_disabled") actions.prepend(enableButton(sub, titleOf(sub)));
     const status = el("td", { "data-testid": "subscription-status" }, sub.status.replace(/_/g, " "));
-    const filters = Object.keys(sub.input || {}).length ? label.slice(titleOf(sub).length + 1) : "";
+    const filters = Object.keys(sub.input || {}).length ? detailsOf(sub) : "";  // the mode has its own column
     const trigger = el("th", { scope: "row" }, titleOf(sub), filters ? el("span", { class: "hint" }, ` ${filters}`) : "");
     return el("tr", { "data-testid": "subscription-row", "data-id": sub.id },
       trigger, el("td", {}, sub.mode), status, el("td", {}, when(sub.last_event_at)),
@@ -291,8 +296,12 @@ export function createTriggersView(deps) {
 
   // `prospect.created, Prospect 41`
   function describeEvent(event) {
-    const record = event.resource ? `${readableType(String(event.resource.type))} ${event.resource.id}` : "";
-    return [event.event, record].filter(Boolean).join(", ");
+    return [event.event, recordOf(event)].filter(Boolean).join(", ");
+  }
+
+  // `Prospect 41`: the record an event is about.
+  function recordOf(event) {
+    return event.resource ? `${readableType(String(event.resource.type))} ${event.resource.id}` : "";
   }
 
   // 2026-12-06T22:44:37.720Z -> 2026-12-06 22:44:37 UTC (the JSON keeps the exact time)
@@ -319,10 +328,9 @@ export function createTriggersView(deps) {
                       "JSON");  // pressed while shown
     if (open) button.setAttribute("aria-controls", "event-json");
     button.addEventListener("click", () => toggleJson(event.id));
-    const record = event.resource ? `${readableType(String(event.resource.type))} ${event.resource.id}` : "";
     return el("tr", { "data-testid": "event-row", "data-event-id": String(event.id) },
       el("th", { scope: "row", class: "nowrap" }, when(event.received_at)),
-      el("td", { class: "nowrap" }, cellText(event.event)), el("td", { class: "nowrap" }, record),
+      el("td", { class: "nowrap" }, cellText(event.event)), el("td", { class: "nowrap" }, recordOf(event)),
       el("td", {}, attributeSummary(event)), el("td", { class: "nowrap" }, button));
   }
 
